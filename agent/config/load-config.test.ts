@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError } from './errors.ts';
+import { loadConfig, parseConfigText } from './load-config.ts';
+
+const MINIMAL = `
+node: { id: a1, site: branch-a }
+dataDir: ./var/a1
+sip: { domain: branch-a.example, listen: ["udp:127.0.0.1:5070", "tcp:127.0.0.1:5070"] }
+`;
+
+function problemsOf(text: string): ConfigError {
+  try {
+    parseConfigText(text, '/etc/outpost/box.yaml');
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    return err as ConfigError;
+  }
+  assert.unreachable('expected a ConfigError');
+  return undefined as never;
+}
+
+const load = suite('loadConfig');
+
+load('reads the issue example with defaults and resolves dataDir against the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-config-'));
+  const file = join(dir, 'box.yaml');
+  writeFileSync(file, MINIMAL);
+  const c = loadConfig(file);
+  assert.is(c.node.id, 'a1');
+  assert.is(c.node.site, 'branch-a');
+  assert.is(c.dataDir, join(dir, 'var/a1'));
+  assert.equal(c.sip.listen, [
+    { protocol: 'udp', host: '127.0.0.1', port: 5070 },
+    { protocol: 'tcp', host: '127.0.0.1', port: 5070 },
+  ]);
+  assert.is(c.sip.registrar.minExpires, 60);
+  assert.equal(c.sip.auth.algorithms, ['SHA-256', 'MD5']);
+  assert.is(c.sip.flood.ban.failures, 10);
+  assert.is(c.log.level, 'info');
+});
+
+load('a missing file names the file', () => {
+  try {
+    loadConfig('/nonexistent/outpost.yaml');
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.match((err as ConfigError).message, '/nonexistent/outpost.yaml');
+    assert.match((err as ConfigError).message, 'file not found');
+  }
+});
+
+const errors = suite('config errors');
+
+errors('an unknown key is named with its path and the file', () => {
+  const err = problemsOf(`${MINIMAL}\nsip2: 1\n`);
+  assert.equal(err.problems, [{ key: 'sip2', reason: 'unknown key' }]);
+  assert.match(err.message, /^config error in \/etc\/outpost\/box\.yaml: sip2: unknown key$/);
+});
+
+errors('a nested unknown key (typo) is named', () => {
+  const err = problemsOf(MINIMAL.replace('domain:', 'domian: x, domain:'));
+  assert.ok(err.problems.some((p) => p.key === 'sip.domian' && p.reason === 'unknown key'));
+});
+
+errors('a missing required key', () => {
+  const err = problemsOf(MINIMAL.replace('dataDir: ./var/a1', ''));
+  assert.equal(err.problems, [{ key: 'dataDir', reason: 'missing (expected string)' }]);
+});
+
+errors('a bad listen address names the index and says what is expected', () => {
+  const err = problemsOf(MINIMAL.replace('"tcp:127.0.0.1:5070"', '"sctp:127.0.0.1:5070"'));
+  assert.is(err.problems[0]!.key, 'sip.listen[1]');
+  assert.match(err.problems[0]!.reason, 'udp|tcp:host:port');
+});
+
+errors('a wrong type and an out-of-range value are both reported', () => {
+  const err = problemsOf(`${MINIMAL}\nlog: { level: loud }\n`.replace('site: branch-a', 'site: Branch_A'));
+  const keys = err.problems.map((p) => p.key).sort();
+  assert.equal(keys, ['log.level', 'node.site']);
+  assert.match(err.describe(), '/etc/outpost/box.yaml: node.site:');
+});
+
+errors('registrar expiries must be ordered', () => {
+  const err = problemsOf(`${MINIMAL.replace('sip: {', 'sip: { registrar: { minExpires: 600, defaultExpires: 60 },')}`);
+  assert.is(err.problems[0]!.key, 'sip.registrar');
+  assert.match(err.problems[0]!.reason, 'minExpires <= defaultExpires');
+});
+
+errors('YAML syntax errors and duplicate keys are reported with a line', () => {
+  const err = problemsOf(`${MINIMAL}\ndataDir: ./other\n`);
+  assert.match(err.problems[0]!.reason, 'line');
+  const syntax = problemsOf('node: { id: a1\n');
+  assert.match(syntax.problems[0]!.reason, 'YAML');
+});
+
+load.run();
+errors.run();

@@ -1,0 +1,58 @@
+/**
+ * Reads and validates the one YAML config file. Relative paths (dataDir) are resolved against
+ * the config file's folder, so a config works from any working directory.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import { ConfigSchema, type Config } from './schema.ts';
+
+export function loadConfig(file: string): Config {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
+    throw new ConfigError(path, [{ key: '', reason }], { cause: err });
+  }
+  return parseConfigText(text, path);
+}
+
+/** Validates YAML text as a config; `path` names the file in errors and anchors relative paths. */
+export function parseConfigText(text: string, path: string): Config {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      path,
+      doc.errors.map((e) => ({ key: '', reason: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  const config = result.data;
+  if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  return config;
+}
+
+function formatKey(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => ({ key: formatKey([...issue.path, k]), reason: 'unknown key' }));
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ key: formatKey(issue.path), reason: `missing (expected ${issue.expected})` }];
+  }
+  return [{ key: formatKey(issue.path), reason: issue.message }];
+}

@@ -1,0 +1,95 @@
+/**
+ * The config file's schema: one zod schema per section, composed into ConfigSchema.
+ * Every key is documented in docs/config/*.md; keep the two in step.
+ */
+import { z } from 'zod';
+import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+
+const nodeId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+
+export const NodeSection = z.strictObject({
+  id: nodeId,
+  site: nodeId,
+});
+
+export const LogSection = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const listenAddress = z.string().transform((text, ctx): ListenAddress => {
+  const parsed = parseListenAddress(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const RegistrarSection = z
+  .strictObject({
+    minExpires: seconds(1, 86_400).default(60),
+    maxExpires: seconds(1, 604_800).default(7200),
+    defaultExpires: seconds(1, 604_800).default(3600),
+    maxContactsPerAor: z.number().int().min(1).max(100).default(10),
+  })
+  .refine((r) => r.minExpires <= r.defaultExpires && r.defaultExpires <= r.maxExpires, {
+    message: 'must satisfy minExpires <= defaultExpires <= maxExpires',
+  });
+
+export const AuthSection = z.strictObject({
+  algorithms: z
+    .array(z.enum(['SHA-256', 'MD5']))
+    .min(1)
+    .default(['SHA-256', 'MD5'])
+    .refine((a) => new Set(a).size === a.length, { message: 'lists an algorithm twice' }),
+  nonceLifetime: seconds(10, 86_400).default(300),
+});
+
+export const FloodSection = z.strictObject({
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().default(200),
+      burst: z.number().positive().default(400),
+    })
+    .prefault({}),
+  ban: z
+    .strictObject({
+      failures: z.number().int().min(1).default(10),
+      window: seconds(1, 86_400).default(60),
+      duration: seconds(1, 31_536_000).default(900),
+    })
+    .prefault({}),
+  trusted: z.array(z.ipv4().or(z.ipv6())).default([]),
+});
+
+export const TimersSection = z.strictObject({
+  t1: z.number().int().min(10).max(10_000).default(500),
+  t2: z.number().int().min(100).max(60_000).default(4000),
+  t4: z.number().int().min(100).max(60_000).default(5000),
+});
+
+export const SipSection = z.strictObject({
+  domain: z.string().min(1),
+  realm: z.string().min(1).optional(),
+  listen: z.array(listenAddress).min(1),
+  userAgent: z.string().min(1).default('outpost'),
+  registrar: RegistrarSection.prefault({}),
+  auth: AuthSection.prefault({}),
+  flood: FloodSection.prefault({}),
+  timers: TimersSection.prefault({}),
+});
+
+export const ConfigSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  node: NodeSection,
+  dataDir: z.string().min(1),
+  log: LogSection.prefault({}),
+  sip: SipSection,
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type SipConfig = Config['sip'];

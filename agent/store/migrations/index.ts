@@ -1,0 +1,18 @@
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction. Applied versions
+ * are recorded in the local (non-replicated) table `local_migrations`. A migration is never
+ * edited after it shipped: add a new one.
+ */
+import type { Database } from 'better-sqlite3';
+import { usersAndRegistrations } from './001-users-registrations.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations];
+
+/** The schema version this build writes; carried in replication batches later. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
