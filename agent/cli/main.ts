@@ -1,0 +1,45 @@
+/**
+ * The `outpost` command line: parses arguments with commander and runs one command. The only
+ * place that writes to the terminal directly; errors become one line and a non-zero exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.ts';
+import { AgentError } from '../lib/errors.ts';
+import { registerDemoCommand } from './demo-command.ts';
+import { registerNodeCommand } from './node-command.ts';
+import { registerStatusCommand } from './status-command.ts';
+import { registerUserCommands } from './user-command.ts';
+
+export function buildProgram(out: (line: string) => void): Command {
+  const program = new Command('outpost')
+    .description('Outpost: a branch-office SIP switch that keeps working without the WAN')
+    .version('0.1.0')
+    .showHelpAfterError('(run "outpost help" for usage)')
+    .exitOverride();
+  registerNodeCommand(program);
+  registerDemoCommand(program, out);
+  registerUserCommands(program, out);
+  registerStatusCommand(program, out);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    await buildProgram(out).parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`outpost: ${err.message}\n`);
+      if (err.problems.length > 1) process.stderr.write(`${err.describe()}\n`);
+      return 2;
+    }
+    if (err instanceof AgentError) {
+      process.stderr.write(`outpost: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`outpost: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 70;
+  }
+}

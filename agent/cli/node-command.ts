@@ -1,0 +1,61 @@
+/**
+ * `outpost node --config FILE`: runs the box until SIGINT/SIGTERM, then stops every part in
+ * reverse order with all pending writes committed. Logs JSON lines on stdout.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { buildNode, type Node } from '../main.ts';
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
+
+export function registerNodeCommand(program: Command): void {
+  program
+    .command('node')
+    .description('run the box: SIP registrar on the configured listen addresses')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action(async (opts: { config: string }) => {
+      const config = loadConfig(opts.config);
+      await runNode(config, createLogger({ level: config.log.level }));
+    });
+}
+
+/** Starts a node and keeps it running until a stop signal; resolves after a clean stop. */
+export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => void): Promise<void> {
+  const node = buildNode(config, logger);
+  try {
+    await node.start();
+  } catch (err) {
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  writeRuntimeInfo(config.dataDir, {
+    pid: process.pid,
+    nodeId: config.node.id,
+    site: config.node.site,
+    startedAt: new Date().toISOString(),
+    listen: node.listenAddresses(),
+  });
+  onStarted?.(node);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      node
+        .stop()
+        .catch((err: Error) => logger.error({ err: err.message }, 'error while stopping'))
+        .finally(() => {
+          removeRuntimeInfo(config.dataDir);
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          resolve();
+        });
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}

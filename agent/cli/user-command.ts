@@ -1,0 +1,86 @@
+/**
+ * `outpost user add|list|remove`: manage users directly in the box's store. Works whether or
+ * not the node runs (SQLite WAL allows a second writer connection); a running node reads users
+ * from the store on every authentication, so changes take effect at once.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.ts';
+import { computeHa1 } from '../sip/auth/digest.ts';
+import { Store } from '../store/store.ts';
+import { CliError } from './cli-error.ts';
+
+const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
+const MIN_PASSWORD = 6;
+
+export function realmOf(config: { sip: { realm?: string | undefined; domain: string } }): string {
+  return config.sip.realm ?? config.sip.domain;
+}
+
+export function registerUserCommands(program: Command, out: (line: string) => void): void {
+  const user = program.command('user').description('manage the users (extensions) that may register');
+
+  user
+    .command('add <ext>')
+    .description('add a user, or replace its password and name')
+    .requiredOption('--password <pw>', `SIP password (at least ${MIN_PASSWORD} characters; stored only as HA1 hashes)`)
+    .option('--name <name>', 'display name', '')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((ext: string, opts: { password: string; name: string; config: string }) => {
+      if (!EXTENSION.test(ext)) throw new CliError(`invalid extension "${ext}": use 1-32 letters, digits or _ . + -`);
+      if (opts.password.length < MIN_PASSWORD) throw new CliError(`password for ${ext} is too short: at least ${MIN_PASSWORD} characters`);
+      const config = loadConfig(opts.config);
+      const realm = realmOf(config);
+      withStore(config.dataDir, (store) => {
+        const existed = store.users.get(ext) !== undefined;
+        store.users.upsert(
+          {
+            ext,
+            displayName: opts.name,
+            realm,
+            ha1Md5: computeHa1(ext, realm, opts.password, 'MD5'),
+            ha1Sha256: computeHa1(ext, realm, opts.password, 'SHA-256'),
+            site: config.node.site,
+          },
+          Date.now(),
+        );
+        out(`${existed ? 'updated' : 'added'} user ${ext}${opts.name ? ` (${opts.name})` : ''} in realm ${realm}`);
+      });
+    });
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--json', 'print JSON')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((opts: { json?: boolean; config: string }) => {
+      const config = loadConfig(opts.config);
+      withStore(config.dataDir, (store) => {
+        const users = store.users.list().map((u) => ({ ext: u.ext, name: u.displayName, realm: u.realm, site: u.site }));
+        if (opts.json) return out(JSON.stringify(users));
+        if (users.length === 0) return out('no users');
+        for (const u of users) out(`${u.ext.padEnd(12)} ${u.name || '-'}`);
+      });
+    });
+
+  user
+    .command('remove <ext>')
+    .description('remove a user; its registrations end at the next sweep')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((ext: string, opts: { config: string }) => {
+      const config = loadConfig(opts.config);
+      withStore(config.dataDir, (store) => {
+        if (!store.users.remove(ext)) throw new CliError(`no user ${ext}`);
+        out(`removed user ${ext}`);
+      });
+    });
+}
+
+/** Opens the store for one CLI action and always closes it. */
+export function withStore<T>(dataDir: string, fn: (store: Store) => T): T {
+  const store = Store.open({ dataDir });
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}

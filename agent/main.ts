@@ -1,0 +1,95 @@
+/**
+ * The composition root of a node: builds every part from the validated config, wires them,
+ * starts them in order and stops them in reverse. Nothing here parses arguments (agent/cli/)
+ * and nothing else in the agent constructs parts.
+ */
+import type { Config } from './config/schema.ts';
+import { formatListenAddress } from './config/listen-address.ts';
+import { createSystemClock, type Clock, type TimerHandle } from './lib/clock.ts';
+import type { Logger } from './lib/logger.ts';
+import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
+import { SipEndpoint } from './sip/sip-endpoint.ts';
+import { Store } from './store/store.ts';
+import { FloodGuard } from './switch/flood-guard.ts';
+import { Registrar } from './switch/registrar.ts';
+import { RequestDispatcher } from './switch/request-dispatcher.ts';
+
+export interface Node {
+  readonly config: Config;
+  readonly store: Store;
+  readonly endpoint: SipEndpoint;
+  readonly registrar: Registrar;
+  readonly flood: FloodGuard;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
+  listenAddresses(): string[];
+}
+
+export function buildNode(config: Config, logger: Logger, clock: Clock = createSystemClock()): Node {
+  const store = Store.open({ dataDir: config.dataDir });
+  const flood = new FloodGuard(config.sip.flood, { clock, store, nodeId: config.node.id, logger: logger.child({ mod: 'flood' }) });
+  const authenticator = new DigestAuthenticator({
+    realm: config.sip.realm ?? config.sip.domain,
+    clock,
+    nonceLifetimeMs: config.sip.auth.nonceLifetime * 1000,
+    algorithms: config.sip.auth.algorithms,
+  });
+  const registrar = new Registrar({
+    store,
+    nodeId: config.node.id,
+    domain: config.sip.domain,
+    config: config.sip.registrar,
+    authenticator,
+    flood,
+    clock,
+    logger: logger.child({ mod: 'registrar' }),
+  });
+  const dispatcher = new RequestDispatcher({ registrar, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
+  const endpoint = new SipEndpoint({
+    listen: config.sip.listen,
+    clock,
+    timers: config.sip.timers,
+    logger: logger.child({ mod: 'sip' }),
+    admit: (ip) => flood.admit(ip),
+    onRequest: (req, source, respond) => void dispatcher.dispatch(req, source, respond),
+  });
+
+  let housekeeping: TimerHandle | undefined;
+  let lastDataVersion = 0;
+  const tick = () => {
+    // Another connection (the CLI) committed: bans may have changed.
+    const dv = store.dataVersion();
+    if (dv !== lastDataVersion) {
+      lastDataVersion = dv;
+      flood.reloadBans();
+    }
+    registrar.sweep().catch((err: Error) => logger.error({ err: err.message }, 'sweep failed'));
+    housekeeping = clock.setTimeout(tick, 1000);
+  };
+
+  return {
+    config,
+    store,
+    endpoint,
+    registrar,
+    flood,
+    async start() {
+      flood.start();
+      await endpoint.start();
+      lastDataVersion = store.dataVersion();
+      housekeeping = clock.setTimeout(tick, 1000);
+      logger.info({ node: config.node.id, site: config.node.site, listen: this.listenAddresses() }, 'node started');
+    },
+    async stop() {
+      clock.clearTimeout(housekeeping);
+      await endpoint.stop();
+      flood.stop();
+      store.close();
+      logger.info({ node: config.node.id }, 'node stopped');
+    },
+    listenAddresses() {
+      return endpoint.bound.map((e) => formatListenAddress({ protocol: e.protocol, host: e.address, port: e.port }));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * SIP over TCP (RFC 3261 §18.3): messages framed by Content-Length, connections kept and reused
+ * in both directions (a response goes back on the connection its request came in on; a later
+ * request to the same peer reuses it). Idle connections close after `idleTimeoutMs`.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../lib/logger.ts';
+import type { SipMessage } from '../message/sip-message.ts';
+import { serializeMessage } from '../message/serialize-message.ts';
+import { SipStreamFramer } from '../message/stream-framer.ts';
+import { TransportError } from './errors.ts';
+import type { Endpoint, Transport } from './transport.ts';
+import type { DataHandler } from './udp-transport.ts';
+
+export interface TcpTransportOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  onData: DataHandler;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+export class TcpTransport implements Transport {
+  readonly protocol = 'tcp' as const;
+  readonly reliable = true;
+  private server: Server | undefined;
+  private bound: Endpoint;
+  private readonly connections = new Map<string, Socket>();
+  private readonly options: TcpTransportOptions;
+
+  constructor(options: TcpTransportOptions) {
+    this.options = options;
+    this.bound = { protocol: 'tcp', address: options.host, port: options.port };
+  }
+
+  get local(): Endpoint {
+    return this.bound;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  start(): Promise<void> {
+    const server = createServer((socket) => this.adopt(socket));
+    server.maxConnections = this.options.maxConnections ?? 10_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(new TransportError('transport.listen', `cannot listen on tcp:${this.options.host}:${this.options.port}: ${err.message}`, { cause: err })),
+      );
+      server.listen(this.options.port, this.options.host, () => {
+        const addr = server.address();
+        if (addr && typeof addr === 'object') this.bound = { protocol: 'tcp', address: addr.address, port: addr.port };
+        server.on('error', (err) => this.options.logger.warn({ err: err.message }, 'tcp server error'));
+        resolve();
+      });
+    });
+  }
+
+  private adopt(socket: Socket): string | undefined {
+    const address = socket.remoteAddress;
+    const port = socket.remotePort;
+    if (!address || !port) {
+      socket.destroy();
+      return undefined;
+    }
+    const key = `${address}:${port}`;
+    const source: Endpoint = { protocol: 'tcp', address, port };
+    this.connections.set(key, socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 600_000, () => socket.destroy());
+    // RFC 5626 §4.4.1: answer a CRLFCRLF keep-alive ping with one CRLF (pong).
+    const framer = new SipStreamFramer({ onPing: () => socket.write(CRLF) });
+    socket.on('data', (chunk) => {
+      for (const message of framer.push(chunk)) this.options.onData(message, source, this);
+      if (framer.error) {
+        this.options.logger.info({ peer: key, reason: framer.error.message }, 'closing tcp connection: bad framing');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.connections.get(key) === socket) this.connections.delete(key);
+    });
+    return key;
+  }
+
+  send(message: SipMessage, dest: Endpoint): Promise<void> {
+    return this.sendRaw(serializeMessage(message), dest);
+  }
+
+  async sendRaw(data: Buffer, dest: Endpoint): Promise<void> {
+    if (!this.server) throw new TransportError('transport.closed', 'tcp transport is not running');
+    const socket = this.connections.get(`${dest.address}:${dest.port}`) ?? (await this.open(dest));
+    await new Promise<void>((resolve, reject) => {
+      socket.write(data, (err) => {
+        if (err) reject(new TransportError('transport.send', `tcp send to ${dest.address}:${dest.port} failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  private open(dest: Endpoint): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: dest.address, port: dest.port });
+      const fail = (err: Error) =>
+        reject(new TransportError('transport.connect', `tcp connect to ${dest.address}:${dest.port} failed: ${err.message}`, { cause: err }));
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        socket.off('error', fail);
+        this.adopt(socket);
+        resolve(socket);
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.connections.values()) socket.destroy();
+    this.connections.clear();
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The registrar (RFC 3261 §10.3): authenticates REGISTER with digest (RFC 8760), then adds,
+ * refreshes or removes bindings of the AoR in the `registrations` table with this node as the
+ * owner. Writes go through the store's group commit; the 200 is built only after they
+ * committed, so an acknowledged registration is on disk.
+ */
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Config } from '../config/schema.ts';
+import type { SipRequest, SipResponse } from '../sip/message/sip-message.ts';
+import { createResponse } from '../sip/message/create-response.ts';
+import type { DigestAuthenticator } from '../sip/auth/digest-authenticator.ts';
+import type { Endpoint } from '../sip/transport/transport.ts';
+import type { Binding } from '../store/registrations.ts';
+import type { Store } from '../store/store.ts';
+import type { FloodGuard } from './flood-guard.ts';
+import { parseRegisterContacts, type ContactSpec } from './register-contacts.ts';
+import { aorOf } from './aor.ts';
+
+type RegistrarConfig = Config['sip']['registrar'];
+
+export interface RegistrarDeps {
+  store: Store;
+  nodeId: string;
+  domain: string;
+  config: RegistrarConfig;
+  authenticator: DigestAuthenticator;
+  flood: FloodGuard;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RegistrarStats {
+  registered: number;
+  removed: number;
+  challenged: number;
+  rejected: number;
+}
+
+const SUPPORTED_EXTENSIONS = new Set(['path', 'outbound', 'gruu']);
+
+export class Registrar {
+  readonly stats: RegistrarStats = { registered: 0, removed: 0, challenged: 0, rejected: 0 };
+
+  constructor(private readonly deps: RegistrarDeps) {}
+
+  async handle(req: SipRequest, source: Endpoint): Promise<SipResponse> {
+    const d = this.deps;
+    const aor = aorOf(req, d.domain);
+    if (typeof aor !== 'string') return this.reject(req, aor.status, aor.reason);
+
+    const unsupported = req.headers
+      .getAll('require')
+      .map((o) => o.trim().toLowerCase())
+      .filter((o) => o && !SUPPORTED_EXTENSIONS.has(o));
+    if (unsupported.length > 0) {
+      return this.reject(req, 420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
+    }
+
+    const auth = this.authenticate(req, aor, source);
+    if (auth) return auth;
+
+    const parsed = parseRegisterContacts(req, d.config);
+    if (parsed.kind === 'error') {
+      return this.reject(req, parsed.status, parsed.reason, parsed.headers);
+    }
+
+    const now = d.clock.now();
+    const callId = req.headers.get('call-id') ?? '';
+    const cseq = Number.parseInt(req.headers.get('cseq') ?? '0', 10);
+    if (parsed.kind === 'query') return this.ok(req, aor, now);
+
+    try {
+      const outcome = await d.store.writes.submit(() => this.apply(aor, parsed, { now, callId, cseq, req, source }));
+      if (outcome === 'out-of-order') return this.reject(req, 400, 'CSeq out of order for this Call-ID');
+    } catch (err) {
+      d.logger.error({ aor, err: (err as Error).message }, 'cannot store registration');
+      return this.reject(req, 500, 'Registration not stored', [['Retry-After', '5']]);
+    }
+    return this.ok(req, aor, d.clock.now());
+  }
+
+  /** Returns a challenge or refusal, or undefined when the request is authenticated for `aor`. */
+  private authenticate(req: SipRequest, aor: string, source: Endpoint): SipResponse | undefined {
+    const d = this.deps;
+    const credentials = req.headers.getAll('authorization');
+    if (credentials.length === 0) return this.challenge(req, false);
+    const result = d.authenticator.verify({
+      method: req.method,
+      credentials,
+      lookupHa1: (username, _realm, algorithm) => {
+        const user = d.store.users.get(username);
+        if (!user) return undefined;
+        if (algorithm === 'SHA-256') return user.ha1Sha256 || undefined;
+        if (algorithm === 'MD5') return user.ha1Md5 || undefined;
+        return undefined;
+      },
+    });
+    switch (result.result) {
+      case 'ok':
+        if (result.username !== aor) {
+          d.flood.recordAuthFailure(source.address);
+          return this.reject(req, 403, 'Authenticated user does not match the To AoR');
+        }
+        return undefined;
+      case 'missing':
+        return this.challenge(req, false);
+      case 'stale':
+        return this.challenge(req, true);
+      case 'failed':
+        if (result.reason === 'replay' || result.reason === 'bad-nonce' || result.reason === 'realm-mismatch') {
+          return this.challenge(req, false);
+        }
+        if (result.reason === 'malformed' || result.reason === 'unsupported-algorithm') {
+          return this.reject(req, 400, `Bad Authorization header (${result.reason})`);
+        }
+        d.flood.recordAuthFailure(source.address);
+        d.logger.info({ aor, user: result.username, ip: source.address, reason: result.reason }, 'authentication failed');
+        return this.reject(req, 403, 'Forbidden');
+    }
+  }
+
+  private apply(
+    aor: string,
+    spec: Extract<ReturnType<typeof parseRegisterContacts>, { kind: 'update' | 'remove-all' }>,
+    ctx: { now: number; callId: string; cseq: number; req: SipRequest; source: Endpoint },
+  ): 'ok' | 'out-of-order' {
+    const { store, nodeId, config } = this.deps;
+    if (spec.kind === 'remove-all') {
+      this.stats.removed += store.registrations.removeAll(aor, nodeId);
+      return 'ok';
+    }
+    const existing = new Map(store.registrations.owned(aor, nodeId).map((b) => [b.contact, b]));
+    for (const c of spec.contacts) {
+      const old = existing.get(c.uri);
+      if (old && old.callId === ctx.callId && old.cseq >= ctx.cseq && old.expiresAt > ctx.now) return 'out-of-order';
+    }
+    const received = `${ctx.source.protocol}:${ctx.source.address}:${ctx.source.port}`;
+    const path = ctx.req.headers.getAll('path').join(',');
+    const userAgent = (ctx.req.headers.get('user-agent') ?? '').slice(0, 200);
+    for (const c of spec.contacts) {
+      if (c.expires === 0) {
+        if (existing.delete(c.uri)) this.stats.removed++;
+        store.registrations.remove(aor, c.uri, nodeId);
+        continue;
+      }
+      const binding = toBinding(aor, nodeId, c, { ...ctx, received, path, userAgent });
+      existing.set(c.uri, binding);
+      store.registrations.upsert(binding);
+      this.stats.registered++;
+    }
+    // Keep at most maxContactsPerAor live bindings: the least recently refreshed go first.
+    const live = [...existing.values()].filter((b) => b.expiresAt > ctx.now).sort((a, b) => b.updatedAt - a.updatedAt);
+    for (const b of live.slice(config.maxContactsPerAor)) store.registrations.remove(aor, b.contact, nodeId);
+    return 'ok';
+  }
+
+  private ok(req: SipRequest, aor: string, now: number): SipResponse {
+    const res = createResponse(req, 200, 'OK');
+    for (const b of this.deps.store.registrations.live(aor, now)) {
+      const expires = Math.max(0, Math.round((b.expiresAt - now) / 1000));
+      res.headers.append('Contact', `<${b.contact}>;expires=${expires}${b.q !== null ? `;q=${b.q}` : ''}`);
+    }
+    for (const p of req.headers.getAll('path')) res.headers.append('Path', p);
+    res.headers.append('Date', new Date(now).toUTCString());
+    return res;
+  }
+
+  private challenge(req: SipRequest, stale: boolean): SipResponse {
+    this.stats.challenged++;
+    const res = createResponse(req, 401, 'Unauthorized');
+    for (const c of this.deps.authenticator.challenge(stale)) res.headers.append('WWW-Authenticate', c);
+    return res;
+  }
+
+  private reject(req: SipRequest, status: number, reason: string, headers: Array<[string, string]> = []): SipResponse {
+    this.stats.rejected++;
+    const res = createResponse(req, status, reason);
+    for (const [n, v] of headers) res.headers.append(n, v);
+    return res;
+  }
+
+  /** Deletes this node's expired bindings (and, when users changed, bindings of removed users). */
+  sweep(): Promise<number> {
+    const { store, nodeId, clock } = this.deps;
+    return store.writes.submit(() => store.registrations.sweep(nodeId, clock.now()) + store.bans.sweep(nodeId, clock.now()));
+  }
+}
+
+function toBinding(
+  aor: string,
+  nodeId: string,
+  c: ContactSpec,
+  ctx: { now: number; callId: string; cseq: number; received: string; path: string; userAgent: string },
+): Binding {
+  return {
+    aor,
+    contact: c.uri,
+    nodeId,
+    expiresAt: ctx.now + c.expires * 1000,
+    q: c.q,
+    callId: ctx.callId,
+    cseq: ctx.cseq,
+    path: ctx.path,
+    userAgent: ctx.userAgent,
+    received: ctx.received,
+    instanceId: c.instanceId,
+    regId: c.regId,
+    updatedAt: ctx.now,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Process helpers for the benchmarks: a free loopback UDP port, CPU time of a process (or of a
+ * whole process group) from /proc, and a stop that escalates from SIGTERM to SIGKILL.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Binds a UDP socket to 127.0.0.1:0, reads the port the OS chose, and closes it. */
+export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, host, () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+interface ProcStat {
+  pid: number;
+  pgrp: number;
+  /** utime + stime, in seconds. */
+  cpu: number;
+  /** cutime + cstime (reaped children), in seconds. */
+  childCpu: number;
+}
+
+function readStat(pid: number | 'self'): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may contain spaces: split after it.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field n is rest[n - 3].
+  const num = (field: number) => Number(rest[field - 3]);
+  return {
+    pid: pid === 'self' ? process.pid : pid,
+    pgrp: num(5),
+    cpu: (num(14) + num(15)) / CLOCK_TICKS,
+    childCpu: (num(16) + num(17)) / CLOCK_TICKS,
+  };
+}
+
+/** CPU seconds (user + system, all threads) used so far by one process; 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return readStat(pid)?.cpu ?? 0;
+}
+
+/** CPU seconds used so far by the live members of process group `pgid`. */
+export function groupCpuSeconds(pgid: number): number {
+  let total = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = readStat(Number(name));
+    if (st && st.pgrp === pgid) total += st.cpu;
+  }
+  return total;
+}
+
+/** CPU seconds of this process's children that have exited and been reaped (e.g. sipp runs). */
+export function reapedChildrenCpuSeconds(): number {
+  return readStat('self')?.childCpu ?? 0;
+}
+
+/**
+ * Stops a child: SIGTERM, then SIGKILL after `graceMs`. With `group`, the signals go to the
+ * child's process group (the child must have been spawned with `detached: true`), so forked
+ * workers are stopped too. Resolves with the exit code (null when killed by a signal).
+ */
+export async function stopProcess(proc: ChildProcess, options: { graceMs?: number; group?: boolean } = {}): Promise<number | null> {
+  const graceMs = options.graceMs ?? 5000;
+  const pid = proc.pid;
+  if (pid === undefined) return null;
+  const exited =
+    proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve(proc.exitCode)
+      : new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (options.group) process.kill(-pid, sig);
+      else proc.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  if (proc.exitCode === null && proc.signalCode === null) signal('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+  const first = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (first === 'timeout') {
+    signal('SIGKILL');
+    return exited;
+  }
+  // The leader is gone; make sure no member of its group outlived it.
+  if (options.group) {
+    try {
+      process.kill(-pid, 0);
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // group empty
+    }
+  }
+  return first;
+}
+
+/**
+ * The kernel's UDP counters (/proc/net/snmp, whole network namespace): a rising RcvbufErrors
+ * means datagrams were dropped because a socket's receive buffer was full, i.e. its reader
+ * fell behind.
+ */
+export function udpCounters(): { inDatagrams: number; rcvbufErrors: number; inErrors: number } {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]?.split(/\s+/).slice(1) ?? [];
+  const values = lines[1]?.split(/\s+/).slice(1).map(Number) ?? [];
+  const get = (n: string) => values[names.indexOf(n)] ?? -1;
+  return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors'), inErrors: get('InErrors') };
+}

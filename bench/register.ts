@@ -1,0 +1,421 @@
+/**
+ * REGISTER-with-digest-auth throughput: Outpost against Kamailio, on this machine, over UDP.
+ *
+ *   node --import tsx bench/register.ts [--quick] [options]      (or: npm run bench:register)
+ *
+ * For each server in turn (the other one is not running): start it on 127.0.0.1 with N users,
+ * register every user once (warm-up), check that a wrong password is refused, then drive sipp
+ * with the REGISTER / 401 / REGISTER+credentials / 200 scenario at increasing rates. A step
+ * passes when fewer than 0.1 % of its registrations fail or go unanswered and sipp managed to
+ * offer at least 90 % of the requested rate; the climb stops at the first failing step, and one
+ * bisection between the last good and the first bad rate refines the result. The max rate is
+ * the highest passing rate. sipp shares the machine's cores with the server under test.
+ *
+ * Progress goes to stderr; stdout gets exactly one JSON line with the results.
+ * Options:
+ *   --quick                 two short low-rate steps per server (smoke test)
+ *   --users N               users per server (default 5000; quick: 500)
+ *   --duration S            seconds per step (default 6; quick: 2)
+ *   --rates a,b,c           the rate ladder in registrations/s
+ *   --only outpost|kamailio run one server
+ *   --kamailio-children N   kamailio UDP receiver processes (default 2 = the cores here)
+ *   --kamailio-shm MB       kamailio shared memory (default 1024)
+ *   --no-bisect             skip the bisection step
+ *   --cpu-prof              run Outpost under node --cpu-prof (profile in a kept temp dir)
+ *   --cpu-prof-dir DIR      ... and write the .cpuprofile to DIR
+ *   --keep                  keep the temporary directories
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { computeHa1 } from '../agent/sip/auth/digest.ts';
+import { Store } from '../agent/store/store.ts';
+import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
+import { runSipp } from '../test/helpers/sipp.ts';
+import { findKamailio, startKamailio, type KamailioProcess } from './lib/kamailio.ts';
+import { processCpuSeconds, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
+import { parseSippStats } from './lib/sipp-stats.ts';
+
+const DOMAIN = 'branch-a.example';
+const SCENARIO = join(import.meta.dirname, 'lib/sipp/register-auth.xml');
+const BAD_PASSWORD_SCENARIO = join(import.meta.dirname, 'lib/sipp/register-bad-password.xml');
+const MAX_FAIL_RATIO = 0.001;
+const MIN_OFFERED = 0.9;
+const FULL_RATES = [250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 16000, 20000];
+const QUICK_RATES = [100, 250];
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    users: { type: 'string' },
+    duration: { type: 'string' },
+    rates: { type: 'string' },
+    only: { type: 'string' },
+    'kamailio-children': { type: 'string', default: '2' },
+    'kamailio-shm': { type: 'string', default: '1024' },
+    'no-bisect': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+  strict: true,
+  allowPositionals: false,
+});
+const cpuProfDir = opts['cpu-prof-dir'];
+const cpuProf = opts['cpu-prof'] || cpuProfDir !== undefined;
+
+const quick = opts.quick;
+const USERS = Number(opts.users ?? (quick ? 500 : 5000));
+const DURATION_S = Number(opts.duration ?? (quick ? 2 : 6));
+const RATES = opts.rates ? opts.rates.split(',').map(Number) : quick ? QUICK_RATES : FULL_RATES;
+const KAMAILIO_CHILDREN = Number(opts['kamailio-children']);
+const BISECT = !opts['no-bisect'] && !quick;
+if (!(USERS > 0) || !(DURATION_S > 0) || RATES.some((r) => !(r > 0)) || !(KAMAILIO_CHILDREN >= 1)) {
+  throw new Error('bad --users, --duration, --rates or --kamailio-children');
+}
+if (opts.only && opts.only !== 'outpost' && opts.only !== 'kamailio') throw new Error('--only must be outpost or kamailio');
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+interface Target {
+  name: string;
+  udp: { host: string; port: number };
+  /** CPU seconds used so far by the server (all its processes / threads). */
+  cpuSeconds(): number;
+  /** A reason when the server has died. */
+  dead(): string | undefined;
+}
+
+interface Step {
+  rate: number;
+  attempts: number;
+  successful: number;
+  failed: number;
+  unanswered: number;
+  failRatio: number;
+  /** Registrations per second sipp actually started (created calls / sipp run time). */
+  offeredRate: number;
+  /** Successful registrations per second of sipp run time. */
+  achievedRate: number;
+  elapsedS: number;
+  retransmissions: number;
+  peakConcurrent: number;
+  /** Datagrams the kernel dropped because a UDP receive buffer was full (server or sipp). */
+  udpRcvbufDrops: number;
+  /** Average cores used during the step by the server and by sipp. */
+  serverCpu: number;
+  sippCpu: number;
+  pass: boolean;
+  reason?: 'failures' | 'rate-not-offered' | 'server-died';
+  sippExit: number | null;
+}
+
+interface ServerResult {
+  maxRate: number;
+  /** Whether the ladder found a failing rate (false: the server passed every step). */
+  saturated: boolean;
+  /** What ended the climb: the server (failures) or sipp (could not offer the rate). */
+  limitedBy: 'server' | 'client' | null;
+  rejectsBadPassword: boolean;
+  warmup: Pick<Step, 'attempts' | 'successful' | 'failRatio'>;
+  steps: Step[];
+}
+
+function userRows(): string[] {
+  return Array.from({ length: USERS }, (_, i) => `${userExt(i)};${userPassword(i)};${DOMAIN}`);
+}
+const userExt = (i: number) => String(100000 + i);
+const userPassword = (i: number) => `pw-${i}-bench`;
+
+async function runStep(target: Target, rate: number, durationS: number, dir: string, injection: string[]): Promise<Step> {
+  const attempts = Math.max(1, Math.round(rate * durationS));
+  const cpu0 = target.cpuSeconds();
+  const sipp0 = reapedChildrenCpuSeconds();
+  const udp0 = udpCounters();
+  const t0 = performance.now();
+  const res = await runSipp({
+    scenario: SCENARIO,
+    target: target.udp,
+    transport: 'u1',
+    calls: attempts,
+    rate,
+    injection,
+    dir,
+    // About one second of registrations in flight before sipp holds back new ones.
+    maxConcurrent: Math.max(200, rate),
+    timeoutS: durationS + 15,
+  });
+  const wallS = (performance.now() - t0) / 1000;
+  const serverCpu = (target.cpuSeconds() - cpu0) / wallS;
+  const sippCpu = (reapedChildrenCpuSeconds() - sipp0) / wallS;
+  const udpRcvbufDrops = udpCounters().rcvbufErrors - udp0.rcvbufErrors;
+  const st = parseSippStats(res.stdout);
+  if (st.successful < 0) throw new Error(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
+  const failed = Math.max(0, st.failed);
+  const unanswered = Math.max(0, attempts - st.successful - failed);
+  const failRatio = (failed + unanswered) / attempts;
+  const elapsedS = st.elapsedS > 0 ? st.elapsedS : wallS;
+  const offeredRate = st.created / elapsedS;
+  const step: Step = {
+    rate,
+    attempts,
+    successful: st.successful,
+    failed,
+    unanswered,
+    failRatio: round(failRatio, 5),
+    offeredRate: Math.round(offeredRate),
+    achievedRate: Math.round(st.successful / elapsedS),
+    elapsedS: round(elapsedS, 2),
+    retransmissions: st.retransmissions,
+    peakConcurrent: st.peakConcurrent,
+    udpRcvbufDrops,
+    serverCpu: round(serverCpu, 2),
+    sippCpu: round(sippCpu, 2),
+    pass: true,
+    sippExit: res.code,
+  };
+  const dead = target.dead();
+  if (dead) Object.assign(step, { pass: false, reason: 'server-died' });
+  else if (failRatio >= MAX_FAIL_RATIO) Object.assign(step, { pass: false, reason: 'failures' });
+  else if (offeredRate < MIN_OFFERED * rate) Object.assign(step, { pass: false, reason: 'rate-not-offered' });
+  log(
+    `${target.name} ${rate}/s: ${st.successful}/${attempts} ok, ${failed} failed, ${unanswered} unanswered, ` +
+      `offered ${step.offeredRate}/s, retrans ${st.retransmissions}, udp drops ${udpRcvbufDrops}, peak ${st.peakConcurrent} in flight, ` +
+      `cpu server ${step.serverCpu} sipp ${step.sippCpu} -> ${step.pass ? 'pass' : `FAIL (${step.reason})`}`,
+  );
+  if (dead) log(`${target.name} died: ${dead}`);
+  return step;
+}
+
+async function checkBadPassword(target: Target, dir: string): Promise<boolean> {
+  // From 127.0.0.2 so that a failure-counting ban (Outpost) cannot touch the load source.
+  const res = await runSipp({
+    scenario: BAD_PASSWORD_SCENARIO,
+    target: target.udp,
+    transport: 'u1',
+    calls: 1,
+    rate: 1,
+    injection: [`${userExt(0)};not-the-password;${DOMAIN}`],
+    dir,
+    localIp: '127.0.0.2',
+    maxConcurrent: 1,
+    timeoutS: 10,
+  });
+  const st = parseSippStats(res.stdout);
+  const ok = res.code === 0 && st.successful === 1;
+  log(`${target.name}: wrong password ${ok ? 'refused (401 then 403)' : `NOT refused as expected (sipp exit ${res.code}, ${st.successful} ok, ${st.failed} failed)`}`);
+  return ok;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function benchServer(target: Target, dir: string): Promise<ServerResult> {
+  const injection = userRows();
+  // Warm-up: every user registers once (creates the bindings, warms JITs and caches).
+  const warmRate = quick ? 250 : 1000;
+  log(`${target.name}: warm-up, ${USERS} registrations at ${warmRate}/s`);
+  const warm = await runStep(target, warmRate, USERS / warmRate, dir, injection);
+  const rejectsBadPassword = await checkBadPassword(target, dir);
+  await sleep(1000);
+
+  const steps: Step[] = [];
+  let lastGood = 0;
+  let firstBad: number | undefined;
+  for (const rate of RATES) {
+    const step = await runStep(target, rate, DURATION_S, dir, injection);
+    steps.push(step);
+    if (step.reason === 'server-died') {
+      firstBad = rate;
+      break;
+    }
+    if (!step.pass) {
+      firstBad = rate;
+      break;
+    }
+    lastGood = rate;
+    await sleep(2000);
+  }
+  if (BISECT && firstBad !== undefined && lastGood > 0 && !target.dead()) {
+    const mid = Math.round((lastGood + firstBad) / 2 / 50) * 50;
+    if (mid > lastGood && mid < firstBad) {
+      await sleep(3000);
+      const step = await runStep(target, mid, DURATION_S, dir, injection);
+      steps.push(step);
+      if (step.pass) lastGood = mid;
+    }
+  }
+  const failing = steps.find((s) => !s.pass && s.rate === firstBad);
+  let limitedBy: ServerResult['limitedBy'] = null;
+  if (failing) {
+    // sipp is single-threaded: near a full core it is the one that cannot keep up.
+    limitedBy = failing.reason === 'rate-not-offered' && failing.sippCpu >= 0.9 ? 'client' : 'server';
+  }
+  return {
+    maxRate: lastGood,
+    saturated: firstBad !== undefined,
+    limitedBy,
+    rejectsBadPassword,
+    warmup: { attempts: warm.attempts, successful: warm.successful, failRatio: warm.failRatio },
+    steps,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length) {
+    const fn = cleanups.pop()!;
+    try {
+      await fn();
+    } catch (err) {
+      log(`cleanup: ${(err as Error).message}`);
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping servers`);
+    void cleanupAll().then(() => process.exit(130));
+  });
+}
+
+async function benchOutpost(): Promise<ServerResult & { version: string; cpuProfile?: string }> {
+  const dir = tempDir('outpost-bench-');
+  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  // The node's own defaults except: MD5 only (sipp 3.6 does no other digest), and a flood
+  // limit high enough not to throttle one source sending thousands of requests a second.
+  const config = writeNodeConfig(
+    dir,
+    `  auth: { algorithms: [MD5] }
+  flood:
+    rateLimit: { perSecond: 1000000, burst: 1000000 }
+`,
+    DOMAIN,
+  );
+  const t0 = performance.now();
+  const store = Store.open({ dataDir: join(dir, 'data') });
+  try {
+    for (let i = 0; i < USERS; i++) {
+      const ext = userExt(i);
+      const pw = userPassword(i);
+      store.users.upsert({ ext, displayName: '', realm: DOMAIN, site: 'branch-a', ha1Md5: computeHa1(ext, DOMAIN, pw, 'MD5'), ha1Sha256: computeHa1(ext, DOMAIN, pw, 'SHA-256') }, Date.now());
+    }
+  } finally {
+    store.close();
+  }
+  log(`outpost: ${USERS} users stored in ${Math.round(performance.now() - t0)} ms`);
+
+  const savedNodeOptions = process.env['NODE_OPTIONS'];
+  let profDir: string | undefined;
+  if (cpuProf) {
+    profDir = resolve(cpuProfDir ?? tempDir('outpost-cpuprof-')); // outlives the data dir
+    mkdirSync(profDir, { recursive: true });
+    process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
+  }
+  let node: NodeProcess;
+  try {
+    node = await startNode(config, dir);
+  } finally {
+    if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
+    else process.env['NODE_OPTIONS'] = savedNodeOptions;
+  }
+  const stop = async () => {
+    const code = await stopProcess(node.proc, { graceMs: 15_000 });
+    log(`outpost stopped (exit ${code})`);
+  };
+  cleanups.push(stop);
+  log(`outpost listening on udp ${node.udp.host}:${node.udp.port} (pid ${node.proc.pid})`);
+  let exitInfo: string | undefined;
+  node.proc.once('exit', (code, signal) => (exitInfo = `exit code ${code}, signal ${signal}`));
+  const target: Target = {
+    name: 'outpost',
+    udp: node.udp,
+    cpuSeconds: () => processCpuSeconds(node.proc.pid!),
+    dead: () => exitInfo,
+  };
+  try {
+    const result = await benchServer(target, dir);
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    return { version, ...result, ...(profDir ? { cpuProfile: profDir } : {}) };
+  } finally {
+    cleanups.splice(cleanups.indexOf(stop), 1);
+    await stop();
+  }
+}
+
+async function benchKamailio(): Promise<(ServerResult & { version: string; children: number }) | null> {
+  const info = findKamailio();
+  if (!info) {
+    log('kamailio is not installed: skipping it');
+    return null;
+  }
+  const dir = tempDir('kamailio-bench-');
+  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const users: Array<[string, string]> = Array.from({ length: USERS }, (_, i) => [userExt(i), computeHa1(userExt(i), DOMAIN, userPassword(i), 'MD5')]);
+  const kam: KamailioProcess = await startKamailio({ info, dir, realm: DOMAIN, users, children: KAMAILIO_CHILDREN, shmMb: Number(opts['kamailio-shm']) });
+  const stop = async () => {
+    const code = await kam.stop();
+    log(`kamailio stopped (exit ${code})`);
+  };
+  cleanups.push(stop);
+  log(`kamailio ${info.version} listening on udp ${kam.udp.host}:${kam.udp.port} (children=${KAMAILIO_CHILDREN}, pid ${kam.proc.pid})`);
+  let exitInfo: string | undefined;
+  kam.proc.once('exit', (code, signal) => (exitInfo = `exit code ${code}, signal ${signal}: ${kam.output().slice(-2000)}`));
+  const target: Target = { name: 'kamailio', udp: kam.udp, cpuSeconds: () => kam.cpuSeconds(), dead: () => exitInfo };
+  try {
+    const result = await benchServer(target, dir);
+    if (!result.rejectsBadPassword) throw new Error(`the kamailio config accepted a wrong password or did not answer 403; see ${kam.configFile}`);
+    const errors = kam.output().split('\n').filter((l) => /\bERROR\b/.test(l));
+    if (errors.length) log(`kamailio logged ${errors.length} ERROR lines, first: ${errors[0]}`);
+    return { version: info.version, children: KAMAILIO_CHILDREN, ...result };
+  } finally {
+    cleanups.splice(cleanups.indexOf(stop), 1);
+    await stop();
+  }
+}
+
+function sippVersion(): string {
+  const res = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
+  return /SIPp v?(\S+)/.exec(`${res.stdout}${res.stderr}`)?.[1]?.replace(/[-.,]+$/, '') ?? 'unknown';
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  log(`users ${USERS}, ${DURATION_S} s per step, rates ${RATES.join(', ')}${BISECT ? ', one bisection' : ''}`);
+  let outpost: Awaited<ReturnType<typeof benchOutpost>> | null = null;
+  let kamailio: Awaited<ReturnType<typeof benchKamailio>> = null;
+  try {
+    if (opts.only !== 'kamailio') outpost = await benchOutpost();
+    if (opts.only !== 'outpost') kamailio = await benchKamailio();
+  } finally {
+    await cleanupAll();
+  }
+  const ratio = outpost && kamailio && kamailio.maxRate > 0 ? round(outpost.maxRate / kamailio.maxRate) : null;
+  const cpu = cpus();
+  const result = {
+    bench: 'register-digest',
+    transport: 'udp',
+    algorithm: 'MD5',
+    users: USERS,
+    stepDurationS: DURATION_S,
+    quick,
+    criterion: { maxFailRatio: MAX_FAIL_RATIO, minOffered: MIN_OFFERED },
+    outpost,
+    kamailio,
+    ratio,
+    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    sipp: { version: sippVersion(), sameHost: true },
+    durationS: Math.round((performance.now() - started) / 1000),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch(async (err: unknown) => {
+  await cleanupAll();
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,107 @@
+/**
+ * Runs `outpost node` as a child process on 127.0.0.1 with OS-chosen ports and a temporary
+ * data directory, and reads the bound addresses from its "node started" log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const OUTPOST_BIN = join(ROOT, 'bin/outpost.js');
+
+export interface NodeProcess {
+  proc: ChildProcess;
+  dir: string;
+  configFile: string;
+  dataDir: string;
+  udp: { host: string; port: number };
+  tcp: { host: string; port: number };
+  logs: Array<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** `extraSip` is YAML placed inside the sip section (indented by the caller's content). */
+export function writeNodeConfig(dir: string, extraSip = '', domain = 'branch-a.example'): string {
+  const file = join(dir, 'outpost.yaml');
+  writeFileSync(
+    file,
+    `node: { id: a1, site: branch-a }
+dataDir: ./data
+log: { level: info }
+sip:
+  domain: ${domain}
+  listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]
+${extraSip}`,
+  );
+  return file;
+}
+
+export function tempDir(prefix = 'outpost-it-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startNode(configFile: string, dir: string): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [OUTPOST_BIN, 'node', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffered = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+  const started = await waitFor(
+    () => {
+      if (exitCode !== undefined) throw new Error(`outpost node exited with ${exitCode}: ${stderr}`);
+      return logs.find((l) => l['msg'] === 'node started');
+    },
+    'the node to start',
+    20_000,
+  );
+  const listen = started['listen'] as string[];
+  const endpoint = (proto: string) => {
+    const a = listen.find((x) => x.startsWith(`${proto}:`))!.split(':');
+    return { host: a[1]!, port: Number(a[2]) };
+  };
+  return {
+    proc,
+    dir,
+    configFile,
+    dataDir: join(dir, 'data'),
+    udp: endpoint('udp'),
+    tcp: endpoint('tcp'),
+    logs,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitCode !== undefined) return exitCode;
+      proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the outpost CLI to completion. */
+export function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [OUTPOST_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
