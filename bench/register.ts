@@ -33,9 +33,9 @@ import { parseArgs } from 'node:util';
 import { computeHa1 } from '../agent/sip/auth/digest.ts';
 import { Store } from '../agent/store/store.ts';
 import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
-import { runSipp } from '../test/helpers/sipp.ts';
 import { findKamailio, startKamailio, type KamailioProcess } from './lib/kamailio.ts';
 import { processCpuSeconds, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
+import { runSippLoad } from './lib/sipp-load.ts';
 import { parseSippStats } from './lib/sipp-stats.ts';
 
 const DOMAIN = 'branch-a.example';
@@ -136,7 +136,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
   const sipp0 = reapedChildrenCpuSeconds();
   const udp0 = udpCounters();
   const t0 = performance.now();
-  const res = await runSipp({
+  const res = await runSippLoad({
     scenario: SCENARIO,
     target: target.udp,
     transport: 'u1',
@@ -192,7 +192,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
 
 async function checkBadPassword(target: Target, dir: string): Promise<boolean> {
   // From 127.0.0.2 so that a failure-counting ban (Outpost) cannot touch the load source.
-  const res = await runSipp({
+  const res = await runSippLoad({
     scenario: BAD_PASSWORD_SCENARIO,
     target: target.udp,
     transport: 'u1',

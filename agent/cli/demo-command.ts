@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
+import { CliError } from './cli-error.ts';
 import { runNode } from './node-command.ts';
 import { realmOf, withStore } from './user-command.ts';
 
@@ -33,15 +34,17 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--dir <dir>', 'folder for the demo config and data', './var/demo')
     .option('--port <port>', 'SIP port (UDP and TCP) for a new demo config', '5070')
     .action(async (opts: { dir: string; port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port "${opts.port}": use 0-65535`);
       const dir = resolve(opts.dir);
       const file = join(dir, 'outpost.yaml');
       if (!existsSync(file)) {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(file, demoConfig(Number(opts.port)));
+        writeFileSync(file, demoConfig(port));
       }
       const config = loadConfig(file);
       const realm = realmOf(config);
-      withStore(config.dataDir, (store) => {
+      withStore(config.dataDir, {}, (store) => {
         for (const u of DEMO_USERS) {
           if (store.users.get(u.ext)) continue;
           store.users.upsert(
@@ -51,8 +54,10 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         }
       });
       await runNode(config, createLogger({ level: config.log.level }), (node) => {
-        const udp = node.listenAddresses().find((a) => a.startsWith('udp:'))!;
-        const [, host, port] = udp.split(':');
+        const first = node.config.sip.listen[0]!;
+        const bound = node.endpoint.bound[0]!;
+        const host = first.host.includes(':') ? `[${bound.address}]` : bound.address;
+        const port = bound.port;
         out('');
         out(`Outpost demo node "${config.node.id}" is running. Config: ${file}`);
         out(`Register a softphone with one of these accounts (domain ${config.sip.domain}, registrar ${host}:${port}):`);

@@ -30,7 +30,7 @@ export function registerStatusCommand(program: Command, out: (line: string) => v
 export function collectStatus(configFile: string): StatusReport {
   const config = loadConfig(configFile);
   const runtime = readRuntimeInfo(config.dataDir);
-  return withStore(config.dataDir, (store) => {
+  return withStore(config.dataDir, { mustExist: true }, (store) => {
     const now = Date.now();
     const users = store.users.list();
     return {

@@ -23,19 +23,20 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .command('add <ext>')
     .description('add a user, or replace its password and name')
     .requiredOption('--password <pw>', `SIP password (at least ${MIN_PASSWORD} characters; stored only as HA1 hashes)`)
-    .option('--name <name>', 'display name', '')
+    .option('--name <name>', 'display name (kept when omitted on an existing user)')
     .requiredOption('-c, --config <file>', 'config file')
-    .action((ext: string, opts: { password: string; name: string; config: string }) => {
+    .action((ext: string, opts: { password: string; name?: string; config: string }) => {
       if (!EXTENSION.test(ext)) throw new CliError(`invalid extension "${ext}": use 1-32 letters, digits or _ . + -`);
       if (opts.password.length < MIN_PASSWORD) throw new CliError(`password for ${ext} is too short: at least ${MIN_PASSWORD} characters`);
       const config = loadConfig(opts.config);
       const realm = realmOf(config);
-      withStore(config.dataDir, (store) => {
-        const existed = store.users.get(ext) !== undefined;
+      withStore(config.dataDir, {}, (store) => {
+        const existing = store.users.get(ext);
+        const displayName = opts.name ?? existing?.displayName ?? '';
         store.users.upsert(
           {
             ext,
-            displayName: opts.name,
+            displayName,
             realm,
             ha1Md5: computeHa1(ext, realm, opts.password, 'MD5'),
             ha1Sha256: computeHa1(ext, realm, opts.password, 'SHA-256'),
@@ -43,7 +44,7 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
           },
           Date.now(),
         );
-        out(`${existed ? 'updated' : 'added'} user ${ext}${opts.name ? ` (${opts.name})` : ''} in realm ${realm}`);
+        out(`${existing ? 'updated' : 'added'} user ${ext}${displayName ? ` (${displayName})` : ''} in realm ${realm}`);
       });
     });
 
@@ -54,7 +55,7 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .requiredOption('-c, --config <file>', 'config file')
     .action((opts: { json?: boolean; config: string }) => {
       const config = loadConfig(opts.config);
-      withStore(config.dataDir, (store) => {
+      withStore(config.dataDir, { mustExist: true }, (store) => {
         const users = store.users.list().map((u) => ({ ext: u.ext, name: u.displayName, realm: u.realm, site: u.site }));
         if (opts.json) return out(JSON.stringify(users));
         if (users.length === 0) return out('no users');
@@ -68,7 +69,7 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .requiredOption('-c, --config <file>', 'config file')
     .action((ext: string, opts: { config: string }) => {
       const config = loadConfig(opts.config);
-      withStore(config.dataDir, (store) => {
+      withStore(config.dataDir, { mustExist: true }, (store) => {
         if (!store.users.remove(ext)) throw new CliError(`no user ${ext}`);
         out(`removed user ${ext}`);
       });
@@ -76,8 +77,8 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
 }
 
 /** Opens the store for one CLI action and always closes it. */
-export function withStore<T>(dataDir: string, fn: (store: Store) => T): T {
-  const store = Store.open({ dataDir });
+export function withStore<T>(dataDir: string, options: { mustExist?: boolean }, fn: (store: Store) => T): T {
+  const store = Store.open({ dataDir, ...options });
   try {
     return fn(store);
   } finally {

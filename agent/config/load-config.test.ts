@@ -85,6 +85,18 @@ errors('a wrong type and an out-of-range value are both reported', () => {
   assert.match(err.describe(), '/etc/outpost/box.yaml: node.site:');
 });
 
+errors('a value of the wrong type says what was expected and what came', () => {
+  const err = problemsOf(MINIMAL.replace('dataDir: ./var/a1', 'dataDir: 123'));
+  assert.equal(err.problems, [{ key: 'dataDir', reason: 'expected string, got number' }]);
+});
+
+errors('timers, duplicate listen addresses, realm and burst are checked', () => {
+  const err = problemsOf(
+    `${MINIMAL.replace('"tcp:127.0.0.1:5070"', '"udp:127.0.0.1:5070"').replace('sip: {', 'sip: { realm: "a\\"b", timers: { t1: 5000, t2: 1000 }, flood: { rateLimit: { burst: 0.5 } },')}`,
+  );
+  assert.equal(err.problems.map((p) => p.key).sort(), ['sip.flood.rateLimit.burst', 'sip.listen', 'sip.realm', 'sip.timers']);
+});
+
 errors('registrar expiries must be ordered', () => {
   const err = problemsOf(`${MINIMAL.replace('sip: {', 'sip: { registrar: { minExpires: 600, defaultExpires: 60 },')}`);
   assert.is(err.problems[0]!.key, 'sip.registrar');

@@ -31,7 +31,7 @@ export function parseConfigText(text: string, path: string): Config {
     );
   }
   const raw: unknown = doc.toJS() ?? {};
-  const result = ConfigSchema.safeParse(raw);
+  const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
@@ -51,8 +51,9 @@ function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ key: formatKey([...issue.path, k]), reason: 'unknown key' }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [{ key: formatKey(issue.path), reason: `missing (expected ${issue.expected})` }];
+  if (issue.code === 'invalid_type') {
+    const got = issue.input === undefined ? undefined : issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input;
+    return [{ key: formatKey(issue.path), reason: got === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}` }];
   }
   return [{ key: formatKey(issue.path), reason: issue.message }];
 }

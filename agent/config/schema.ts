@@ -53,7 +53,7 @@ export const FloodSection = z.strictObject({
   rateLimit: z
     .strictObject({
       perSecond: z.number().positive().default(200),
-      burst: z.number().positive().default(400),
+      burst: z.number().min(1).default(400),
     })
     .prefault({}),
   ban: z
@@ -63,20 +63,33 @@ export const FloodSection = z.strictObject({
       duration: seconds(1, 31_536_000).default(900),
     })
     .prefault({}),
-  trusted: z.array(z.ipv4().or(z.ipv6())).default([]),
+  trusted: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })).default([]),
 });
 
-export const TimersSection = z.strictObject({
-  t1: z.number().int().min(10).max(10_000).default(500),
-  t2: z.number().int().min(100).max(60_000).default(4000),
-  t4: z.number().int().min(100).max(60_000).default(5000),
-});
+export const TimersSection = z
+  .strictObject({
+    t1: z.number().int().min(10).max(10_000).default(500),
+    t2: z.number().int().min(100).max(60_000).default(4000),
+    t4: z.number().int().min(100).max(60_000).default(5000),
+  })
+  .refine((t) => t.t1 <= t.t2, { message: 'must satisfy t1 <= t2' });
+
+/** Text that goes into SIP headers as a quoted string or token: printable, no quotes. */
+const headerText = z.string().min(1).max(128).regex(/^[\x21\x23-\x7e][\x20\x21\x23-\x7e]*$/, 'must be printable ASCII without double quotes or leading space');
 
 export const SipSection = z.strictObject({
-  domain: z.string().min(1),
-  realm: z.string().min(1).optional(),
-  listen: z.array(listenAddress).min(1),
-  userAgent: z.string().min(1).default('outpost'),
+  domain: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name (letters, digits, dots, dashes)'),
+  realm: headerText.optional(),
+  listen: z
+    .array(listenAddress)
+    .min(1)
+    .refine((l) => {
+      const fixed = l.filter((a) => a.port !== 0).map((a) => `${a.protocol}:${a.host}:${a.port}`);
+      return new Set(fixed).size === fixed.length;
+    }, {
+      message: 'lists the same address twice',
+    }),
+  userAgent: headerText.default('outpost'),
   registrar: RegistrarSection.prefault({}),
   auth: AuthSection.prefault({}),
   flood: FloodSection.prefault({}),

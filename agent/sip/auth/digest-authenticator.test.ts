@@ -187,7 +187,8 @@ roundTrip('picks the credentials for our realm among several', () => {
   const ours = answer(auth.challenge()[0]!);
   const foreign = 'Digest username="x", realm="carrier.example", nonce="n", uri="sip:a", response="00"';
   assert.is(verify([foreign, 'Bearer abc.def', ours]).result, 'ok');
-  assert.is(verify(['Digest username=', ours]).result, 'ok'); // a broken value does not hide ours
+  const again = answer(auth.challenge()[0]!);
+  assert.is(verify(['Digest username=', again]).result, 'ok'); // a broken value does not hide ours
   assert.equal(verify(foreign), failed('realm-mismatch', 'x'));
   assert.equal(verify([foreign]), failed('realm-mismatch', 'x'));
 });
