@@ -8,10 +8,9 @@ cd "$(dirname "$0")"
 # the MQTT broker for integration tests (mosquitto), and the Debian-packaged Rust crates that
 # the offline cr-sqlite build compiles against.
 APT_PACKAGES=(
-  sip-tester baresip kamailio mosquitto sqlite3 ca-certificates
-  build-essential python3 clang
+  sip-tester baresip kamailio mosquitto ca-certificates
+  build-essential python3
   librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
-  librust-libc-print-dev librust-cc-dev
 )
 
 step() { printf 'setup: %s\n' "$*"; }

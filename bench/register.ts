@@ -55,6 +55,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     'kamailio-children': { type: 'string', default: '2' },
     'kamailio-shm': { type: 'string', default: '1024' },
+    'kamailio-mem': { type: 'string' },
     'no-bisect': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
@@ -356,7 +357,7 @@ async function benchKamailio(): Promise<(ServerResult & { version: string; child
   const dir = tempDir('kamailio-bench-');
   if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const users: Array<[string, string]> = Array.from({ length: USERS }, (_, i) => [userExt(i), computeHa1(userExt(i), DOMAIN, userPassword(i), 'MD5')]);
-  const kam: KamailioProcess = await startKamailio({ info, dir, realm: DOMAIN, users, children: KAMAILIO_CHILDREN, shmMb: Number(opts['kamailio-shm']) });
+  const kam: KamailioProcess = await startKamailio({ info, dir, realm: DOMAIN, users, children: KAMAILIO_CHILDREN, shmMb: Number(opts['kamailio-shm']), memManager: opts['kamailio-mem'] as 'qm' | 'fm' | 'tlsf' | undefined });
   const stop = async () => {
     const code = await kam.stop();
     log(`kamailio stopped (exit ${code})`);

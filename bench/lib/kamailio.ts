@@ -45,6 +45,8 @@ export interface KamailioOptions {
   children: number;
   /** Shared memory in MB (location table, transactions, htable). */
   shmMb?: number;
+  /** Memory manager (kamailio -x): qm (the default, with debugging aids), fm or tlsf. */
+  memManager?: 'qm' | 'fm' | 'tlsf';
 }
 
 export interface KamailioProcess {
@@ -100,6 +102,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   if (check.status !== 0) throw new Error(`kamailio rejected ${configFile}:\n${check.stderr}${check.stdout}`);
 
   const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 512), '-M', '16'];
+  if (options.memManager) args.push('-x', options.memManager);
   // Own process group: stopping it reaches the forked workers too.
   const proc = spawn(options.info.binary, args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../../lib/clock.ts';
@@ -28,6 +29,17 @@ issue('36 base64url characters, different every time, even within one millisecon
     seen.add(n);
   }
   assert.is(seen.size, 1000);
+});
+
+issue('the MAC is HMAC-SHA-256 over issued-at|serial, truncated to 16 bytes (short and long keys)', () => {
+  for (const key of [KEY, Buffer.alloc(100, 3)]) {
+    const clock = new ManualClock(1_700_000_123_456);
+    const bytes = Buffer.from(new NonceManager({ clock, key }).issue(), 'base64url');
+    assert.is(bytes.length, 27);
+    assert.is(bytes.readUIntBE(0, 6), 1_700_000_123_456);
+    const expected = createHmac('sha256', key).update(bytes.subarray(0, 11)).digest().subarray(0, 16);
+    assert.ok(bytes.subarray(11).equals(expected));
+  }
 });
 
 issue.run();

@@ -17,7 +17,8 @@
  * fresh is answered 'stale' instead of being trusted again (see acceptCount), so eviction can
  * only cost a client one extra challenge, never open a replay.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import { AuthError } from './errors.ts';
 
@@ -54,12 +55,23 @@ const MAC_BYTES = 16;
 const NONCE_CHARS = ((BODY_BYTES + MAC_BYTES) / 3) * 4;
 const NONCE_SHAPE = /^[A-Za-z0-9_-]{36}$/;
 const SERIAL_LIMIT = 2 ** (8 * SERIAL_BYTES);
+const SHA256_BLOCK = 64;
+const SHA256_BYTES = 32;
+
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+/** crypto.hash() (Node >= 20.12): HMAC from two one-shot hashes is ~1.5x faster than createHmac(). */
+const oneShot = (typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined) as OneShotHash | undefined;
 
 export class NonceManager {
   readonly lifetimeMs: number;
   readonly replayWindow: number;
   private readonly clock: Clock;
   private readonly key: Uint8Array;
+  /** RFC 2104 scratch buffers: (key ^ ipad) | body, and (key ^ opad) | inner hash. */
+  private readonly inner = Buffer.alloc(SHA256_BLOCK + BODY_BYTES);
+  private readonly outer = Buffer.alloc(SHA256_BLOCK + SHA256_BYTES);
+  /** The last nonce authenticate() decoded, so check() then acceptCount() verify the MAC once. */
+  private lastDecoded: { nonce: string; entry: SeenNonce } | undefined;
   private serial: number;
   /** LRU: Map iteration order is insertion order, so the first key is the least recent. */
   private readonly seen = new Map<string, SeenNonce>();
@@ -77,6 +89,11 @@ export class NonceManager {
     }
     if (this.key.length < 16) throw new AuthError('sip.auth.invalid-argument', 'nonce key must be >= 16 bytes');
     this.serial = randomBytes(SERIAL_BYTES).readUIntBE(0, SERIAL_BYTES);
+    const block = this.key.length > SHA256_BLOCK ? nodeCrypto.createHash('sha256').update(this.key).digest() : this.key;
+    for (let i = 0; i < SHA256_BLOCK; i++) {
+      this.inner[i] = (block[i] ?? 0) ^ 0x36;
+      this.outer[i] = (block[i] ?? 0) ^ 0x5c;
+    }
   }
 
   /** A fresh nonce bound to the current time. */
@@ -141,15 +158,23 @@ export class NonceManager {
 
   /** Decodes a nonce whose MAC verifies under our key, else undefined. */
   private authenticate(nonce: string): SeenNonce | undefined {
+    const last = this.lastDecoded;
+    if (last !== undefined && last.nonce === nonce) return { ...last.entry };
     if (nonce.length !== NONCE_CHARS || !NONCE_SHAPE.test(nonce)) return undefined;
     const buf = Buffer.from(nonce, 'base64url');
     if (buf.length !== BODY_BYTES + MAC_BYTES) return undefined;
     const expected = this.mac(buf.subarray(0, BODY_BYTES)).subarray(0, MAC_BYTES);
     if (!timingSafeEqual(expected, buf.subarray(BODY_BYTES))) return undefined;
-    return { issuedAt: buf.readUIntBE(0, TIME_BYTES), order: buf.toString('hex', 0, BODY_BYTES), highestNc: 0 };
+    const entry = { issuedAt: buf.readUIntBE(0, TIME_BYTES), order: buf.toString('hex', 0, BODY_BYTES), highestNc: 0 };
+    this.lastDecoded = { nonce, entry };
+    return { ...entry };
   }
 
+  /** HMAC-SHA-256(key, body) per RFC 2104; `body` is always BODY_BYTES long. */
   private mac(body: Uint8Array): Buffer {
-    return createHmac('sha256', this.key).update(body).digest();
+    if (!oneShot) return nodeCrypto.createHmac('sha256', this.key).update(body).digest();
+    this.inner.set(body, SHA256_BLOCK);
+    this.outer.set(oneShot('sha256', this.inner, 'buffer'), SHA256_BLOCK);
+    return oneShot('sha256', this.outer, 'buffer');
   }
 }

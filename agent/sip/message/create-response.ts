@@ -48,7 +48,7 @@ const PHRASES: Record<number, string> = {
   607: 'Unwanted', 608: 'Rejected',
 };
 
-const CLASS_PHRASES = ['', 'Provisional', 'Success', 'Redirection', 'Client Error', 'Server Error', 'Global Failure'];
+const CLASS_PHRASES = ['Unknown', 'Provisional', 'Success', 'Redirection', 'Client Error', 'Server Error', 'Global Failure'];
 
 /** The usual reason phrase of a status code (RFC 3261 §21 and later RFCs), or its class name. */
 export function reasonPhrase(status: number): string {
