@@ -1,5 +1,5 @@
 /**
- * Server nonces for SIP digest authentication (RFC 3261 §22.4, RFC 7616 §3.3 and §5.4).
+ * Server nonces for SIP digest authentication (RFC 3261 §22.4; RFC 7616 §3.3 and §5 on replay).
  *
  * Issuing costs no memory: a nonce carries its own issue time and a MAC, so any nonce we
  * handed out can be checked later without a table, and a forged or altered one is refused.
@@ -18,7 +18,6 @@
  * only cost a client one extra challenge, never open a replay.
  */
 import * as nodeCrypto from 'node:crypto';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import { AuthError } from './errors.ts';
 
@@ -82,13 +81,13 @@ export class NonceManager {
     this.clock = options.clock;
     this.lifetimeMs = options.lifetimeMs ?? 300_000;
     this.replayWindow = options.replayWindow ?? 10_000;
-    this.key = options.key ?? randomBytes(32);
+    this.key = options.key ?? nodeCrypto.randomBytes(32);
     if (!(this.lifetimeMs > 0)) throw new AuthError('sip.auth.invalid-argument', 'lifetimeMs must be > 0');
     if (!Number.isInteger(this.replayWindow) || this.replayWindow < 1) {
       throw new AuthError('sip.auth.invalid-argument', 'replayWindow must be a positive integer');
     }
     if (this.key.length < 16) throw new AuthError('sip.auth.invalid-argument', 'nonce key must be >= 16 bytes');
-    this.serial = randomBytes(SERIAL_BYTES).readUIntBE(0, SERIAL_BYTES);
+    this.serial = nodeCrypto.randomBytes(SERIAL_BYTES).readUIntBE(0, SERIAL_BYTES);
     const block = this.key.length > SHA256_BLOCK ? nodeCrypto.createHash('sha256').update(this.key).digest() : this.key;
     for (let i = 0; i < SHA256_BLOCK; i++) {
       this.inner[i] = (block[i] ?? 0) ^ 0x36;
@@ -164,7 +163,7 @@ export class NonceManager {
     const buf = Buffer.from(nonce, 'base64url');
     if (buf.length !== BODY_BYTES + MAC_BYTES) return undefined;
     const expected = this.mac(buf.subarray(0, BODY_BYTES)).subarray(0, MAC_BYTES);
-    if (!timingSafeEqual(expected, buf.subarray(BODY_BYTES))) return undefined;
+    if (!nodeCrypto.timingSafeEqual(expected, buf.subarray(BODY_BYTES))) return undefined;
     const entry = { issuedAt: buf.readUIntBE(0, TIME_BYTES), order: buf.toString('hex', 0, BODY_BYTES), highestNc: 0 };
     this.lastDecoded = { nonce, entry };
     return { ...entry };

@@ -1,0 +1,99 @@
+/**
+ * The CLI against a running node: `user add` takes effect at once (the next REGISTER
+ * authenticates), `user list` shows it, `user remove` makes the node refuse the user and drop
+ * its binding within about a second, `status` shows the node; SIGINT stops the node cleanly.
+ * Runs alone too: node --import tsx test/integration/cli.test.ts
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
+import { runSipp, sippCounts } from '../helpers/sipp.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const DOMAIN = 'branch-c.example';
+const SCENARIOS = join(import.meta.dirname, 'sipp');
+
+interface Ctx {
+  dir: string;
+  node: NodeProcess;
+}
+
+const cli = suite<Ctx>('CLI with a running node');
+
+cli.before(async (ctx) => {
+  ctx.dir = tempDir();
+  const config = writeNodeConfig(ctx.dir, '  auth: { algorithms: [MD5] }\n', DOMAIN);
+  ctx.node = await startNode(config, ctx.dir);
+});
+
+cli.after(async (ctx) => {
+  await ctx.node?.stop('SIGKILL');
+});
+
+const cfg = (ctx: Ctx) => ['--config', ctx.node.configFile];
+
+function registerOnce(ctx: Ctx, ext: string, password: string, scenario: string) {
+  return runSipp({
+    scenario: join(SCENARIOS, scenario), target: ctx.node.udp, transport: 'u1', calls: 1, rate: 1, dir: ctx.dir,
+    injection: [`${ext};[authentication username=${ext} password=${password}];${DOMAIN}`], timeoutS: 15,
+  });
+}
+
+async function liveAors(ctx: Ctx): Promise<string[]> {
+  const res = await runCli(['status', '--json', ...cfg(ctx)], ctx.dir);
+  return (JSON.parse(res.stdout) as { registrations: Array<{ aor: string }> }).registrations.map((r) => r.aor);
+}
+
+cli('user add on a running node: the next REGISTER authenticates', async (ctx) => {
+  const add = await runCli(['user', 'add', '4001', '--password', 'fresh-4001', '--name', 'New Hire', ...cfg(ctx)], ctx.dir);
+  assert.is(add.code, 0, add.stderr);
+  assert.is(add.stdout.trim(), `added user 4001 (New Hire) in realm ${DOMAIN}`);
+  const res = await registerOnce(ctx, '4001', 'fresh-4001', 'register-auth.xml');
+  assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, res.stdout.slice(-800));
+  assert.equal(await liveAors(ctx), ['4001']);
+});
+
+cli('user list prints the user, as text and JSON', async (ctx) => {
+  const text = await runCli(['user', 'list', ...cfg(ctx)], ctx.dir);
+  assert.match(text.stdout, /^4001\s+New Hire$/m);
+  const json = await runCli(['user', 'list', '--json', ...cfg(ctx)], ctx.dir);
+  assert.equal(JSON.parse(json.stdout), [{ ext: '4001', name: 'New Hire', realm: DOMAIN, site: 'branch-a' }]);
+});
+
+cli('status shows node, listen addresses, users and the binding', async (ctx) => {
+  const res = await runCli(['status', ...cfg(ctx)], ctx.dir);
+  assert.is(res.code, 0);
+  assert.match(res.stdout, /^node\s+a1 \(site branch-a\) running, pid \d+/m);
+  assert.match(res.stdout, `udp:127.0.0.1:${ctx.node.udp.port}`);
+  assert.match(res.stdout, /^users\s+1: 4001$/m);
+  assert.match(res.stdout, /^bindings\s+1 live$/m);
+});
+
+cli('user remove: the node refuses the user and drops the binding within about a second', async (ctx) => {
+  const rm = await runCli(['user', 'remove', '4001', ...cfg(ctx)], ctx.dir);
+  assert.is(rm.code, 0, rm.stderr);
+  await waitFor(async () => (await liveAors(ctx)).length === 0, 'the binding of the removed user to be swept', 5_000, 100);
+  const res = await registerOnce(ctx, '4001', 'fresh-4001', 'register-bad-password.xml');
+  assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, 'a removed user gets 403');
+});
+
+cli('bad input: unknown user to remove, short password, bad extension exit 1 with one line', async (ctx) => {
+  for (const args of [['user', 'remove', '9999'], ['user', 'add', '4002', '--password', 'abc'], ['user', 'add', 'bad ext', '--password', 'long-enough']]) {
+    const res = await runCli([...args, ...cfg(ctx)], ctx.dir);
+    assert.is(res.code, 1, args.join(' '));
+    assert.is(res.stderr.trim().split('\n').length, 1);
+    assert.match(res.stderr, /^outpost: /);
+  }
+});
+
+cli('SIGINT stops the node with exit 0 and removes node.json', async (ctx) => {
+  assert.ok(existsSync(join(ctx.node.dataDir, 'node.json')));
+  assert.is(await ctx.node.stop('SIGINT'), 0);
+  assert.not.ok(existsSync(join(ctx.node.dataDir, 'node.json')));
+  const res = await runCli(['status', ...cfg(ctx)], ctx.dir);
+  assert.match(res.stdout, /not running/);
+});
+
+cli.run();
