@@ -123,3 +123,12 @@ export function udpCounters(): { inDatagrams: number; rcvbufErrors: number; inEr
   const get = (n: string) => values[names.indexOf(n)] ?? -1;
   return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors'), inErrors: get('InErrors') };
 }
+
+/** CPU seconds spent busy (not idle or iowait) by all cores since boot, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return (total - idle) / CLOCK_TICKS;
+}

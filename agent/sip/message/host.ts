@@ -63,6 +63,25 @@ export function ipv4Octets(s: string): number[] | undefined {
   return out.length === 4 ? out : undefined;
 }
 
+/** True when `s[start, end)` is a dotted-quad IPv4 address (no allocation). */
+function isIpv4At(s: string, start: number, end: number): boolean {
+  let dots = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 46;
+    if (isDigit(c) && digits < 3) {
+      v = v * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && v <= 255 && dots < 4) {
+      dots++;
+      v = 0;
+      digits = 0;
+    } else return false;
+  }
+  return dots === 4;
+}
+
 /** True for an IPv4 address, an IPv6 address, or a bracketed IPv6 reference. */
 export function isIpAddress(s: string): boolean {
   if (s.startsWith('[') && s.endsWith(']')) return ipv6Groups(s.slice(1, -1)) !== undefined;
@@ -87,7 +106,7 @@ export function hostEnd(s: string, pos: number): number {
     const c = s.charCodeAt(i);
     numeric = isDigit(c) || c === 46;
   }
-  if (numeric && ipv4Octets(s.slice(pos, end)) === undefined) return -1;
+  if (numeric && !isIpv4At(s, pos, end)) return -1;
   return end;
 }
 

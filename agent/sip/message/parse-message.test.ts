@@ -21,12 +21,14 @@ function register(extra: string[] = [], body = ''): Buffer {
   return msg('REGISTER sip:example.com SIP/2.0', [...HEAD, 'CSeq: 2 REGISTER', ...extra], body);
 }
 function ok(r: ParseResult): SipMessage {
-  if (!r.ok) assert.unreachable(`unexpected parse error: ${r.error.message}`);
-  return r.message;
+  if (r.ok) return r.message;
+  assert.unreachable(`unexpected parse error: ${r.error.message}`);
+  throw r.error;
 }
 function bad(r: ParseResult): { error: SipParseError; partial?: SipRequest } {
-  if (r.ok) assert.unreachable('expected a parse error');
-  return r;
+  if (!r.ok) return r;
+  assert.unreachable('expected a parse error');
+  throw new SipParseError('unexpected success', 0);
 }
 
 const Parse = suite('parseMessage');

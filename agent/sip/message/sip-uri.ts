@@ -30,6 +30,8 @@ const SCHEME_REST = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
 /** Parses a URI; throws SipParseError (offset in `s`) when it is not well formed. */
 export function parseUri(s: string): SipUri {
+  const sips = sipScheme(s);
+  if (sips !== 0) return parseSip(s, sips === 4 ? 'sip' : 'sips', sips);
   const colon = s.indexOf(':');
   if (colon <= 0 || !SCHEME_REST.test(s.slice(0, colon))) throw new SipParseError('bad URI scheme', 0);
   const scheme = s.slice(0, colon).toLowerCase();
@@ -50,6 +52,14 @@ export function parseUri(s: string): SipUri {
   if (bad >= 0) throw new SipParseError('bad character in URI', bad);
   uri.opaque = s.slice(colon + 1);
   return uri;
+}
+
+/** Length of a leading `sip:` (4) or `sips:` (5), any case; 0 when neither. */
+function sipScheme(s: string): number {
+  if (s.length < 5 || (s.charCodeAt(0) | 32) !== 115 || (s.charCodeAt(1) | 32) !== 105 || (s.charCodeAt(2) | 32) !== 112) return 0;
+  const c = s.charCodeAt(3);
+  if (c === 58) return 4;
+  return (c | 32) === 115 && s.charCodeAt(4) === 58 ? 5 : 0;
 }
 
 function parseSip(s: string, scheme: string, start: number): SipUri {
@@ -90,6 +100,8 @@ function runEnd(s: string, pos: number, bits: number): number {
 }
 
 function unescapeChecked(s: string, start: number, end: number, bits: number): string {
+  const pct = s.indexOf('%', start);
+  if (pct < 0 || pct >= end) return s.slice(start, end); // runEnd already checked the rest
   const bad = badCharAt(s, start, end, bits);
   if (bad >= 0) throw new SipParseError('bad escape', bad);
   return unescapeOnce(s.slice(start, end));

@@ -14,22 +14,16 @@ import type { SipHeader } from './sip-message.ts';
 import { parseVia } from './via.ts';
 
 const MANDATORY = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
-const SINGLE = new Set(['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards']);
 
 /**
  * Checks the headers of a message; `method` is the request method, or undefined for a
  * response. Returns the first fault found, in header order, or undefined.
  */
 export function validateHeaders(list: SipHeader[], offsets: number[], method: string | undefined): SipParseError | undefined {
-  let seen = 0; // bit per MANDATORY entry
-  const single = new Set<string>();
+  let seen = 0; // bit per MANDATORY entry (Via, From, To, Call-ID, CSeq), 32 for Max-Forwards
   for (let i = 0; i < list.length; i++) {
     const { name, value } = list[i]!;
     const at = offsets[i] ?? 0;
-    if (SINGLE.has(name)) {
-      if (single.has(name)) return new SipParseError('Duplicate ' + name, at, name);
-      single.add(name);
-    }
     let fault: SipParseError | undefined;
     switch (name) {
       case 'Via':
@@ -37,18 +31,22 @@ export function validateHeaders(list: SipHeader[], offsets: number[], method: st
         fault = check(name, value, at, parseVia);
         break;
       case 'From':
+        if (seen & 2) return duplicate(name, at);
         seen |= 2;
         fault = check(name, value, at, parseNameAddr);
         break;
       case 'To':
+        if (seen & 4) return duplicate(name, at);
         seen |= 4;
         fault = check(name, value, at, parseNameAddr);
         break;
       case 'Call-ID':
+        if (seen & 8) return duplicate(name, at);
         seen |= 8;
         if (!isCallId(value)) fault = new SipParseError('Bad Call-ID', at, name);
         break;
       case 'CSeq':
+        if (seen & 16) return duplicate(name, at);
         seen |= 16;
         fault = check(name, value, at, parseCSeq);
         if (fault === undefined && method !== undefined && !endsWithMethod(value, method)) {
@@ -56,6 +54,8 @@ export function validateHeaders(list: SipHeader[], offsets: number[], method: st
         }
         break;
       case 'Max-Forwards':
+        if (seen & 32) return duplicate(name, at);
+        seen |= 32;
         if (!isMaxForwards(value)) fault = new SipParseError('Bad Max-Forwards', at, name);
         break;
       case 'Contact':
@@ -73,6 +73,10 @@ export function validateHeaders(list: SipHeader[], offsets: number[], method: st
     if ((seen & (1 << b)) === 0) return new SipParseError('Missing ' + MANDATORY[b]!, 0, MANDATORY[b]);
   }
   return undefined;
+}
+
+function duplicate(name: string, at: number): SipParseError {
+  return new SipParseError('Duplicate ' + name, at, name);
 }
 
 function check(name: string, value: string, at: number, parse: (s: string) => unknown): SipParseError | undefined {

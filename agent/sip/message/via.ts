@@ -46,8 +46,8 @@ export function parseVia(s: string): Via {
   const he = hostEnd(s, pos);
   if (he < 0) throw new SipParseError('bad sent-by host', pos);
   const via: Via = {
-    protocol: name.toUpperCase() + '/' + version,
-    transport: transport.toUpperCase(),
+    protocol: name === 'SIP' && version === '2.0' ? 'SIP/2.0' : name.toUpperCase() + '/' + version,
+    transport: upper(transport),
     host: s.slice(pos, he),
     params: new Map(),
   };
@@ -62,6 +62,12 @@ export function parseVia(s: string): Via {
   via.params = params;
   readNamed(via, params, pos);
   return via;
+}
+
+const TRANSPORTS = new Map(['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'].map((t) => [t, t]));
+
+function upper(t: string): string {
+  return TRANSPORTS.get(t) ?? t.toUpperCase();
 }
 
 function slash(s: string, pos: number): number {
