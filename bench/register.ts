@@ -21,7 +21,7 @@
  *   --kamailio-children N   kamailio UDP receiver processes (default 2 = the cores here)
  *   --kamailio-shm MB       kamailio shared memory (default 1024)
  *   --no-bisect             skip the bisection step
- *   --cpu-prof              run Outpost under node --cpu-prof (profile in a kept temp dir)
+ *   --cpu-prof              profile Outpost with V8's sampler (a .cpuprofile in a kept temp dir)
  *   --cpu-prof-dir DIR      ... and write the .cpuprofile to DIR
  *   --keep                  keep the temporary directories
  */
@@ -367,12 +367,14 @@ async function benchOutpost(): Promise<ServerResult & { version: string; cpuProf
   if (cpuProf) {
     profDir = resolve(cpuProfDir ?? tempDir('outpost-cpuprof-')); // outlives the data dir
     mkdirSync(profDir, { recursive: true });
-    process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
+    process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} --import ${join(import.meta.dirname, 'lib/cpu-profile-preload.mjs')}`.trim();
+    process.env['OUTPOST_BENCH_CPU_PROF_DIR'] = profDir;
   }
   let node: NodeProcess;
   try {
     node = await startNode(config, dir);
   } finally {
+    delete process.env['OUTPOST_BENCH_CPU_PROF_DIR'];
     if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
     else process.env['NODE_OPTIONS'] = savedNodeOptions;
   }

@@ -20,7 +20,8 @@ export function aorOf(req: SipRequest, domain: string): string | AorRefusal {
   } catch {
     return { status: 400, reason: 'Bad To header' };
   }
-  if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return { status: 416, reason: 'Unsupported URI Scheme' };
+  // RFC 4475 §3.3.3 (unksm2): a registrar refuses a To that is not a SIP URI with 400.
+  if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return { status: 400, reason: 'To must be a sip: or sips: URI' };
   if (!uri.user) return { status: 400, reason: 'To URI has no user part' };
   if (!servesHost(uri.host, domain)) return { status: 404, reason: `Domain ${uri.host} not served here` };
   return uri.user;

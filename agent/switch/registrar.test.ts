@@ -181,11 +181,11 @@ reg('a REGISTER without Contact lists the current bindings', async () => {
   w.store.close();
 });
 
-reg('an unsupported Require gets 420 with Unsupported; a foreign domain gets 404', async () => {
+reg('a foreign domain gets 404; a To that is not a SIP URI gets 400', async () => {
   const w = world();
-  const res = await w.registrar.handle(register(w, '1001', [['Require', 'foo']]), SOURCE);
-  assert.is(res.status, 420);
-  assert.is(res.headers.get('unsupported'), 'foo');
+  const isbn = register(w, '1001', []);
+  isbn.headers.set('To', 'isbn:2983792873');
+  assert.is((await w.registrar.handle(isbn, SOURCE)).status, 400);
   const foreign = register(w, '1001', []);
   foreign.headers.set('To', '<sip:1001@elsewhere.example>');
   assert.is((await w.registrar.handle(foreign, SOURCE)).status, 404);

@@ -37,8 +37,6 @@ export interface RegistrarStats {
   rejected: number;
 }
 
-const SUPPORTED_EXTENSIONS = new Set(['path', 'outbound', 'gruu']);
-
 export class Registrar {
   readonly stats: RegistrarStats = { registered: 0, removed: 0, challenged: 0, rejected: 0 };
 
@@ -48,14 +46,6 @@ export class Registrar {
     const d = this.deps;
     const aor = aorOf(req, d.domain);
     if (typeof aor !== 'string') return this.reject(req, aor.status, aor.reason);
-
-    const unsupported = req.headers
-      .getAll('require')
-      .map((o) => o.trim().toLowerCase())
-      .filter((o) => o && !SUPPORTED_EXTENSIONS.has(o));
-    if (unsupported.length > 0) {
-      return this.reject(req, 420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]]);
-    }
 
     const auth = this.authenticate(req, aor, source);
     if (auth) return auth;
