@@ -19,7 +19,8 @@
  *   --rates a,b,c           the rate ladder in registrations/s
  *   --only outpost|kamailio run one server
  *   --kamailio-children N   kamailio UDP receiver processes (default 2 = the cores here)
- *   --kamailio-shm MB       kamailio shared memory (default 1024)
+ *   --kamailio-shm MB       kamailio shared memory (default 2048)
+ *   --kamailio-mem qm|fm|tlsf  kamailio memory manager (default: kamailio's own, qm)
  *   --no-bisect             skip the bisection step
  *   --cpu-prof              profile Outpost with V8's sampler (a .cpuprofile in a kept temp dir)
  *   --cpu-prof-dir DIR      ... and write the .cpuprofile to DIR
@@ -34,7 +35,7 @@ import { computeHa1 } from '../agent/sip/auth/digest.ts';
 import { Store } from '../agent/store/store.ts';
 import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
 import { findKamailio, startKamailio, type KamailioProcess } from './lib/kamailio.ts';
-import { machineBusySeconds, processCpuSeconds, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
+import { machineBusySeconds, processCpuSeconds, processRssMb, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
 import { runSippLoad } from './lib/sipp-load.ts';
 import { parseSippStats } from './lib/sipp-stats.ts';
 
@@ -54,7 +55,7 @@ const { values: opts } = parseArgs({
     rates: { type: 'string' },
     only: { type: 'string' },
     'kamailio-children': { type: 'string', default: '2' },
-    'kamailio-shm': { type: 'string', default: '1024' },
+    'kamailio-shm': { type: 'string', default: '2048' },
     'kamailio-mem': { type: 'string' },
     'no-bisect': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
@@ -88,6 +89,8 @@ interface Target {
   cpuSeconds(): number;
   /** A reason when the server has died. */
   dead(): string | undefined;
+  /** Resident memory in MB, where one number means something (not for kamailio's shared memory). */
+  rssMb?(): number;
 }
 
 interface Step {
@@ -111,6 +114,8 @@ interface Step {
   sippCpu: number;
   /** Cores used by everything else on the machine meanwhile (this script included): should be ~0. */
   otherCpu: number;
+  /** Server resident memory at the end of the step (Outpost only), MB. */
+  serverRssMb?: number;
   pass: boolean;
   reason?: 'failures' | 'rate-not-offered' | 'server-died';
   /** Set when a first attempt at this rate failed while other processes used the cores. */
@@ -186,6 +191,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
     serverCpu: round(serverCpu, 2),
     sippCpu: round(sippCpu, 2),
     otherCpu: round(otherCpu, 2),
+    ...(target.rssMb ? { serverRssMb: Math.round(target.rssMb()) } : {}),
     pass: true,
     sippExit: res.code,
   };
@@ -391,6 +397,7 @@ async function benchOutpost(): Promise<ServerResult & { version: string; cpuProf
     udp: node.udp,
     cpuSeconds: () => processCpuSeconds(node.proc.pid!),
     dead: () => exitInfo,
+    rssMb: () => processRssMb(node.proc.pid!),
   };
   try {
     const result = await benchServer(target, dir);

@@ -95,7 +95,7 @@ export class SipEndpoint {
       // RFC 3261 §8.2 / RFC 4475: answer a malformed request with 400 and the reason when it
       // can be answered at all; never answer an ACK; drop malformed responses.
       if (partial && partial.method !== 'ACK') {
-        this.sendStateless(createResponse(partial, 400, parsed.error.reason), source, transport);
+        this.sendStateless(createResponse(partial, parsed.error.status, parsed.error.reason), source, transport);
       }
       this.options.logger.debug({ source, reason: parsed.error.reason }, 'malformed message');
       return;

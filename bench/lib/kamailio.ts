@@ -101,7 +101,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   const check = spawnSync(options.info.binary, ['-c', '-f', configFile], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`kamailio rejected ${configFile}:\n${check.stderr}${check.stdout}`);
 
-  const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 512), '-M', '16'];
+  const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 2048), '-M', '16'];
   if (options.memManager) args.push('-x', options.memManager);
   // Own process group: stopping it reaches the forked workers too.
   const proc = spawn(options.info.binary, args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

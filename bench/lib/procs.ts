@@ -132,3 +132,13 @@ export function machineBusySeconds(): number {
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
   return (total - idle) / CLOCK_TICKS;
 }
+
+/** Resident set size of one process in MB (0 once it is gone). */
+export function processRssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}

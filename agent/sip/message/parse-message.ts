@@ -16,6 +16,7 @@
  * could be read, so the caller can build the 400 (or the 505 the error's `status` asks for)
  * when Via, From, To, Call-ID and CSeq are there. Faulty responses are simply dropped.
  */
+import { isAscii } from 'node:buffer';
 import { SipParseError } from './errors.ts';
 import { readHeaders } from './read-headers.ts';
 import { SipHeaders, type SipMessage, type SipRequest } from './sip-message.ts';
@@ -27,7 +28,6 @@ export type ParseResult = { ok: true; message: SipMessage } | { ok: false; error
 const EMPTY = Buffer.alloc(0);
 const BLANK_CRLF = Buffer.from('\n\r\n', 'latin1');
 const BLANK_LF = Buffer.from('\n\n', 'latin1');
-const NON_ASCII = /[^\x00-\x7f]/;
 /** Content-Length values above this are refused outright (no datagram or frame is that big). */
 const MAX_CONTENT_LENGTH = 16 * 1024 * 1024;
 
@@ -63,7 +63,7 @@ function parse(buf: Buffer): ParseResult {
   const line = head.slice(0, lineEnd);
   if (line.indexOf('\r') >= 0) return { ok: false, error: new SipParseError('Malformed line ending', start) };
   const sl = parseStartLine(line, start);
-  const sec = readHeaders(head, nl + 1, start, NON_ASCII.test(head));
+  const sec = readHeaders(head, nl + 1, start, !isAscii(buf.subarray(start, headEnd)));
   const partial = sl.type === 'request' ? requestOf(sl, new SipHeaders(sec.list), EMPTY) : undefined;
 
   if (sl.error) return fail(partial, sl.error);
