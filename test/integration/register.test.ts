@@ -4,7 +4,6 @@
  * 403 and, after the configured number of failures, the source is banned (no response at all).
  * Runs alone too: node --import tsx test/integration/register.test.ts
  */
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,6 +11,7 @@ import { computeHa1 } from '../../agent/sip/auth/digest.ts';
 import { Store } from '../../agent/store/store.ts';
 import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
 import { runSipp, sippCounts } from '../helpers/sipp.ts';
+import { optionsRequest, udpProbe } from '../helpers/udp-probe.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const DOMAIN = 'branch-a.example';
@@ -79,38 +79,8 @@ reg('200 users register with digest auth over TCP (one connection per user)', as
   assert.is(await liveBindings(ctx, 'tcp'), USERS);
 });
 
-/** Sends one OPTIONS from `localIp` and resolves with the status line, or undefined after `waitMs`. */
-function optionsFrom(localIp: string, target: { host: string; port: number }, waitMs: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket('udp4');
-    sock.on('error', reject);
-    sock.bind(0, localIp, () => {
-      const { port } = sock.address();
-      const msg = [
-        `OPTIONS sip:${DOMAIN} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${localIp}:${port};branch=z9hG4bK-opt-${Date.now()}-${Math.random().toString(36).slice(2)};rport`,
-        `From: <sip:probe@${DOMAIN}>;tag=p1`,
-        `To: <sip:${DOMAIN}>`,
-        `Call-ID: opt-${Math.random()}`,
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      const timer = setTimeout(() => {
-        sock.close();
-        resolve(undefined);
-      }, waitMs);
-      sock.on('message', (data) => {
-        clearTimeout(timer);
-        sock.close();
-        resolve(data.toString().split('\r\n')[0]);
-      });
-      sock.send(msg, target.port, target.host);
-    });
-  });
-}
+const optionsFrom = (localIp: string, target: { host: string; port: number }, waitMs: number) =>
+  udpProbe((port) => optionsRequest(DOMAIN, localIp, port), target, waitMs, localIp);
 
 reg('a wrong password gets 403, and after repeated failures the source is banned', async (ctx) => {
   const badIp = '127.0.0.2';

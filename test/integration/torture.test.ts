@@ -11,6 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadTortureFixtures, type TortureFixture } from '../fixtures/sip/load-fixtures.ts';
 import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
+import { optionsRequest, udpProbe } from '../helpers/udp-probe.ts';
 
 /** Messages whose RFC expectation assumes features or policies this box does not have. */
 const DEVIATIONS: Record<string, { status: number; why: string }> = {
@@ -27,23 +28,6 @@ const REPLY_WAIT_MS = 3000;
 interface Ctx {
   dir: string;
   node: NodeProcess;
-}
-
-/** Sends raw bytes over UDP from a fresh socket; resolves with the first reply's status line. */
-function sendUdp(bytes: Buffer, target: { host: string; port: number }, waitMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      resolve(undefined);
-    }, waitMs);
-    sock.on('message', (data) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(data.toString('latin1').split('\r\n')[0]);
-    });
-    sock.send(bytes, target.port, target.host);
-  });
 }
 
 function sendTcp(bytes: Buffer, target: { host: string; port: number }, waitMs: number): Promise<string | undefined> {
@@ -127,7 +111,7 @@ torture('datagram-only messages the parser rejects get their answer over UDP (se
   assert.ok(rejected.length >= 2);
   for (const f of rejected) {
     const want = expectedOf(f);
-    check(f, await sendUdp(f.wire, ctx.node.udp, want.status === 'none' ? NO_REPLY_WAIT_MS : REPLY_WAIT_MS), 'udp');
+    check(f, await udpProbe(f.wire, ctx.node.udp, want.status === 'none' ? NO_REPLY_WAIT_MS : REPLY_WAIT_MS), 'udp');
   }
 });
 
@@ -144,10 +128,7 @@ torture('every message over UDP, twice, leaves the node running', async (ctx) =>
 });
 
 torture('the node is alive and logged no error afterwards', async (ctx) => {
-  const opts = Buffer.from(
-    'OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-alive;rport\r\nFrom: <sip:t@example.com>;tag=1\r\nTo: <sip:example.com>\r\nCall-ID: alive\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
-  );
-  assert.is(await sendUdp(opts, ctx.node.udp, REPLY_WAIT_MS), 'SIP/2.0 200 OK');
+  assert.is(await udpProbe((port) => optionsRequest('example.com', '127.0.0.1', port), ctx.node.udp, REPLY_WAIT_MS), 'SIP/2.0 200 OK');
   const errors = ctx.node.logs.filter((l) => typeof l['level'] === 'number' && (l['level'] as number) >= 50);
   assert.equal(errors, []);
 });

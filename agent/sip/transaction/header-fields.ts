@@ -1,10 +1,15 @@
 /**
  * The few header fields the transaction layer reads: the top Via (branch, sent-by), CSeq,
- * Call-ID and From/To tags. Small, forgiving extractors over SipHeaders values so this layer
- * does not depend on the full header codecs of sip/message/ (RFC 3261 §20.42, §20.16, §19.3).
+ * Call-ID and From/To tags, read with the header codecs of sip/message/ (RFC 3261 §20.42,
+ * §20.16, §19.3); undefined or '' where a value is missing or unreadable.
  */
 import { randomBytes } from 'node:crypto';
+import { parseCSeq, type CSeq } from '../message/cseq.ts';
+import { parseNameAddr } from '../message/name-addr.ts';
 import type { SipHeaders } from '../message/sip-message.ts';
+import { parseVia, type Via } from '../message/via.ts';
+
+export type { CSeq };
 
 /** Branch prefix of RFC 3261-compliant requests (RFC 3261 §8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -20,11 +25,6 @@ export interface TopVia {
   branch: string | undefined;
 }
 
-export interface CSeq {
-  seq: number;
-  method: string;
-}
-
 /** A fresh branch with the magic cookie and 96 random bits (RFC 3261 §8.1.1.7). */
 export function newBranch(): string {
   return MAGIC_COOKIE + randomBytes(12).toString('base64url');
@@ -36,70 +36,46 @@ export function isRfc3261Branch(branch: string | undefined): branch is string {
 }
 
 /**
- * Parses the first Via entry, e.g. `SIP/2.0/UDP host:5060;branch=z9hG4bK1;rport`.
- * Returns undefined when there is no Via or the value is unreadable.
+ * The first Via entry, e.g. `SIP/2.0/UDP host:5060;branch=z9hG4bK1;rport`, read with the
+ * message layer's Via codec. Undefined when there is no Via or it is unreadable.
  */
 export function topVia(headers: SipHeaders): TopVia | undefined {
   const value = headers.get('via');
   if (value === undefined) return undefined;
-  // The parser splits comma lists; stay safe if an unsplit value reaches us.
-  const raw = value.split(',')[0]!.trim();
-  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+([^;\s]+)\s*(.*)$/i.exec(raw);
-  if (!m) return undefined;
-  const transport = m[1]!.toUpperCase();
-  const sentBy = normaliseSentBy(m[2]!, transport);
-  if (sentBy === undefined) return undefined;
-  return { raw, transport, sentBy, branch: param(m[3]!, 'branch') };
-}
-
-function normaliseSentBy(hostport: string, transport: string): string | undefined {
-  let host: string;
-  let port: string | undefined;
-  if (hostport.startsWith('[')) {
-    const end = hostport.indexOf(']');
-    if (end < 0) return undefined;
-    host = hostport.slice(0, end + 1);
-    const rest = hostport.slice(end + 1);
-    if (rest.startsWith(':')) port = rest.slice(1);
-    else if (rest !== '') return undefined;
-  } else {
-    const colon = hostport.indexOf(':');
-    host = colon < 0 ? hostport : hostport.slice(0, colon);
-    port = colon < 0 ? undefined : hostport.slice(colon + 1);
+  const raw = value.trim();
+  let via: Via;
+  try {
+    via = parseVia(raw);
+  } catch {
+    return undefined;
   }
-  if (host === '' || (port !== undefined && !/^\d{1,5}$/.test(port))) return undefined;
-  const effectivePort = port ?? (transport === 'TLS' ? '5061' : '5060');
-  return `${host.toLowerCase()}:${Number(effectivePort)}`;
+  const port = via.port ?? (via.transport === 'TLS' ? 5061 : 5060);
+  return { raw, transport: via.transport, sentBy: `${via.host.toLowerCase()}:${port}`, branch: via.branch ?? flagOrUndefined(via, 'branch') };
 }
 
-/** Value of `;name=value` in a parameter list (name case-insensitive); '' for a flag. */
-function param(params: string, name: string): string | undefined {
-  for (const part of params.split(';')) {
-    const eq = part.indexOf('=');
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    if (key === name) return eq < 0 ? '' : part.slice(eq + 1).trim();
-  }
-  return undefined;
+function flagOrUndefined(via: Via, name: string): string | undefined {
+  return via.params.has(name) ? (via.params.get(name) ?? '') : undefined;
 }
 
-/** Parses `CSeq: 314159 INVITE` (RFC 3261 §20.16). */
+/** Parses `CSeq: 314159 INVITE` (RFC 3261 §20.16) with the message layer's codec. */
 export function cseq(headers: SipHeaders): CSeq | undefined {
   const value = headers.get('cseq');
   if (value === undefined) return undefined;
-  const m = /^(\d{1,10})\s+(\S+)$/.exec(value.trim());
-  if (!m) return undefined;
-  return { seq: Number(m[1]), method: m[2]! };
+  try {
+    return parseCSeq(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `tag` parameter of a From or To value, or '' when absent (RFC 3261 §19.3). */
 export function tagOf(value: string | undefined): string {
   if (value === undefined) return '';
-  // Parameters after a name-addr's closing '>' belong to the header; without '<' the whole
-  // value is an addr-spec whose trailing parameters also belong to the header (§20.10).
-  const close = value.lastIndexOf('>');
-  const params = close < 0 ? value : value.slice(close + 1);
-  const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(params);
-  return m ? m[1]! : '';
+  try {
+    return parseNameAddr(value).tag ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** The Call-ID value, trimmed, or '' when absent. */
