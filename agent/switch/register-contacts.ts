@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.ts';
 import type { SipRequest } from '../sip/message/sip-message.ts';
 import { parseNameAddr, type NameAddr } from '../sip/message/name-addr.ts';
+import { unquote } from '../sip/message/sip-chars.ts';
 import { parseUri } from '../sip/message/sip-uri.ts';
 
 export interface ContactSpec {
@@ -74,9 +75,15 @@ export function parseRegisterContacts(req: SipRequest, config: Config['sip']['re
       uri: nameAddr.uri,
       expires,
       q,
-      instanceId: params.get('+sip.instance') ?? '',
+      instanceId: unquoteParam(params.get('+sip.instance')),
       regId: regId && DELTA.test(regId) ? Number(regId) : 0,
     });
   }
   return { kind: 'update', contacts };
+}
+
+/** A header parameter's value without its quotes (RFC 5626 +sip.instance is a quoted string). */
+function unquoteParam(v: string | null | undefined): string {
+  if (!v) return '';
+  return v.startsWith('"') ? unquote(v) : v;
 }

@@ -96,11 +96,13 @@ reg('with SHA-256 and with MD5 credentials: 200, binding stored with this node a
   const a = await registerWithAuth(w, '1001', 'secret-1001', [['Contact', '<sip:1001@192.0.2.10:5062>'], ['Expires', '600']]);
   assert.is(a.status, 200);
   assert.equal(contactsOf(a), ['<sip:1001@192.0.2.10:5062>;expires=600']);
-  const b = await registerWithAuth(w, '1002', 'secret-1002', [['Contact', '<sip:1002@192.0.2.11>']], 'MD5');
+  const b = await registerWithAuth(w, '1002', 'secret-1002', [['Contact', '<sip:1002@192.0.2.11>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";reg-id=1']], 'MD5');
   assert.is(b.status, 200);
   const rows = w.store.registrations.allLive(w.clock.now());
   assert.equal(rows.map((r) => [r.aor, r.nodeId, r.received]), [['1001', 'a1', 'udp:192.0.2.10:5062'], ['1002', 'a1', 'udp:192.0.2.10:5062']]);
   assert.is(rows[1]!.expiresAt - w.clock.now(), 600_000, 'default expiry from config');
+  assert.is(rows[1]!.instanceId, '<urn:uuid:00000000-0000-1000-8000-000A95A0E128>');
+  assert.is(rows[1]!.regId, 1);
   w.store.close();
 });
 

@@ -49,8 +49,8 @@ function parse(buf: Buffer): ParseResult {
   let headEnd = buf.length;
   let bodyStart = buf.length;
   const a = buf.indexOf(BLANK_CRLF, start);
-  const b = a < 0 ? buf.indexOf(BLANK_LF, start) : buf.subarray(0, a + 1).indexOf(BLANK_LF, start);
-  if (b >= 0) [headEnd, bodyStart] = [b + 1, b + 2];
+  const b = buf.indexOf(BLANK_LF, start);
+  if (b >= 0 && (a < 0 || b < a)) [headEnd, bodyStart] = [b + 1, b + 2];
   else if (a >= 0) [headEnd, bodyStart] = [a + 1, a + 3];
   // No blank line: a datagram that ends right after a complete header line is taken as
   // having no body (liberal); one that stops mid-line is truncated.
@@ -99,7 +99,9 @@ function parse(buf: Buffer): ParseResult {
   if (first < 0) list.push(cl);
   else {
     list[first] = cl;
-    for (let i = list.length - 1; i > first; i--) if (list[i]!.name === 'Content-Length') list.splice(i, 1);
+    let w = first + 1;
+    for (let i = first + 1; i < list.length; i++) if (list[i]!.name !== 'Content-Length') list[w++] = list[i]!;
+    list.length = w;
   }
   const headers = partial ? partial.headers : new SipHeaders(list);
   const message: SipMessage =

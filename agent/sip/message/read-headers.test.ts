@@ -15,6 +15,8 @@ Read('one entry per line with value offsets; canonical names', () => {
 Read('folding joins with one SP; an empty first line is allowed', () => {
   const sec = readHeaders('To :\r\n sip:a@example.com ;\r\n\t tag = 1\r\n', 0, 0, false);
   assert.equal(sec.list, [{ name: 'To', value: 'sip:a@example.com ; tag = 1' }]);
+  const blank = readHeaders('Subject: a \r\n \t \r\n  b\r\n', 0, 0, false);
+  assert.equal(blank.list, [{ name: 'Subject', value: 'a b' }]);
 });
 
 Read('list splitting keeps empty elements only for strict headers', () => {

@@ -30,6 +30,21 @@ for (const n of [
 // A Call-ID may itself hold quotes and angle brackets (RFC 3261 `word`), but never a comma.
 LIST_MODES.set('In-Reply-To', 'plain');
 
+/** Common names already in canonical form, by length: matched in place, without slicing. */
+const KNOWN: string[][] = [];
+for (const n of [
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
+  'Expires', 'User-Agent', 'Allow', 'Supported', 'Route', 'Record-Route', 'Authorization', 'Event',
+]) {
+  (KNOWN[n.length] ??= []).push(n);
+}
+
+function knownName(head: string, start: number, end: number): string | undefined {
+  const candidates = KNOWN[end - start];
+  if (candidates !== undefined) for (const n of candidates) if (head.startsWith(n, start)) return n;
+  return undefined;
+}
+
 export interface HeaderSection {
   list: SipHeader[];
   /** Byte offset of each entry's value in the message (exact unless the value was folded). */
@@ -46,13 +61,18 @@ export function readHeaders(head: string, pos: number, base: number, utf8: boole
   const out: HeaderSection = { list: [], offsets: [] };
   let name: string | undefined;
   let value = '';
+  let folded: string[] | undefined; // continuation lines, joined once (no quadratic concatenation)
   let valueAt = 0;
+  let cr = -1; // next CR at or after pos, -2 when none is left (searched again only once passed)
   while (pos < head.length) {
     let nl = head.indexOf('\n', pos);
     if (nl < 0) nl = head.length;
     let lineEnd = nl;
     if (lineEnd > pos && head.charCodeAt(lineEnd - 1) === 13) lineEnd--;
-    const cr = head.indexOf('\r', pos);
+    if (cr !== -2 && cr < pos) {
+      cr = head.indexOf('\r', pos);
+      if (cr < 0) cr = -2;
+    }
     if (cr >= 0 && cr < lineEnd) {
       out.error = new SipParseError('Malformed line ending', base + cr);
       return out;
@@ -63,23 +83,28 @@ export function readHeaders(head: string, pos: number, base: number, utf8: boole
         out.error = new SipParseError('Malformed header line', base + pos);
         return out;
       }
-      value = trimWsp(value) + ' ' + trimWsp(head.slice(pos, lineEnd));
+      const part = trimWsp(head.slice(pos, lineEnd));
+      if (part === '') {
+        // a blank continuation adds nothing: the whole LWS run is one SP
+      } else if (folded === undefined) folded = [trimWsp(value), part];
+      else folded.push(part);
     } else {
-      if (name !== undefined) push(out, name, value, valueAt, utf8);
+      if (name !== undefined) push(out, name, folded ? folded.join(' ') : value, valueAt, utf8);
+      folded = undefined;
       const nameEnd = scan(head, pos, TOKEN);
       const colon = skipWsp(head, nameEnd);
       if (nameEnd === pos || colon >= lineEnd || head.charCodeAt(colon) !== 58) {
         out.error = new SipParseError('Malformed header line', base + pos);
         return out;
       }
-      name = canonicalHeaderName(head.slice(pos, nameEnd));
+      name = knownName(head, pos, nameEnd) ?? canonicalHeaderName(head.slice(pos, nameEnd));
       const vs = skipWsp(head, colon + 1);
       value = head.slice(vs, lineEnd);
       valueAt = base + vs;
     }
     pos = nl + 1;
   }
-  if (name !== undefined) push(out, name, value, valueAt, utf8);
+  if (name !== undefined) push(out, name, folded ? folded.join(' ') : value, valueAt, utf8);
   return out;
 }
 

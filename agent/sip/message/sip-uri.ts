@@ -7,7 +7,7 @@
  */
 import { SipParseError } from './errors.ts';
 import { hostEnd, hostKey, readPort } from './host.ts';
-import { HNV, PARAM, PASSWORD, UNRESERVED, URIC, USER, badCharAt, isAny, unescapeOnce } from './sip-chars.ts';
+import { HNV, PARAM, PASSWORD, UNRESERVED, URIC, USER, badCharAt, hexValue, isAny, isDigit, unescapeOnce } from './sip-chars.ts';
 
 export interface SipUri {
   /** Lower-case scheme: `sip`, `sips`, `tel`, or any other. */
@@ -41,9 +41,7 @@ export function parseUri(s: string): SipUri {
     const semi = s.indexOf(';', colon);
     const numEnd = semi < 0 ? s.length : semi;
     uri.user = s.slice(colon + 1, numEnd);
-    if (!/^(?:\+[0-9().-]*[0-9][0-9().-]*|[0-9A-Fa-f*#().-]*[0-9A-Fa-f*#][0-9A-Fa-f*#().-]*)$/.test(uri.user)) {
-      throw new SipParseError('bad telephone number', colon + 1);
-    }
+    if (!isTelNumber(uri.user)) throw new SipParseError('bad telephone number', colon + 1);
     if (readParams(s, numEnd, uri.params) !== s.length) throw new SipParseError('unexpected character', numEnd);
     return uri;
   }
@@ -52,6 +50,22 @@ export function parseUri(s: string): SipUri {
   if (bad >= 0) throw new SipParseError('bad character in URI', bad);
   uri.opaque = s.slice(colon + 1);
   return uri;
+}
+
+/**
+ * RFC 3966 global-number-digits ("+" then digits and visual separators, one digit at least) or
+ * local-number-digits (hex digits, "*", "#" and visual separators, one non-separator at least).
+ */
+function isTelNumber(n: string): boolean {
+  const global = n.charCodeAt(0) === 43;
+  let seen = false;
+  for (let i = global ? 1 : 0; i < n.length; i++) {
+    const c = n.charCodeAt(i);
+    if (c === 45 || c === 46 || c === 40 || c === 41) continue; // - . ( )
+    if (global ? isDigit(c) : hexValue(c) >= 0 || c === 42 || c === 35) seen = true;
+    else return false;
+  }
+  return seen;
 }
 
 /** Length of a leading `sip:` (4) or `sips:` (5), any case; 0 when neither. */
@@ -100,8 +114,9 @@ function runEnd(s: string, pos: number, bits: number): number {
 }
 
 function unescapeChecked(s: string, start: number, end: number, bits: number): string {
-  const pct = s.indexOf('%', start);
-  if (pct < 0 || pct >= end) return s.slice(start, end); // runEnd already checked the rest
+  let pct = start;
+  while (pct < end && s.charCodeAt(pct) !== 37) pct++;
+  if (pct === end) return s.slice(start, end); // runEnd already checked the characters
   const bad = badCharAt(s, start, end, bits);
   if (bad >= 0) throw new SipParseError('bad escape', bad);
   return unescapeOnce(s.slice(start, end));

@@ -62,7 +62,8 @@ export class SipStreamFramer {
 
   /**
    * Adds bytes read from the connection; returns the messages they complete, in order (each
-   * one Buffer holding exactly one message). After an error it returns nothing.
+   * one Buffer holding exactly one message; it may share memory with `chunk`, so do not reuse
+   * a pushed chunk). After an error it returns nothing.
    */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -154,10 +155,14 @@ function findBlankLine(data: Buffer, start: number, from: number): [number, numb
 function declaredLength(head: string): number | string {
   let result = -1;
   let pos = head.indexOf('\n') + 1; // skip the start line
+  let colon = -1; // next ':' at or after pos, -2 when none is left (searched again only once passed)
   while (pos > 0 && pos < head.length) {
     let nl = head.indexOf('\n', pos);
     if (nl < 0) nl = head.length;
-    const colon = head.indexOf(':', pos);
+    if (colon !== -2 && colon < pos) {
+      colon = head.indexOf(':', pos);
+      if (colon < 0) colon = -2;
+    }
     const c = head.charCodeAt(pos);
     if (c !== 32 && c !== 9 && colon > pos && colon < nl) {
       const name = head.slice(pos, colon).trim().toLowerCase();
