@@ -3,6 +3,7 @@
  * the config file's folder, so a config works from any working directory.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -35,6 +36,13 @@ export function parseConfigText(text: string, path: string): Config {
   if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  if (config.rtp.address === undefined) {
+    const host = config.sip.listen[0]!.host;
+    if (host === '0.0.0.0' || host === '::' || isIP(host) === 0) {
+      throw new ConfigError(path, [{ key: 'rtp.address', reason: `missing: required when sip.listen[0] is "${host}" (the relay needs an address to write into SDP)` }]);
+    }
+    config.rtp.address = host;
+  }
   return config;
 }
 

@@ -96,12 +96,36 @@ export const SipSection = z.strictObject({
   timers: TimersSection.prefault({}),
 });
 
+export const RtpSection = z
+  .strictObject({
+    /** Address the relay binds and writes into SDP; defaults to the first sip.listen host. */
+    address: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(),
+    portRange: z
+      .tuple([z.number().int().min(1024).max(65534), z.number().int().min(1025).max(65535)])
+      .default([20000, 29999])
+      .refine(([lo, hi]) => hi - lo >= 3, { message: 'must span at least 4 ports (2 per leg)' }),
+    /** Seconds without RTP from any sending party before a call is ended. */
+    timeout: seconds(1, 3600).default(30),
+  });
+
+export const CallsSection = z.strictObject({
+  maxPerUser: z.number().int().min(1).max(100).default(4),
+  maxTotal: z.number().int().min(1).max(100_000).default(1000),
+  /** Seconds a call may ring before it is cancelled (408 to the caller). */
+  ringTimeout: seconds(5, 600).default(60),
+  /** RFC 4028 session timer the box asks for, and the smallest it accepts (Min-SE). */
+  sessionExpires: seconds(90, 86_400).default(1800),
+  minSE: seconds(90, 86_400).default(90),
+});
+
 export const ConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
   node: NodeSection,
   dataDir: z.string().min(1),
   log: LogSection.prefault({}),
   sip: SipSection,
+  rtp: RtpSection.prefault({}),
+  calls: CallsSection.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

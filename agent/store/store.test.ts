@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
+import { SCHEMA_VERSION } from './migrations/index.ts';
 import { DEFAULT_CRSQLITE_PATH, Store } from './store.ts';
 import type { Binding } from './registrations.ts';
 
@@ -25,9 +26,9 @@ open('applies pragmas, migrations and makes CRR tables', () => {
     assert.is(store.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.is(store.db.pragma('synchronous', { simple: true }), 2); // FULL
     assert.is(store.db.pragma('temp_store', { simple: true }), 2); // MEMORY
-    assert.is(store.schemaVersion(), 1);
+    assert.is(store.schemaVersion(), SCHEMA_VERSION);
     const crrs = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%__crsql_clock' ORDER BY name`).all() as { name: string }[];
-    assert.equal(crrs.map((r) => r.name), ['bans__crsql_clock', 'registrations__crsql_clock', 'users__crsql_clock']);
+    assert.equal(crrs.map((r) => r.name), ['bans__crsql_clock', 'cdrs__crsql_clock', 'dialogs__crsql_clock', 'registrations__crsql_clock', 'routes__crsql_clock', 'users__crsql_clock']);
   } finally {
     store.close();
   }
@@ -41,7 +42,7 @@ open('data survives close and reopen; migrations are not re-run', () => {
   const b = Store.open({ dataDir });
   try {
     assert.is(b.users.get('1001')?.displayName, 'Ann');
-    assert.is(b.schemaVersion(), 1);
+    assert.is(b.schemaVersion(), SCHEMA_VERSION);
   } finally {
     b.close();
   }
@@ -151,10 +152,34 @@ queue('close flushes pending writes, then refuses new ones', async () => {
   again.close();
 });
 
+const cdrs = suite('CdrRepository');
+
+cdrs('a call is either checkpointed or closed, and a CDR is written once', () => {
+  const store = Store.open({ dataDir: tempDir() });
+  try {
+    const base = { callUuid: 'u1', nodeId: 'a1', caller: '1001', callee: '1002', aCallId: 'ca', bCallId: 'cb', startedAt: 10, codec: 'PCMU/8000' };
+    store.cdrs.checkpoint({ ...base, state: 'ringing', answeredAt: null, updatedAt: 10 });
+    store.cdrs.checkpoint({ ...base, state: 'answered', answeredAt: 20, updatedAt: 20 });
+    assert.equal(store.cdrs.checkpointsOf('a1').map((c) => [c.callUuid, c.state, c.answeredAt]), [['u1', 'answered', 20]]);
+    const cdr = {
+      uuid: 'u1', nodeId: 'a1', caller: '1001', callee: '1002', startedAt: 10, answeredAt: 20, endedAt: 80, durationMs: 60,
+      disposition: 'answered' as const, sipStatus: 200, sipReason: 'OK', endedBy: 'caller', codecA: 'PCMU/8000', codecB: 'PCMU/8000',
+      aCallId: 'ca', bCallId: 'cb', media: '{}',
+    };
+    store.cdrs.close(cdr);
+    store.cdrs.close({ ...cdr, durationMs: 999 });
+    assert.equal(store.cdrs.checkpointsOf('a1'), []);
+    assert.equal(store.cdrs.since(0), [cdr]);
+  } finally {
+    store.close();
+  }
+});
+
 open('the default extension path points into native/build', () => {
   assert.match(DEFAULT_CRSQLITE_PATH, /native\/build\/crsqlite\.so$/);
 });
 
 open.run();
 regs.run();
+cdrs.run();
 queue.run();

@@ -10,7 +10,9 @@ import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { BanRepository } from './bans.ts';
+import { CdrRepository } from './cdrs.ts';
 import { RegistrationRepository } from './registrations.ts';
+import { RouteRepository } from './routes.ts';
 import { UserRepository } from './users.ts';
 import { WriteQueue } from './write-queue.ts';
 
@@ -30,6 +32,8 @@ export class Store {
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly bans: BanRepository;
+  readonly routes: RouteRepository;
+  readonly cdrs: CdrRepository;
   readonly writes: WriteQueue;
   readonly path: string;
   private closed = false;
@@ -40,6 +44,8 @@ export class Store {
     this.users = new UserRepository(db);
     this.registrations = new RegistrationRepository(db);
     this.bans = new BanRepository(db);
+    this.routes = new RouteRepository(db);
+    this.cdrs = new CdrRepository(db);
     this.writes = new WriteQueue(db);
   }
 

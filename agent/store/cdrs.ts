@@ -1,0 +1,101 @@
+/**
+ * Call detail records (node-owned CRR rows, one per call, written once at call end) and the
+ * `dialogs` checkpoints of calls in progress. Ending a call deletes its checkpoint and inserts
+ * its CDR in the same transaction, so a call is always in exactly one of the two tables.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+export type Disposition = 'answered' | 'busy' | 'no-answer' | 'cancelled' | 'failed' | 'rejected' | 'interrupted';
+
+export interface CdrRecord {
+  uuid: string;
+  nodeId: string;
+  caller: string;
+  callee: string;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number;
+  /** Talk time: end minus answer, 0 when never answered. */
+  durationMs: number;
+  disposition: Disposition;
+  sipStatus: number;
+  sipReason: string;
+  /** 'caller' | 'callee' | 'system' (timeouts, restarts). */
+  endedBy: string;
+  codecA: string;
+  codecB: string;
+  aCallId: string;
+  bCallId: string;
+  /** JSON of the relay's per-leg packet/byte/loss counters. */
+  media: string;
+}
+
+export interface CallCheckpoint {
+  callUuid: string;
+  nodeId: string;
+  caller: string;
+  callee: string;
+  aCallId: string;
+  bCallId: string;
+  state: 'ringing' | 'answered';
+  startedAt: number;
+  answeredAt: number | null;
+  codec: string;
+  updatedAt: number;
+}
+
+const cdrColumns = `uuid, node_id AS nodeId, caller, callee, started_at AS startedAt, answered_at AS answeredAt,
+  ended_at AS endedAt, duration_ms AS durationMs, disposition, sip_status AS sipStatus, sip_reason AS sipReason,
+  ended_by AS endedBy, codec_a AS codecA, codec_b AS codecB, a_call_id AS aCallId, b_call_id AS bCallId, media`;
+const checkpointColumns = `call_uuid AS callUuid, node_id AS nodeId, caller, callee, a_call_id AS aCallId,
+  b_call_id AS bCallId, state, started_at AS startedAt, answered_at AS answeredAt, codec, updated_at AS updatedAt`;
+
+export class CdrRepository {
+  private readonly insertCdr: Statement;
+  private readonly sinceStmt: Statement<[number, number], CdrRecord>;
+  private readonly getStmt: Statement<[string], CdrRecord>;
+  private readonly saveCheckpoint: Statement;
+  private readonly deleteCheckpoint: Statement<[string]>;
+  private readonly ownCheckpoints: Statement<[string], CallCheckpoint>;
+
+  constructor(db: Database) {
+    this.insertCdr = db.prepare(`INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at,
+      duration_ms, disposition, sip_status, sip_reason, ended_by, codec_a, codec_b, a_call_id, b_call_id, media)
+      VALUES (@uuid, @nodeId, @caller, @callee, @startedAt, @answeredAt, @endedAt, @durationMs, @disposition,
+      @sipStatus, @sipReason, @endedBy, @codecA, @codecB, @aCallId, @bCallId, @media)
+      ON CONFLICT (uuid) DO NOTHING`);
+    this.sinceStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE started_at >= ? ORDER BY started_at, uuid LIMIT ?`);
+    this.getStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE uuid = ?`);
+    this.saveCheckpoint = db.prepare(`INSERT INTO dialogs (call_uuid, node_id, caller, callee, a_call_id, b_call_id,
+      state, started_at, answered_at, codec, updated_at) VALUES (@callUuid, @nodeId, @caller, @callee, @aCallId,
+      @bCallId, @state, @startedAt, @answeredAt, @codec, @updatedAt)
+      ON CONFLICT (call_uuid) DO UPDATE SET b_call_id = excluded.b_call_id, state = excluded.state,
+      answered_at = excluded.answered_at, codec = excluded.codec, updated_at = excluded.updated_at`);
+    this.deleteCheckpoint = db.prepare('DELETE FROM dialogs WHERE call_uuid = ?');
+    this.ownCheckpoints = db.prepare(`SELECT ${checkpointColumns} FROM dialogs WHERE node_id = ? ORDER BY started_at`);
+  }
+
+  /** Records a call in progress (insert or update). */
+  checkpoint(c: CallCheckpoint): void {
+    this.saveCheckpoint.run(c);
+  }
+
+  /** Ends a call: its checkpoint goes, its CDR is written (once; a repeat is ignored). */
+  close(cdr: CdrRecord): void {
+    this.deleteCheckpoint.run(cdr.uuid);
+    this.insertCdr.run(cdr);
+  }
+
+  /** Checkpoints this node left behind (calls that were in progress when it stopped). */
+  checkpointsOf(nodeId: string): CallCheckpoint[] {
+    return this.ownCheckpoints.all(nodeId);
+  }
+
+  since(startedAt: number, limit = 1000): CdrRecord[] {
+    return this.sinceStmt.all(startedAt, limit);
+  }
+
+  get(uuid: string): CdrRecord | undefined {
+    return this.getStmt.get(uuid);
+  }
+}
