@@ -52,7 +52,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     timers: config.sip.timers,
     logger: logger.child({ mod: 'sip' }),
     admit: (ip) => flood.admit(ip),
-    onRequest: (req, source, respond) => void dispatcher.dispatch(req, source, respond),
+    user: { onRequest: (incoming) => void dispatcher.dispatch(incoming.request, incoming.source, incoming.respond) },
   });
 
   let housekeeping: TimerHandle | undefined;

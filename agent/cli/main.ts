@@ -5,8 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
 import { AgentError } from '../lib/errors.ts';
+import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerNodeCommand } from './node-command.ts';
+import { registerRouteCommands } from './route-command.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerUserCommands } from './user-command.ts';
 
@@ -20,6 +22,8 @@ export function buildProgram(out: (line: string) => void): Command {
   registerDemoCommand(program, out);
   registerUserCommands(program, out);
   registerStatusCommand(program, out);
+  registerRouteCommands(program, out);
+  registerCdrCommands(program, out);
   return program;
 }
 

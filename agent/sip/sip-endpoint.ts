@@ -1,16 +1,21 @@
 /**
  * The SIP endpoint: the transports of every listen address, the edge checks (flood admission,
  * parsing, 400 with a reason for malformed requests), RFC 3581 received/rport, and the
- * transaction layer. It hands each new request to the TU (`onRequest`) with a function that
- * sends the response through the server transaction. It knows nothing of registrars or calls.
+ * transaction layer. It hands each new request to the TU (SipUser) with a function that sends
+ * the response through the server transaction, passes up ACKs for 2xx and matched CANCELs, and
+ * offers the TU a UAC side (request, sendStateless, viaFor, contactFor). It knows nothing of
+ * registrars or calls.
  */
 import type { ListenAddress } from '../config/listen-address.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createResponse } from './message/create-response.ts';
 import { parseMessage } from './message/parse-message.ts';
-import type { SipRequest, SipResponse } from './message/sip-message.ts';
-import { TransactionLayer } from './transaction/transaction-layer.ts';
+import type { SipMessage, SipRequest, SipResponse } from './message/sip-message.ts';
+import type { ClientTransactionUser } from './transaction/client-transaction.ts';
+import { newBranch } from './transaction/header-fields.ts';
+import type { InviteServerTransaction } from './transaction/invite-server-transaction.ts';
+import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/transaction-layer.ts';
 import type { TimerSettings } from './transaction/timers.ts';
 import { TcpTransport } from './transport/tcp-transport.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
@@ -18,7 +23,24 @@ import { applyRport } from './transport/rport.ts';
 import { TransportError } from './transport/errors.ts';
 import type { Endpoint, Transport } from './transport/transport.ts';
 
-export type RequestHandler = (req: SipRequest, source: Endpoint, respond: (res: SipResponse) => void) => void;
+/** A request that opened a server transaction, handed to the TU. */
+export interface IncomingRequest {
+  request: SipRequest;
+  source: Endpoint;
+  transport: Transport;
+  transaction: ServerTransaction;
+  /** Sends a response through the server transaction (for INVITE 2xx: again to retransmit). */
+  respond(res: SipResponse): void;
+}
+
+/** The transaction user above the endpoint (the switch). */
+export interface SipUser {
+  onRequest(incoming: IncomingRequest): void;
+  /** An ACK for a 2xx (no transaction of its own, RFC 3261 §17.1.1.3 / RFC 6026). */
+  onAck?(ack: SipRequest, source: Endpoint): void;
+  /** A CANCEL matched a pending INVITE; the endpoint already answered the CANCEL with 200. */
+  onCancel?(cancel: SipRequest, invite: InviteServerTransaction): void;
+}
 
 export interface SipEndpointOptions {
   listen: ListenAddress[];
@@ -27,7 +49,7 @@ export interface SipEndpointOptions {
   timers?: TimerSettings;
   /** Edge admission per source IP (rate limit, bans); false drops the packet unanswered. */
   admit: (ip: string) => boolean;
-  onRequest: RequestHandler;
+  user: SipUser;
 }
 
 export interface SipEndpointStats {
@@ -95,7 +117,7 @@ export class SipEndpoint {
       // RFC 3261 §8.2 / RFC 4475: answer a malformed request with 400 and the reason when it
       // can be answered at all; never answer an ACK; drop malformed responses.
       if (partial && partial.method !== 'ACK') {
-        this.sendStateless(createResponse(partial, parsed.error.status, parsed.error.reason), source, transport);
+        this.replyStateless(createResponse(partial, parsed.error.status, parsed.error.reason), source, transport);
       }
       this.options.logger.debug({ source, reason: parsed.error.reason }, 'malformed message');
       return;
@@ -111,21 +133,55 @@ export class SipEndpoint {
       disposition = this.transactions.handleRequest(message, source, transport, destination);
     } catch (err) {
       this.stats.malformed++;
-      if (message.method !== 'ACK') this.sendStateless(createResponse(message, 400, (err as Error).message), destination, transport);
+      if (message.method !== 'ACK') this.replyStateless(createResponse(message, 400, (err as Error).message), destination, transport);
       return;
     }
-    if (disposition === 'absorbed' || disposition === 'ack-no-transaction') return;
+    if (disposition === 'absorbed') return;
+    if (disposition === 'ack-no-transaction') {
+      this.options.user.onAck?.(message, source);
+      return;
+    }
     const tx = disposition;
     if (message.method === 'CANCEL') {
-      // No INVITE is served yet: a CANCEL matching a finished INVITE gets 200, else 481 (§9.2).
-      const found = this.transactions.findInviteServerTransaction(message) !== undefined;
-      tx.respond(createResponse(message, found ? 200 : 481, found ? 'OK' : 'Call/Transaction Does Not Exist'));
+      // RFC 3261 §9.2: 200 to a CANCEL that matches an INVITE transaction, 481 otherwise; the TU
+      // then answers a still pending INVITE with 487.
+      const invite = this.transactions.findInviteServerTransaction(message);
+      tx.respond(createResponse(message, invite ? 200 : 481, invite ? 'OK' : 'Call/Transaction Does Not Exist'));
+      if (invite) this.options.user.onCancel?.(message, invite);
       return;
     }
-    this.options.onRequest(message, source, (res) => tx.respond(res));
+    this.options.user.onRequest({ request: message, source, transport, transaction: tx, respond: (res) => tx.respond(res) });
   }
 
-  private sendStateless(res: SipResponse, dest: Endpoint, transport: Transport): void {
+  /** Sends a request in a new client transaction (RFC 3261 §17.1). */
+  request(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+    return this.transactions.createClientTransaction(req, dest, this.transportFor(dest), user);
+  }
+
+  /** Sends a message outside any transaction (the ACK for a 2xx, RFC 3261 §13.2.2.4). */
+  sendStateless(message: SipMessage, dest: Endpoint): void {
+    this.transportFor(dest)
+      .send(message, dest)
+      .catch((err: Error) => this.options.logger.debug({ err: err.message }, 'stateless send failed'));
+  }
+
+  /** A top Via value for a request this endpoint sends to `dest`, with a fresh branch. */
+  viaFor(dest: Endpoint): string {
+    const local = this.transportFor(dest).local;
+    return `SIP/2.0/${dest.protocol.toUpperCase()} ${hostport(local)};branch=${newBranch()};rport`;
+  }
+
+  /** This endpoint's Contact URI for dialogs whose peer is reached at `dest`. */
+  contactFor(dest: Endpoint, user = 'outpost'): string {
+    const local = this.transportFor(dest).local;
+    return `sip:${user}@${hostport(local)}${dest.protocol === 'udp' ? '' : `;transport=${dest.protocol}`}`;
+  }
+
+  private replyStateless(res: SipResponse, dest: Endpoint, transport: Transport): void {
     transport.send(res, dest).catch((err: Error) => this.options.logger.debug({ err: err.message }, 'stateless send failed'));
   }
+}
+
+function hostport(e: Endpoint): string {
+  return `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
 }

@@ -1,0 +1,65 @@
+/** `outpost route add|list|remove`: the dial plan in the store (admin-owned rows). */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.ts';
+import { uuidv7 } from '../lib/uuid.ts';
+import type { RouteAction } from '../store/routes.ts';
+import { compilePattern } from '../switch/calls/dial-plan.ts';
+import { CliError } from './cli-error.ts';
+import { withStore } from './user-command.ts';
+
+const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];
+
+export function registerRouteCommands(program: Command, out: (line: string) => void): void {
+  const route = program.command('route').description('the dial plan: number patterns with priorities');
+  route
+    .command('add <pattern>')
+    .description('add a route (patterns: digits, X=0-9, Z=1-9, N=2-9, [1-5], trailing . = one or more)')
+    .option('--action <action>', `one of ${ACTIONS.join(', ')}`, 'extension')
+    .option('--target <target>', 'trunk id (trunk) or status code (reject)', '')
+    .option('--priority <n>', 'lower is tried first', '100')
+    .option('--strip <n>', 'digits removed from the front', '0')
+    .option('--prefix <digits>', 'digits put in front after stripping', '')
+    .option('--id <id>', 'route id (default: a new UUID); an existing id is replaced')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((pattern: string, opts: { action: string; target: string; priority: string; strip: string; prefix: string; id?: string; config: string }) => {
+      if (!compilePattern(pattern)) throw new CliError(`invalid pattern "${pattern}"`);
+      if (!ACTIONS.includes(opts.action as RouteAction)) throw new CliError(`invalid --action "${opts.action}": use ${ACTIONS.join(', ')}`);
+      const priority = Number(opts.priority);
+      const strip = Number(opts.strip);
+      if (!Number.isInteger(priority) || !Number.isInteger(strip) || strip < 0) throw new CliError('--priority and --strip must be whole numbers');
+      if (opts.action === 'trunk' && !opts.target) throw new CliError('--action trunk needs --target TRUNK');
+      const config = loadConfig(opts.config);
+      const id = opts.id ?? uuidv7();
+      withStore(config.dataDir, {}, (store) => {
+        store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site: config.node.site, enabled: true }, Date.now());
+      });
+      out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);
+    });
+  route
+    .command('list')
+    .description('list routes in the order they are tried')
+    .option('--json', 'print JSON')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((opts: { json?: boolean; config: string }) => {
+      const config = loadConfig(opts.config);
+      withStore(config.dataDir, { mustExist: true }, (store) => {
+        const routes = store.routes.list();
+        if (opts.json) return out(JSON.stringify(routes));
+        if (routes.length === 0) return out('no routes (extensions of this site are always reachable)');
+        for (const r of routes) {
+          out(`${String(r.priority).padStart(5)}  ${r.pattern.padEnd(14)} ${r.action}${r.target ? ` ${r.target}` : ''}${r.strip || r.prefix ? ` (strip ${r.strip}, prefix "${r.prefix}")` : ''}${r.enabled ? '' : ' [disabled]'}  ${r.id}`);
+        }
+      });
+    });
+  route
+    .command('remove <id>')
+    .description('remove a route')
+    .requiredOption('-c, --config <file>', 'config file')
+    .action((id: string, opts: { config: string }) => {
+      const config = loadConfig(opts.config);
+      withStore(config.dataDir, { mustExist: true }, (store) => {
+        if (!store.routes.remove(id)) throw new CliError(`no route ${id}`);
+      });
+      out(`removed route ${id}`);
+    });
+}
