@@ -8,8 +8,10 @@ import { formatListenAddress } from './config/listen-address.ts';
 import { createSystemClock, type Clock, type TimerHandle } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
 import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
+import { UdpMediaRelay } from './media/udp-media-relay.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
+import { CallController } from './switch/calls/call-controller.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
 import { Registrar } from './switch/registrar.ts';
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
@@ -20,6 +22,8 @@ export interface Node {
   readonly endpoint: SipEndpoint;
   readonly registrar: Registrar;
   readonly flood: FloodGuard;
+  readonly calls: CallController;
+  readonly relay: UdpMediaRelay;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
@@ -45,15 +49,43 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     clock,
     logger: logger.child({ mod: 'registrar' }),
   });
-  const dispatcher = new RequestDispatcher({ registrar, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
+  const relay = new UdpMediaRelay({
+    address: config.rtp.address!,
+    portRange: config.rtp.portRange,
+    timeoutMs: config.rtp.timeout * 1000,
+    clock,
+    logger: logger.child({ mod: 'media' }),
+  });
+  // The endpoint and the call controller need each other: the controller sends through the
+  // endpoint, the endpoint hands requests up. The user object closes over `calls`.
+  let calls: CallController | undefined;
+  let dispatcher: RequestDispatcher | undefined;
   const endpoint = new SipEndpoint({
     listen: config.sip.listen,
     clock,
     timers: config.sip.timers,
     logger: logger.child({ mod: 'sip' }),
     admit: (ip) => flood.admit(ip),
-    user: { onRequest: (incoming) => void dispatcher.dispatch(incoming.request, incoming.source, incoming.respond) },
+    user: {
+      onRequest: (incoming) => void dispatcher!.dispatch(incoming),
+      onAck: (ack) => calls!.handleAck(ack),
+      onCancel: (_cancel, invite) => calls!.handleCancel(invite),
+    },
   });
+  calls = new CallController({
+    endpoint,
+    store,
+    relay,
+    authenticator,
+    flood,
+    nodeId: config.node.id,
+    domain: config.sip.domain,
+    config: config.calls,
+    timers: { t1: config.sip.timers.t1, t2: config.sip.timers.t2 },
+    clock,
+    logger: logger.child({ mod: 'calls' }),
+  });
+  dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   let housekeeping: TimerHandle | undefined;
   let lastDataVersion = 0;
@@ -74,8 +106,13 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     endpoint,
     registrar,
     flood,
+    calls,
+    relay,
     async start() {
       flood.start();
+      await relay.start();
+      const interrupted = await calls!.recover();
+      if (interrupted > 0) logger.warn({ interrupted }, 'closed CDRs of calls interrupted by the last stop');
       await endpoint.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
@@ -83,7 +120,9 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     },
     async stop() {
       clock.clearTimeout(housekeeping);
+      await calls!.stop();
       await endpoint.stop();
+      await relay.stop();
       flood.stop();
       store.close();
       logger.info({ node: config.node.id }, 'node stopped');

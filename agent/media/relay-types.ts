@@ -43,6 +43,10 @@ export interface LegStats {
   lost: number;
   rtcpIn: number;
   rtcpOut: number;
+  /** Packets too short or not RTP/RTCP version 2 (dropped). */
+  malformed: number;
+  /** Packets that arrived before the other leg's remote was known (dropped). */
+  unroutable: number;
   /** The latched source `ip:port`, once media arrived. */
   latchedTo: string | null;
 }

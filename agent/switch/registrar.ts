@@ -15,6 +15,7 @@ import type { Binding } from '../store/registrations.ts';
 import type { Store } from '../store/store.ts';
 import type { FloodGuard } from './flood-guard.ts';
 import { parseRegisterContacts, type ContactSpec } from './register-contacts.ts';
+import { authenticateRequest } from './request-auth.ts';
 import { aorOf } from './aor.ts';
 
 type RegistrarConfig = Config['sip']['registrar'];
@@ -72,42 +73,17 @@ export class Registrar {
 
   /** Returns a challenge or refusal, or undefined when the request is authenticated for `aor`. */
   private authenticate(req: SipRequest, aor: string, source: Endpoint): SipResponse | undefined {
-    const d = this.deps;
-    const credentials = req.headers.getAll('authorization');
-    if (credentials.length === 0) return this.challenge(req, false);
-    const result = d.authenticator.verify({
-      method: req.method,
-      credentials,
-      lookupHa1: (username, _realm, algorithm) => {
-        const user = d.store.users.get(username);
-        if (!user) return undefined;
-        if (algorithm === 'SHA-256') return user.ha1Sha256 || undefined;
-        if (algorithm === 'MD5') return user.ha1Md5 || undefined;
-        return undefined;
-      },
-    });
-    switch (result.result) {
-      case 'ok':
-        if (result.username !== aor) {
-          d.flood.recordAuthFailure(source.address);
-          return this.reject(req, 403, 'Authenticated user does not match the To AoR');
-        }
-        return undefined;
-      case 'missing':
-        return this.challenge(req, false);
-      case 'stale':
-        return this.challenge(req, true);
-      case 'failed':
-        if (result.reason === 'replay' || result.reason === 'bad-nonce' || result.reason === 'realm-mismatch') {
-          return this.challenge(req, false);
-        }
-        if (result.reason === 'malformed' || result.reason === 'unsupported-algorithm') {
-          return this.reject(req, 400, `Bad Authorization header (${result.reason})`);
-        }
-        d.flood.recordAuthFailure(source.address);
-        d.logger.info({ aor, user: result.username, ip: source.address, reason: result.reason }, 'authentication failed');
-        return this.reject(req, 403, 'Forbidden');
+    const outcome = authenticateRequest(req, source, 'www', this.deps);
+    if (!outcome.ok) {
+      if (outcome.response.status === 401) this.stats.challenged++;
+      else this.stats.rejected++;
+      return outcome.response;
     }
+    if (outcome.username !== aor) {
+      this.deps.flood.recordAuthFailure(source.address);
+      return this.reject(req, 403, 'Authenticated user does not match the To AoR');
+    }
+    return undefined;
   }
 
   private apply(
@@ -153,13 +129,6 @@ export class Registrar {
     }
     for (const p of req.headers.getAll('path')) res.headers.append('Path', p);
     res.headers.append('Date', new Date(now).toUTCString());
-    return res;
-  }
-
-  private challenge(req: SipRequest, stale: boolean): SipResponse {
-    this.stats.challenged++;
-    const res = createResponse(req, 401, 'Unauthorized');
-    for (const c of this.deps.authenticator.challenge(stale)) res.headers.append('WWW-Authenticate', c);
     return res;
   }
 

@@ -11,6 +11,9 @@ import { SipHeaders, type SipRequest, type SipResponse } from '../sip/message/si
 import { Store } from '../store/store.ts';
 import { FloodGuard } from './flood-guard.ts';
 import { Registrar } from './registrar.ts';
+import { CallController } from './calls/call-controller.ts';
+import { UdpMediaRelay } from '../media/udp-media-relay.ts';
+import { SipEndpoint } from '../sip/sip-endpoint.ts';
 import { RequestDispatcher } from './request-dispatcher.ts';
 
 const config = ConfigSchema.parse({ node: { id: 'a1', site: 's' }, dataDir: '/unused', sip: { domain: 'd.example', listen: ['udp:127.0.0.1:0'] } });
@@ -23,7 +26,13 @@ function dispatcher(): { d: RequestDispatcher; store: Store } {
   const flood = new FloodGuard(config.sip.flood, { clock, store, nodeId: 'a1', logger });
   const authenticator = new DigestAuthenticator({ realm: 'd.example', clock });
   const registrar = new Registrar({ store, nodeId: 'a1', domain: 'd.example', config: config.sip.registrar, authenticator, flood, clock, logger });
-  return { d: new RequestDispatcher({ registrar, userAgent: 'outpost-test', logger }), store };
+  // Built but never started: no socket is opened by these tests.
+  const endpoint = new SipEndpoint({ listen: config.sip.listen, clock, logger, admit: () => true, user: { onRequest: () => undefined } });
+  const relay = new UdpMediaRelay({ address: '127.0.0.1', portRange: [40000, 40099], timeoutMs: 30_000, clock, logger });
+  const calls = new CallController({
+    endpoint, store, relay, authenticator, flood, nodeId: 'a1', domain: 'd.example', config: config.calls, timers: { t1: 500, t2: 4000 }, clock, logger,
+  });
+  return { d: new RequestDispatcher({ registrar, calls, userAgent: 'outpost-test', logger }), store };
 }
 
 function request(method: string, uri: string, extra: Array<[string, string]> = [], body = ''): SipRequest {
@@ -48,10 +57,11 @@ async function answer(req: SipRequest): Promise<SipResponse> {
   const { d, store } = dispatcher();
   let res: SipResponse | undefined;
   let calls = 0;
-  await d.dispatch(req, SOURCE, (r) => {
+  const respond = (r: SipResponse) => {
     res = r;
     calls++;
-  });
+  };
+  await d.dispatch({ request: req, source: SOURCE, transport: undefined!, transaction: undefined!, respond });
   store.close();
   assert.is(calls, 1, 'respond is called exactly once');
   return res!;
@@ -62,17 +72,17 @@ const inspect = suite('RequestDispatcher.dispatch');
 inspect('OPTIONS: 200 with Allow, Accept, Supported and Server (RFC 3261 §11.2)', async () => {
   const res = await answer(request('OPTIONS', 'sip:d.example'));
   assert.is(res.status, 200);
-  assert.is(res.headers.get('allow'), 'REGISTER, OPTIONS');
+  assert.is(res.headers.get('allow'), 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, MESSAGE');
   assert.is(res.headers.get('accept'), 'application/sdp');
   assert.is(res.headers.get('supported'), 'path');
   assert.is(res.headers.get('server'), 'outpost-test');
 });
 
-inspect('a SIP method not served yet gets 405 with Allow; an unknown one 501 (§8.2.1, §21.5.2)', async () => {
-  for (const m of ['INVITE', 'BYE', 'SUBSCRIBE', 'MESSAGE']) {
+inspect('a SIP method not served gets 405 with Allow; an unknown one 501 (§8.2.1, §21.5.2)', async () => {
+  for (const m of ['SUBSCRIBE', 'REFER', 'PUBLISH', 'MESSAGE']) {
     const res = await answer(request(m, 'sip:b@d.example'));
     assert.is(res.status, 405, m);
-    assert.is(res.headers.get('allow'), 'REGISTER, OPTIONS');
+    assert.match(res.headers.get('allow')!, /^INVITE, ACK, BYE/);
   }
   assert.is((await answer(request('NEWMETHOD', 'sip:b@d.example'))).status, 501);
 });
@@ -93,6 +103,15 @@ inspect('a body of an unknown type gets 415 with Accept (§8.2.3)', async () => 
   const res = await answer(request('OPTIONS', 'sip:d.example', [['Content-Type', 'application/unknownformat']], 'xyz'));
   assert.is(res.status, 415);
   assert.is(res.headers.get('accept'), 'application/sdp');
+});
+
+inspect('INVITE reaches the call controller (407 challenge); a BYE outside any call gets 481', async () => {
+  const invite = await answer(request('INVITE', 'sip:b@d.example', [['Contact', '<sip:a@192.0.2.1>'], ['Content-Type', 'application/sdp']], 'v=0'));
+  assert.is(invite.status, 407);
+  assert.ok(invite.headers.get('proxy-authenticate'));
+  const bye = request('BYE', 'sip:b@d.example');
+  bye.headers.set('To', '<sip:b@d.example>;tag=nope');
+  assert.is((await answer(bye)).status, 481);
 });
 
 inspect('REGISTER reaches the registrar (401 challenge)', async () => {

@@ -5,25 +5,28 @@
  *   §8.2.2.1 Request-URI scheme: 416 unless sip/sips/tel;
  *   §8.2.2.3 Require: 420 with Unsupported for extensions this box lacks;
  *   §8.2.3 content: 415 with Accept/Accept-Encoding for a body it cannot read.
- * REGISTER goes to the registrar; OPTIONS is answered here (§11). Never silence.
+ * REGISTER goes to the registrar; OPTIONS outside a dialog is answered here (§11); INVITE
+ * and every request inside a dialog go to the call controller. Never silence.
  */
 import type { Logger } from '../lib/logger.ts';
 import type { SipRequest, SipResponse } from '../sip/message/sip-message.ts';
 import { createResponse } from '../sip/message/create-response.ts';
-import type { Endpoint } from '../sip/transport/transport.ts';
+import type { IncomingRequest } from '../sip/sip-endpoint.ts';
+import type { CallController } from './calls/call-controller.ts';
 import type { Registrar } from './registrar.ts';
 
-export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS'];
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'MESSAGE'];
 const ALLOW = ALLOWED_METHODS.join(', ');
 /** Option tags (RFC 3261 §19.2) this box supports: Path (RFC 3327) is stored and echoed. */
 export const SUPPORTED_OPTIONS = new Set(['path']);
 const ACCEPTED_TYPES = new Set(['application/sdp']);
 /** Methods SIP and its extensions define, which this box recognises but does not serve yet. */
-const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'PUBLISH']);
+const KNOWN_METHODS = new Set(['SUBSCRIBE', 'NOTIFY', 'REFER', 'PUBLISH']);
 const URI_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
 export interface DispatcherDeps {
   registrar: Registrar;
+  calls: CallController;
   userAgent: string;
   logger: Logger;
 }
@@ -31,24 +34,38 @@ export interface DispatcherDeps {
 export class RequestDispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  /** Produces the final response for a request; `respond` is called exactly once. */
-  async dispatch(req: SipRequest, source: Endpoint, respond: (res: SipResponse) => void): Promise<void> {
-    let res: SipResponse;
+  /** Answers a request, or hands it to the call controller, which answers it. */
+  async dispatch(incoming: IncomingRequest): Promise<void> {
+    const req = incoming.request;
+    const respond = (res: SipResponse) => {
+      res.headers.set('Server', this.deps.userAgent);
+      incoming.respond(res);
+    };
     try {
-      res = this.inspect(req) ?? (await this.route(req, source));
+      const refusal = this.inspect(req);
+      if (refusal) return respond(refusal);
+      const inDialog = /;\s*tag=/i.test(req.headers.get('to') ?? '');
+      if (req.method === 'REGISTER') return respond(await this.deps.registrar.handle(req, incoming.source));
+      if (req.method === 'OPTIONS' && !inDialog) return respond(this.options(req));
+      if (req.method === 'MESSAGE' && !inDialog) return respond(this.notAllowed(req));
+      this.deps.calls.handle({ ...incoming, respond });
     } catch (err) {
       this.deps.logger.error({ method: req.method, err: (err as Error).message }, 'request handler failed');
-      res = createResponse(req, 500, 'Server Internal Error');
+      respond(createResponse(req, 500, 'Server Internal Error'));
     }
-    res.headers.set('Server', this.deps.userAgent);
-    respond(res);
+  }
+
+  private notAllowed(req: SipRequest): SipResponse {
+    const res = createResponse(req, 405, 'Method Not Allowed');
+    res.headers.set('Allow', ALLOW);
+    return res;
   }
 
   /** The generic UAS checks of RFC 3261 §8.2; a response refuses the request. */
   private inspect(req: SipRequest): SipResponse | undefined {
     if (!ALLOWED_METHODS.includes(req.method)) {
-      const known = KNOWN_METHODS.has(req.method);
-      const res = createResponse(req, known ? 405 : 501, known ? 'Method Not Allowed' : 'Not Implemented');
+      if (KNOWN_METHODS.has(req.method)) return this.notAllowed(req);
+      const res = createResponse(req, 501, 'Not Implemented');
       res.headers.set('Allow', ALLOW);
       return res;
     }
@@ -74,11 +91,6 @@ export class RequestDispatcher {
       }
     }
     return undefined;
-  }
-
-  private route(req: SipRequest, source: Endpoint): Promise<SipResponse> | SipResponse {
-    if (req.method === 'REGISTER') return this.deps.registrar.handle(req, source);
-    return this.options(req);
   }
 
   private options(req: SipRequest): SipResponse {

@@ -1,0 +1,181 @@
+/**
+ * Entry point of calls: admits a new INVITE (Max-Forwards, loop, digest authentication with
+ * 407, call limits, dial plan, callee's registrations, SDP offer, media ports) and starts a
+ * Call; routes ACKs, CANCELs and in-dialog requests to the call they belong to (by Call-ID and
+ * our own tag, RFC 3261 §12.2.2). At start-up it closes the CDRs of calls a previous run left.
+ */
+import type { Config } from '../../config/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { LegName, MediaRelay } from '../../media/relay-types.ts';
+import type { DigestAuthenticator } from '../../sip/auth/digest-authenticator.ts';
+import { dialogKeyOf } from '../../sip/dialog/dialog-key.ts';
+import { createResponse } from '../../sip/message/create-response.ts';
+import type { SipRequest } from '../../sip/message/sip-message.ts';
+import type { IncomingRequest, SipEndpoint } from '../../sip/sip-endpoint.ts';
+import type { InviteServerTransaction } from '../../sip/transaction/invite-server-transaction.ts';
+import type { Endpoint } from '../../sip/transport/transport.ts';
+import type { Store } from '../../store/store.ts';
+import type { FloodGuard } from '../flood-guard.ts';
+import { authenticateRequest } from '../request-auth.ts';
+import { parseSdp } from '../sdp/session-description.ts';
+import { Call } from './call.ts';
+import { CdrRecorder } from './cdr-recorder.ts';
+import { decideRoute } from './dial-plan.ts';
+import { InboundLeg } from './inbound-leg.ts';
+import { handleInDialog } from './in-dialog.ts';
+
+export interface CallControllerDeps {
+  endpoint: SipEndpoint;
+  store: Store;
+  relay: MediaRelay;
+  authenticator: DigestAuthenticator;
+  flood: FloodGuard;
+  nodeId: string;
+  domain: string;
+  config: Config['calls'];
+  timers: { t1: number; t2: number };
+  clock: Clock;
+  logger: Logger;
+}
+
+export class CallController {
+  private readonly calls = new Set<Call>();
+  private readonly byDialog = new Map<string, { call: Call; leg: LegName }>();
+  private readonly byInvite = new Map<InviteServerTransaction, Call>();
+  private readonly bCallIds = new Set<string>();
+  readonly cdr: CdrRecorder;
+
+  constructor(private readonly deps: CallControllerDeps) {
+    this.cdr = new CdrRecorder({ store: deps.store, nodeId: deps.nodeId, clock: deps.clock, logger: deps.logger });
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Closes the CDRs of calls that were up when this node last stopped without ending them. */
+  recover(): Promise<number> {
+    return this.cdr.recoverInterrupted();
+  }
+
+  /** A request that opened a server transaction and belongs to calls (INVITE, BYE, ...). */
+  handle(incoming: IncomingRequest): void {
+    const key = dialogKeyOf(incoming.request, 'uas');
+    const toTagged = /;\s*tag=/i.test(incoming.request.headers.get('to') ?? '');
+    if (toTagged) {
+      const found = key === undefined ? undefined : this.byDialog.get(key);
+      if (!found) return incoming.respond(createResponse(incoming.request, 481, 'Call/Transaction Does Not Exist'));
+      return handleInDialog(found.call, found.leg, incoming);
+    }
+    if (incoming.request.method !== 'INVITE') {
+      return incoming.respond(createResponse(incoming.request, 481, 'Call/Transaction Does Not Exist'));
+    }
+    this.invite(incoming).catch((err: Error) => {
+      this.deps.logger.error({ err: err.message }, 'cannot start call');
+      incoming.respond(createResponse(incoming.request, 500, 'Server Internal Error'));
+    });
+  }
+
+  handleAck(ack: SipRequest): void {
+    const key = dialogKeyOf(ack, 'uas');
+    const found = key === undefined ? undefined : this.byDialog.get(key);
+    if (found?.leg === 'a') found.call.a.acknowledged();
+  }
+
+  handleCancel(invite: InviteServerTransaction): void {
+    this.byInvite.get(invite)?.cancelledByCaller();
+  }
+
+  /** Ends every call (shutdown): BYE to both parties, CDRs committed. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.calls].map((c) => c.hangUp('system', 'node shutting down')));
+  }
+
+  private async invite(incoming: IncomingRequest): Promise<void> {
+    const { request: req, source } = incoming;
+    const d = this.deps;
+    const refuse = (status: number, reason: string, headers: Array<[string, string]> = []) => {
+      const res = createResponse(req, status, reason);
+      for (const [n, v] of headers) res.headers.append(n, v);
+      incoming.respond(res);
+    };
+    const maxForwards = Number(req.headers.get('max-forwards') ?? '70');
+    if (maxForwards <= 0) return refuse(483, 'Too Many Hops');
+    if (this.bCallIds.has(req.headers.get('call-id') ?? '')) return refuse(482, 'Loop Detected');
+    const auth = authenticateRequest(req, source, 'proxy', d);
+    if (!auth.ok) return incoming.respond(auth.response);
+    const caller = auth.username;
+    if (this.calls.size >= d.config.maxTotal) return refuse(503, 'Call limit of this box reached', [['Retry-After', '30']]);
+    if (this.countCallsOf(caller) >= d.config.maxPerUser) return refuse(486, 'Call limit reached for caller');
+
+    const dialled = /^sips?:([^@;>]+)@/i.exec(req.uri)?.[1] ?? '';
+    const route = decideRoute(decodeURIComponent(dialled), { isExtension: (e) => d.store.users.get(e) !== undefined, routes: d.store.routes.list() });
+    if (route.kind === 'reject') return refuse(route.status, route.reason);
+    if (route.kind === 'trunk') return refuse(503, `Trunk ${route.trunk} is not available`);
+    const callee = route.ext;
+    if (this.countCallsOf(callee) >= d.config.maxPerUser) return refuse(486, 'Busy Here');
+    const now = d.clock.now();
+    const bindings = d.store.registrations.live(callee, now).filter((b) => b.nodeId === d.nodeId);
+    if (bindings.length === 0) return refuse(480, `${callee} is not registered`);
+
+    if (req.body.length === 0) return refuse(488, 'An SDP offer is required');
+    const offer = parseSdp(req.body);
+    if (offer instanceof Error) return refuse(offer.status, offer.reason);
+
+    let leg: InboundLeg;
+    try {
+      leg = new InboundLeg(incoming, { endpoint: d.endpoint, clock: d.clock, t1: d.timers.t1, t2: d.timers.t2, onAckTimeout: () => void call.hangUp('system', 'no ACK') });
+    } catch (err) {
+      return refuse(400, (err as Error).message.slice(0, 100));
+    }
+    const relay = await d.relay.allocate(leg.dialog.id.callId, { onMediaTimeout: () => void call.hangUp('system', 'media timeout') }).catch(() => undefined);
+    if (!relay) return refuse(503, 'No media ports available');
+    const call: Call = new Call(leg, relay, offer, caller, callee, {
+      endpoint: d.endpoint,
+      cdr: this.cdr,
+      clock: d.clock,
+      logger: d.logger,
+      ringTimeoutMs: d.config.ringTimeout * 1000,
+      bindDialog: (key, c, l) => this.byDialog.set(key, { call: c, leg: l }),
+      onEnded: (c) => this.forget(c),
+    });
+    this.calls.add(call);
+    this.byInvite.set(leg.transaction, call);
+    const callerUser = d.store.users.get(caller);
+    call.ring(
+      bindings.map((b) => ({
+        target: b.contact,
+        dest: endpointOf(b.received),
+        from: { displayName: callerUser?.displayName ?? '', user: caller },
+        to: { user: callee },
+        domain: d.domain,
+        maxForwards: Math.min(maxForwards - 1, 70),
+      })),
+    );
+    for (const f of call.forks) this.bCallIds.add(f.callId);
+  }
+
+  private countCallsOf(ext: string): number {
+    let n = 0;
+    for (const c of this.calls) if (c.record.caller === ext || c.record.callee === ext) n++;
+    return n;
+  }
+
+  private forget(call: Call): void {
+    this.calls.delete(call);
+    this.byInvite.delete(call.a.transaction);
+    for (const f of call.forks) this.bCallIds.delete(f.callId);
+    // Keep the dialog keys a little longer so late BYE/ACK retransmissions still find the call.
+    this.deps.clock.setTimeout(() => {
+      for (const [k, v] of this.byDialog) if (v.call === call) this.byDialog.delete(k);
+    }, 32_000);
+  }
+}
+
+/** `udp:1.2.3.4:5060` (a binding's received source) → Endpoint. */
+function endpointOf(received: string): Endpoint {
+  const m = /^(udp|tcp):(.*):(\d+)$/.exec(received);
+  if (!m) return { protocol: 'udp', address: received, port: 5060 };
+  return { protocol: m[1] as 'udp' | 'tcp', address: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) };
+}

@@ -1,0 +1,200 @@
+/**
+ * One call through the box (a B2BUA, DESIGN.md §7): the caller's leg (InboundLeg), one
+ * OutboundLeg per contact it rings, and a relay session that anchors the media of both sides
+ * (DESIGN.md §8). SDP crossing the box is rewritten so each party talks to the relay. The
+ * call checkpoints itself while it rings and talks and writes its CDR when it ends.
+ */
+import type { Clock, TimerHandle } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { uuidv7 } from '../../lib/uuid.ts';
+import type { LegName, RelaySession } from '../../media/relay-types.ts';
+import type { SipResponse } from '../../sip/message/sip-message.ts';
+import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
+import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
+import type { Disposition } from '../../store/cdrs.ts';
+import { audioOf } from '../sdp/media-description.ts';
+import { OriginState } from '../sdp/origin-state.ts';
+import { rewriteForRelay } from '../sdp/rewrite-for-relay.ts';
+import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
+import { answerForCaller, bestFailure, type Failure } from './call-outcome.ts';
+import type { CallRecord, CdrRecorder } from './cdr-recorder.ts';
+import type { InboundLeg } from './inbound-leg.ts';
+import { OutboundLeg, type OutboundSpec } from './outbound-leg.ts';
+
+export type CallState = 'ringing' | 'answered' | 'ended';
+
+export interface CallDeps {
+  endpoint: SipEndpoint;
+  cdr: CdrRecorder;
+  clock: Clock;
+  logger: Logger;
+  ringTimeoutMs: number;
+  /** Tells the controller which dialog key belongs to which leg of this call. */
+  bindDialog(key: string, call: Call, leg: LegName): void;
+  onEnded(call: Call): void;
+}
+
+export const IGNORE: ClientTransactionUser = { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined };
+
+export class Call {
+  readonly uuid = uuidv7();
+  state: CallState = 'ringing';
+  readonly record: CallRecord;
+  readonly origin: Record<LegName, OriginState> = { a: new OriginState(), b: new OriginState() };
+  /** The SDP each party sent last (for re-offers without SDP and for the relay). */
+  readonly sdp: Partial<Record<LegName, SessionDescription>> = {};
+  forks: OutboundLeg[] = [];
+  b: OutboundLeg | undefined;
+  /** Set while a re-INVITE/UPDATE with an offer crosses the box (RFC 3261 §14.1 glare → 491). */
+  offerPending = false;
+  private readonly failures: Failure[] = [];
+  private ringTimer: TimerHandle | undefined;
+  readonly log: Logger;
+
+  constructor(
+    readonly a: InboundLeg,
+    readonly relay: RelaySession,
+    offer: SessionDescription,
+    caller: string,
+    callee: string,
+    private readonly deps: CallDeps,
+  ) {
+    this.sdp.a = offer;
+    this.log = deps.logger.child({ call: this.uuid });
+    this.record = {
+      uuid: this.uuid, caller, callee, aCallId: a.dialog.id.callId, bCallId: '', startedAt: deps.clock.now(), answeredAt: null,
+      codecA: firstCodec(offer), codecB: '',
+    };
+    relay.update('a', audioOf(offer));
+    deps.bindDialog(a.dialog.key, this, 'a');
+  }
+
+  /** Rings every target in parallel; the first to answer wins. */
+  ring(targets: Array<Omit<OutboundSpec, 'sdp'>>): void {
+    const sdp = rewriteForRelay(this.sdp.a!, this.relay.local('b'), this.origin.b);
+    this.forks = targets.map((t) => new OutboundLeg({ ...t, sdp }, this.deps.endpoint, {
+      onProvisional: (leg, res) => this.onProvisional(leg, res),
+      onAnswer: (leg, res) => this.onAnswer(leg, res),
+      onFailure: (leg, failure) => this.onForkFailure(leg, failure),
+    }));
+    this.record.bCallId = this.forks.map((f) => f.callId).join(' ');
+    for (const f of this.forks) f.start();
+    this.ringTimer = this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs);
+    void this.deps.cdr.checkpoint(this.record);
+  }
+
+  private onProvisional(leg: OutboundLeg, res: SipResponse): void {
+    if (this.state !== 'ringing') return;
+    if (leg.dialog) this.deps.bindDialog(leg.dialog.key, this, 'b');
+    // Early media (183 with SDP): anchor it like the answer.
+    const early = res.body.length > 0 ? parseSdp(res.body) : undefined;
+    if (early && !(early instanceof Error)) {
+      this.sdp.b = early;
+      this.relay.update('b', audioOf(early));
+      this.a.respond(res.status, res.reason, { body: rewriteForRelay(early, this.relay.local('a'), this.origin.a) });
+      return;
+    }
+    this.a.respond(res.status === 183 ? 183 : 180, res.status === 183 ? 'Session Progress' : 'Ringing');
+  }
+
+  private onAnswer(leg: OutboundLeg, res: SipResponse): void {
+    if (this.state !== 'ringing') return;
+    const answer = parseSdp(res.body);
+    if (answer instanceof Error) {
+      this.log.warn({ reason: answer.reason }, 'callee answered with unusable SDP');
+      leg.send('BYE', IGNORE);
+      this.onForkFailure(leg, { status: answer.status === 400 ? 502 : 488, reason: answer.reason });
+      return;
+    }
+    this.b = leg;
+    this.state = 'answered';
+    this.deps.clock.clearTimeout(this.ringTimer);
+    for (const f of this.forks) if (f !== leg) f.cancel();
+    this.deps.bindDialog(leg.dialog!.key, this, 'b');
+    this.sdp.b = answer;
+    this.relay.update('b', audioOf(answer));
+    this.record.answeredAt = this.deps.clock.now();
+    this.record.bCallId = leg.callId;
+    this.record.codecB = firstCodec(answer);
+    this.record.codecA = this.record.codecB;
+    this.a.respond(200, 'OK', { body: rewriteForRelay(answer, this.relay.local('a'), this.origin.a) });
+    void this.deps.cdr.checkpoint(this.record);
+    this.log.info({ caller: this.record.caller, callee: this.record.callee }, 'call answered');
+  }
+
+  private onForkFailure(leg: OutboundLeg, failure: Failure): void {
+    this.failures.push(failure);
+    if (this.state !== 'ringing') return;
+    if (this.forks.some((f) => f !== leg && (f.state === 'calling' || f.state === 'early'))) return;
+    const answer = answerForCaller(bestFailure(this.failures));
+    this.a.respond(answer.status, answer.reason);
+    void this.finish({ disposition: answer.disposition, sipStatus: answer.status, sipReason: answer.reason, endedBy: 'callee' });
+  }
+
+  private ringTimeout(): void {
+    if (this.state !== 'ringing') return;
+    for (const f of this.forks) f.cancel();
+    this.a.respond(480, 'No Answer');
+    void this.finish({ disposition: 'no-answer', sipStatus: 480, sipReason: 'No Answer', endedBy: 'system' });
+  }
+
+  /** The caller sent CANCEL before the answer (RFC 3261 §9.2): 487, and cancel every fork. */
+  cancelledByCaller(): void {
+    if (this.state !== 'ringing') return;
+    for (const f of this.forks) f.cancel();
+    this.a.respond(487, 'Request Terminated');
+    void this.finish({ disposition: 'cancelled', sipStatus: 487, sipReason: 'Request Terminated', endedBy: 'caller' });
+  }
+
+  /** Ends an answered call from one side (its BYE) or from the box (timeouts, shutdown). */
+  hangUp(by: LegName | 'system', reason: string): Promise<void> {
+    if (this.state === 'ended') return Promise.resolve();
+    if (this.state === 'ringing') {
+      for (const f of this.forks) f.cancel();
+      this.a.respond(by === 'system' ? 503 : 487, by === 'system' ? 'Service Unavailable' : 'Request Terminated');
+      return this.finish({ disposition: 'cancelled', sipStatus: 487, sipReason: reason, endedBy: by === 'a' ? 'caller' : 'system' });
+    }
+    if (by !== 'a') this.a.send('BYE', IGNORE, { headers: [['Reason', `SIP;cause=200;text="${reason}"`]] });
+    if (by !== 'b') this.b?.send('BYE', IGNORE, { headers: [['Reason', `SIP;cause=200;text="${reason}"`]] });
+    return this.finish({ disposition: 'answered', sipStatus: 200, sipReason: reason, endedBy: by === 'a' ? 'caller' : by === 'b' ? 'callee' : 'system' });
+  }
+
+  /** The other leg's party, for in-dialog requests crossing the box. */
+  other(leg: LegName): LegName {
+    return leg === 'a' ? 'b' : 'a';
+  }
+
+  /** Applies an offer or answer a party sent, and returns the SDP to forward to the other one. */
+  mediaFrom(leg: LegName, body: Buffer): { sdp: string } | { status: number; reason: string } {
+    const parsed = parseSdp(body);
+    if (parsed instanceof Error) return { status: parsed.status, reason: parsed.reason };
+    this.sdp[leg] = parsed;
+    this.relay.update(leg, audioOf(parsed));
+    const to = this.other(leg);
+    return { sdp: rewriteForRelay(parsed, this.relay.local(to), this.origin[to]) };
+  }
+
+  /** The SDP the box last sent to `leg`'s party, re-offered unchanged (RFC 3264 §8: same version). */
+  lastSdpFor(leg: LegName): string | undefined {
+    const from = this.sdp[this.other(leg)];
+    return from ? rewriteForRelay(from, this.relay.local(leg), this.origin[leg]) : undefined;
+  }
+
+  private async finish(outcome: { disposition: Disposition; sipStatus: number; sipReason: string; endedBy: 'caller' | 'callee' | 'system' }): Promise<void> {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.deps.clock.clearTimeout(this.ringTimer);
+    this.a.stop();
+    const media = this.relay.stats();
+    this.relay.release();
+    this.deps.onEnded(this);
+    this.log.info({ disposition: outcome.disposition, status: outcome.sipStatus, endedBy: outcome.endedBy }, 'call ended');
+    await this.deps.cdr.close(this.record, outcome, media);
+  }
+}
+
+function firstCodec(sdp: SessionDescription): string {
+  const audio = audioOf(sdp);
+  for (const name of audio.payloadTypes.values()) if (!/^telephone-event\//i.test(name)) return name;
+  return '';
+}

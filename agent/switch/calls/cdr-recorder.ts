@@ -1,0 +1,116 @@
+/**
+ * Keeps every call in the store from start to end: a `dialogs` checkpoint while it rings and
+ * talks, then exactly one CDR when it ends (the checkpoint's delete and the CDR's insert in one
+ * group-commit transaction). At start-up, checkpoints this node left behind (a crash or a kill
+ * in the middle of calls) are closed as 'interrupted', so billing never loses a call.
+ */
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { LegName, LegStats } from '../../media/relay-types.ts';
+import type { CallCheckpoint, Disposition } from '../../store/cdrs.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface CallRecord {
+  uuid: string;
+  caller: string;
+  callee: string;
+  aCallId: string;
+  bCallId: string;
+  startedAt: number;
+  answeredAt: number | null;
+  codecA: string;
+  codecB: string;
+}
+
+export interface CallOutcome {
+  disposition: Disposition;
+  sipStatus: number;
+  sipReason: string;
+  endedBy: 'caller' | 'callee' | 'system';
+}
+
+export class CdrRecorder {
+  constructor(private readonly deps: { store: Store; nodeId: string; clock: Clock; logger: Logger }) {}
+
+  /** Writes or updates the checkpoint of a call in progress. */
+  checkpoint(call: CallRecord): Promise<void> {
+    const { store, nodeId, clock } = this.deps;
+    const row: CallCheckpoint = {
+      callUuid: call.uuid,
+      nodeId,
+      caller: call.caller,
+      callee: call.callee,
+      aCallId: call.aCallId,
+      bCallId: call.bCallId,
+      state: call.answeredAt === null ? 'ringing' : 'answered',
+      startedAt: call.startedAt,
+      answeredAt: call.answeredAt,
+      codec: call.codecA,
+      updatedAt: clock.now(),
+    };
+    return store.writes.submit(() => store.cdrs.checkpoint(row)).catch((err: Error) => this.failed(call.uuid, err));
+  }
+
+  /** Ends a call: resolves after its CDR is committed. */
+  close(call: CallRecord, outcome: CallOutcome, media: Record<LegName, LegStats> | null): Promise<void> {
+    const { store, nodeId, clock } = this.deps;
+    const endedAt = clock.now();
+    const cdr = {
+      uuid: call.uuid,
+      nodeId,
+      caller: call.caller,
+      callee: call.callee,
+      startedAt: call.startedAt,
+      answeredAt: call.answeredAt,
+      endedAt,
+      durationMs: call.answeredAt === null ? 0 : Math.max(0, endedAt - call.answeredAt),
+      disposition: outcome.disposition,
+      sipStatus: outcome.sipStatus,
+      sipReason: outcome.sipReason,
+      endedBy: outcome.endedBy,
+      codecA: call.codecA,
+      codecB: call.codecB,
+      aCallId: call.aCallId,
+      bCallId: call.bCallId,
+      media: JSON.stringify(media ?? {}),
+    };
+    return store.writes.submit(() => store.cdrs.close(cdr)).catch((err: Error) => this.failed(call.uuid, err));
+  }
+
+  /** Closes the checkpoints a previous run of this node left; returns how many. */
+  recoverInterrupted(): Promise<number> {
+    const { store, nodeId, clock } = this.deps;
+    const left = store.cdrs.checkpointsOf(nodeId);
+    if (left.length === 0) return Promise.resolve(0);
+    return store.writes.submit(() => {
+      for (const c of left) {
+        store.cdrs.close({
+          uuid: c.callUuid,
+          nodeId,
+          caller: c.caller,
+          callee: c.callee,
+          startedAt: c.startedAt,
+          answeredAt: c.answeredAt,
+          // The last checkpoint is the last moment the call is known to have been up.
+          endedAt: Math.max(c.updatedAt, c.answeredAt ?? c.startedAt),
+          durationMs: c.answeredAt === null ? 0 : Math.max(0, c.updatedAt - c.answeredAt),
+          disposition: 'interrupted',
+          sipStatus: 0,
+          sipReason: 'node restarted during the call',
+          endedBy: 'system',
+          codecA: c.codec,
+          codecB: c.codec,
+          aCallId: c.aCallId,
+          bCallId: c.bCallId,
+          media: '{}',
+        });
+      }
+      this.deps.logger.warn({ count: left.length, at: clock.now() }, 'closed CDRs of calls interrupted by a restart');
+      return left.length;
+    });
+  }
+
+  private failed(uuid: string, err: Error): void {
+    this.deps.logger.error({ call: uuid, err: err.message }, 'cannot store call record');
+  }
+}

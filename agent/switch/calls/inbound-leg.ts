@@ -1,0 +1,129 @@
+/**
+ * The caller's side of a call: the box is the UAS of the caller's INVITE. It answers through
+ * the INVITE server transaction, keeps the dialog (RFC 3261 §12.1.1), retransmits its 2xx
+ * until the ACK arrives (§13.3.1.4: T1 doubling up to T2, giving up after 64*T1), and sends
+ * in-dialog requests (BYE, re-INVITE) to where the caller's INVITE came from (symmetric
+ * signalling, which is what phones behind NAT need).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock, TimerHandle } from '../../lib/clock.ts';
+import { Dialog } from '../../sip/dialog/dialog.ts';
+import { createResponse } from '../../sip/message/create-response.ts';
+import type { SipRequest, SipResponse } from '../../sip/message/sip-message.ts';
+import type { IncomingRequest, SipEndpoint } from '../../sip/sip-endpoint.ts';
+import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
+import type { InviteServerTransaction } from '../../sip/transaction/invite-server-transaction.ts';
+import type { Endpoint } from '../../sip/transport/transport.ts';
+
+export const ALLOW_IN_CALL = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK';
+
+export interface ResponseOptions {
+  body?: string;
+  headers?: Array<[string, string]>;
+}
+
+export class InboundLeg {
+  readonly invite: SipRequest;
+  readonly transaction: InviteServerTransaction;
+  readonly source: Endpoint;
+  readonly localTag = randomBytes(6).toString('hex');
+  readonly dialog: Dialog;
+  private readonly contact: string;
+  private okResponse: SipResponse | undefined;
+  private retransmitTimer: TimerHandle | undefined;
+  private finalSent = false;
+
+  constructor(
+    incoming: IncomingRequest,
+    private readonly deps: { endpoint: SipEndpoint; clock: Clock; t1: number; t2: number; onAckTimeout: () => void },
+  ) {
+    this.invite = incoming.request;
+    this.transaction = incoming.transaction as InviteServerTransaction;
+    this.source = incoming.source;
+    this.contact = `<${deps.endpoint.contactFor(incoming.source)}>`;
+    const local = incoming.transport.local;
+    this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, this.contact, {
+      viaSentBy: `${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}`,
+      transport: incoming.source.protocol === 'udp' ? 'UDP' : 'TCP',
+      rport: true,
+    });
+  }
+
+  get answered(): boolean {
+    return this.okResponse !== undefined;
+  }
+
+  get finished(): boolean {
+    return this.finalSent;
+  }
+
+  /** A response to the caller's INVITE; a 2xx confirms the dialog and starts retransmissions. */
+  respond(status: number, reason: string, options: ResponseOptions = {}): void {
+    if (this.finalSent) return;
+    const res = this.build(this.invite, status, reason, options);
+    if (status >= 200) this.finalSent = true;
+    this.transaction.respond(res);
+    if (status >= 200 && status < 300) {
+      this.dialog.confirm(res);
+      this.okResponse = res;
+      this.scheduleRetransmit(this.deps.t1, 0);
+    } else if (status >= 300) {
+      this.dialog.terminate();
+    }
+  }
+
+  /** A response built for a request of this dialog (To tag, Contact on 2xx to INVITE/UPDATE). */
+  build(req: SipRequest, status: number, reason: string, options: ResponseOptions = {}): SipResponse {
+    const res = createResponse(req, status, reason, { toTag: this.localTag });
+    if (status > 100 && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE')) {
+      res.headers.append('Contact', this.contact);
+      res.headers.append('Allow', ALLOW_IN_CALL);
+    }
+    for (const [n, v] of options.headers ?? []) res.headers.append(n, v);
+    if (options.body !== undefined) {
+      res.headers.set('Content-Type', 'application/sdp');
+      res.body = Buffer.from(options.body);
+    }
+    return res;
+  }
+
+  /** The ACK for our 2xx arrived: stop retransmitting (RFC 3261 §13.3.1.4). */
+  acknowledged(): void {
+    this.deps.clock.clearTimeout(this.retransmitTimer);
+    this.retransmitTimer = undefined;
+  }
+
+  /** Sends an in-dialog request to the caller in a client transaction. */
+  send(method: string, user: ClientTransactionUser, options: { body?: string; headers?: Array<[string, string]> } = {}): SipRequest {
+    const req = this.dialog.createRequest(method, {
+      ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    this.deps.endpoint.request(req, this.source, user);
+    return req;
+  }
+
+  /** The ACK for a 2xx the caller sent us in response to our re-INVITE. */
+  sendAck(cseq: number): void {
+    this.deps.endpoint.sendStateless(this.dialog.createAck(cseq), this.source);
+  }
+
+  stop(): void {
+    this.acknowledged();
+    this.dialog.terminate();
+  }
+
+  private scheduleRetransmit(interval: number, elapsed: number): void {
+    const limit = 64 * this.deps.t1;
+    this.retransmitTimer = this.deps.clock.setTimeout(() => {
+      const total = elapsed + interval;
+      if (total >= limit) {
+        this.retransmitTimer = undefined;
+        this.deps.onAckTimeout();
+        return;
+      }
+      if (this.okResponse) this.transaction.respond(this.okResponse);
+      this.scheduleRetransmit(Math.min(interval * 2, this.deps.t2), total);
+    }, interval);
+  }
+}
