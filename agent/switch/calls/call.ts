@@ -12,7 +12,7 @@ import type { SipResponse } from '../../sip/message/sip-message.ts';
 import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { Disposition } from '../../store/cdrs.ts';
-import { audioOf } from '../sdp/media-description.ts';
+import { audioOf, negotiatedMux } from '../sdp/media-description.ts';
 import { OriginState } from '../sdp/origin-state.ts';
 import { rewriteForRelay } from '../sdp/rewrite-for-relay.ts';
 import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
@@ -112,7 +112,10 @@ export class Call {
     for (const f of this.forks) if (f !== leg) f.cancel();
     this.deps.bindDialog(leg.dialog!.key, this, 'b');
     this.sdp.b = answer;
-    this.relay.update('b', audioOf(answer));
+    // rtcp-mux holds only when offer and answer both carry it (RFC 5761 §5.1.1).
+    const mux = negotiatedMux(this.sdp.a!, answer);
+    this.relay.update('a', { ...audioOf(this.sdp.a!), rtcpMux: mux });
+    this.relay.update('b', { ...audioOf(answer), rtcpMux: mux });
     this.record.answeredAt = this.deps.clock.now();
     this.record.bCallId = leg.callId;
     this.record.codecB = firstCodec(answer);
