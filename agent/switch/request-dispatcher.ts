@@ -17,8 +17,11 @@ import type { Registrar } from './registrar.ts';
 
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'MESSAGE'];
 const ALLOW = ALLOWED_METHODS.join(', ');
-/** Option tags (RFC 3261 §19.2) this box supports: Path (RFC 3327) is stored and echoed. */
-export const SUPPORTED_OPTIONS = new Set(['path']);
+/**
+ * Option tags (RFC 3261 §19.2) this box supports: path (RFC 3327, stored and echoed), 100rel
+ * (RFC 3262, reliable provisionals to callers that require them), timer (RFC 4028).
+ */
+export const SUPPORTED_OPTIONS = new Set(['path', '100rel', 'timer']);
 const ACCEPTED_TYPES = new Set(['application/sdp']);
 /** Methods SIP and its extensions define, which this box recognises but does not serve yet. */
 const KNOWN_METHODS = new Set(['SUBSCRIBE', 'NOTIFY', 'REFER', 'PUBLISH']);

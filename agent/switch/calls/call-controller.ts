@@ -17,6 +17,7 @@ import type { InviteServerTransaction } from '../../sip/transaction/invite-serve
 import type { Endpoint } from '../../sip/transport/transport.ts';
 import type { Store } from '../../store/store.ts';
 import type { FloodGuard } from '../flood-guard.ts';
+import { answerSessionTimer, type SessionTimerAnswer } from '../../sip/dialog/session-timer.ts';
 import { authenticateRequest } from '../request-auth.ts';
 import { parseSdp } from '../sdp/session-description.ts';
 import { Call } from './call.ts';
@@ -119,6 +120,14 @@ export class CallController {
     const bindings = d.store.registrations.live(callee, now).filter((b) => b.nodeId === d.nodeId);
     if (bindings.length === 0) return refuse(480, `${callee} is not registered`);
 
+    let sessionTimer: SessionTimerAnswer;
+    try {
+      // RFC 4028 towards the caller: the caller refreshes (refresher=uac); the box never does.
+      sessionTimer = answerSessionTimer(req, { minSe: d.config.minSE, interval: d.config.sessionExpires, refresher: 'uac', insert: true });
+    } catch {
+      return refuse(400, 'Bad Session-Expires or Min-SE');
+    }
+    if (sessionTimer.action === 'reject') return refuse(422, 'Session Interval Too Small', sessionTimer.headers);
     if (req.body.length === 0) return refuse(488, 'An SDP offer is required');
     const offer = parseSdp(req.body);
     if (offer instanceof Error) return refuse(offer.status, offer.reason);
@@ -140,6 +149,7 @@ export class CallController {
       bindDialog: (key, c, l) => this.byDialog.set(key, { call: c, leg: l }),
       onEnded: (c) => this.forget(c),
     });
+    if (sessionTimer.timer?.refresher === 'uac') call.useSessionTimer(sessionTimer.timer.interval, sessionTimer.headers);
     this.calls.add(call);
     this.byInvite.set(leg.transaction, call);
     const callerUser = d.store.users.get(caller);

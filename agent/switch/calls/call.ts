@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { uuidv7 } from '../../lib/uuid.ts';
 import type { LegName, RelaySession } from '../../media/relay-types.ts';
 import type { SipResponse } from '../../sip/message/sip-message.ts';
+import { expiryDelayMs } from '../../sip/dialog/session-timer.ts';
 import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { Disposition } from '../../store/cdrs.ts';
@@ -49,6 +50,9 @@ export class Call {
   offerPending = false;
   private readonly failures: Failure[] = [];
   private ringTimer: TimerHandle | undefined;
+  /** RFC 4028 on the caller's leg: interval (s) and the headers our 2xx responses carry. */
+  private sessionTimer: { interval: number; headers: Array<[string, string]> } | undefined;
+  private sessionTimerHandle: TimerHandle | undefined;
   readonly log: Logger;
 
   constructor(
@@ -67,6 +71,26 @@ export class Call {
     };
     relay.update('a', audioOf(offer));
     deps.bindDialog(a.dialog.key, this, 'a');
+  }
+
+  /** The caller agreed to refresh the session every `interval` seconds (RFC 4028 §7). */
+  useSessionTimer(interval: number, headers: Array<[string, string]>): void {
+    this.sessionTimer = { interval, headers };
+  }
+
+  /** Headers for a 2xx to the caller's INVITE or refresh (Session-Expires, Require: timer). */
+  get sessionTimerHeaders(): Array<[string, string]> {
+    return this.sessionTimer?.headers ?? [];
+  }
+
+  /** The caller refreshed the session (any re-INVITE or UPDATE): restart the expiry timer. */
+  sessionRefreshed(): void {
+    if (!this.sessionTimer || this.state !== 'answered') return;
+    this.deps.clock.clearTimeout(this.sessionTimerHandle);
+    this.sessionTimerHandle = this.deps.clock.setTimeout(
+      () => void this.hangUp('system', 'session timer expired'),
+      expiryDelayMs(this.sessionTimer.interval),
+    );
   }
 
   /** Rings every target in parallel; the first to answer wins. */
@@ -120,7 +144,8 @@ export class Call {
     this.record.bCallId = leg.callId;
     this.record.codecB = firstCodec(answer);
     this.record.codecA = this.record.codecB;
-    this.a.respond(200, 'OK', { body: rewriteForRelay(answer, this.relay.local('a'), this.origin.a) });
+    this.a.respond(200, 'OK', { body: rewriteForRelay(answer, this.relay.local('a'), this.origin.a), headers: this.sessionTimerHeaders });
+    this.sessionRefreshed();
     void this.deps.cdr.checkpoint(this.record);
     this.log.info({ caller: this.record.caller, callee: this.record.callee }, 'call answered');
   }
@@ -187,6 +212,7 @@ export class Call {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.deps.clock.clearTimeout(this.ringTimer);
+    this.deps.clock.clearTimeout(this.sessionTimerHandle);
     this.a.stop();
     const media = this.relay.stats();
     this.relay.release();

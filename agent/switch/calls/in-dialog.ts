@@ -15,9 +15,12 @@ const PASS_THROUGH = new Set(['INFO', 'MESSAGE', 'NOTIFY', 'OPTIONS']);
 export function handleInDialog(call: Call, leg: LegName, incoming: IncomingRequest): void {
   const { request } = incoming;
   const dialog = leg === 'a' ? call.a.dialog : call.b?.dialog;
+  const refresh = leg === 'a' && (request.method === 'INVITE' || request.method === 'UPDATE');
   const reply = (status: number, reason: string, body?: string) => {
     // The request already carries this leg's tag in To; only the Contact differs per leg.
-    const res = call.a.build(request, status, reason, body === undefined ? {} : { body });
+    const headers = refresh && status >= 200 && status < 300 ? call.sessionTimerHeaders : [];
+    const res = call.a.build(request, status, reason, { headers, ...(body === undefined ? {} : { body }) });
+    if (refresh && status >= 200 && status < 300) call.sessionRefreshed();
     const contact = call.b?.invite.headers.get('contact');
     if (leg === 'b' && contact && res.headers.has('contact')) res.headers.set('Contact', contact);
     incoming.respond(res);
@@ -33,9 +36,12 @@ export function handleInDialog(call: Call, leg: LegName, incoming: IncomingReque
       reply(200, 'OK');
       void call.hangUp(leg, leg === 'a' ? 'caller hung up' : 'callee hung up');
       return;
-    case 'PRACK':
-      reply(200, 'OK'); // the box sends no reliable provisionals; a PRACK is acknowledged and ends here
+    case 'PRACK': {
+      // Reliable provisionals go only to the caller (the box never asks the callee for 100rel).
+      const answer = leg === 'a' ? call.a.prack(request) : { status: 481, reason: 'No reliable provisional pending' };
+      reply(answer.status, answer.reason);
       return;
+    }
     case 'INVITE':
     case 'UPDATE': {
       if (call.state !== 'answered') return void reply(request.method === 'UPDATE' ? 200 : 491, request.method === 'UPDATE' ? 'OK' : 'Request Pending');

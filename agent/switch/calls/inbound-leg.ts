@@ -3,11 +3,13 @@
  * the INVITE server transaction, keeps the dialog (RFC 3261 §12.1.1), retransmits its 2xx
  * until the ACK arrives (§13.3.1.4: T1 doubling up to T2, giving up after 64*T1), and sends
  * in-dialog requests (BYE, re-INVITE) to where the caller's INVITE came from (symmetric
- * signalling, which is what phones behind NAT need).
+ * signalling, which is what phones behind NAT need). When the caller requires 100rel
+ * (RFC 3262) its 18x go out reliably: retransmitted until the PRACK, and a 2xx waits for it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import { Dialog } from '../../sip/dialog/dialog.ts';
+import { ReliableProvisionals, prackTimeoutMs, reliableRetransmitDelayMs, requires100rel } from '../../sip/dialog/reliable-provisional.ts';
 import { createResponse } from '../../sip/message/create-response.ts';
 import type { SipRequest, SipResponse } from '../../sip/message/sip-message.ts';
 import type { IncomingRequest, SipEndpoint } from '../../sip/sip-endpoint.ts';
@@ -32,6 +34,10 @@ export class InboundLeg {
   private okResponse: SipResponse | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private finalSent = false;
+  private readonly reliable: ReliableProvisionals | undefined;
+  private reliableTimer: TimerHandle | undefined;
+  /** A 2xx held back until the pending reliable provisional is PRACKed (RFC 3262 §3). */
+  private heldFinal: { status: number; reason: string; options: ResponseOptions } | undefined;
 
   constructor(
     incoming: IncomingRequest,
@@ -47,6 +53,7 @@ export class InboundLeg {
       transport: incoming.source.protocol === 'udp' ? 'UDP' : 'TCP',
       rport: true,
     });
+    if (requires100rel(this.invite)) this.reliable = new ReliableProvisionals(this.invite);
   }
 
   get answered(): boolean {
@@ -60,7 +67,21 @@ export class InboundLeg {
   /** A response to the caller's INVITE; a 2xx confirms the dialog and starts retransmissions. */
   respond(status: number, reason: string, options: ResponseOptions = {}): void {
     if (this.finalSent) return;
+    if (this.reliable?.pending !== undefined) {
+      if (status < 200) return; // one reliable provisional at a time; later 18x are dropped
+      if (status < 300) {
+        this.heldFinal = { status, reason, options };
+        return;
+      }
+      this.stopReliable();
+    }
     const res = this.build(this.invite, status, reason, options);
+    if (status > 100 && status < 200 && this.reliable) {
+      this.reliable.send(res);
+      this.transaction.respond(res);
+      this.scheduleReliable(res, 0);
+      return;
+    }
     if (status >= 200) this.finalSent = true;
     this.transaction.respond(res);
     if (status >= 200 && status < 300) {
@@ -87,6 +108,33 @@ export class InboundLeg {
     return res;
   }
 
+  /** A PRACK from the caller (RFC 3262 §3); returns the status to answer it with. */
+  prack(req: SipRequest): { status: number; reason: string } {
+    if (!this.reliable) return { status: 481, reason: 'No reliable provisional pending' };
+    const match = this.reliable.receivePrack(req);
+    if (!match.matched) return { status: match.status, reason: match.reason };
+    this.stopReliable();
+    const held = this.heldFinal;
+    this.heldFinal = undefined;
+    if (held) queueMicrotask(() => this.respond(held.status, held.reason, held.options));
+    return { status: 200, reason: 'OK' };
+  }
+
+  private scheduleReliable(res: SipResponse, n: number): void {
+    let elapsed = 0;
+    for (let i = 0; i <= n; i++) elapsed += reliableRetransmitDelayMs(i, this.deps.t1);
+    if (elapsed >= prackTimeoutMs(this.deps.t1)) return this.stopReliable();
+    this.reliableTimer = this.deps.clock.setTimeout(() => {
+      this.transaction.respond(res);
+      this.scheduleReliable(res, n + 1);
+    }, reliableRetransmitDelayMs(n, this.deps.t1));
+  }
+
+  private stopReliable(): void {
+    this.deps.clock.clearTimeout(this.reliableTimer);
+    this.reliableTimer = undefined;
+  }
+
   /** The ACK for our 2xx arrived: stop retransmitting (RFC 3261 §13.3.1.4). */
   acknowledged(): void {
     this.deps.clock.clearTimeout(this.retransmitTimer);
@@ -110,13 +158,15 @@ export class InboundLeg {
 
   stop(): void {
     this.acknowledged();
+    this.stopReliable();
     this.dialog.terminate();
   }
 
   private scheduleRetransmit(interval: number, elapsed: number): void {
     const limit = 64 * this.deps.t1;
+    const wait = Math.min(interval, limit - elapsed);
     this.retransmitTimer = this.deps.clock.setTimeout(() => {
-      const total = elapsed + interval;
+      const total = elapsed + wait;
       if (total >= limit) {
         this.retransmitTimer = undefined;
         this.deps.onAckTimeout();
@@ -124,6 +174,7 @@ export class InboundLeg {
       }
       if (this.okResponse) this.transaction.respond(this.okResponse);
       this.scheduleRetransmit(Math.min(interval * 2, this.deps.t2), total);
-    }, interval);
+    }, wait);
   }
+
 }
