@@ -74,7 +74,7 @@ inspect('OPTIONS: 200 with Allow, Accept, Supported and Server (RFC 3261 §11.2)
   assert.is(res.status, 200);
   assert.is(res.headers.get('allow'), 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, MESSAGE');
   assert.is(res.headers.get('accept'), 'application/sdp');
-  assert.is(res.headers.get('supported'), 'path');
+  assert.is(res.headers.get('supported'), 'path, 100rel, timer');
   assert.is(res.headers.get('server'), 'outpost-test');
 });
 
@@ -93,7 +93,7 @@ inspect('a non-SIP Request-URI scheme gets 416 (§8.2.2.1)', async () => {
 });
 
 inspect('an unsupported Require gets 420 listing it in Unsupported; path is supported (§8.2.2.3)', async () => {
-  const res = await answer(request('OPTIONS', 'sip:d.example', [['Require', 'nothingSupportsThis'], ['Require', 'path']]));
+  const res = await answer(request('OPTIONS', 'sip:d.example', [['Require', 'nothingSupportsThis'], ['Require', '100rel']]));
   assert.is(res.status, 420);
   assert.is(res.headers.get('unsupported'), 'nothingSupportsThis');
   assert.is((await answer(request('OPTIONS', 'sip:d.example', [['Require', 'path']]))).status, 200);
