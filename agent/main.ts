@@ -111,7 +111,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     async start() {
       flood.start();
       await relay.start();
-      const interrupted = await calls!.recover();
+      const interrupted = await calls!.start();
       if (interrupted > 0) logger.warn({ interrupted }, 'closed CDRs of calls interrupted by the last stop');
       await endpoint.start();
       lastDataVersion = store.dataVersion();

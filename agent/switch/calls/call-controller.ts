@@ -5,7 +5,7 @@
  * our own tag, RFC 3261 §12.2.2). At start-up it closes the CDRs of calls a previous run left.
  */
 import type { Config } from '../../config/schema.ts';
-import type { Clock } from '../../lib/clock.ts';
+import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LegName, MediaRelay } from '../../media/relay-types.ts';
 import type { DigestAuthenticator } from '../../sip/auth/digest-authenticator.ts';
@@ -26,6 +26,8 @@ import { decideRoute } from './dial-plan.ts';
 import { InboundLeg } from './inbound-leg.ts';
 import { handleInDialog } from './in-dialog.ts';
 
+const CHECKPOINT_MS = 30_000;
+
 export interface CallControllerDeps {
   endpoint: SipEndpoint;
   store: Store;
@@ -45,6 +47,7 @@ export class CallController {
   private readonly byDialog = new Map<string, { call: Call; leg: LegName }>();
   private readonly byInvite = new Map<InviteServerTransaction, Call>();
   private readonly bCallIds = new Set<string>();
+  private checkpointTimer: TimerHandle | undefined;
   readonly cdr: CdrRecorder;
 
   constructor(private readonly deps: CallControllerDeps) {
@@ -55,9 +58,18 @@ export class CallController {
     return this.calls.size;
   }
 
-  /** Closes the CDRs of calls that were up when this node last stopped without ending them. */
-  recover(): Promise<number> {
-    return this.cdr.recoverInterrupted();
+  /**
+   * Closes the CDRs of calls a previous run left up, then checkpoints answered calls every
+   * CHECKPOINT_MS so a crash loses at most that much of a call's talk time.
+   */
+  async start(): Promise<number> {
+    const interrupted = await this.cdr.recoverInterrupted();
+    const tick = () => {
+      for (const c of this.calls) if (c.state === 'answered') void this.cdr.checkpoint(c.record);
+      this.checkpointTimer = this.deps.clock.setTimeout(tick, CHECKPOINT_MS);
+    };
+    this.checkpointTimer = this.deps.clock.setTimeout(tick, CHECKPOINT_MS);
+    return interrupted;
   }
 
   /** A request that opened a server transaction and belongs to calls (INVITE, BYE, ...). */
@@ -90,6 +102,7 @@ export class CallController {
 
   /** Ends every call (shutdown): BYE to both parties, CDRs committed. */
   async stop(): Promise<void> {
+    this.deps.clock.clearTimeout(this.checkpointTimer);
     await Promise.all([...this.calls].map((c) => c.hangUp('system', 'node shutting down')));
   }
 
