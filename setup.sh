@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Runtime and test tools (sipp, baresip), reference servers for benchmarks (kamailio),
+# Runtime and test tools (sipp, baresip), reference servers for benchmarks (kamailio, rtpengine),
 # the MQTT broker for integration tests (mosquitto), and the Debian-packaged Rust crates that
 # the offline cr-sqlite build compiles against.
 APT_PACKAGES=(
-  sip-tester baresip kamailio mosquitto ca-certificates
+  sip-tester baresip kamailio rtpengine-daemon mosquitto ca-certificates
   build-essential python3
   librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
 )
