@@ -111,8 +111,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     async start() {
       flood.start();
       await relay.start();
-      const interrupted = await calls!.start();
-      if (interrupted > 0) logger.warn({ interrupted }, 'closed CDRs of calls interrupted by the last stop');
+      await calls!.start();
       await endpoint.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);

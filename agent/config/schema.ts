@@ -99,24 +99,31 @@ export const SipSection = z.strictObject({
 export const RtpSection = z
   .strictObject({
     /** Address the relay binds and writes into SDP; defaults to the first sip.listen host. */
-    address: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(),
+    address: z
+      .union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })
+      .refine((a) => a !== '0.0.0.0' && a !== '::', { message: 'must be a concrete address (it is written into SDP), not a wildcard' })
+      .optional(),
     portRange: z
       .tuple([z.number().int().min(1024).max(65534), z.number().int().min(1025).max(65535)])
       .default([20000, 29999])
-      .refine(([lo, hi]) => hi - lo >= 3, { message: 'must span at least 4 ports (2 per leg)' }),
+      .refine(([lo, hi]) => Math.floor((hi - (lo % 2 === 0 ? lo : lo + 1) + 1) / 2) >= 2, {
+        message: 'must hold at least 2 even/odd port pairs (one RTP+RTCP pair per call leg)',
+      }),
     /** Seconds without RTP from any sending party before a call is ended. */
     timeout: seconds(1, 3600).default(30),
   });
 
-export const CallsSection = z.strictObject({
+export const CallsSection = z
+  .strictObject({
   maxPerUser: z.number().int().min(1).max(100).default(4),
   maxTotal: z.number().int().min(1).max(100_000).default(1000),
-  /** Seconds a call may ring before it is cancelled (408 to the caller). */
+  /** Seconds a call may ring before it is cancelled (480 No Answer to the caller). */
   ringTimeout: seconds(5, 600).default(60),
   /** RFC 4028 session timer the box asks for, and the smallest it accepts (Min-SE). */
   sessionExpires: seconds(90, 86_400).default(1800),
   minSE: seconds(90, 86_400).default(90),
-});
+  })
+  .refine((c) => c.minSE <= c.sessionExpires, { message: 'must satisfy minSE <= sessionExpires' });
 
 export const ConfigSchema = z.strictObject({
   version: z.literal(1).default(1),

@@ -72,7 +72,7 @@ const inspect = suite('RequestDispatcher.dispatch');
 inspect('OPTIONS: 200 with Allow, Accept, Supported and Server (RFC 3261 §11.2)', async () => {
   const res = await answer(request('OPTIONS', 'sip:d.example'));
   assert.is(res.status, 200);
-  assert.is(res.headers.get('allow'), 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, MESSAGE');
+  assert.is(res.headers.get('allow'), 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, MESSAGE, NOTIFY');
   assert.is(res.headers.get('accept'), 'application/sdp');
   assert.is(res.headers.get('supported'), 'path, 100rel, timer');
   assert.is(res.headers.get('server'), 'outpost-test');
@@ -100,8 +100,13 @@ inspect('an unsupported Require gets 420 listing it in Unsupported; path is supp
 });
 
 inspect('a body of an unknown type gets 415 with Accept (§8.2.3)', async () => {
-  const res = await answer(request('OPTIONS', 'sip:d.example', [['Content-Type', 'application/unknownformat']], 'xyz'));
+  const res = await answer(request('INVITE', 'sip:d.example', [['Content-Type', 'application/unknownformat']], 'xyz'));
   assert.is(res.status, 415);
+  const info = request('INFO', 'sip:d.example', [['Content-Type', 'application/dtmf-relay']], 'Signal=1');
+  info.headers.set('To', '<sip:b@d.example>;tag=gone');
+  assert.is((await answer(info)).status, 481, 'other bodies are not inspected, only passed on');
+  const picky = await answer(request('INVITE', 'sip:d.example', [['Accept', 'text/nobodyKnowsThis'], ['Content-Type', 'application/sdp']], 'v=0'));
+  assert.is(picky.status, 406);
   assert.is(res.headers.get('accept'), 'application/sdp');
 });
 

@@ -4,7 +4,8 @@
  *   §8.2.1 method: 405 with Allow when SIP defines the method, 501 when it is unknown (§21.5.2);
  *   §8.2.2.1 Request-URI scheme: 416 unless sip/sips/tel;
  *   §8.2.2.3 Require: 420 with Unsupported for extensions this box lacks;
- *   §8.2.3 content: 415 with Accept/Accept-Encoding for a body it cannot read.
+ *   §8.2.3 content: 415 with Accept/Accept-Encoding for a body it cannot read, and 406 for an
+ *   INVITE whose Accept rules out the SDP answer.
  * REGISTER goes to the registrar; OPTIONS outside a dialog is answered here (§11); INVITE
  * and every request inside a dialog go to the call controller. Never silence.
  */
@@ -15,7 +16,9 @@ import type { IncomingRequest } from '../sip/sip-endpoint.ts';
 import type { CallController } from './calls/call-controller.ts';
 import type { Registrar } from './registrar.ts';
 
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'MESSAGE'];
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'MESSAGE', 'NOTIFY'];
+/** Methods whose body the box reads (SDP); other bodies are passed through unread. */
+const SDP_METHODS = new Set(['INVITE', 'ACK', 'UPDATE', 'PRACK']);
 const ALLOW = ALLOWED_METHODS.join(', ');
 /**
  * Option tags (RFC 3261 §19.2) this box supports: path (RFC 3327, stored and echoed), 100rel
@@ -24,7 +27,7 @@ const ALLOW = ALLOWED_METHODS.join(', ');
 export const SUPPORTED_OPTIONS = new Set(['path', '100rel', 'timer']);
 const ACCEPTED_TYPES = new Set(['application/sdp']);
 /** Methods SIP and its extensions define, which this box recognises but does not serve yet. */
-const KNOWN_METHODS = new Set(['SUBSCRIBE', 'NOTIFY', 'REFER', 'PUBLISH']);
+const KNOWN_METHODS = new Set(['SUBSCRIBE', 'REFER', 'PUBLISH']);
 const URI_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
 export interface DispatcherDeps {
@@ -50,7 +53,7 @@ export class RequestDispatcher {
       const inDialog = /;\s*tag=/i.test(req.headers.get('to') ?? '');
       if (req.method === 'REGISTER') return respond(await this.deps.registrar.handle(req, incoming.source));
       if (req.method === 'OPTIONS' && !inDialog) return respond(this.options(req));
-      if (req.method === 'MESSAGE' && !inDialog) return respond(this.notAllowed(req));
+      if ((req.method === 'MESSAGE' || req.method === 'NOTIFY') && !inDialog) return respond(this.notAllowed(req));
       this.deps.calls.handle({ ...incoming, respond });
     } catch (err) {
       this.deps.logger.error({ method: req.method, err: (err as Error).message }, 'request handler failed');
@@ -83,7 +86,7 @@ export class RequestDispatcher {
       res.headers.set('Unsupported', unsupported.join(', '));
       return res;
     }
-    if (req.body.length > 0) {
+    if (req.body.length > 0 && SDP_METHODS.has(req.method)) {
       const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       const encodings = req.headers.getAll('content-encoding').map((e) => e.trim().toLowerCase());
       if (!ACCEPTED_TYPES.has(type) || encodings.some((e) => e !== 'identity')) {
@@ -92,6 +95,13 @@ export class RequestDispatcher {
         res.headers.set('Accept-Encoding', 'identity');
         return res;
       }
+    }
+    // An INVITE whose Accept excludes SDP cannot be answered with a session (RFC 3261 §21.4.7).
+    const accept = req.headers.getAll('accept').map((a) => a.split(';')[0]!.trim().toLowerCase());
+    if (req.method === 'INVITE' && accept.length > 0 && !accept.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) {
+      const res = createResponse(req, 406, 'Not Acceptable');
+      res.headers.set('Accept', [...ACCEPTED_TYPES].join(', '));
+      return res;
     }
     return undefined;
   }

@@ -18,8 +18,6 @@ const DEVIATIONS: Record<string, { status: number; why: string }> = {
   'cparam01.dat': { status: 401, why: 'REGISTER without credentials: this registrar always requires digest authentication' },
   'cparam02.dat': { status: 401, why: 'REGISTER without credentials: this registrar always requires digest authentication' },
   'regescrt.dat': { status: 401, why: 'REGISTER without credentials: this registrar always requires digest authentication' },
-  'invut.dat': { status: 405, why: 'INVITE is not served yet; method inspection (RFC 3261 §8.2.1) precedes content checks' },
-  'sdp01.dat': { status: 405, why: 'INVITE is not served yet; method inspection (RFC 3261 §8.2.1) precedes content checks' },
 };
 
 const NO_REPLY_WAIT_MS = 300;

@@ -23,17 +23,25 @@ function invite(to = '<sip:bob@example.com>'): SipRequest {
 const Create = suite('createResponse');
 
 Create('copies Via (all, in order), From, To, Call-ID, CSeq and nothing else (RFC 3261 §8.2.6.2)', () => {
-  const res = createResponse(invite(), 486);
+  const res = createResponse(invite(), 486, undefined, { toTag: 't9' });
   assert.equal([res.type, res.status, res.reason, res.version], ['response', 486, 'Busy Here', 'SIP/2.0']);
   assert.equal(res.headers.list, [
     { name: 'Via', value: 'SIP/2.0/UDP p1.example.com;branch=z9hG4bK2' },
     { name: 'Via', value: 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;received=198.51.100.1' },
     { name: 'From', value: '"Alice" <sip:alice@example.com>;tag=a1' },
-    { name: 'To', value: '<sip:bob@example.com>' },
+    { name: 'To', value: '<sip:bob@example.com>;tag=t9' },
     { name: 'Call-ID', value: 'call-1@192.0.2.1' },
     { name: 'CSeq', value: '101 INVITE' },
   ]);
   assert.is(res.body.length, 0);
+});
+
+Create('every response but 100 gets a fresh To tag when none is given (RFC 3261 §8.2.6.2)', () => {
+  const a = createResponse(invite(), 404).headers.get('to')!;
+  const b = createResponse(invite(), 404).headers.get('to')!;
+  assert.match(a, /^<sip:bob@example\.com>;tag=[0-9a-f]{10}$/);
+  assert.is.not(a, b);
+  assert.is(createResponse(invite(), 100).headers.get('to'), '<sip:bob@example.com>');
 });
 
 Create('adds the To tag only when the request had none', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * createResponse: builds the response a UAS (or a stateless element) sends to a request,
  * per RFC 3261 §8.2.6: every Via in order, From, Call-ID and CSeq copied, To copied with a tag
@@ -55,7 +56,10 @@ export function reasonPhrase(status: number): string {
   return PHRASES[status] ?? CLASS_PHRASES[Math.floor(status / 100)] ?? 'Unknown';
 }
 
-/** Builds the response to `req` with the headers RFC 3261 §8.2.6 requires. */
+/**
+ * Builds the response to `req` with the headers RFC 3261 §8.2.6 requires, including a To tag
+ * (options.toTag, or a random one) on every response but 100 when the request's To has none.
+ */
 export function createResponse(
   req: SipRequest,
   status: number,
@@ -67,7 +71,9 @@ export function createResponse(
   for (const via of src.getAll('via')) headers.append('Via', via);
   copy(src, headers, 'From');
   const to = src.get('to');
-  if (to !== undefined) headers.append('To', options.toTag && !hasTag(to) ? `${to};tag=${options.toTag}` : to);
+  // §8.2.6.2: every response but 100 carries a To tag; a fresh one unless the caller gives one.
+  const tag = options.toTag ?? (status > 100 ? randomBytes(5).toString('hex') : undefined);
+  if (to !== undefined) headers.append('To', tag && !hasTag(to) ? `${to};tag=${tag}` : to);
   copy(src, headers, 'Call-ID');
   copy(src, headers, 'CSeq');
   if (status === 100) copy(src, headers, 'Timestamp');

@@ -47,6 +47,8 @@ export class CallController {
   private readonly byDialog = new Map<string, { call: Call; leg: LegName }>();
   private readonly byInvite = new Map<InviteServerTransaction, Call>();
   private readonly bCallIds = new Set<string>();
+  /** INVITEs between authentication and the start of their call (ports being bound). */
+  private readonly admitting = new Set<InviteServerTransaction>();
   private checkpointTimer: TimerHandle | undefined;
   readonly cdr: CdrRecorder;
 
@@ -97,6 +99,7 @@ export class CallController {
   }
 
   handleCancel(invite: InviteServerTransaction): void {
+    if (this.admitting.delete(invite)) return; // invite() sees it after the ports are bound
     this.byInvite.get(invite)?.cancelledByCaller();
   }
 
@@ -115,7 +118,8 @@ export class CallController {
       incoming.respond(res);
     };
     const maxForwards = Number(req.headers.get('max-forwards') ?? '70');
-    if (maxForwards <= 0) return refuse(483, 'Too Many Hops');
+    if (!Number.isInteger(maxForwards) || maxForwards < 0) return refuse(400, 'Bad Max-Forwards');
+    if (maxForwards === 0) return refuse(483, 'Too Many Hops');
     if (this.bCallIds.has(req.headers.get('call-id') ?? '')) return refuse(482, 'Loop Detected');
     const auth = authenticateRequest(req, source, 'proxy', d);
     if (!auth.ok) return incoming.respond(auth.response);
@@ -123,8 +127,9 @@ export class CallController {
     if (this.calls.size >= d.config.maxTotal) return refuse(503, 'Call limit of this box reached', [['Retry-After', '30']]);
     if (this.countCallsOf(caller) >= d.config.maxPerUser) return refuse(486, 'Call limit reached for caller');
 
-    const dialled = /^sips?:([^@;>]+)@/i.exec(req.uri)?.[1] ?? '';
-    const route = decideRoute(decodeURIComponent(dialled), { isExtension: (e) => d.store.users.get(e) !== undefined, routes: d.store.routes.list() });
+    const dialled = dialledNumber(req.uri);
+    if (dialled === undefined) return refuse(400, 'Bad Request-URI user part');
+    const route = decideRoute(dialled, { isExtension: (e) => d.store.users.get(e) !== undefined, routes: d.store.routes.list() });
     if (route.kind === 'reject') return refuse(route.status, route.reason);
     if (route.kind === 'trunk') return refuse(503, `Trunk ${route.trunk} is not available`);
     const callee = route.ext;
@@ -147,12 +152,26 @@ export class CallController {
 
     let leg: InboundLeg;
     try {
-      leg = new InboundLeg(incoming, { endpoint: d.endpoint, clock: d.clock, t1: d.timers.t1, t2: d.timers.t2, onAckTimeout: () => void call.hangUp('system', 'no ACK') });
+      leg = new InboundLeg(incoming, {
+        endpoint: d.endpoint,
+        clock: d.clock,
+        t1: d.timers.t1,
+        t2: d.timers.t2,
+        onAckTimeout: () => void call.hangUp('system', 'no ACK'),
+        onPrackTimeout: () => void call.hangUp('system', 'no PRACK'),
+      });
     } catch (err) {
       return refuse(400, (err as Error).message.slice(0, 100));
     }
+    // A CANCEL may arrive while the ports are being bound (an await): remember it.
+    this.admitting.add(leg.transaction);
     const relay = await d.relay.allocate(leg.dialog.id.callId, { onMediaTimeout: () => void call.hangUp('system', 'media timeout') }).catch(() => undefined);
+    const cancelled = !this.admitting.delete(leg.transaction);
     if (!relay) return refuse(503, 'No media ports available');
+    if (cancelled) {
+      relay.release();
+      return leg.respond(487, 'Request Terminated');
+    }
     const call: Call = new Call(leg, relay, offer, caller, callee, {
       endpoint: d.endpoint,
       cdr: this.cdr,
@@ -193,6 +212,20 @@ export class CallController {
     this.deps.clock.setTimeout(() => {
       for (const [k, v] of this.byDialog) if (v.call === call) this.byDialog.delete(k);
     }, 32_000);
+  }
+}
+
+/** The dialled user part of a sip:/sips: Request-URI or the number of a tel: URI, unescaped. */
+function dialledNumber(uri: string): string | undefined {
+  const sip = /^sips?:([^@;>?]+)@/i.exec(uri);
+  const tel = sip ? null : /^tel:([^;?]+)/i.exec(uri);
+  const raw = sip?.[1] ?? tel?.[1];
+  if (raw === undefined) return '';
+  try {
+    const n = decodeURIComponent(raw);
+    return tel ? n.replace(/[-.()]/g, '') : n; // tel: visual separators (RFC 3966 §5.1.1)
+  } catch {
+    return undefined;
   }
 }
 

@@ -14,6 +14,7 @@ import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { Disposition } from '../../store/cdrs.ts';
 import { audioOf, negotiatedMux } from '../sdp/media-description.ts';
+import { checkAnswer } from '../sdp/answer-check.ts';
 import { OriginState } from '../sdp/origin-state.ts';
 import { rewriteForRelay } from '../sdp/rewrite-for-relay.ts';
 import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
@@ -124,12 +125,14 @@ export class Call {
   private onAnswer(leg: OutboundLeg, res: SipResponse): void {
     if (this.state !== 'ringing') return;
     const answer = parseSdp(res.body);
-    if (answer instanceof Error) {
-      this.log.warn({ reason: answer.reason }, 'callee answered with unusable SDP');
+    const problem = answer instanceof Error ? answer.reason : answerProblem(this.sdp.a!, answer);
+    if (problem !== undefined) {
+      this.log.warn({ reason: problem }, 'callee answered with unusable SDP');
       leg.send('BYE', IGNORE);
-      this.onForkFailure(leg, { status: answer.status === 400 ? 502 : 488, reason: answer.reason });
+      this.onForkFailure(leg, { status: 488, reason: 'Not Acceptable Here' });
       return;
     }
+    if (answer instanceof Error) return; // unreachable: answerProblem covered it
     this.b = leg;
     this.state = 'answered';
     this.deps.clock.clearTimeout(this.ringTimer);
@@ -179,8 +182,9 @@ export class Call {
     if (this.state === 'ended') return Promise.resolve();
     if (this.state === 'ringing') {
       for (const f of this.forks) f.cancel();
-      this.a.respond(by === 'system' ? 503 : 487, by === 'system' ? 'Service Unavailable' : 'Request Terminated');
-      return this.finish({ disposition: 'cancelled', sipStatus: 487, sipReason: reason, endedBy: by === 'a' ? 'caller' : 'system' });
+      const [status, phrase] = by === 'system' ? [503, 'Service Unavailable'] : [487, 'Request Terminated'];
+      this.a.respond(status, phrase);
+      return this.finish({ disposition: by === 'system' ? 'failed' : 'cancelled', sipStatus: status, sipReason: reason, endedBy: by === 'a' ? 'caller' : 'system' });
     }
     if (by !== 'a') this.a.send('BYE', IGNORE, { headers: [['Reason', `SIP;cause=200;text="${reason}"`]] });
     if (by !== 'b') this.b?.send('BYE', IGNORE, { headers: [['Reason', `SIP;cause=200;text="${reason}"`]] });
@@ -202,6 +206,12 @@ export class Call {
     return { sdp: rewriteForRelay(parsed, this.relay.local(to), this.origin[to]) };
   }
 
+  /** Puts a party's media back to an earlier SDP (its new offer was refused by the other side). */
+  restoreMedia(leg: LegName, sdp: SessionDescription): void {
+    this.sdp[leg] = sdp;
+    this.relay.update(leg, audioOf(sdp));
+  }
+
   /** The SDP the box last sent to `leg`'s party, re-offered unchanged (RFC 3264 §8: same version). */
   lastSdpFor(leg: LegName): string | undefined {
     const from = this.sdp[this.other(leg)];
@@ -220,6 +230,12 @@ export class Call {
     this.log.info({ disposition: outcome.disposition, status: outcome.sipStatus, endedBy: outcome.endedBy }, 'call ended');
     await this.deps.cdr.close(this.record, outcome, media);
   }
+}
+
+/** Why an answer cannot be used with this offer (RFC 3264 §6), or undefined when it can. */
+function answerProblem(offer: SessionDescription, answer: SessionDescription): string | undefined {
+  const check = checkAnswer(offer, answer);
+  return check.ok ? undefined : check.problems[0]?.reason ?? 'answer does not match the offer';
 }
 
 function firstCodec(sdp: SessionDescription): string {

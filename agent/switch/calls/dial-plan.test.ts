@@ -21,7 +21,7 @@ patterns('X, Z, N, sets, literals and the trailing dot', () => {
 });
 
 patterns('malformed patterns match nothing', () => {
-  for (const p of ['', '1.2', '[a]5', '[15', 'abc', '1(2)']) assert.is(compilePattern(p), null, p);
+  for (const p of ['', '1.2', '[a]5', '[15', 'abc', '1(2)', '[5-1]XX']) assert.is(compilePattern(p), null, p);
 });
 
 const decide = suite('decideRoute');

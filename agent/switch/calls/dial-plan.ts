@@ -30,7 +30,7 @@ export function compilePattern(pattern: string): RegExp | null {
     else if (c === '[') {
       const end = pattern.indexOf(']', i);
       const set = end > i + 1 ? pattern.slice(i + 1, end) : '';
-      if (!/^[0-9]([0-9]|-[0-9])*$/.test(set)) ok = false;
+      if (!validSet(set)) ok = false;
       re += `[${set}]`;
       i = end;
     } else ok = false;
@@ -38,6 +38,13 @@ export function compilePattern(pattern: string): RegExp | null {
   const out = ok ? new RegExp(`${re}$`) : null;
   if (patternCache.size < 1000) patternCache.set(pattern, out);
   return out;
+}
+
+/** A `[...]` set: digits and ascending ranges such as 1-5. */
+function validSet(set: string): boolean {
+  if (!/^[0-9]([0-9]|-[0-9])*$/.test(set)) return false;
+  for (const m of set.matchAll(/([0-9])-([0-9])/g)) if (m[1]! > m[2]!) return false;
+  return true;
 }
 
 export function matchesPattern(pattern: string, number: string): boolean {

@@ -9,6 +9,7 @@ import { SipHeaders, type SipResponse } from '../../sip/message/sip-message.ts';
 import type { IncomingRequest } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { Call } from './call.ts';
+import type { BodyOptions } from './inbound-leg.ts';
 
 const PASS_THROUGH = new Set(['INFO', 'MESSAGE', 'NOTIFY', 'OPTIONS']);
 
@@ -44,20 +45,29 @@ export function handleInDialog(call: Call, leg: LegName, incoming: IncomingReque
     }
     case 'INVITE':
     case 'UPDATE': {
-      if (call.state !== 'answered') return void reply(request.method === 'UPDATE' ? 200 : 491, request.method === 'UPDATE' ? 'OK' : 'Request Pending');
+      if (call.state !== 'answered') {
+        // Before the answer only a bodiless UPDATE (a refresh) is taken; offers wait (RFC 3311 §5.2).
+        if (request.method === 'UPDATE' && request.body.length === 0) return void reply(200, 'OK');
+        return void reply(491, 'Request Pending');
+      }
       if (request.body.length === 0) {
         // A session refresh: answer with the SDP this party already has (RFC 4028 §7.4).
         reply(200, 'OK', request.method === 'INVITE' ? call.lastSdpFor(leg) : undefined);
         return;
       }
       if (call.offerPending) return void reply(491, 'Request Pending'); // RFC 3261 §14.2 glare
+      const before = call.sdp[leg];
       const forward = call.mediaFrom(leg, request.body);
       if ('status' in forward) return void reply(forward.status, forward.reason);
       call.offerPending = true;
       sendTo(call, other, request.method, { body: forward.sdp }, (res) => {
         if (res.status < 200) return;
         call.offerPending = false;
-        if (res.status >= 300) return void reply(res.status, res.reason);
+        if (res.status >= 300) {
+          // The offer was refused: media stays as negotiated before (RFC 3261 §14.1).
+          if (before) call.restoreMedia(leg, before);
+          return void reply(res.status, res.reason);
+        }
         if (request.method === 'INVITE') ackOn(call, other, res);
         const back = res.body.length > 0 ? call.mediaFrom(other, res.body) : undefined;
         if (back && 'status' in back) return void reply(488, back.reason);
@@ -73,18 +83,19 @@ export function handleInDialog(call: Call, leg: LegName, incoming: IncomingReque
   }
 }
 
-function passThroughOptions(incoming: IncomingRequest): { body?: string; headers: Array<[string, string]> } {
+function passThroughOptions(incoming: IncomingRequest): BodyOptions {
   const r = incoming.request;
   const headers: Array<[string, string]> = [];
-  for (const name of ['Content-Type', 'Info-Package', 'Event', 'Subscription-State']) {
+  for (const name of ['Info-Package', 'Event', 'Subscription-State']) {
     const v = r.headers.get(name);
     if (v !== undefined) headers.push([name, v]);
   }
-  return r.body.length > 0 ? { body: r.body.toString('latin1'), headers } : { headers };
+  if (r.body.length === 0) return { headers };
+  return { body: r.body, contentType: r.headers.get('content-type') ?? 'application/octet-stream', headers };
 }
 
 /** Sends an in-dialog request to `leg`'s party; `onFinal` sees every response. */
-function sendTo(call: Call, leg: LegName, method: string, options: { body?: string; headers?: Array<[string, string]> }, onResponse: (res: SipResponse) => void): void {
+function sendTo(call: Call, leg: LegName, method: string, options: BodyOptions, onResponse: (res: SipResponse) => void): void {
   const fail = (status: number, reason: string) => () => {
     call.offerPending = false;
     onResponse({ type: 'response', status, reason, version: 'SIP/2.0', headers: new SipHeaders(), body: Buffer.alloc(0) });

@@ -19,6 +19,20 @@ import type { Endpoint } from '../../sip/transport/transport.ts';
 
 export const ALLOW_IN_CALL = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK';
 
+/** Body and headers of an in-dialog request; the body's type defaults to application/sdp. */
+export interface BodyOptions {
+  body?: string | Buffer;
+  contentType?: string;
+  headers?: Array<[string, string]>;
+}
+
+export function requestOptions(o: BodyOptions): { body?: string | Buffer; contentType?: string; headers?: Array<[string, string]> } {
+  return {
+    ...(o.body !== undefined ? { body: o.body, contentType: o.contentType ?? 'application/sdp' } : {}),
+    ...(o.headers ? { headers: o.headers } : {}),
+  };
+}
+
 export interface ResponseOptions {
   body?: string;
   headers?: Array<[string, string]>;
@@ -41,7 +55,7 @@ export class InboundLeg {
 
   constructor(
     incoming: IncomingRequest,
-    private readonly deps: { endpoint: SipEndpoint; clock: Clock; t1: number; t2: number; onAckTimeout: () => void },
+    private readonly deps: { endpoint: SipEndpoint; clock: Clock; t1: number; t2: number; onAckTimeout: () => void; onPrackTimeout?: () => void },
   ) {
     this.invite = incoming.request;
     this.transaction = incoming.transaction as InviteServerTransaction;
@@ -123,7 +137,16 @@ export class InboundLeg {
   private scheduleReliable(res: SipResponse, n: number): void {
     let elapsed = 0;
     for (let i = 0; i <= n; i++) elapsed += reliableRetransmitDelayMs(i, this.deps.t1);
-    if (elapsed >= prackTimeoutMs(this.deps.t1)) return this.stopReliable();
+    if (elapsed >= prackTimeoutMs(this.deps.t1)) {
+      // RFC 3262 §3: no PRACK within 64*T1 → reject the INVITE with a 5xx.
+      this.stopReliable();
+      this.heldFinal = undefined;
+      this.finalSent = true;
+      this.transaction.respond(this.build(this.invite, 504, 'No PRACK received'));
+      this.dialog.terminate();
+      this.deps.onPrackTimeout?.();
+      return;
+    }
     this.reliableTimer = this.deps.clock.setTimeout(() => {
       this.transaction.respond(res);
       this.scheduleReliable(res, n + 1);
@@ -141,12 +164,13 @@ export class InboundLeg {
     this.retransmitTimer = undefined;
   }
 
-  /** Sends an in-dialog request to the caller in a client transaction. */
-  send(method: string, user: ClientTransactionUser, options: { body?: string; headers?: Array<[string, string]> } = {}): SipRequest {
-    const req = this.dialog.createRequest(method, {
-      ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
+  /**
+   * Sends an in-dialog request to the caller in a client transaction; undefined when the dialog
+   * is not confirmed (RFC 3261 §15: no BYE on an early dialog from the UAS side).
+   */
+  send(method: string, user: ClientTransactionUser, options: BodyOptions = {}): SipRequest | undefined {
+    if (this.dialog.state !== 'confirmed') return undefined;
+    const req = this.dialog.createRequest(method, requestOptions(options));
     this.deps.endpoint.request(req, this.source, user);
     return req;
   }

@@ -14,7 +14,7 @@ import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { ClientTransaction } from '../../sip/transaction/transaction-layer.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
-import { ALLOW_IN_CALL } from './inbound-leg.ts';
+import { ALLOW_IN_CALL, requestOptions, type BodyOptions } from './inbound-leg.ts';
 import { TIMEOUT, UNREACHABLE, type Failure } from './call-outcome.ts';
 
 export type OutboundState = 'calling' | 'early' | 'answered' | 'failed' | 'cancelled';
@@ -97,12 +97,9 @@ export class OutboundLeg {
   }
 
   /** Sends an in-dialog request (BYE, re-INVITE, ...) to the callee. */
-  send(method: string, user: ClientTransactionUser, options: { body?: string; headers?: Array<[string, string]> } = {}): SipRequest | undefined {
+  send(method: string, user: ClientTransactionUser, options: BodyOptions = {}): SipRequest | undefined {
     if (!this.dialog || this.dialog.state === 'terminated') return undefined;
-    const req = this.dialog.createRequest(method, {
-      ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
+    const req = this.dialog.createRequest(method, requestOptions(options));
     this.endpoint.request(req, this.dest, user);
     return req;
   }
@@ -116,9 +113,10 @@ export class OutboundLeg {
 
   private onResponse(res: SipResponse): void {
     if (res.status < 200) {
-      if (res.status === 100) return;
+      // Any provisional, 100 Trying included, allows a CANCEL (RFC 3261 §9.1).
       this.provisionalSeen = true;
       if (this.cancelWanted) return this.sendCancel();
+      if (res.status === 100) return;
       if (!this.dialog && /;\s*tag=/i.test(res.headers.get('to') ?? '')) this.dialog = Dialog.fromUacResponse(this.invite, res);
       if (this.state === 'calling') this.state = 'early';
       this.events.onProvisional(this, res);
