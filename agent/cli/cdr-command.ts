@@ -5,11 +5,13 @@ import type { CdrRecord } from '../store/cdrs.ts';
 import { CliError } from './cli-error.ts';
 import { withStore } from './user-command.ts';
 
-/** Parses --since: an ISO date/time, or a relative age like 15m, 2h, 7d. */
+/** Parses --since: an ISO date/time (UTC unless it names a zone), or an age like 15m, 2h, 7d. */
 export function parseSince(text: string, now: number): number {
   const rel = /^(\d+)([smhd])$/.exec(text.trim());
   if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-  const t = Date.parse(text);
+  // A time without a zone is UTC, like the times `cdr list` prints.
+  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text.trim());
+  const t = Date.parse(zoneless ? `${text.trim().replace(' ', 'T')}Z` : text);
   if (Number.isNaN(t)) throw new CliError(`invalid --since "${text}": use an ISO time (2026-11-21T10:00) or an age (15m, 2h, 7d)`);
   return t;
 }
