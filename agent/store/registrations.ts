@@ -67,7 +67,9 @@ export class RegistrationRepository {
 
   constructor(db: Database) {
     this.byAorStmt = db.prepare('SELECT * FROM registrations WHERE aor = ? AND expires_at > ? ORDER BY q DESC, updated_at DESC');
-    this.ownByAorStmt = db.prepare('SELECT * FROM registrations WHERE aor = ? AND node_id = ?');
+    // `+node_id` keeps SQLite on the primary key (aor, contact, node_id): the (node_id,
+    // expires_at) index would scan every binding of this node (measured: 0.35 ms at 5000).
+    this.ownByAorStmt = db.prepare('SELECT * FROM registrations WHERE aor = ? AND +node_id = ?');
     this.liveStmt = db.prepare('SELECT * FROM registrations WHERE expires_at > ? ORDER BY aor, contact');
     this.countLiveStmt = db.prepare('SELECT count(*) AS n FROM registrations WHERE expires_at > ?');
     this.upsertStmt = db.prepare(`

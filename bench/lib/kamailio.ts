@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeUdpPort, groupCpuSeconds, stopProcess } from './procs.ts';
@@ -55,7 +55,7 @@ export interface KamailioProcess {
   configFile: string;
   /** CPU seconds used so far by every kamailio process (main, receivers, timers). */
   cpuSeconds(): number;
-  /** Everything kamailio wrote to stdout/stderr (its log goes to stderr with -E). */
+  /** The last ~100 kB kamailio wrote to stdout/stderr (its log goes to stderr with -E; all of it is in <dir>/kamailio.log). */
   output(): string;
   stop(): Promise<number | null>;
 }
@@ -101,12 +101,15 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   const check = spawnSync(options.info.binary, ['-c', '-f', configFile], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`kamailio rejected ${configFile}:\n${check.stderr}${check.stdout}`);
 
-  const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 2048), '-M', '16'];
+  const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 4096), '-M', '16'];
   if (options.memManager) args.push('-x', options.memManager);
   // Own process group: stopping it reaches the forked workers too.
   const proc = spawn(options.info.binary, args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
+  const logFile = createWriteStream(join(options.dir, 'kamailio.log'));
+  proc.once('exit', () => logFile.end());
   const keep = (c: Buffer) => {
+    logFile.write(c);
     output += c.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
   };
@@ -121,7 +124,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
     configFile,
     cpuSeconds: () => groupCpuSeconds(proc.pid!),
     output: () => output,
-    stop: () => stopProcess(proc, { group: true, graceMs: 5000 }),
+    stop: () => stopProcess(proc, { group: true, graceMs: 10_000 }),
   };
   try {
     await waitForSip(udp, options.realm, 15_000, () => (exitCode !== undefined ? `kamailio exited with ${exitCode}:\n${output.slice(-3000)}` : undefined));
