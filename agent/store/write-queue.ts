@@ -1,7 +1,8 @@
 /**
- * Group commit (DESIGN.md principle 4): writes submitted during one turn of the event loop run
- * in one transaction, and each submitter's promise settles only after that transaction
- * committed (synchronous=FULL, so the commit is on disk). One failing write is rolled back to
+ * Group commit (DESIGN.md principle 4): writes submitted within `windowMs` of the first pending
+ * one run in one transaction, and each submitter's promise settles only after that transaction
+ * committed (synchronous=FULL, so the commit is on disk). A window of a few milliseconds turns
+ * hundreds of fsyncs a second into a few hundred at most, whatever the write rate. One failing write is rolled back to
  * its savepoint and rejects alone; the others still commit.
  */
 import type { Database } from 'better-sqlite3';
@@ -16,6 +17,8 @@ interface PendingWrite {
 export interface WriteQueueOptions {
   /** Largest number of writes in one transaction. */
   maxBatch?: number;
+  /** How long the first pending write waits for company, ms (0: until the next loop turn). */
+  windowMs?: number;
 }
 
 export class WriteQueue {
@@ -23,12 +26,14 @@ export class WriteQueue {
   private scheduled = false;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly windowMs: number;
   private readonly runBatch: (batch: PendingWrite[]) => Array<{ ok: boolean; value: unknown }>;
   /** Transactions committed so far (for metrics and benchmarks). */
   commits = 0;
 
   constructor(db: Database, options: WriteQueueOptions = {}) {
     this.maxBatch = options.maxBatch ?? 1024;
+    this.windowMs = options.windowMs ?? 2;
     const one = (fn: () => unknown) => db.transaction(fn)();
     this.runBatch = db.transaction((batch: PendingWrite[]) =>
       batch.map((w) => {
@@ -48,7 +53,8 @@ export class WriteQueue {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        else setImmediate(() => this.flush());
       }
     });
   }

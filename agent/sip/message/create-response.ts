@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../lib/random-token.ts';
 /**
  * createResponse: builds the response a UAS (or a stateless element) sends to a request,
  * per RFC 3261 §8.2.6: every Via in order, From, Call-ID and CSeq copied, To copied with a tag
@@ -72,7 +72,7 @@ export function createResponse(
   copy(src, headers, 'From');
   const to = src.get('to');
   // §8.2.6.2: every response but 100 carries a To tag; a fresh one unless the caller gives one.
-  const tag = options.toTag ?? (status > 100 ? randomBytes(5).toString('hex') : undefined);
+  const tag = options.toTag ?? (status > 100 ? randomHex(5) : undefined);
   if (to !== undefined) headers.append('To', tag && !hasTag(to) ? `${to};tag=${tag}` : to);
   copy(src, headers, 'Call-ID');
   copy(src, headers, 'CSeq');

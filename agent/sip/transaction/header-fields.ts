@@ -3,7 +3,7 @@
  * Call-ID and From/To tags, read with the header codecs of sip/message/ (RFC 3261 §20.42,
  * §20.16, §19.3); undefined or '' where a value is missing or unreadable.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../../lib/random-token.ts';
 import { parseCSeq, type CSeq } from '../message/cseq.ts';
 import { parseNameAddr } from '../message/name-addr.ts';
 import type { SipHeaders } from '../message/sip-message.ts';
@@ -27,7 +27,7 @@ export interface TopVia {
 
 /** A fresh branch with the magic cookie and 96 random bits (RFC 3261 §8.1.1.7). */
 export function newBranch(): string {
-  return MAGIC_COOKIE + randomBytes(12).toString('base64url');
+  return MAGIC_COOKIE + randomBase64url(12);
 }
 
 /** True when the branch marks an RFC 3261 transaction id (RFC 3261 §17.2.3). */

@@ -6,7 +6,7 @@
  * signalling, which is what phones behind NAT need). When the caller requires 100rel
  * (RFC 3262) its 18x go out reliably: retransmitted until the PRACK, and a 2xx waits for it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../lib/random-token.ts';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import { Dialog } from '../../sip/dialog/dialog.ts';
 import { ReliableProvisionals, prackTimeoutMs, reliableRetransmitDelayMs, requires100rel } from '../../sip/dialog/reliable-provisional.ts';
@@ -42,7 +42,7 @@ export class InboundLeg {
   readonly invite: SipRequest;
   readonly transaction: InviteServerTransaction;
   readonly source: Endpoint;
-  readonly localTag = randomBytes(6).toString('hex');
+  readonly localTag = randomHex(6);
   readonly dialog: Dialog;
   private readonly contact: string;
   private okResponse: SipResponse | undefined;

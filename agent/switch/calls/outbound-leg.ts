@@ -5,7 +5,7 @@
  * §12.1.2), ACKs a 2xx itself (§13.2.2.4), and CANCELs only after a provisional response
  * arrived (§9.1: a CANCEL before that is deferred).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../lib/random-token.ts';
 import { uuidv7 } from '../../lib/uuid.ts';
 import { Dialog } from '../../sip/dialog/dialog.ts';
 import { dialogKeyOf } from '../../sip/dialog/dialog-key.ts';
@@ -39,7 +39,7 @@ export interface OutboundSpec {
 
 export class OutboundLeg {
   readonly callId = `${uuidv7()}@outpost`;
-  readonly localTag = randomBytes(6).toString('hex');
+  readonly localTag = randomHex(6);
   readonly invite: SipRequest;
   readonly dest: Endpoint;
   state: OutboundState = 'calling';
