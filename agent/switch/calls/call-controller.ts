@@ -50,6 +50,8 @@ export class CallController {
   /** INVITEs between authentication and the start of their call (ports being bound). */
   private readonly admitting = new Set<InviteServerTransaction>();
   private checkpointTimer: TimerHandle | undefined;
+  /** Timers that drop ended calls' dialog keys (cleared on stop so the process can exit). */
+  private readonly lingering = new Set<TimerHandle>();
   readonly cdr: CdrRecorder;
 
   constructor(private readonly deps: CallControllerDeps) {
@@ -107,6 +109,8 @@ export class CallController {
   async stop(): Promise<void> {
     this.deps.clock.clearTimeout(this.checkpointTimer);
     await Promise.all([...this.calls].map((c) => c.hangUp('system', 'node shutting down')));
+    for (const t of this.lingering) this.deps.clock.clearTimeout(t);
+    this.lingering.clear();
   }
 
   private async invite(incoming: IncomingRequest): Promise<void> {
@@ -209,9 +213,11 @@ export class CallController {
     this.byInvite.delete(call.a.transaction);
     for (const f of call.forks) this.bCallIds.delete(f.callId);
     // Keep the dialog keys a little longer so late BYE/ACK retransmissions still find the call.
-    this.deps.clock.setTimeout(() => {
+    const timer = this.deps.clock.setTimeout(() => {
+      this.lingering.delete(timer);
       for (const [k, v] of this.byDialog) if (v.call === call) this.byDialog.delete(k);
     }, 32_000);
+    this.lingering.add(timer);
   }
 }
 
