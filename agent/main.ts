@@ -90,10 +90,11 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   let housekeeping: TimerHandle | undefined;
   let lastDataVersion = 0;
   const tick = () => {
-    // Another connection (the CLI) committed: bans may have changed.
+    // Another connection (the CLI) committed: users and bans may have changed.
     const dv = store.dataVersion();
     if (dv !== lastDataVersion) {
       lastDataVersion = dv;
+      store.users.invalidate();
       flood.reloadBans();
     }
     registrar.sweep().catch((err: Error) => logger.error({ err: err.message }, 'sweep failed'));

@@ -152,6 +152,31 @@ queue('close flushes pending writes, then refuses new ones', async () => {
   again.close();
 });
 
+const users = suite('UserRepository');
+
+users('reads are cached; another connection\'s change shows after invalidate()', () => {
+  const dataDir = tempDir();
+  const node = Store.open({ dataDir });
+  const cli = Store.open({ dataDir });
+  try {
+    const user = { ext: '1001', displayName: 'Ann', realm: 'r', ha1Md5: 'a', ha1Sha256: 'b', site: '' };
+    cli.users.upsert(user, 1);
+    assert.is(node.users.get('1001')?.displayName, 'Ann');
+    const before = node.dataVersion();
+    cli.users.upsert({ ...user, displayName: 'Bea' }, 2);
+    assert.is(node.users.get('1001')?.displayName, 'Ann', 'cached');
+    assert.is.not(node.dataVersion(), before, 'data_version tells the node to invalidate');
+    node.users.invalidate();
+    assert.is(node.users.get('1001')?.displayName, 'Bea');
+    cli.users.remove('1001');
+    node.users.invalidate();
+    assert.is(node.users.get('1001'), undefined);
+  } finally {
+    cli.close();
+    node.close();
+  }
+});
+
 const cdrs = suite('CdrRepository');
 
 cdrs('a call is either checkpointed or closed, and a CDR is written once', () => {
@@ -181,5 +206,6 @@ open('the default extension path points into native/build', () => {
 
 open.run();
 regs.run();
+users.run();
 cdrs.run();
 queue.run();

@@ -34,7 +34,16 @@ const toRecord = (r: UserRow): UserRecord => ({
   updatedAt: r.updated_at,
 });
 
+/** Largest number of users kept in the read cache before it is dropped and refilled. */
+const CACHE_LIMIT = 20_000;
+
 export class UserRepository {
+  /**
+   * Read cache for get() (every authentication reads a user). Writes through this repository
+   * clear it; writes by other connections (the CLI) or by replication must call invalidate():
+   * the node does so when SQLite's data_version changes (checked every second).
+   */
+  private readonly cache = new Map<string, UserRecord | null>();
   private readonly getStmt: Statement<[string], UserRow>;
   private readonly listStmt: Statement<[], UserRow>;
   private readonly upsertStmt: Statement;
@@ -55,8 +64,18 @@ export class UserRepository {
   }
 
   get(ext: string): UserRecord | undefined {
+    const cached = this.cache.get(ext);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.getStmt.get(ext);
-    return row ? toRecord(row) : undefined;
+    const user = row ? toRecord(row) : null;
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(ext, user);
+    return user ?? undefined;
+  }
+
+  /** Forgets cached users (after another connection or replication changed the table). */
+  invalidate(): void {
+    this.cache.clear();
   }
 
   list(): UserRecord[] {
@@ -70,10 +89,12 @@ export class UserRepository {
   /** Inserts or replaces a user; `now` is the write time in ms. */
   upsert(user: Omit<UserRecord, 'createdAt' | 'updatedAt'>, now: number): void {
     this.upsertStmt.run({ ...user, now });
+    this.cache.delete(user.ext);
   }
 
   /** Removes a user; returns false when there was none. */
   remove(ext: string): boolean {
+    this.cache.delete(ext);
     return this.removeStmt.run(ext).changes > 0;
   }
 }
