@@ -1,0 +1,129 @@
+/**
+ * The two relays bench/media-relay.ts compares, behind one small interface: Outpost's
+ * UdpMediaRelay in its own process (bench/lib/outpost-relay-child.ts) and rtpengine
+ * (bench/lib/rtpengine.ts). Each allocates one session per call whose phones are given, and
+ * says where each phone must send.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pinProcess } from './rtp-load.ts';
+import { processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
+import { rtpengineCall, startRtpengine, type RtpengineProcess } from './rtpengine.ts';
+
+const RELAY_CHILD = fileURLToPath(new URL('./outpost-relay-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface RelayUnderTest {
+  name: 'outpost' | 'rtpengine';
+  pid: number;
+  /** CPU seconds used so far (all threads). */
+  cpuSeconds(): number;
+  rssMb(): number;
+  /** A reason when the relay has died. */
+  dead(): string | undefined;
+  /**
+   * One session per entry; `phones[i]` are the ports of call i's phones A and B on 127.0.0.1.
+   * Returns, per call, the relay port phone A sends to and the one phone B sends to.
+   */
+  allocate(phones: Array<{ a: number; b: number }>): Promise<Array<{ aSendsTo: number; bSendsTo: number }>>;
+  /** Relay-side counters, where the relay offers them cheaply (Outpost: summed LegStats). */
+  counters(): Promise<Record<string, number> | undefined>;
+  stop(): Promise<number | null>;
+}
+
+export async function startOutpostRelay(portRange: [number, number], cpuList?: string): Promise<RelayUnderTest> {
+  const proc: ChildProcess = fork(RELAY_CHILD, [String(portRange[0]), String(portRange[1])], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let exitInfo: string | undefined;
+  let waiting: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
+  proc.on('message', (m: unknown) => {
+    const w = waiting;
+    waiting = undefined;
+    const msg = m as Record<string, unknown>;
+    if (!w) return;
+    if (msg['type'] === 'error') w.reject(new Error(`outpost relay: ${String(msg['message'])}`));
+    else w.resolve(msg);
+  });
+  proc.once('exit', (code, signal) => {
+    exitInfo = `outpost relay exited (code ${code}, signal ${signal})`;
+    waiting?.reject(new Error(exitInfo));
+    waiting = undefined;
+  });
+  const next = (timeoutMs: number, what: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      if (exitInfo) return reject(new Error(exitInfo));
+      const timer = setTimeout(() => {
+        waiting = undefined;
+        reject(new Error(`outpost relay: no reply to ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting = {
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+    });
+  const stop = () => stopProcess(proc, { graceMs: 5000 });
+  try {
+    const ready = await next(20_000, 'start');
+    if (ready['type'] !== 'ready') throw new Error(`outpost relay: unexpected first message ${String(ready['type'])}`);
+    if (cpuList !== undefined) pinProcess(proc.pid!, cpuList);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    name: 'outpost',
+    pid: proc.pid!,
+    cpuSeconds: () => processCpuSeconds(proc.pid!),
+    rssMb: () => processRssMb(proc.pid!),
+    dead: () => exitInfo,
+    async allocate(phones) {
+      const reply = next(120_000, 'allocate');
+      proc.send({ type: 'allocate', phones });
+      const ports = (await reply)['ports'] as Array<{ a: number; b: number }>;
+      return ports.map((p) => ({ aSendsTo: p.a, bSendsTo: p.b }));
+    },
+    async counters() {
+      const reply = next(30_000, 'stats');
+      proc.send({ type: 'stats' });
+      return (await reply)['totals'] as Record<string, number>;
+    },
+    stop,
+  };
+}
+
+export async function startRtpengineRelay(options: { dir: string; portRange: [number, number]; threads: number; cpuList?: string }): Promise<RelayUnderTest & { rtpengine: RtpengineProcess }> {
+  const rtpe = await startRtpengine({ dir: options.dir, portMin: options.portRange[0], portMax: options.portRange[1], threads: options.threads });
+  let exitInfo: string | undefined;
+  rtpe.proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${rtpe.output().slice(-1500)}`));
+  if (options.cpuList !== undefined) pinProcess(rtpe.proc.pid!, options.cpuList);
+  let calls = 0;
+  return {
+    name: 'rtpengine',
+    rtpengine: rtpe,
+    pid: rtpe.proc.pid!,
+    cpuSeconds: () => rtpe.cpuSeconds(),
+    rssMb: () => processRssMb(rtpe.proc.pid!),
+    dead: () => exitInfo,
+    async allocate(phones) {
+      const out: Array<{ aSendsTo: number; bSendsTo: number }> = new Array(phones.length);
+      // A few commands in flight at once; rtpengine handles ng requests on its own thread(s).
+      const BATCH = 16;
+      for (let i = 0; i < phones.length; i += BATCH) {
+        await Promise.all(
+          phones.slice(i, i + BATCH).map(async (p, j) => {
+            out[i + j] = await rtpengineCall(rtpe.ng, `bench-${calls + i + j}`, p.a, p.b);
+          }),
+        );
+      }
+      calls += phones.length;
+      return out;
+    },
+    async counters() {
+      return undefined;
+    },
+    stop: () => rtpe.stop(),
+  };
+}
