@@ -13,6 +13,7 @@ import { Store } from '../../agent/store/store.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
 import { runCli, type NodeProcess } from './node-process.ts';
 import { sippCounts, type SippResult } from './sipp.ts';
+import type { LegStats } from '../../agent/media/relay-types.ts';
 
 export const LOCALHOST = '127.0.0.1';
 export const SIPP_SCENARIOS = join(import.meta.dirname, '../integration/sipp');
@@ -115,19 +116,8 @@ export function injectBinding(dataDir: string, aor: string, port: number, host =
   }
 }
 
-export interface LegMedia {
-  packetsIn: number;
-  bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
-  unexpectedSource: number;
-  lost: number;
-  rtcpIn: number;
-  rtcpOut: number;
-  malformed: number;
-  unroutable: number;
-  latchedTo: string | null;
-}
+/** One leg's media counters as the CDR stores them (the relay's LegStats). */
+export type LegMedia = LegStats;
 
 export type Cdr = Omit<CdrRecord, 'media'> & { media: { a?: LegMedia; b?: LegMedia } };
 
