@@ -11,6 +11,7 @@ import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
 import { UdpMediaRelay } from './media/udp-media-relay.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
+import { ReplicationService } from './control/replication-service.ts';
 import { CallController } from './switch/calls/call-controller.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
 import { Registrar } from './switch/registrar.ts';
@@ -24,6 +25,8 @@ export interface Node {
   readonly flood: FloodGuard;
   readonly calls: CallController;
   readonly relay: UdpMediaRelay;
+  /** Present when the config joins a hub, lists peers or runs a broker for peers. */
+  readonly replication: ReplicationService | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
@@ -87,6 +90,28 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
+  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined;
+  const replication = replicates
+    ? new ReplicationService({
+        role: 'node',
+        nodeId: config.node.id,
+        site: config.node.site,
+        dataDir: config.dataDir,
+        store,
+        ...(config.hub ? { hub: config.hub } : {}),
+        peers: config.peers,
+        ...(config.mqtt ? { brokerListen: config.mqtt.listen } : {}),
+        sync: config.sync,
+        ...(config.metrics ? { metrics: config.metrics } : {}),
+        logger,
+        // Merged changes come through this connection, which data_version does not see.
+        onApplied: () => {
+          store.users.invalidate();
+          flood.reloadBans();
+        },
+      })
+    : undefined;
+
   let housekeeping: TimerHandle | undefined;
   let lastDataVersion = 0;
   const tick = () => {
@@ -109,17 +134,20 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     flood,
     calls,
     relay,
+    replication,
     async start() {
       flood.start();
       await relay.start();
       await calls!.start();
       await endpoint.start();
+      await replication?.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
       logger.info({ node: config.node.id, site: config.node.site, listen: this.listenAddresses() }, 'node started');
     },
     async stop() {
       clock.clearTimeout(housekeeping);
+      await replication?.stop();
       await calls!.stop();
       await endpoint.stop();
       await relay.stop();

@@ -1,6 +1,6 @@
 /** `outpost cdr list`: call detail records of this box's store, oldest first. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.ts';
+import { loadCliTarget } from './cli-target.ts';
 import type { CdrRecord } from '../store/cdrs.ts';
 import { CliError } from './cli-error.ts';
 import { withStore } from './user-command.ts';
@@ -29,8 +29,8 @@ export function registerCdrCommands(program: Command, out: (line: string) => voi
       const since = parseSince(opts.since, Date.now());
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new CliError(`invalid --limit "${opts.limit}"`);
-      const config = loadConfig(opts.config);
-      withStore(config.dataDir, { mustExist: true }, (store) => {
+      const target = loadCliTarget(opts.config);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
         const rows = store.cdrs.since(since, limit);
         if (opts.json) {
           for (const r of rows) out(JSON.stringify({ ...r, media: JSON.parse(r.media) as unknown }));

@@ -7,6 +7,7 @@ import { ConfigError } from '../config/errors.ts';
 import { AgentError } from '../lib/errors.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerHubCommand } from './hub-command.ts';
 import { registerNodeCommand } from './node-command.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerStatusCommand } from './status-command.ts';
@@ -19,6 +20,7 @@ export function buildProgram(out: (line: string) => void): Command {
     .showHelpAfterError('(run "outpost help" for usage)')
     .exitOverride();
   registerNodeCommand(program);
+  registerHubCommand(program);
   registerDemoCommand(program, out);
   registerUserCommands(program, out);
   registerStatusCommand(program, out);

@@ -35,6 +35,8 @@ export async function runNode(config: Config, logger: Logger, onStarted?: (node:
     site: config.node.site,
     startedAt: new Date().toISOString(),
     listen: node.listenAddresses(),
+    ...(node.replication?.broker ? { mqtt: node.replication.broker.url } : {}),
+    ...(node.replication?.metrics ? { metricsPort: node.replication.metrics.port } : {}),
   });
   onStarted?.(node);
   await new Promise<void>((resolve) => {

@@ -1,10 +1,10 @@
 /** `outpost route add|list|remove`: the dial plan in the store (admin-owned rows). */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.ts';
 import { uuidv7 } from '../lib/uuid.ts';
 import type { RouteAction } from '../store/routes.ts';
 import { compilePattern } from '../switch/calls/dial-plan.ts';
 import { CliError } from './cli-error.ts';
+import { adminSite, loadCliTarget, requireAdmin } from './cli-target.ts';
 import { withStore } from './user-command.ts';
 
 const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];
@@ -20,18 +20,21 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
     .option('--strip <n>', 'digits removed from the front', '0')
     .option('--prefix <digits>', 'digits put in front after stripping', '')
     .option('--id <id>', 'route id (default: a new UUID); an existing id is replaced')
-    .requiredOption('-c, --config <file>', 'config file')
-    .action((pattern: string, opts: { action: string; target: string; priority: string; strip: string; prefix: string; id?: string; config: string }) => {
+    .option('--site <site>', "hub only: the site whose boxes get the route (default: every site)")
+    .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
+    .action((pattern: string, opts: { action: string; target: string; priority: string; strip: string; prefix: string; id?: string; site?: string; config: string }) => {
       if (!compilePattern(pattern)) throw new CliError(`invalid pattern "${pattern}"`);
       if (!ACTIONS.includes(opts.action as RouteAction)) throw new CliError(`invalid --action "${opts.action}": use ${ACTIONS.join(', ')}`);
       const priority = Number(opts.priority);
       const strip = Number(opts.strip);
       if (!Number.isInteger(priority) || !Number.isInteger(strip) || strip < 0) throw new CliError('--priority and --strip must be whole numbers');
       if (opts.action === 'trunk' && !opts.target) throw new CliError('--action trunk needs --target TRUNK');
-      const config = loadConfig(opts.config);
+      const target = loadCliTarget(opts.config);
+      requireAdmin(target);
+      const site = adminSite(target, opts.site);
       const id = opts.id ?? uuidv7();
-      withStore(config.dataDir, {}, (store) => {
-        store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site: config.node.site, enabled: true }, Date.now());
+      withStore(target.dataDir, {}, (store) => {
+        store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site, enabled: true }, Date.now());
       });
       out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);
     });
@@ -41,8 +44,8 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
     .option('--json', 'print JSON')
     .requiredOption('-c, --config <file>', 'config file')
     .action((opts: { json?: boolean; config: string }) => {
-      const config = loadConfig(opts.config);
-      withStore(config.dataDir, { mustExist: true }, (store) => {
+      const target = loadCliTarget(opts.config);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
         const routes = store.routes.list();
         if (opts.json) return out(JSON.stringify(routes));
         if (routes.length === 0) return out('no routes (extensions of this site are always reachable)');
@@ -56,8 +59,9 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
     .description('remove a route')
     .requiredOption('-c, --config <file>', 'config file')
     .action((id: string, opts: { config: string }) => {
-      const config = loadConfig(opts.config);
-      withStore(config.dataDir, { mustExist: true }, (store) => {
+      const target = loadCliTarget(opts.config);
+      requireAdmin(target);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
         if (!store.routes.remove(id)) throw new CliError(`no route ${id}`);
       });
       out(`removed route ${id}`);

@@ -12,6 +12,10 @@ export interface RuntimeInfo {
   startedAt: string;
   /** Bound listen addresses, `proto:host:port`, with OS-chosen ports filled in. */
   listen: string[];
+  /** The MQTT broker this process runs (hub: what nodes join; node: for its site peers). */
+  mqtt?: string;
+  /** Port of the Prometheus endpoint, when `metrics.listen` is set. */
+  metricsPort?: number;
 }
 
 const fileOf = (dataDir: string) => join(dataDir, 'node.json');

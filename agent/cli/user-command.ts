@@ -4,10 +4,10 @@
  * from the store on every authentication, so changes take effect at once.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
 import { Store } from '../store/store.ts';
 import { CliError } from './cli-error.ts';
+import { adminSite, loadCliTarget, requireAdmin } from './cli-target.ts';
 
 const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
 const MIN_PASSWORD = 6;
@@ -24,13 +24,17 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .description('add a user, or replace its password and name')
     .requiredOption('--password <pw>', `SIP password (at least ${MIN_PASSWORD} characters; stored only as HA1 hashes)`)
     .option('--name <name>', 'display name (kept when omitted on an existing user)')
-    .requiredOption('-c, --config <file>', 'config file')
-    .action((ext: string, opts: { password: string; name?: string; config: string }) => {
+    .option('--site <site>', "hub only: the site whose boxes get the user (default: every site)")
+    .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
+    .action((ext: string, opts: { password: string; name?: string; site?: string; config: string }) => {
       if (!EXTENSION.test(ext)) throw new CliError(`invalid extension "${ext}": use 1-32 letters, digits or _ . + -`);
       if (opts.password.length < MIN_PASSWORD) throw new CliError(`password for ${ext} is too short: at least ${MIN_PASSWORD} characters`);
-      const config = loadConfig(opts.config);
-      const realm = realmOf(config);
-      withStore(config.dataDir, {}, (store) => {
+      const target = loadCliTarget(opts.config);
+      requireAdmin(target);
+      const site = adminSite(target, opts.site);
+      const realm = target.realm;
+      if (realm === undefined) throw new CliError(`${target.file} has no sip.domain: the hub needs it to compute users' digest hashes`);
+      withStore(target.dataDir, {}, (store) => {
         const existing = store.users.get(ext);
         const displayName = opts.name ?? existing?.displayName ?? '';
         store.users.upsert(
@@ -40,7 +44,7 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
             realm,
             ha1Md5: computeHa1(ext, realm, opts.password, 'MD5'),
             ha1Sha256: computeHa1(ext, realm, opts.password, 'SHA-256'),
-            site: config.node.site,
+            site,
           },
           Date.now(),
         );
@@ -54,12 +58,12 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .option('--json', 'print JSON')
     .requiredOption('-c, --config <file>', 'config file')
     .action((opts: { json?: boolean; config: string }) => {
-      const config = loadConfig(opts.config);
-      withStore(config.dataDir, { mustExist: true }, (store) => {
+      const target = loadCliTarget(opts.config);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
         const users = store.users.list().map((u) => ({ ext: u.ext, name: u.displayName, realm: u.realm, site: u.site }));
         if (opts.json) return out(JSON.stringify(users));
         if (users.length === 0) return out('no users');
-        for (const u of users) out(`${u.ext.padEnd(12)} ${u.name || '-'}`);
+        for (const u of users) out(`${u.ext.padEnd(12)} ${(u.name || '-').padEnd(24)} ${u.site ? `site ${u.site}` : 'all sites'}`);
       });
     });
 
@@ -68,8 +72,9 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .description('remove a user; its registrations end at the next sweep')
     .requiredOption('-c, --config <file>', 'config file')
     .action((ext: string, opts: { config: string }) => {
-      const config = loadConfig(opts.config);
-      withStore(config.dataDir, { mustExist: true }, (store) => {
+      const target = loadCliTarget(opts.config);
+      requireAdmin(target);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
         if (!store.users.remove(ext)) throw new CliError(`no user ${ext}`);
         out(`removed user ${ext}`);
       });

@@ -9,9 +9,39 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { ConfigSchema, type Config } from './schema.ts';
+import { HubConfigSchema, type HubConfig } from './hub-schema.ts';
 
 export function loadConfig(file: string): Config {
   const path = resolve(file);
+  return parseConfigText(readConfigFile(path), path);
+}
+
+/** A hub config file (`outpost hub`): recognised by having no `node` section. */
+export function loadHubConfig(file: string): HubConfig {
+  const path = resolve(file);
+  return parseHubConfigText(readConfigFile(path), path);
+}
+
+export type AnyConfig = { kind: 'node'; config: Config } | { kind: 'hub'; config: HubConfig };
+
+/** A node or a hub config, told apart by the `node` section (CLI commands that work on both). */
+export function loadAnyConfig(file: string): AnyConfig {
+  const path = resolve(file);
+  const text = readConfigFile(path);
+  const raw = parseYaml(text, path);
+  if (raw !== null && typeof raw === 'object' && 'node' in raw) return { kind: 'node', config: parseConfigText(text, path) };
+  return { kind: 'hub', config: parseHubConfigText(text, path) };
+}
+
+export function parseHubConfigText(text: string, path: string): HubConfig {
+  const result = HubConfigSchema.safeParse(parseYaml(text, path), { reportInput: true });
+  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  const config = result.data;
+  if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  return config;
+}
+
+function readConfigFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -19,11 +49,11 @@ export function loadConfig(file: string): Config {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
     throw new ConfigError(path, [{ key: '', reason }], { cause: err });
   }
-  return parseConfigText(text, path);
+  return text;
 }
 
 /** Validates YAML text as a config; `path` names the file in errors and anchors relative paths. */
-export function parseConfigText(text: string, path: string): Config {
+function parseYaml(text: string, path: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -31,7 +61,11 @@ export function parseConfigText(text: string, path: string): Config {
       doc.errors.map((e) => ({ key: '', reason: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}` })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  return doc.toJS() ?? {};
+}
+
+export function parseConfigText(text: string, path: string): Config {
+  const raw = parseYaml(text, path);
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
   const config = result.data;

@@ -4,10 +4,9 @@
  */
 import { z } from 'zod';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { HubLinkSection, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
-const nodeId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+const nodeId = nodeIdSchema;
 
 export const NodeSection = z.strictObject({
   id: nodeId,
@@ -133,6 +132,14 @@ export const ConfigSchema = z.strictObject({
   sip: SipSection,
   rtp: RtpSection.prefault({}),
   calls: CallsSection.prefault({}),
+  /** The hub this node replicates with; absent: a standalone box. */
+  hub: HubLinkSection.optional(),
+  /** Site peers reachable without the hub. */
+  peers: z.array(PeerEntry).default([]).refine((p) => new Set(p.map((x) => x.id)).size === p.length, { message: 'lists a peer twice' }),
+  /** This node's own broker for its site peers (`listen` only on a node). */
+  mqtt: MqttListenSection.optional(),
+  sync: SyncSection.prefault({}),
+  metrics: MetricsSection.optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

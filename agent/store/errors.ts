@@ -1,6 +1,6 @@
 import { AgentError } from '../lib/errors.ts';
 
-export type StoreErrorCode = 'store.open' | 'store.extension' | 'store.migration' | 'store.write' | 'store.closed';
+export type StoreErrorCode = 'store.open' | 'store.extension' | 'store.migration' | 'store.write' | 'store.closed' | 'store.decode';
 
 /** A failure of the data plane: opening, migrating or writing the database. */
 export class StoreError extends AgentError {

@@ -11,6 +11,9 @@ import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
+import { ChangeLog } from './change-log.ts';
+import { NodeRepository } from './nodes.ts';
+import { tableDigests, type TableDigest } from './table-digest.ts';
 import { RegistrationRepository } from './registrations.ts';
 import { RouteRepository } from './routes.ts';
 import { UserRepository } from './users.ts';
@@ -35,6 +38,8 @@ export class Store {
   readonly routes: RouteRepository;
   readonly cdrs: CdrRepository;
   readonly writes: WriteQueue;
+  readonly changes: ChangeLog;
+  readonly nodes: NodeRepository;
   readonly path: string;
   private closed = false;
 
@@ -47,6 +52,8 @@ export class Store {
     this.routes = new RouteRepository(db);
     this.cdrs = new CdrRepository(db);
     this.writes = new WriteQueue(db);
+    this.changes = new ChangeLog(db);
+    this.nodes = new NodeRepository(db);
   }
 
   static open(options: StoreOptions): Store {
@@ -88,6 +95,11 @@ export class Store {
   /** The cr-sqlite db_version of this replica. */
   dbVersion(): number {
     return (this.db.prepare('SELECT crsql_db_version() AS v').get() as { v: number }).v;
+  }
+
+  /** Row count and content digest of every replicated table (equal on identical replicas). */
+  digests(): TableDigest[] {
+    return tableDigests(this.db);
   }
 
   /** The schema version recorded in this database. */

@@ -30,6 +30,8 @@ export class WriteQueue {
   private readonly runBatch: (batch: PendingWrite[]) => Array<{ ok: boolean; value: unknown }>;
   /** Transactions committed so far (for metrics and benchmarks). */
   commits = 0;
+  /** Called after each group transaction commits (sync pushes the new changes). */
+  onCommit: (() => void) | undefined;
 
   constructor(db: Database, options: WriteQueueOptions = {}) {
     this.maxBatch = options.maxBatch ?? 1024;
@@ -74,6 +76,7 @@ export class WriteQueue {
         continue;
       }
       results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.value)));
+      this.onCommit?.();
     }
   }
 

@@ -57,7 +57,7 @@ cli('user add on a running node: the next REGISTER authenticates', async (ctx) =
 
 cli('user list prints the user, as text and JSON', async (ctx) => {
   const text = await runCli(['user', 'list', ...cfg(ctx)], ctx.dir);
-  assert.match(text.stdout, /^4001\s+New Hire$/m);
+  assert.match(text.stdout, /^4001\s+New Hire\s+site branch-a$/m);
   const json = await runCli(['user', 'list', '--json', ...cfg(ctx)], ctx.dir);
   assert.equal(JSON.parse(json.stdout), [{ ext: '4001', name: 'New Hire', realm: DOMAIN, site: 'branch-a' }]);
 });

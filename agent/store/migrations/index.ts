@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { usersAndRegistrations } from './001-users-registrations.ts';
 import { calls } from './002-calls.ts';
+import { sync } from './003-sync.ts';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,53 @@
+/**
+ * What a data command (user, route, cdr, status) works on: a node's or the hub's store, read
+ * from either kind of config file. Admin-owned rows (users, routes) are written on the hub, or
+ * on a box that does not sync with a hub; a syncing box would only have them refused by every
+ * other replica, so the command says where to run it instead.
+ */
+import { loadAnyConfig } from '../config/load-config.ts';
+import { CliError } from './cli-error.ts';
+
+export interface CliTarget {
+  kind: 'node' | 'hub';
+  file: string;
+  dataDir: string;
+  nodeId: string;
+  /** The box's site; '' for the hub. */
+  site: string;
+  /** SIP realm for users' HA1 hashes (hub: from its optional `sip` section). */
+  realm: string | undefined;
+  /** Why admin-owned rows cannot be written here; undefined when they can. */
+  adminRefusal: string | undefined;
+}
+
+export function loadCliTarget(file: string): CliTarget {
+  const any = loadAnyConfig(file);
+  if (any.kind === 'hub') {
+    const c = any.config;
+    return { kind: 'hub', file, dataDir: c.dataDir, nodeId: c.id, site: '', realm: c.sip ? (c.sip.realm ?? c.sip.domain) : undefined, adminRefusal: undefined };
+  }
+  const c = any.config;
+  return {
+    kind: 'node',
+    file,
+    dataDir: c.dataDir,
+    nodeId: c.node.id,
+    site: c.node.site,
+    realm: c.sip.realm ?? c.sip.domain,
+    adminRefusal: c.hub
+      ? `users and routes are admin-owned and box ${c.node.id} syncs with hub "${c.hub.id}": run this command with the hub's config`
+      : undefined,
+  };
+}
+
+/** Throws the one-line reason when admin-owned rows may not be written through this target. */
+export function requireAdmin(t: CliTarget): void {
+  if (t.adminRefusal) throw new CliError(t.adminRefusal);
+}
+
+/** The site an admin row gets: a box's own site, or on the hub `--site` ('' = every site). */
+export function adminSite(t: CliTarget, requested: string | undefined): string {
+  if (t.kind === 'hub') return requested ?? '';
+  if (requested !== undefined && requested !== t.site) throw new CliError(`box ${t.nodeId} belongs to site ${t.site}; --site ${requested} can only be set on the hub`);
+  return t.site;
+}

@@ -1,0 +1,51 @@
+/**
+ * `outpost hub --config FILE`: runs the hub (a replica of every store and the fleet's broker)
+ * until SIGINT/SIGTERM. Writes `<dataDir>/node.json` with the broker address nodes join.
+ */
+import type { Command } from 'commander';
+import { loadHubConfig } from '../config/load-config.ts';
+import type { HubConfig } from '../config/hub-schema.ts';
+import { buildHub, type Hub } from '../hub/hub.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
+import { untilStopSignal } from './stop-signal.ts';
+
+export function registerHubCommand(program: Command): void {
+  program
+    .command('hub')
+    .description('run the hub: a replica of every box and the MQTT broker they sync through')
+    .requiredOption('-c, --config <file>', 'hub config file (docs/config/hub.md)')
+    .action(async (opts: { config: string }) => {
+      const config = loadHubConfig(opts.config);
+      const logger = createLogger({ level: config.log.level });
+      const hub = await startHub(config, logger);
+      await untilStopSignal(logger);
+      await stopHub(hub, logger);
+    });
+}
+
+/** Builds and starts a hub and records it in its runtime file. */
+export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
+  const hub = buildHub(config, logger);
+  try {
+    await hub.start();
+  } catch (err) {
+    await hub.stop().catch(() => undefined);
+    throw err;
+  }
+  writeRuntimeInfo(config.dataDir, {
+    pid: process.pid,
+    nodeId: config.id,
+    site: '',
+    startedAt: new Date().toISOString(),
+    listen: [],
+    mqtt: hub.brokerUrl(),
+    ...(hub.replication.metrics ? { metricsPort: hub.replication.metrics.port } : {}),
+  });
+  return hub;
+}
+
+export async function stopHub(hub: Hub, logger: Logger): Promise<void> {
+  await hub.stop().catch((err: Error) => logger.error({ err: err.message }, 'error while stopping the hub'));
+  removeRuntimeInfo(hub.config.dataDir);
+}

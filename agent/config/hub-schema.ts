@@ -1,0 +1,29 @@
+/**
+ * The hub's config file (`outpost hub --config FILE`): a replica of every store with a broker.
+ * It has no `node` section (that is how a file is recognised as a hub config). Documented in
+ * docs/config/hub.md.
+ */
+import { z } from 'zod';
+import { LogSection } from './schema.ts';
+import { MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
+
+export const HubConfigSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** The hub's node id; nodes name it in `hub.id` (default "hub"). */
+  id: nodeIdSchema.default('hub'),
+  dataDir: z.string().min(1),
+  log: LogSection.prefault({}),
+  /** Run the embedded broker (`listen`, the default) or use an external one (`url`). */
+  mqtt: MqttSection.default({ listen: 'mqtt://127.0.0.1:1883' }),
+  sync: SyncSection.prefault({}),
+  metrics: MetricsSection.optional(),
+  /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
+  sip: z
+    .strictObject({
+      domain: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name (letters, digits, dots, dashes)'),
+      realm: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
+});
+
+export type HubConfig = z.output<typeof HubConfigSchema>;

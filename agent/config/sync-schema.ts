@@ -1,0 +1,84 @@
+/**
+ * Config sections of replication, shared by the node and the hub config files:
+ * `hub` (node: where its hub is), `peers`, `mqtt` (a broker to run or to use), `sync` (batching
+ * and backpressure) and `metrics` (Prometheus endpoint). Documented in docs/config/.
+ */
+import { z } from 'zod';
+
+const nodeId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+
+/** `mqtt://host:port` (port 0 in a listen address: the OS picks one). */
+export interface MqttAddress {
+  host: string;
+  port: number;
+}
+
+const MQTT_URL = /^mqtt:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+export function parseMqttUrl(text: string): MqttAddress | string {
+  const m = MQTT_URL.exec(text.trim());
+  if (!m) return `expected "mqtt://host:port" (e.g. "mqtt://127.0.0.1:1883"), got "${text}"`;
+  const port = Number(m[2]);
+  if (port > 65535) return `port ${port} is out of range 0-65535`;
+  return { host: m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!, port };
+}
+
+export function formatMqttUrl(a: MqttAddress): string {
+  return `mqtt://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+const mqttUrl = (allowPortZero: boolean) =>
+  z.string().superRefine((text, ctx) => {
+    const parsed = parseMqttUrl(text);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    else if (!allowPortZero && parsed.port === 0) ctx.addIssue({ code: 'custom', message: 'port 0 is only allowed in a listen address' });
+  });
+
+/** Node: the hub it joins. */
+export const HubLinkSection = z.strictObject({
+  url: mqttUrl(false),
+  /** The hub's node id: the one replica whose admin changes and relays this node accepts. */
+  id: nodeId.default('hub'),
+});
+
+/** Node: site peers reachable without the hub (each runs its own broker, `mqtt.listen`). */
+export const PeerEntry = z.strictObject({
+  id: nodeId,
+  url: mqttUrl(false),
+});
+
+/** Node: its own broker for its site peers. */
+export const MqttListenSection = z.strictObject({ listen: mqttUrl(true) });
+
+/** A broker to run in-process (`listen`) or an external one to use (`url`, hub only). */
+export const MqttSection = z.union([
+  z.strictObject({ listen: mqttUrl(true) }),
+  z.strictObject({ url: mqttUrl(false) }),
+], { error: 'must be { listen: "mqtt://host:port" } or { url: "mqtt://host:port" }' });
+
+export const SyncSection = z.strictObject({
+  /** Most changes in one published batch or catch-up page (a transaction is never split). */
+  batchSize: z.number().int().min(1).max(50_000).default(2000),
+  /** Most unacknowledged QoS 1 batches per broker before pushing waits. */
+  maxInFlight: z.number().int().min(1).max(256).default(16),
+  /** Milliseconds to gather commits into one push. */
+  pushDelay: z.number().int().min(0).max(1000).default(2),
+  /** Seconds before an unanswered catch-up request is sent again. */
+  requestTimeout: z.number().int().min(1).max(600).default(10),
+  /** Seconds between checks that every stream is caught up with its source's announced head. */
+  antiEntropy: z.number().int().min(1).max(3600).default(5),
+});
+
+export const MetricsSection = z.strictObject({
+  /** `host:port` of the Prometheus text endpoint (`GET /metrics`); port 0 lets the OS choose. */
+  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:9464"'),
+});
+
+export type HubLinkConfig = z.output<typeof HubLinkSection>;
+export type PeerConfig = z.output<typeof PeerEntry>;
+export type MqttConfig = z.output<typeof MqttSection>;
+export type SyncConfig = z.output<typeof SyncSection>;
+export type MetricsConfig = z.output<typeof MetricsSection>;
+export { nodeId as nodeIdSchema };

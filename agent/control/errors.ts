@@ -1,0 +1,29 @@
+/**
+ * Errors of the control layer: the operator-facing endpoints (Prometheus metrics).
+ */
+import { AgentError } from '../lib/errors.ts';
+
+export type ControlErrorCode =
+  /** A metric sample cannot be rendered (e.g. an invalid metric or label name). */
+  | 'control.metrics'
+  /** An HTTP listener could not bind (address in use, not permitted, no such address). */
+  | 'control.listen';
+
+export class ControlError extends AgentError {
+  declare readonly code: ControlErrorCode;
+
+  constructor(code: ControlErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A short reason for a failed listen(): "address in use" rather than "listen EADDRINUSE: ...". */
+export function listenFailureReason(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE': return 'address in use';
+    case 'EACCES': return 'permission denied';
+    case 'EADDRNOTAVAIL': return 'address not available on this host';
+    case 'ENOTFOUND': return 'host not found';
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Replication as Prometheus samples: per peer stream watermark and lag, link state, counters,
+ * and per replicated table its row count and content digest (as a label of an info gauge, so
+ * two replicas are identical when the digest labels match).
+ */
+import type { TableDigest } from '../store/table-digest.ts';
+import type { SyncStatus } from '../sync/sync-status.ts';
+import type { MetricSample } from './metrics-server.ts';
+
+export function syncMetrics(s: SyncStatus, tables: TableDigest[]): MetricSample[] {
+  const out: MetricSample[] = [];
+  const g = (name: string, help: string, value: number, labels?: Record<string, string>) =>
+    out.push({ name, help, type: 'gauge', value, ...(labels ? { labels } : {}) });
+  const c = (name: string, help: string, value: number, labels?: Record<string, string>) =>
+    out.push({ name, help, type: 'counter', value, ...(labels ? { labels } : {}) });
+  g('outpost_sync_head_version', 'db_version of this replica', Number(s.head));
+  for (const l of s.links) g('outpost_sync_link_up', 'broker link connected (1) or not (0)', l.connected ? 1 : 0, { link: l.name });
+  for (const p of s.peers) {
+    g('outpost_sync_peer_connected', 'peer reachable now (1) or not (0)', p.connected ? 1 : 0, { peer: p.nodeId, role: p.role });
+    for (const st of p.streams) {
+      const labels = { peer: p.nodeId, stream: st.stream };
+      g('outpost_sync_watermark_version', 'merged everything of the stream up to this version of the peer', Number(st.watermark), labels);
+      g('outpost_sync_lag_versions', 'peer head minus watermark, in versions of the peer', Number(st.lagVersions), labels);
+      g('outpost_sync_lag_seconds', 'how long the stream has been behind the peer head', st.lagSeconds, labels);
+      c('outpost_sync_stream_changes_applied_total', 'changes merged from this stream', st.applied, labels);
+    }
+  }
+  const k = s.counters;
+  c('outpost_sync_batches_received_total', 'change batches received', k.batchesIn);
+  c('outpost_sync_batches_sent_total', 'change batches published', k.batchesOut);
+  c('outpost_sync_changes_applied_total', 'changes merged into the store', k.changesApplied);
+  c('outpost_sync_changes_rejected_total', 'changes refused by the authority check', k.changesRejected);
+  for (const [node, n] of Object.entries(k.rejectedBy)) c('outpost_sync_changes_rejected_by_node_total', 'refused changes per offending node', n, { node });
+  c('outpost_sync_bad_signatures_total', 'batches dropped for a bad signature', k.badSignature);
+  c('outpost_sync_malformed_total', 'sync messages refused as malformed', k.malformed);
+  c('outpost_sync_requests_received_total', 'catch-up requests served', k.requestsIn);
+  c('outpost_sync_requests_sent_total', 'catch-up requests sent', k.requestsOut);
+  g('outpost_sync_key_mismatches', 'announcements with a key other than the pinned one', k.keyMismatches);
+  g('outpost_sync_pending_batches', 'batches kept until a schema migration', k.pendingBatches);
+  for (const t of tables) {
+    g('outpost_table_rows', 'rows in a replicated table', t.rows, { table: t.table });
+    g('outpost_table_digest_info', 'content digest of a replicated table (label)', 1, { table: t.table, digest: t.digest });
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * An in-process MQTT 3.1.1 broker (aedes over node:net) for `mqtt.listen`: the hub's broker,
+ * or a node's broker for its site peers. In-memory persistence only: retained messages and
+ * sessions live as long as the process. stop() drops every connection at once; clients
+ * reconnect elsewhere or later, replication catches up from its change log.
+ */
+import net from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import { formatMqttUrl } from '../config/sync-schema.ts';
+import type { Logger } from '../lib/logger.ts';
+import { HubError, listenFailureReason } from './errors.ts';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+}
+
+/** `host:port`, IPv6 hosts in brackets. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export class EmbeddedBroker {
+  readonly #options: EmbeddedBrokerOptions;
+  readonly #log: Logger;
+  #aedes: Aedes | undefined;
+  #server: net.Server | undefined;
+  /** Every accepted socket, including ones that never sent CONNECT (aedes.close() misses those). */
+  readonly #sockets = new Set<net.Socket>();
+  #bound: { host: string; port: number } | undefined;
+  #published = 0;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: EmbeddedBrokerOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  async start(): Promise<void> {
+    if (this.#server) throw new HubError('hub.broker', 'MQTT broker is already started');
+    const { host, port } = this.#options;
+    let aedes: Aedes;
+    try {
+      aedes = await Aedes.createBroker();
+    } catch (err) {
+      throw new HubError('hub.broker', `cannot start MQTT broker: ${(err as Error).message}`, { cause: err });
+    }
+    this.#wire(aedes);
+    const server = net.createServer((socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      aedes.handle(socket);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw new HubError('hub.listen', `cannot listen for MQTT on ${hostPort(host, port)}: ${listenFailureReason(err)}`, {
+        cause: err,
+      });
+    }
+    server.on('error', (err) => this.#log.error({ err: err.message }, 'mqtt listener error'));
+    const addr = server.address() as net.AddressInfo;
+    this.#aedes = aedes;
+    this.#server = server;
+    this.#bound = { host, port: addr.port };
+    this.#published = 0;
+    this.#stopping = undefined;
+    this.#log.info({ url: this.url }, 'mqtt broker listening');
+  }
+
+  /** Closes every connection, the listener and aedes. Safe to call twice or before start(). */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const server = this.#server;
+    const aedes = this.#aedes;
+    if (!server || !aedes) return;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // aedes.close() closes the clients it knows (publishing their wills) and its emitter.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await serverClosed;
+    this.#server = undefined;
+    this.#aedes = undefined;
+    this.#log.info({ url: this.url }, 'mqtt broker stopped');
+  }
+
+  get address(): { host: string; port: number } {
+    if (!this.#bound) throw new HubError('hub.broker', 'MQTT broker has not been started');
+    return { ...this.#bound };
+  }
+
+  get url(): string {
+    return formatMqttUrl(this.address);
+  }
+
+  get clients(): number {
+    return this.#aedes?.connectedClients ?? 0;
+  }
+
+  /** Connected clients, and messages clients published through the broker since start(). */
+  stats(): { clients: number; published: number } {
+    return { clients: this.clients, published: this.#published };
+  }
+
+  #wire(aedes: Aedes): void {
+    const id = (client: Client | null) => client?.id ?? null;
+    aedes.on('client', (client) => this.#log.debug({ client: id(client) }, 'mqtt client connected'));
+    aedes.on('clientDisconnect', (client) => this.#log.debug({ client: id(client) }, 'mqtt client disconnected'));
+    aedes.on('clientError', (client, err) => this.#log.warn({ client: id(client), err: err.message }, 'mqtt client error'));
+    aedes.on('connectionError', (client, err) =>
+      this.#log.warn({ remote: client?.conn && (client.conn as net.Socket).remoteAddress, err: err.message }, 'mqtt connection error'),
+    );
+    aedes.on('keepaliveTimeout', (client) => this.#log.debug({ client: id(client) }, 'mqtt client keepalive timeout'));
+    // The broker's own $SYS heartbeats have no client; wills carry the client that left them.
+    aedes.on('publish', (_packet, client) => {
+      if (client) this.#published++;
+    });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Who may change what (DESIGN.md section 9), checked by every receiver on every change before
+ * it is merged. The hub is the admin authority and the one trusted relay: changes it signs are
+ * accepted (it checked them when they reached it). A node signs only its own changes, and only
+ * to rows it owns: its registrations, bans, dialogs and CDRs. Admin-owned tables (users, routes,
+ * sites, nodes) change only through the hub. A rejected change is not merged; the rest of its
+ * batch is.
+ */
+import type { Change, SqlValue } from '../store/change-log.ts';
+import { unpackPrimaryKey } from '../store/pk-codec.ts';
+import { replicatedTable } from '../store/replicated-tables.ts';
+
+export interface Signer {
+  nodeId: string;
+  /** cr-sqlite site id of the signer's store, hex. */
+  siteId: string;
+  /** True when the signer is this receiver's configured hub. */
+  isHub: boolean;
+}
+
+export interface Rejection {
+  change: Change;
+  reason: string;
+}
+
+export interface AuthorityVerdict {
+  accepted: Change[];
+  rejected: Rejection[];
+}
+
+/** Reads a column of the row a change addresses in the receiver's store (undefined: no row). */
+export type ColumnLookup = (table: string, pk: Uint8Array, column: string) => SqlValue | undefined;
+
+const DELETE_SENTINEL = '-1';
+
+export function checkAuthority(changes: readonly Change[], signer: Signer, lookup: ColumnLookup): AuthorityVerdict {
+  if (signer.isHub) return { accepted: [...changes], rejected: [] };
+  // Owners named inside the batch itself (a new dialog or CDR carries its node_id column).
+  const ownersInBatch = new Map<string, SqlValue>();
+  for (const c of changes) {
+    const t = replicatedTable(c.table);
+    if (t?.nodeColumn && c.cid === t.nodeColumn && !t.primaryKey.includes(t.nodeColumn)) {
+      ownersInBatch.set(`${c.table}:${Buffer.from(c.pk).toString('hex')}`, c.val);
+    }
+  }
+  const accepted: Change[] = [];
+  const rejected: Rejection[] = [];
+  for (const c of changes) {
+    const reason = reasonToReject(c, signer, lookup, ownersInBatch);
+    if (reason === undefined) accepted.push(c);
+    else rejected.push({ change: c, reason });
+  }
+  return { accepted, rejected };
+}
+
+function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersInBatch: Map<string, SqlValue>): string | undefined {
+  const origin = Buffer.from(c.siteId).toString('hex');
+  if (origin !== signer.siteId) return `relays a change from another replica (${origin}); only the hub relays`;
+  const t = replicatedTable(c.table);
+  if (!t) return `unknown table ${c.table}`;
+  if (t.owner === 'admin') return `${c.table} is admin-owned; only the hub changes it`;
+  const column = t.nodeColumn!;
+  const pkIndex = t.primaryKey.indexOf(column);
+  let owner: SqlValue | undefined;
+  if (pkIndex >= 0) {
+    let pk;
+    try {
+      pk = unpackPrimaryKey(c.pk);
+    } catch {
+      return 'malformed primary key';
+    }
+    if (pk.length !== t.primaryKey.length) return 'primary key has the wrong number of columns';
+    owner = pk[pkIndex];
+  } else if (c.cid === column) {
+    owner = c.val;
+  } else {
+    owner = ownersInBatch.get(`${c.table}:${Buffer.from(c.pk).toString('hex')}`);
+    if (owner === undefined) {
+      try {
+        owner = lookup(c.table, c.pk, column);
+      } catch {
+        return 'malformed primary key';
+      }
+    }
+    // A delete of a row this replica never had: nothing of anyone else's can change.
+    if (owner === undefined && c.cid === DELETE_SENTINEL) return undefined;
+  }
+  if (owner === undefined) return `row of ${c.table} with unknown owner`;
+  if (owner !== signer.nodeId) return `row of ${c.table} belongs to ${String(owner)}, not ${signer.nodeId}`;
+  return undefined;
+}

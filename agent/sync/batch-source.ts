@@ -1,0 +1,98 @@
+/**
+ * The sending half of replication, without any network: the batches a replica publishes (a
+ * node: its own changes; the hub: what it merged, split by scope stream) and the pages it
+ * answers catch-up requests with. Every batch is signed with the node key.
+ */
+import type { Change } from '../store/change-log.ts';
+import { SCHEMA_VERSION } from '../store/migrations/index.ts';
+import type { Store } from '../store/store.ts';
+import { encodeBatch } from '../wire/change-batch.ts';
+import type { SyncRequest } from '../wire/messages.ts';
+import { topics, type StreamName } from '../wire/topics.ts';
+import { SyncError } from './errors.ts';
+import type { NodeKey } from './node-key.ts';
+import type { PeerDirectory } from './peer-directory.ts';
+import { splitByStream } from './scope.ts';
+
+export interface BatchSourceOptions {
+  role: 'node' | 'hub';
+  nodeId: string;
+  store: Store;
+  key: NodeKey;
+  directory: PeerDirectory;
+  batchSize: number;
+}
+
+export interface OutgoingBatch {
+  topic: string;
+  bytes: Buffer;
+}
+
+export class BatchSource {
+  /** Everything up to this version of this replica has been published. */
+  pushed: bigint;
+  /** Hub: the `to` of the last batch published on each stream. */
+  private readonly lastTo = new Map<StreamName, bigint>();
+  private readonly siteIdHex: string;
+
+  constructor(private readonly o: BatchSourceOptions) {
+    this.pushed = o.store.changes.head();
+    this.siteIdHex = o.store.changes.siteId().toString('hex');
+  }
+
+  /** The next push batches (empty when nothing new); `more` when another call has more. */
+  nextPush(): { batches: OutgoingBatch[]; more: boolean } {
+    const o = this.o;
+    const changes = o.store.changes;
+    const page = o.role === 'hub' ? changes.page(this.pushed, {}, o.batchSize) : changes.page(this.pushed, { onlySite: changes.siteId() }, o.batchSize);
+    const batches: OutgoingBatch[] = [];
+    if (page.changes.length > 0) {
+      if (o.role === 'hub') {
+        for (const [stream, list] of this.split(page.changes)) {
+          batches.push({ topic: topics.hubChanges(stream), bytes: this.encode('push', stream, this.lastTo.get(stream) ?? this.pushed, page.to, false, '', list) });
+          this.lastTo.set(stream, page.to);
+        }
+      } else {
+        batches.push({ topic: topics.nodeChanges(o.nodeId), bytes: this.encode('push', 'own', this.pushed, page.to, false, '', page.changes) });
+      }
+    }
+    this.pushed = page.to;
+    return { batches, more: page.more };
+  }
+
+  /** Skips what was written while nobody listened; receivers catch up by pulling. */
+  skipToHead(): void {
+    this.pushed = this.o.store.changes.head();
+  }
+
+  /** The page answering a catch-up request (the request was validated by the caller). */
+  reply(req: SyncRequest): Buffer {
+    const o = this.o;
+    const since = BigInt(req.since);
+    const limit = Math.min(req.limit, o.batchSize);
+    const changes = o.store.changes;
+    if (req.stream === 'own') {
+      const page = changes.page(since, { onlySite: changes.siteId() }, limit);
+      return this.encode('reply', 'own', since, page.to, page.more, req.requestId, page.changes);
+    }
+    if (o.role !== 'hub') throw new SyncError('sync.payload', `only the hub serves stream ${req.stream}`);
+    const requester = o.directory.get(req.requester);
+    const page = changes.page(since, requester ? { excludeSite: Buffer.from(requester.siteId, 'hex') } : {}, limit);
+    const stream = req.stream as StreamName;
+    return this.encode('reply', stream, since, page.to, page.more, req.requestId, this.split(page.changes).get(stream) ?? []);
+  }
+
+  private split(changes: readonly Change[]): Map<StreamName, Change[]> {
+    const store = this.o.store;
+    return splitByStream(
+      changes,
+      (t, pk, col) => store.changes.column(t, pk, col),
+      (siteId) => (siteId === this.siteIdHex ? undefined : this.o.directory.nodeOfSiteId(siteId)?.site),
+    );
+  }
+
+  private encode(kind: 'push' | 'reply', stream: StreamName, from: bigint, to: bigint, more: boolean, requestId: string, changes: Change[]): Buffer {
+    const o = this.o;
+    return encodeBatch({ kind, sender: o.nodeId, stream, requestId, schema: SCHEMA_VERSION, from, to, more, changes }, (b) => o.key.sign(b));
+  }
+}

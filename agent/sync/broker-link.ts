@@ -1,0 +1,130 @@
+/**
+ * One connection to one MQTT broker (the hub's, or a site peer's): connects and reconnects on
+ * its own, subscribes its topics on every connect, publishes QoS 1 and counts unacknowledged
+ * publishes so the sender can wait for room (backpressure). Speaks MQTT 3.1.1, which every
+ * broker (aedes included) understands. Nothing is queued while disconnected: a receiver that
+ * missed batches asks for a catch-up when it sees the gap.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../lib/logger.ts';
+
+export interface BrokerLinkOptions {
+  /** What the link is for, in logs and status: `hub`, `self`, `peer:<id>`. */
+  name: string;
+  url: string;
+  clientId: string;
+  /** Published by the broker if the connection dies (the node's offline state). */
+  will?: { topic: string; payload: Buffer };
+  subscriptions: string[];
+  onMessage: (topic: string, payload: Buffer, link: BrokerLink) => void;
+  onConnect?: (link: BrokerLink) => void;
+  onDisconnect?: (link: BrokerLink) => void;
+  logger: Logger;
+}
+
+export class BrokerLink {
+  readonly name: string;
+  readonly url: string;
+  private client: MqttClient | undefined;
+  private readonly options: BrokerLinkOptions;
+  private readonly waiters: Array<() => void> = [];
+  private wasConnected = false;
+  inFlight = 0;
+  published = 0;
+  connectedSince: number | undefined;
+
+  constructor(options: BrokerLinkOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.url = options.url;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  start(): void {
+    const o = this.options;
+    const client = mqtt.connect(o.url, {
+      clientId: o.clientId,
+      protocolVersion: 4,
+      clean: false,
+      keepalive: 10,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      queueQoSZero: false,
+      resubscribe: false,
+      ...(o.will ? { will: { topic: o.will.topic, payload: o.will.payload, qos: 1 as const, retain: true } } : {}),
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.wasConnected = true;
+      this.connectedSince = Date.now();
+      o.logger.info({ link: this.name, url: this.url }, 'broker connected');
+      client.subscribe(o.subscriptions, { qos: 1 }, (err) => {
+        if (err) o.logger.warn({ link: this.name, err: err.message }, 'subscribe failed');
+        else o.onConnect?.(this);
+      });
+    });
+    client.on('close', () => {
+      if (this.connectedSince !== undefined) {
+        this.connectedSince = undefined;
+        o.logger.warn({ link: this.name, url: this.url }, 'broker disconnected');
+        this.releaseAll();
+        o.onDisconnect?.(this);
+      }
+    });
+    client.on('error', (err) => {
+      o.logger.debug({ link: this.name, err: err.message, everConnected: this.wasConnected }, 'broker connection error');
+    });
+    client.on('message', (topic, payload) => o.onMessage(topic, payload, this));
+  }
+
+  /** Publishes QoS 1; resolves when the broker acknowledged, rejects if not connected. */
+  publish(topic: string, payload: Buffer | string, retain = false): Promise<void> {
+    const client = this.client;
+    if (!client || !client.connected) return Promise.reject(new Error(`${this.name}: not connected`));
+    this.inFlight++;
+    this.published++;
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, { qos: 1, retain }, (err) => {
+        this.inFlight--;
+        this.releaseOne();
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  /** Resolves when fewer than `max` publishes await their acknowledgement (or the link drops). */
+  async waitForRoom(max: number): Promise<void> {
+    while (this.connected && this.inFlight >= max) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private releaseOne(): void {
+    this.waiters.shift()?.();
+  }
+
+  private releaseAll(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Disconnects; with `graceful` the will is not sent, so publish the offline state first. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.releaseAll();
+    if (!client) return;
+    await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
+  }
+
+  /** Closes the socket without DISCONNECT, so the broker publishes the will (tests, crashes). */
+  async abort(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.releaseAll();
+    if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What this replica knows about other nodes: their announced state (online, head version,
+ * broker address) and their public keys, pinned at first sight (trust on first use) in the
+ * store's local_sync_keys, so a restart keeps them. A later announcement with another key for
+ * the same node id is refused and logged. The hub's `nodes` table fills in nodes this replica
+ * has never heard from directly.
+ */
+import type { Logger } from '../lib/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { NodeState } from '../wire/messages.ts';
+
+export interface KnownNode {
+  nodeId: string;
+  role: 'node' | 'hub';
+  site: string;
+  /** cr-sqlite site id, hex. */
+  siteId: string;
+  publicKey: string;
+  online: boolean;
+  /** The node's db_version as last announced. */
+  head: bigint;
+  mqtt: string | undefined;
+  /** When its state was last seen (ms); 0 when known only from the pinned key. */
+  seenAt: number;
+}
+
+export type ObserveResult = 'new' | 'updated' | 'key-mismatch';
+
+export class PeerDirectory {
+  private readonly nodes = new Map<string, KnownNode>();
+  private readonly bySiteId = new Map<string, string>();
+  keyMismatches = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {
+    for (const k of store.changes.knownKeys()) {
+      this.remember({ nodeId: k.nodeId, role: k.role === 'hub' ? 'hub' : 'node', site: k.site, siteId: k.siteId, publicKey: k.publicKey, online: false, head: 0n, mqtt: undefined, seenAt: 0 });
+    }
+  }
+
+  private remember(n: KnownNode): void {
+    this.nodes.set(n.nodeId, n);
+    this.bySiteId.set(n.siteId, n.nodeId);
+  }
+
+  observe(state: NodeState, now: number): ObserveResult {
+    const pinned = this.store.changes.knownKey(state.nodeId);
+    if (pinned && pinned.publicKey !== state.publicKey) {
+      this.keyMismatches++;
+      this.logger.error({ node: state.nodeId, pinned: pinned.publicKey.slice(-12), announced: state.publicKey.slice(-12) }, 'node announced a different key; ignored');
+      return 'key-mismatch';
+    }
+    const before = this.nodes.get(state.nodeId);
+    if (!pinned || pinned.siteId !== state.siteId || pinned.site !== state.site || pinned.role !== state.role) {
+      this.store.changes.rememberKey({ nodeId: state.nodeId, publicKey: state.publicKey, siteId: state.siteId, site: state.site, role: state.role }, now);
+    }
+    this.remember({
+      nodeId: state.nodeId,
+      role: state.role,
+      site: state.site,
+      siteId: state.siteId,
+      publicKey: state.publicKey,
+      online: state.online,
+      head: BigInt(state.head),
+      mqtt: state.mqtt,
+      seenAt: now,
+    });
+    return before && before.seenAt > 0 ? 'updated' : 'new';
+  }
+
+  get(nodeId: string): KnownNode | undefined {
+    return this.nodes.get(nodeId);
+  }
+
+  /** The node whose store has this cr-sqlite site id (hex), from states, pinned keys or `nodes`. */
+  nodeOfSiteId(siteId: string): { nodeId: string; site: string } | undefined {
+    const id = this.bySiteId.get(siteId);
+    if (id !== undefined) return { nodeId: id, site: this.nodes.get(id)!.site };
+    const row = this.store.nodes.bySiteId(siteId);
+    return row && { nodeId: row.id, site: row.site };
+  }
+
+  all(): KnownNode[] {
+    return [...this.nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  }
+
+  markOffline(nodeId: string): void {
+    const n = this.nodes.get(nodeId);
+    if (n) n.online = false;
+  }
+}

@@ -1,0 +1,20 @@
+/** Counters of one replicator, for status and metrics. */
+export class SyncCounters {
+  batchesIn = 0;
+  batchesOut = 0;
+  changesApplied = 0;
+  changesRejected = 0;
+  /** Rejected changes per offending node. */
+  readonly rejectedBy = new Map<string, number>();
+  badSignature = 0;
+  unknownSender = 0;
+  malformed = 0;
+  unexpected = 0;
+  requestsIn = 0;
+  requestsOut = 0;
+
+  reject(nodeId: string, count: number): void {
+    this.changesRejected += count;
+    this.rejectedBy.set(nodeId, (this.rejectedBy.get(nodeId) ?? 0) + count);
+  }
+}

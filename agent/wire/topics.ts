@@ -1,0 +1,36 @@
+/**
+ * MQTT topics of replication, in one place (docs/mqtt/sync.md documents them). Node ids and
+ * site ids are validated by the config schema ([a-z0-9-]), so they never contain / + #.
+ */
+export const TOPIC_ROOT = 'outpost/v1';
+
+/** A stream of changes as a receiver tracks it: a node's own changes, or one of the hub's scopes. */
+export type StreamName = 'own' | 'global' | `site/${string}`;
+
+export const topics = {
+  /** Batches of a node's own changes (push), QoS 1. */
+  nodeChanges: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/changes`,
+  /** Retained NodeState; the broker publishes the offline state as the will. */
+  nodeState: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/state`,
+  /** Catch-up requests (SyncRequest) addressed to a node or the hub. */
+  syncRequest: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/sync/request`,
+  /** Where a node receives catch-up replies (the replyTo of its requests). */
+  syncResponse: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/sync/response`,
+  /** What the hub publishes per scope: `global` or `site/{siteId}`. */
+  hubChanges: (stream: StreamName) => `${TOPIC_ROOT}/hub/changes/${stream}`,
+  allNodeChanges: `${TOPIC_ROOT}/node/+/changes`,
+  allNodeStates: `${TOPIC_ROOT}/node/+/state`,
+} as const;
+
+/** The node id in a `node/{id}/...` topic, or undefined for any other topic. */
+export function nodeIdOfTopic(topic: string): string | undefined {
+  const prefix = `${TOPIC_ROOT}/node/`;
+  if (!topic.startsWith(prefix)) return undefined;
+  const end = topic.indexOf('/', prefix.length);
+  return end < 0 ? undefined : topic.slice(prefix.length, end);
+}
+
+/** The scope stream a site's boxes receive from the hub. */
+export function siteStream(site: string): StreamName {
+  return `site/${site}`;
+}
