@@ -1,26 +1,36 @@
 /**
- * `outpost demo` (what `npm start` runs): creates a demo config and two demo users on first
- * run, prints how to register softphones, and runs the node.
+ * `outpost demo` (what `npm start` runs): creates a demo hub and node config on first run,
+ * starts the hub (embedded broker) and the node in this process, adds two demo users on the
+ * hub (they reach the node by replication), prints how to register softphones, and runs until
+ * Ctrl-C.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.ts';
+import { loadConfig, loadHubConfig } from '../config/load-config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
 import { CliError } from './cli-error.ts';
 import { runNode } from './node-command.ts';
-import { realmOf, withStore } from './user-command.ts';
+import { startHub, stopHub } from './hub-command.ts';
 
 const DEMO_USERS = [
   { ext: '1001', name: 'Demo Alice', password: 'demo-1001' },
   { ext: '1002', name: 'Demo Bob', password: 'demo-1002' },
 ];
 
-const demoConfig = (port: number) => `# Outpost demo node (created by "outpost demo"; edit freely). Keys: docs/config/.
+const demoHubConfig = (mqttPort: number) => `# Outpost demo hub (created by "outpost demo"; edit freely). Keys: docs/config/hub.md.
+dataDir: ./hub-data
+log: { level: info }
+mqtt: { listen: "mqtt://127.0.0.1:${mqttPort}" }
+sip: { domain: demo.outpost.local }
+`;
+
+const demoConfig = (port: number, mqttPort: number) => `# Outpost demo node (created by "outpost demo"; edit freely). Keys: docs/config/.
 node: { id: demo1, site: demo }
 dataDir: ./data
 log: { level: info }
+hub: { url: "mqtt://127.0.0.1:${mqttPort}" }
 sip:
   domain: demo.outpost.local
   # 127.0.0.1 keeps the demo private to this machine; use the box's LAN address for desk phones.
@@ -36,27 +46,39 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .description('run a demo node with two demo users (what "npm start" runs)')
     .option('--dir <dir>', 'folder for the demo config and data', './var/demo')
     .option('--port <port>', 'SIP port (UDP and TCP) for a new demo config', '5070')
-    .action(async (opts: { dir: string; port: string }) => {
+    .option('--mqtt-port <port>', "the demo hub's MQTT port for a new demo config", '1884')
+    .action(async (opts: { dir: string; port: string; mqttPort: string }) => {
       const port = Number(opts.port);
+      const mqttPort = Number(opts.mqttPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port "${opts.port}": use 0-65535`);
+      if (!Number.isInteger(mqttPort) || mqttPort < 1 || mqttPort > 65535) throw new CliError(`invalid --mqtt-port "${opts.mqttPort}": use 1-65535`);
       const dir = resolve(opts.dir);
       const file = join(dir, 'outpost.yaml');
-      if (!existsSync(file)) {
+      const hubFile = join(dir, 'hub.yaml');
+      if (!existsSync(hubFile)) {
+        // First run, or a demo folder from before the hub: (re)write both files.
         mkdirSync(dir, { recursive: true });
-        writeFileSync(file, demoConfig(port));
+        writeFileSync(hubFile, demoHubConfig(mqttPort));
+        writeFileSync(file, demoConfig(port, mqttPort));
       }
+      const hubConfig = loadHubConfig(hubFile);
       const config = loadConfig(file);
-      const realm = realmOf(config);
-      withStore(config.dataDir, {}, (store) => {
-        for (const u of DEMO_USERS) {
-          if (store.users.get(u.ext)) continue;
-          store.users.upsert(
-            { ext: u.ext, displayName: u.name, realm, site: config.node.site, ha1Md5: computeHa1(u.ext, realm, u.password, 'MD5'), ha1Sha256: computeHa1(u.ext, realm, u.password, 'SHA-256') },
-            Date.now(),
-          );
-        }
-      });
-      await runNode(config, createLogger({ level: config.log.level }), (node) => {
+      const realm = config.sip.realm ?? config.sip.domain;
+      const logger = createLogger({ level: config.log.level });
+      const hub = await startHub(hubConfig, logger.child({ role: 'hub' }));
+      // Users are admin-owned: the hub writes them, replication brings them to the box.
+      await Promise.all(
+        DEMO_USERS.filter((u) => !hub.store.users.get(u.ext)).map((u) =>
+          hub.store.writes.submit(() =>
+            hub.store.users.upsert(
+              { ext: u.ext, displayName: u.name, realm, site: config.node.site, ha1Md5: computeHa1(u.ext, realm, u.password, 'MD5'), ha1Sha256: computeHa1(u.ext, realm, u.password, 'SHA-256') },
+              Date.now(),
+            ),
+          ),
+        ),
+      );
+      await runNode(config, logger.child({ role: 'node' }), async (node) => {
+        const synced = await waitUntil(() => DEMO_USERS.every((u) => node.store.users.get(u.ext)), 5000);
         const first = node.config.sip.listen[0]!;
         const bound = node.endpoint.bound[0]!;
         const host = first.host.includes(':') ? `[${bound.address}]` : bound.address;
@@ -69,8 +91,23 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         for (const u of DEMO_USERS) {
           out(`  <sip:${u.ext}@${config.sip.domain}>;auth_pass=${u.password};outbound="sip:${host}:${port}";regint=600`);
         }
-        out(`Check it: outpost status --config ${file}    Stop: Ctrl-C`);
+        out(
+          synced
+            ? `Synced with the demo hub at ${hub.brokerUrl()}: the demo users came from the hub.`
+            : `Not yet synced with the demo hub at ${hub.brokerUrl()} (see the log).`,
+        );
+        out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
         out('');
       });
+      await stopHub(hub, logger);
     });
+}
+
+async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { buildNode, type Node } from '../main.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
+import { untilStopSignal } from './stop-signal.ts';
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -21,7 +22,7 @@ export function registerNodeCommand(program: Command): void {
 }
 
 /** Starts a node and keeps it running until a stop signal; resolves after a clean stop. */
-export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => void): Promise<void> {
+export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => unknown): Promise<void> {
   const node = buildNode(config, logger);
   try {
     await node.start();
@@ -39,25 +40,7 @@ export async function runNode(config: Config, logger: Logger, onStarted?: (node:
     ...(node.replication?.metrics ? { metricsPort: node.replication.metrics.port } : {}),
   });
   onStarted?.(node);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping');
-      node
-        .stop()
-        .catch((err: Error) => logger.error({ err: err.message }, 'error while stopping'))
-        .finally(() => {
-          removeRuntimeInfo(config.dataDir);
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onTerm);
-          resolve();
-        });
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  await untilStopSignal(logger);
+  await node.stop().catch((err: Error) => logger.error({ err: err.message }, 'error while stopping'));
+  removeRuntimeInfo(config.dataDir);
 }

@@ -12,10 +12,6 @@ import { adminSite, loadCliTarget, requireAdmin } from './cli-target.ts';
 const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
 const MIN_PASSWORD = 6;
 
-export function realmOf(config: { sip: { realm?: string | undefined; domain: string } }): string {
-  return config.sip.realm ?? config.sip.domain;
-}
-
 export function registerUserCommands(program: Command, out: (line: string) => void): void {
   const user = program.command('user').description('manage the users (extensions) that may register');
 
