@@ -1,8 +1,8 @@
 /**
  * What a data command (user, route, cdr, status) works on: a node's or the hub's store, read
- * from either kind of config file. Admin-owned rows (users, routes) are written on the hub, or
- * on a box that does not sync with a hub; a syncing box would only have them refused by every
- * other replica, so the command says where to run it instead.
+ * from either kind of config file. Admin-owned rows (users, routes) are written on the hub, on a
+ * box that holds its site's admin key (only rows of its site), or on a box that does not sync;
+ * elsewhere every other replica would refuse them, so the command says where to run it instead.
  */
 import { loadAnyConfig } from '../config/load-config.ts';
 import { CliError } from './cli-error.ts';
@@ -34,9 +34,10 @@ export function loadCliTarget(file: string): CliTarget {
     nodeId: c.node.id,
     site: c.node.site,
     realm: c.sip.realm ?? c.sip.domain,
-    adminRefusal: c.hub
-      ? `users and routes are admin-owned and box ${c.node.id} syncs with hub "${c.hub.id}": run this command with the hub's config`
-      : undefined,
+    adminRefusal:
+      c.hub && c.sync.siteAdminKey === undefined
+        ? `users and routes are admin-owned and box ${c.node.id} syncs with hub "${c.hub.id}": run this command with the hub's config, or give the box its site's admin key (sync.siteAdminKey)`
+        : undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import { registerDemoCommand } from './demo-command.ts';
 import { registerHubCommand } from './hub-command.ts';
 import { registerNodeCommand } from './node-command.ts';
 import { registerRouteCommands } from './route-command.ts';
+import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerUserCommands } from './user-command.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(out: (line: string) => void): Command {
   registerUserCommands(program, out);
   registerStatusCommand(program, out);
   registerRouteCommands(program, out);
+  registerSiteCommands(program, out);
   registerCdrCommands(program, out);
   return program;
 }

@@ -38,6 +38,7 @@ export function parseHubConfigText(text: string, path: string): HubConfig {
   if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  if (config.sync.siteAdminKey !== undefined) throw new ConfigError(path, [{ key: 'sync.siteAdminKey', reason: 'only a box uses a site admin key; the hub is the admin' }]);
   return config;
 }
 
@@ -70,6 +71,7 @@ export function parseConfigText(text: string, path: string): Config {
   if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
   if (config.rtp.address === undefined) {
     const host = config.sip.listen[0]!.host;
     if (host === '0.0.0.0' || host === '::' || isIP(host) === 0) {

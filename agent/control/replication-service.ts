@@ -67,6 +67,7 @@ export class ReplicationService {
       site: o.site,
       store: o.store,
       key: this.key,
+      ...(o.sync.siteAdminKey ? { siteAdminKey: NodeKey.load(o.sync.siteAdminKey) } : {}),
       ...(o.hub ? { hub: o.hub } : {}),
       peers: o.peers ?? [],
       ...(this.brokerUrl ? { ownBrokerUrl: this.brokerUrl } : {}),

@@ -13,6 +13,7 @@ import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
 import { ChangeLog } from './change-log.ts';
 import { NodeRepository } from './nodes.ts';
+import { SiteRepository } from './sites.ts';
 import { tableDigests, type TableDigest } from './table-digest.ts';
 import { RegistrationRepository } from './registrations.ts';
 import { RouteRepository } from './routes.ts';
@@ -40,6 +41,7 @@ export class Store {
   readonly writes: WriteQueue;
   readonly changes: ChangeLog;
   readonly nodes: NodeRepository;
+  readonly sites: SiteRepository;
   readonly path: string;
   private closed = false;
 
@@ -54,6 +56,7 @@ export class Store {
     this.writes = new WriteQueue(db);
     this.changes = new ChangeLog(db);
     this.nodes = new NodeRepository(db);
+    this.sites = new SiteRepository(db);
   }
 
   static open(options: StoreOptions): Store {

@@ -3,8 +3,9 @@
  * it is merged. The hub is the admin authority and the one trusted relay: changes it signs are
  * accepted (it checked them when they reached it). A node signs only its own changes, and only
  * to rows it owns: its registrations, bans, dialogs and CDRs. Admin-owned tables (users, routes,
- * sites, nodes) change only through the hub. A rejected change is not merged; the rest of its
- * batch is.
+ * sites, nodes) change through the hub, except that a box whose batch also carries a valid
+ * signature by its site's admin key may change users and routes of its own site. A rejected
+ * change is not merged; the rest of its batch is.
  */
 import type { Change, SqlValue } from '../store/change-log.ts';
 import { unpackPrimaryKey } from '../store/pk-codec.ts';
@@ -16,6 +17,8 @@ export interface Signer {
   siteId: string;
   /** True when the signer is this receiver's configured hub. */
   isHub: boolean;
+  /** Set when the batch carries a valid signature by this site's admin key. */
+  adminOfSite?: string;
 }
 
 export interface Rejection {
@@ -36,10 +39,12 @@ const DELETE_SENTINEL = '-1';
 export function checkAuthority(changes: readonly Change[], signer: Signer, lookup: ColumnLookup): AuthorityVerdict {
   if (signer.isHub) return { accepted: [...changes], rejected: [] };
   // Owners named inside the batch itself (a new dialog or CDR carries its node_id column).
+  // and sites named inside it (a new user carries its site column).
   const ownersInBatch = new Map<string, SqlValue>();
   for (const c of changes) {
     const t = replicatedTable(c.table);
-    if (t?.nodeColumn && c.cid === t.nodeColumn && !t.primaryKey.includes(t.nodeColumn)) {
+    const column = t?.nodeColumn ?? t?.siteColumn;
+    if (column && c.cid === column && !t!.primaryKey.includes(column)) {
       ownersInBatch.set(`${c.table}:${Buffer.from(c.pk).toString('hex')}`, c.val);
     }
   }
@@ -58,7 +63,7 @@ function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersI
   if (origin !== signer.siteId) return `relays a change from another replica (${origin}); only the hub relays`;
   const t = replicatedTable(c.table);
   if (!t) return `unknown table ${c.table}`;
-  if (t.owner === 'admin') return `${c.table} is admin-owned; only the hub changes it`;
+  if (t.owner === 'admin') return adminReason(c, signer, lookup, ownersInBatch);
   const column = t.nodeColumn!;
   const pkIndex = t.primaryKey.indexOf(column);
   let owner: SqlValue | undefined;
@@ -87,5 +92,22 @@ function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersI
   }
   if (owner === undefined) return `row of ${c.table} with unknown owner`;
   if (owner !== signer.nodeId) return `row of ${c.table} belongs to ${String(owner)}, not ${signer.nodeId}`;
+  return undefined;
+}
+
+function adminReason(c: Change, signer: Signer, lookup: ColumnLookup, sitesInBatch: Map<string, SqlValue>): string | undefined {
+  const t = replicatedTable(c.table)!;
+  if (signer.adminOfSite === undefined || !t.siteColumn) return `${c.table} is admin-owned; only the hub or a site admin key changes it`;
+  let stored: SqlValue | undefined;
+  try {
+    stored = lookup(c.table, c.pk, t.siteColumn);
+  } catch {
+    return 'malformed primary key';
+  }
+  // An existing row must already belong to the site, and a change may not move it elsewhere.
+  if (stored !== undefined && stored !== signer.adminOfSite) return `row of ${c.table} belongs to site ${String(stored)}, not ${signer.adminOfSite}`;
+  const site = c.cid === t.siteColumn ? c.val : (sitesInBatch.get(`${c.table}:${Buffer.from(c.pk).toString('hex')}`) ?? stored);
+  if (site === undefined) return c.cid === DELETE_SENTINEL ? undefined : `row of ${c.table} with unknown site`;
+  if (site !== signer.adminOfSite) return `row of ${c.table} is for site ${String(site)}, not ${signer.adminOfSite}`;
   return undefined;
 }

@@ -85,7 +85,7 @@ export class BatchReceiver {
       o.counters.unknownSender++;
       return { kind: 'unknown-sender' };
     }
-    const { batch, signed, signature } = decodeBatch(bytes);
+    const { batch, signed, signature, adminSignature } = decodeBatch(bytes);
     if (!verifySignature(known.publicKey, signed, signature)) {
       o.counters.badSignature++;
       o.logger.error({ node: h.sender, stream: h.stream }, 'batch with a bad signature; dropped');
@@ -100,7 +100,9 @@ export class BatchReceiver {
     const own = o.store.changes.siteId();
     const fresh = batch.changes.filter((c) => c.dbVersion > s.watermark && !own.equals(c.siteId)) as Change[];
     const signerIsHub = o.role === 'node' && known.role === 'hub' && h.sender === o.hubId;
-    const verdict = checkAuthority(fresh, { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub }, (t, pk, col) => o.store.changes.column(t, pk, col));
+    const adminOfSite = adminSignature && this.siteAdminSigned(known.site, signed, adminSignature, h.sender) ? known.site : undefined;
+    const signer = { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub, ...(adminOfSite ? { adminOfSite } : {}) };
+    const verdict = checkAuthority(fresh, signer, (t, pk, col) => o.store.changes.column(t, pk, col));
     if (verdict.rejected.length > 0) {
       s.rejected += verdict.rejected.length;
       o.counters.reject(h.sender, verdict.rejected.length);
@@ -114,5 +116,13 @@ export class BatchReceiver {
     s.track(known.head, s.lastAppliedAt);
     o.counters.changesApplied += verdict.accepted.length;
     return { kind: 'applied', stream: s, reply, more: h.more, changed: verdict.accepted.length > 0 };
+  }
+
+  /** Does the admin signature verify with the admin key the hub registered for the sender's site? */
+  private siteAdminSigned(site: string, signed: Uint8Array, signature: Uint8Array, sender: string): boolean {
+    const key = this.o.store.sites.get(site)?.adminPublicKey;
+    if (key && verifySignature(key, signed, signature)) return true;
+    this.o.logger.warn({ node: sender, site }, key ? 'site admin signature does not verify' : 'site admin signature, but the site has no admin key');
+    return false;
   }
 }

@@ -19,6 +19,8 @@ export interface BatchSourceOptions {
   nodeId: string;
   store: Store;
   key: NodeKey;
+  /** Node: its site's admin key, when it holds one; every batch then carries its signature too. */
+  siteAdminKey?: NodeKey;
   directory: PeerDirectory;
   batchSize: number;
 }
@@ -93,6 +95,7 @@ export class BatchSource {
 
   private encode(kind: 'push' | 'reply', stream: StreamName, from: bigint, to: bigint, more: boolean, requestId: string, changes: Change[]): Buffer {
     const o = this.o;
-    return encodeBatch({ kind, sender: o.nodeId, stream, requestId, schema: SCHEMA_VERSION, from, to, more, changes }, (b) => o.key.sign(b));
+    const admin = o.siteAdminKey;
+    return encodeBatch({ kind, sender: o.nodeId, stream, requestId, schema: SCHEMA_VERSION, from, to, more, changes }, (b) => o.key.sign(b), admin && ((b) => admin.sign(b)));
   }
 }

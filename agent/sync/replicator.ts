@@ -32,6 +32,8 @@ export interface ReplicatorOptions {
   site: string;
   store: Store;
   key: NodeKey;
+  /** Node: its site's admin key, if it holds one. */
+  siteAdminKey?: NodeKey;
   /** Node: the hub it joins. */
   hub?: { url: string; id: string };
   /** Node: static site peers. */
@@ -68,7 +70,15 @@ export class Replicator {
     const { role, nodeId, site, store } = options;
     this.directory = new PeerDirectory(store, options.logger);
     this.receiver = new BatchReceiver({ role, nodeId, site, ...(options.hub ? { hubId: options.hub.id } : {}), store, directory: this.directory, counters: this.counters, logger: this.log });
-    this.source = new BatchSource({ role, nodeId, store, key: options.key, directory: this.directory, batchSize: options.sync.batchSize });
+    this.source = new BatchSource({
+      role,
+      nodeId,
+      store,
+      key: options.key,
+      ...(options.siteAdminKey ? { siteAdminKey: options.siteAdminKey } : {}),
+      directory: this.directory,
+      batchSize: options.sync.batchSize,
+    });
     this.siteIdHex = store.changes.siteId().toString('hex');
   }
 

@@ -111,7 +111,8 @@ rt('signature: sign sees exactly the signed bytes; verifies over `signed`', () =
   const d = decodeBatch(bytes);
   assert.is(d.signature.length, 64);
   assert.equal(d.signed, seen);
-  assert.equal(d.signed, bytes.subarray(0, bytes.length - 65));
+  assert.equal(d.signed, bytes.subarray(0, bytes.length - 66)); // node signature (1 + 64) and an empty admin signature (1)
+  assert.is(d.adminSignature, undefined);
   assert.ok(verify(null, d.signed, publicKey, d.signature));
   const tampered = Buffer.from(bytes);
   tampered[20]! ^= 1;

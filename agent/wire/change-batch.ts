@@ -6,7 +6,8 @@
  *   | tables: count, str... | sites: count, bytes... | changes: count, then per change
  *     tableIdx uvarint, pk bytes, cid str, value, colVersion, dbVersion uvarint, siteIdx uvarint,
  *     cl uvarint, seq uvarint
- *   | signature: len u8 + ed25519 signature over every byte before it
+ *   | signature: len u8 + the sender's ed25519 signature over every byte before it
+ *   | admin signature: len u8 (0: none) + a site admin key's signature over the same bytes
  *
  * A value is a tag (0 null, 1 integer as zig-zag varint, 2 float64, 3 text, 4 blob) and its
  * bytes, so SQLite types survive exactly. Table names and site ids are sent once per batch.
@@ -46,14 +47,16 @@ export interface ChangeBatch {
 
 export interface DecodedBatch {
   batch: ChangeBatch;
-  /** The bytes the signature covers. */
+  /** The bytes both signatures cover. */
   signed: Buffer;
   signature: Buffer;
+  /** Present when a box holding its site's admin key signed admin-owned changes. */
+  adminSignature: Buffer | undefined;
 }
 
 const MAGIC = [0x4f, 0x50, 0x42, 0x01];
 
-export function encodeBatch(batch: ChangeBatch, sign: (bytes: Buffer) => Uint8Array): Buffer {
+export function encodeBatch(batch: ChangeBatch, sign: (bytes: Buffer) => Uint8Array, adminSign?: (bytes: Buffer) => Uint8Array): Buffer {
   const w = new ByteWriter(256 + batch.changes.length * 64);
   for (const b of MAGIC) w.u8(b);
   w.u8(batch.kind === 'push' ? 1 : 2);
@@ -99,10 +102,15 @@ export function encodeBatch(batch: ChangeBatch, sign: (bytes: Buffer) => Uint8Ar
   }
   const signed = w.finish();
   const signature = sign(signed);
-  const out = Buffer.allocUnsafe(signed.length + 1 + signature.length);
+  const admin = adminSign ? adminSign(signed) : new Uint8Array(0);
+  const out = Buffer.allocUnsafe(signed.length + 2 + signature.length + admin.length);
   signed.copy(out, 0);
-  out[signed.length] = signature.length;
-  out.set(signature, signed.length + 1);
+  let at = signed.length;
+  out[at++] = signature.length;
+  out.set(signature, at);
+  at += signature.length;
+  out[at++] = admin.length;
+  out.set(admin, at);
   return out;
 }
 
@@ -199,7 +207,9 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
   }
   const signedEnd = r.at;
   const signature = Buffer.from(r.raw(r.u8()));
-  if (r.remaining !== 0) throw new WireError(`${r.remaining} trailing bytes after the signature`);
+  const adminLength = r.u8();
+  const adminSignature = adminLength > 0 ? Buffer.from(r.raw(adminLength)) : undefined;
+  if (r.remaining !== 0) throw new WireError(`${r.remaining} trailing bytes after the signatures`);
   const batch: ChangeBatch = { ...h, stream: h.stream as StreamName, changes };
-  return { batch, signed: r.slice(0, signedEnd), signature };
+  return { batch, signed: r.slice(0, signedEnd), signature, adminSignature };
 }
