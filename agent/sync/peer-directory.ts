@@ -24,7 +24,8 @@ export interface KnownNode {
   seenAt: number;
 }
 
-export type ObserveResult = 'new' | 'updated' | 'key-mismatch';
+/** new: first state this process saw; back: it was offline and is online again. */
+export type ObserveResult = 'new' | 'back' | 'updated' | 'key-mismatch';
 
 export class PeerDirectory {
   private readonly nodes = new Map<string, KnownNode>();
@@ -67,7 +68,8 @@ export class PeerDirectory {
       mqtt: state.mqtt,
       seenAt: now,
     });
-    return before && before.seenAt > 0 ? 'updated' : 'new';
+    if (!before || before.seenAt === 0) return 'new';
+    return !before.online && state.online ? 'back' : 'updated';
   }
 
   get(nodeId: string): KnownNode | undefined {

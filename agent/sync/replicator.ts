@@ -229,8 +229,12 @@ export class Replicator {
       if (state.mqtt) this.addPeer(state.nodeId, state.mqtt);
       else this.receiver.stream(state.nodeId, 'own');
     }
+    // A source that (re)appeared cannot answer what was asked of it before: ask again now.
+    const fresh = result === 'new' || result === 'back';
     for (const s of this.receiver.streams.values()) {
-      if (s.source === state.nodeId && (result === 'new' || BigInt(state.head) > s.watermark)) this.requestCatchUp(s, result === 'new');
+      if (s.source !== state.nodeId) continue;
+      if (!state.online) s.requestId = undefined;
+      else if (fresh || BigInt(state.head) > s.watermark) this.requestCatchUp(s, fresh);
     }
   }
 
