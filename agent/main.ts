@@ -90,7 +90,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
-  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined;
+  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined || config.metrics !== undefined;
   const replication = replicates
     ? new ReplicationService({
         role: 'node',
@@ -101,6 +101,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
         ...(config.hub ? { hub: config.hub } : {}),
         peers: config.peers,
         ...(config.mqtt ? { brokerListen: config.mqtt.listen } : {}),
+        ...(config.mqtt?.announce ? { brokerAnnounce: config.mqtt.announce } : {}),
         sync: config.sync,
         ...(config.metrics ? { metrics: config.metrics } : {}),
         logger,

@@ -5,6 +5,8 @@
  * elsewhere every other replica would refuse them, so the command says where to run it instead.
  */
 import { loadAnyConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+import { NodeKey } from '../sync/node-key.ts';
 import { CliError } from './cli-error.ts';
 
 export interface CliTarget {
@@ -34,16 +36,33 @@ export function loadCliTarget(file: string): CliTarget {
     nodeId: c.node.id,
     site: c.node.site,
     realm: c.sip.realm ?? c.sip.domain,
-    adminRefusal:
-      c.hub && c.sync.siteAdminKey === undefined
-        ? `users and routes are admin-owned and box ${c.node.id} syncs with hub "${c.hub.id}": run this command with the hub's config, or give the box its site's admin key (sync.siteAdminKey)`
-        : undefined,
+    adminRefusal: adminRefusalOf(c),
   };
+}
+
+function adminRefusalOf(c: Config): string | undefined {
+  const syncs = c.hub !== undefined || c.peers.length > 0 || c.mqtt !== undefined;
+  if (!syncs) return undefined;
+  if (c.sync.siteAdminKey === undefined) {
+    const where = c.hub ? `syncs with hub "${c.hub.id}"` : 'syncs with its peers';
+    return `users and routes are admin-owned and box ${c.node.id} ${where}: run this command with the hub's config, or give the box its site's admin key (sync.siteAdminKey)`;
+  }
+  NodeKey.load(c.sync.siteAdminKey, 'site admin key'); // a missing or bad key fails here, not at the next start
+  return undefined;
 }
 
 /** Throws the one-line reason when admin-owned rows may not be written through this target. */
 export function requireAdmin(t: CliTarget): void {
   if (t.adminRefusal) throw new CliError(t.adminRefusal);
+}
+
+/**
+ * A box with a site admin key may change only rows of its own site: refuse before writing a
+ * change every other replica would refuse.
+ */
+export function requireOwnSiteRow(t: CliTarget, what: string, rowSite: string | undefined): void {
+  if (t.kind === 'hub' || rowSite === undefined || t.adminRefusal !== undefined || rowSite === t.site) return;
+  throw new CliError(`${what} belongs to ${rowSite ? `site ${rowSite}` : 'every site'}; box ${t.nodeId} may change only rows of site ${t.site} (run this with the hub's config)`);
 }
 
 /** The site an admin row gets: a box's own site, or on the hub `--site` ('' = every site). */

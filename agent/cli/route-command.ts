@@ -4,7 +4,7 @@ import { uuidv7 } from '../lib/uuid.ts';
 import type { RouteAction } from '../store/routes.ts';
 import { compilePattern } from '../switch/calls/dial-plan.ts';
 import { CliError } from './cli-error.ts';
-import { adminSite, loadCliTarget, requireAdmin } from './cli-target.ts';
+import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli-target.ts';
 import { withStore } from './user-command.ts';
 
 const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];
@@ -34,6 +34,9 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
       const site = adminSite(target, opts.site);
       const id = opts.id ?? uuidv7();
       withStore(target.dataDir, {}, (store) => {
+        const existing = store.routes.list().find((r) => r.id === id);
+        requireOwnSiteRow(target, `route ${id}`, existing?.site);
+        if (existing && existing.site !== site) throw new CliError(`route ${id} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}: remove it and add a new one`);
         store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site, enabled: true }, Date.now());
       });
       out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);
@@ -62,6 +65,7 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
       const target = loadCliTarget(opts.config);
       requireAdmin(target);
       withStore(target.dataDir, { mustExist: true }, (store) => {
+        requireOwnSiteRow(target, `route ${id}`, store.routes.list().find((r) => r.id === id)?.site);
         if (!store.routes.remove(id)) throw new CliError(`no route ${id}`);
       });
       out(`removed route ${id}`);

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { computeHa1 } from '../sip/auth/digest.ts';
 import { Store } from '../store/store.ts';
 import { CliError } from './cli-error.ts';
-import { adminSite, loadCliTarget, requireAdmin } from './cli-target.ts';
+import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli-target.ts';
 
 const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
 const MIN_PASSWORD = 6;
@@ -32,6 +32,10 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
       if (realm === undefined) throw new CliError(`${target.file} has no sip.domain: the hub needs it to compute users' digest hashes`);
       withStore(target.dataDir, {}, (store) => {
         const existing = store.users.get(ext);
+        requireOwnSiteRow(target, `user ${ext}`, existing?.site);
+        if (existing && existing.site !== site) {
+          throw new CliError(`user ${ext} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}: remove it, let the removal reach the boxes, then add it for ${site ? `site ${site}` : 'every site'}`);
+        }
         const displayName = opts.name ?? existing?.displayName ?? '';
         store.users.upsert(
           {
@@ -71,6 +75,7 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
       const target = loadCliTarget(opts.config);
       requireAdmin(target);
       withStore(target.dataDir, { mustExist: true }, (store) => {
+        requireOwnSiteRow(target, `user ${ext}`, store.users.get(ext)?.site);
         if (!store.users.remove(ext)) throw new CliError(`no user ${ext}`);
         out(`removed user ${ext}`);
       });

@@ -19,7 +19,12 @@ export function loadConfig(file: string): Config {
 /** A hub config file (`outpost hub`): recognised by having no `node` section. */
 export function loadHubConfig(file: string): HubConfig {
   const path = resolve(file);
-  return parseHubConfigText(readConfigFile(path), path);
+  const text = readConfigFile(path);
+  const raw = parseYaml(text, path);
+  if (raw !== null && typeof raw === 'object' && 'node' in raw) {
+    throw new ConfigError(path, [{ key: 'node', reason: 'this is a box config (it has a node section); run it with "outpost node", or give "outpost hub" a hub config' }]);
+  }
+  return parseHubConfigText(text, path);
 }
 
 export type AnyConfig = { kind: 'node'; config: Config } | { kind: 'hub'; config: HubConfig };
@@ -72,6 +77,12 @@ export function parseConfigText(text: string, path: string): Config {
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
+  if (config.mqtt && config.mqtt.announce === undefined) {
+    const host = /^mqtt:\/\/\[?([^\]]*?)\]?:\d+$/.exec(config.mqtt.listen)?.[1];
+    if (host === '0.0.0.0' || host === '::') {
+      throw new ConfigError(path, [{ key: 'mqtt.announce', reason: `missing: required when mqtt.listen is a wildcard ("${config.mqtt.listen}"), so peers know where to connect` }]);
+    }
+  }
   if (config.rtp.address === undefined) {
     const host = config.sip.listen[0]!.host;
     if (host === '0.0.0.0' || host === '::' || isIP(host) === 0) {

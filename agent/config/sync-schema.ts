@@ -50,7 +50,11 @@ export const PeerEntry = z.strictObject({
 });
 
 /** Node: its own broker for its site peers. */
-export const MqttListenSection = z.strictObject({ listen: mqttUrl(true) });
+export const MqttListenSection = z.strictObject({
+  listen: mqttUrl(true),
+  /** The address peers use to reach this broker; required when `listen` is a wildcard. */
+  announce: mqttUrl(false).optional(),
+});
 
 /** A broker to run in-process (`listen`) or an external one to use (`url`, hub only). */
 export const MqttSection = z.union([
@@ -79,7 +83,10 @@ export const SyncSection = z.strictObject({
 
 export const MetricsSection = z.strictObject({
   /** `host:port` of the Prometheus text endpoint (`GET /metrics`); port 0 lets the OS choose. */
-  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:9464"'),
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:9464"')
+    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'port is out of range 0-65535' }),
 });
 
 export type HubLinkConfig = z.output<typeof HubLinkSection>;

@@ -26,6 +26,8 @@ export interface ReplicationServiceOptions {
   peers?: PeerConfig[];
   /** Run an embedded broker here (`mqtt://host:port`, port 0: OS-chosen). */
   brokerListen?: string;
+  /** Where peers reach the embedded broker (`mqtt.announce`), when not its bound address. */
+  brokerAnnounce?: string;
   /** Use this external broker (hub only). */
   brokerUrl?: string;
   sync: SyncConfig;
@@ -53,6 +55,11 @@ export class ReplicationService {
     return this.broker?.url ?? this.options.brokerUrl;
   }
 
+  /** The address announced to peers: `mqtt.announce`, else the bound broker address. */
+  private announcedUrl(): string | undefined {
+    return this.options.brokerAnnounce ?? this.brokerUrl;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     if (o.brokerListen) {
@@ -67,10 +74,10 @@ export class ReplicationService {
       site: o.site,
       store: o.store,
       key: this.key,
-      ...(o.sync.siteAdminKey ? { siteAdminKey: NodeKey.load(o.sync.siteAdminKey) } : {}),
+      ...(o.sync.siteAdminKey ? { siteAdminKey: NodeKey.load(o.sync.siteAdminKey, 'site admin key') } : {}),
       ...(o.hub ? { hub: o.hub } : {}),
       peers: o.peers ?? [],
-      ...(this.brokerUrl ? { ownBrokerUrl: this.brokerUrl } : {}),
+      ...(this.announcedUrl() ? { ownBrokerUrl: this.announcedUrl()! } : {}),
       sync: o.sync,
       logger: o.logger.child({ mod: 'sync' }),
       ...(o.onApplied ? { onApplied: o.onApplied } : {}),

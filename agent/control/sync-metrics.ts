@@ -35,7 +35,8 @@ export function syncMetrics(s: SyncStatus, tables: TableDigest[]): MetricSample[
   c('outpost_sync_malformed_total', 'sync messages refused as malformed', k.malformed);
   c('outpost_sync_requests_received_total', 'catch-up requests served', k.requestsIn);
   c('outpost_sync_requests_sent_total', 'catch-up requests sent', k.requestsOut);
-  g('outpost_sync_key_mismatches', 'announcements with a key other than the pinned one', k.keyMismatches);
+  c('outpost_sync_unknown_sender_total', 'batches dropped because the sender is not known yet', k.unknownSender);
+  c('outpost_sync_key_mismatches_total', 'announcements with a key other than the pinned one', k.keyMismatches);
   g('outpost_sync_pending_batches', 'batches kept until a schema migration', k.pendingBatches);
   for (const t of tables) {
     g('outpost_table_rows', 'rows in a replicated table', t.rows, { table: t.table });

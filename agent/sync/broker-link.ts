@@ -2,8 +2,9 @@
  * One connection to one MQTT broker (the hub's, or a site peer's): connects and reconnects on
  * its own, subscribes its topics on every connect, publishes QoS 1 and counts unacknowledged
  * publishes so the sender can wait for room (backpressure). Speaks MQTT 3.1.1, which every
- * broker (aedes included) understands. Nothing is queued while disconnected: a receiver that
- * missed batches asks for a catch-up when it sees the gap.
+ * broker (aedes included) understands. The session is persistent (clean: false), so a broker
+ * that stays up queues QoS 1 messages for a short disconnect; this side publishes nothing while
+ * disconnected, and a receiver that missed batches asks for a catch-up when it sees the gap.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../lib/logger.ts';
@@ -111,13 +112,29 @@ export class BrokerLink {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Disconnects; with `graceful` the will is not sent, so publish the offline state first. */
-  async stop(): Promise<void> {
+  /**
+   * Disconnects cleanly (the broker then sends no will: publish the offline state first). Waits
+   * at most `graceMs` for in-flight publishes, then closes the socket regardless.
+   */
+  async stop(graceMs = 1000): Promise<void> {
     const client = this.client;
     this.client = undefined;
     this.releaseAll();
     if (!client) return;
-    await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
+    const ended = new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([ended, late])) === 'late') {
+      await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    }
+    clearTimeout(timer);
+  }
+
+  /** Publishes, but gives up waiting for the acknowledgement after `ms` (shutdown paths). */
+  async publishWithin(topic: string, payload: Buffer | string, retain: boolean, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.publish(topic, payload, retain).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   /** Closes the socket without DISCONNECT, so the broker publishes the will (tests, crashes). */

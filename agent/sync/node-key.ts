@@ -30,14 +30,15 @@ export class NodeKey {
     return NodeKey.load(path);
   }
 
-  static load(path: string): NodeKey {
+  /** Loads an ed25519 private key file (`what` names it in errors: node key, site admin key). */
+  static load(path: string, what = 'node key'): NodeKey {
     let key: KeyObject;
     try {
       key = createPrivateKey(readFileSync(path));
     } catch (err) {
-      throw new SyncError('sync.key', `cannot read the node key ${path}: ${(err as Error).message}`, { cause: err });
+      throw new SyncError('sync.key', `cannot read the ${what} ${path}: ${(err as Error).message}`, { cause: err });
     }
-    if (key.asymmetricKeyType !== 'ed25519') throw new SyncError('sync.key', `${path} is not an ed25519 private key`);
+    if (key.asymmetricKeyType !== 'ed25519') throw new SyncError('sync.key', `the ${what} ${path} is not an ed25519 private key`);
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     return new NodeKey(key);
   }

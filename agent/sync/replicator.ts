@@ -85,7 +85,6 @@ export class Replicator {
   start(): void {
     const o = this.options;
     this.lastHead = this.source.pushed;
-    this.replayPending();
     if (o.role === 'hub') {
       this.addLink('self', o.ownBrokerUrl!, [topics.allNodeChanges, topics.allNodeStates, topics.syncRequest(o.nodeId), topics.syncResponse(o.nodeId)]);
     } else {
@@ -103,6 +102,7 @@ export class Replicator {
       if (o.ownBrokerUrl) this.addLink('self', o.ownBrokerUrl, [topics.syncRequest(o.nodeId)]);
       for (const p of o.peers ?? []) this.addPeer(p.id, p.url);
     }
+    this.replayPending();
     o.store.writes.onCommit = () => this.schedulePush();
     this.tickTimer = setInterval(() => this.tick(), 50);
   }
@@ -116,7 +116,7 @@ export class Replicator {
     const offline = this.stateMessage(false);
     await Promise.all(
       [...this.links.values()].map(async (l) => {
-        if (l.connected) await l.publish(topics.nodeState(this.options.nodeId), offline, true).catch(() => undefined);
+        if (l.connected) await l.publishWithin(topics.nodeState(this.options.nodeId), offline, true, 500);
         await l.stop();
       }),
     );
@@ -143,7 +143,15 @@ export class Replicator {
   }
 
   private addPeer(peerId: string, url: string): void {
-    if (peerId === this.options.nodeId || this.links.has(`peer:${peerId}`)) return;
+    if (peerId === this.options.nodeId) return;
+    const existing = this.links.get(`peer:${peerId}`);
+    if (existing?.url === url) return;
+    if (existing) {
+      // The peer announced another address (it restarted on a new port): follow it.
+      this.log.info({ peer: peerId, from: existing.url, to: url }, 'peer moved');
+      this.links.delete(`peer:${peerId}`);
+      void existing.stop(0);
+    }
     this.receiver.stream(peerId, 'own');
     this.addLink(`peer:${peerId}`, url, [topics.nodeChanges(peerId), topics.nodeState(peerId), topics.syncResponse(this.options.nodeId)]);
   }
@@ -226,7 +234,9 @@ export class Replicator {
         .submit(() => o.store.nodes.upsert({ id: state.nodeId, site: state.site, role: state.role, siteId: state.siteId, publicKey: state.publicKey }, now))
         .catch((err: Error) => this.log.error({ err: err.message }, 'cannot record node'));
     } else if (state.role === 'node' && state.site === o.site) {
-      if (state.mqtt) this.addPeer(state.nodeId, state.mqtt);
+      // A statically listed peer keeps its configured address; others follow their announcement.
+      const listed = o.peers?.some((p) => p.id === state.nodeId) === true;
+      if (state.mqtt && !listed) this.addPeer(state.nodeId, state.mqtt);
       else this.receiver.stream(state.nodeId, 'own');
     }
     // A source that (re)appeared cannot answer what was asked of it before: ask again now.

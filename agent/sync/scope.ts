@@ -2,13 +2,16 @@
  * Which of the hub's streams a change travels on (DESIGN.md section 5): a box receives `global`
  * and its own site's `site/{id}`. Admin rows with a site column go to that site ('' = global);
  * sites and nodes go to everyone; node-owned rows go to the site of the node that wrote them.
- * What cannot be placed (a delete of a row that is gone, an unknown origin) goes to global:
- * better delivered too widely than lost.
+ * What cannot be placed (an admin row's delete, an unknown origin) goes to global: better
+ * delivered too widely than lost. Moving a user or route to another site is not supported (the
+ * CLI refuses it): the old site's boxes would keep the row.
  */
 import type { Change, SqlValue } from '../store/change-log.ts';
 import { replicatedTable } from '../store/replicated-tables.ts';
 import { siteStream, type StreamName } from '../wire/topics.ts';
 import type { ColumnLookup } from './authority.ts';
+
+const DELETE_SENTINEL = '-1';
 
 /** The site of the replica a change came from (by its cr-sqlite site id, hex). */
 export type OriginSite = (siteIdHex: string) => string | undefined;
@@ -16,6 +19,10 @@ export type OriginSite = (siteIdHex: string) => string | undefined;
 export function streamOf(change: Change, siteInBatch: SqlValue | undefined, lookup: ColumnLookup, originSite: OriginSite): StreamName {
   const t = replicatedTable(change.table);
   if (!t) return 'global';
+  // An admin row's delete reaches everyone: the row is gone, so its site cannot be read back,
+  // and a box that still holds it must drop it.
+  // (An even causal length marks a delete; an odd one on the sentinel is a re-insert.)
+  if (t.owner === 'admin' && change.cid === DELETE_SENTINEL && change.cl % 2n === 0n) return 'global';
   let site: SqlValue | undefined;
   if (t.owner === 'node') site = originSite(Buffer.from(change.siteId).toString('hex'));
   else if (t.siteColumn) site = siteInBatch ?? lookup(change.table, change.pk, t.siteColumn);

@@ -1,5 +1,5 @@
 /**
- * JSON payloads of replication (batches of changes are binary: batch-codec.ts). Every payload
+ * JSON payloads of replication (batches of changes are binary: change-batch.ts). Every payload
  * is validated at the edge with these zod schemas before anything acts on it.
  */
 import { z } from 'zod';
