@@ -33,6 +33,10 @@ export function buildProgram(out: (line: string) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // `outpost status | head`: the reader went away; stop quietly as other tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   try {
     await buildProgram(out).parseAsync(argv);
     return 0;
