@@ -45,6 +45,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const registrar = new Registrar({
     store,
     nodeId: config.node.id,
+    site: config.node.site,
     domain: config.sip.domain,
     config: config.sip.registrar,
     authenticator,
@@ -82,6 +83,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     authenticator,
     flood,
     nodeId: config.node.id,
+    site: config.node.site,
     domain: config.sip.domain,
     config: config.calls,
     timers: { t1: config.sip.timers.t1, t2: config.sip.timers.t2 },

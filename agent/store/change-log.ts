@@ -7,7 +7,7 @@
  * it never writes SQL itself.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { replicatedTable } from './replicated-tables.ts';
+import { REPLICATED_TABLES, replicatedTable } from './replicated-tables.ts';
 import { unpackPrimaryKey } from './pk-codec.ts';
 
 export type SqlValue = null | bigint | number | string | Uint8Array;
@@ -91,7 +91,12 @@ export class ChangeLog {
     this.selectAll = db.prepare(`${base} ${order}`).safeIntegers(true);
     this.selectOnly = db.prepare(`${base} AND site_id = ? ${order}`).safeIntegers(true);
     this.selectExcept = db.prepare(`${base} AND site_id IS NOT ? ${order}`).safeIntegers(true);
-    this.headStmt = db.prepare('SELECT crsql_db_version() AS v').safeIntegers(true);
+    // The highest version a change is recorded at. Not crsql_db_version(): cr-sqlite 0.16 moves
+    // that up for a write that records nothing (an UPDATE to the same value, a rolled-back
+    // savepoint) and back down at the next commit without changes, so a head read from it can
+    // announce a version that a later, real change then takes; receivers would skip that change.
+    const clocks = REPLICATED_TABLES.map((t) => `SELECT max(db_version) AS v FROM "${t.name}__crsql_clock"`).join(' UNION ALL ');
+    this.headStmt = db.prepare(`SELECT coalesce(max(v), 0) AS v FROM (${clocks})`).safeIntegers(true);
     this.upsertWatermark = db.prepare(
       `INSERT INTO local_sync_watermarks (source, stream, version, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (source, stream) DO UPDATE SET version = max(version, excluded.version), updated_at = excluded.updated_at`,
@@ -103,7 +108,7 @@ export class ChangeLog {
     return this.ownSite;
   }
 
-  /** The newest db_version of this replica. */
+  /** The newest db_version at which this replica recorded a change (0 when none). */
   head(): bigint {
     return (this.headStmt.get() as { v: bigint }).v;
   }
@@ -164,6 +169,27 @@ export class ChangeLog {
       .safeIntegers(true)
       .all() as Array<{ source: string; stream: string; version: bigint; updated_at: bigint }>;
     return rows.map((r) => ({ source: r.source, stream: r.stream, version: r.version, updatedAt: Number(r.updated_at) }));
+  }
+
+  /** Runs `fn` in one transaction (several small local writes, one fsync). */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The site an admin row was last published to (hub), and recording a new one. */
+  publishedSite(table: string, pk: Uint8Array): string | undefined {
+    const r = this.db.prepare('SELECT site FROM local_admin_row_sites WHERE tbl = ? AND pk = ?').get(table, pk) as { site: string } | undefined;
+    return r?.site;
+  }
+
+  recordPublishedSite(table: string, pk: Uint8Array, site: string): void {
+    this.db.prepare('INSERT INTO local_admin_row_sites (tbl, pk, site) VALUES (?, ?, ?) ON CONFLICT (tbl, pk) DO UPDATE SET site = excluded.site').run(table, pk, site);
+  }
+
+  /** Every change recorded for one row (its whole current state, as changes). */
+  rowChanges(table: string, pk: Uint8Array): Change[] {
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM crsql_changes WHERE "table" = ? AND pk = ?`).safeIntegers(true).all(table, pk) as ChangeRow[];
+    return rows.map(toChange);
   }
 
   /** The current value of one column of the row a change addresses; undefined when no such row. */

@@ -23,6 +23,8 @@ type RegistrarConfig = Config['sip']['registrar'];
 export interface RegistrarDeps {
   store: Store;
   nodeId: string;
+  /** The box's site (users of other sites may not register here). */
+  site?: string;
   domain: string;
   config: RegistrarConfig;
   authenticator: DigestAuthenticator;

@@ -1,8 +1,8 @@
 /**
  * Digest authentication of a request from a local user (RFC 3261 §22, RFC 8760), shared by
  * the registrar (401 / WWW-Authenticate / Authorization) and calls (407 / Proxy-Authenticate /
- * Proxy-Authorization). A wrong password or an unknown user is a 403 and counts towards the
- * flood guard's ban; a stale or unknown nonce is challenged again.
+ * Proxy-Authorization). A wrong password or an unknown user (also: a user of another site) is a
+ * 403 and counts towards the flood guard's ban; a stale or unknown nonce is challenged again.
  */
 import type { Logger } from '../lib/logger.ts';
 import type { DigestAuthenticator } from '../sip/auth/digest-authenticator.ts';
@@ -19,6 +19,8 @@ export interface AuthDeps {
   store: Store;
   flood: FloodGuard;
   logger: Logger;
+  /** This box's site: users of another site (replicated here while moving) are unknown here. */
+  site?: string;
 }
 
 export type AuthOutcome = { ok: true; username: string } | { ok: false; response: SipResponse };
@@ -44,6 +46,7 @@ export function authenticateRequest(req: SipRequest, source: Endpoint, kind: Aut
     lookupHa1: (username, _realm, algorithm) => {
       const user = deps.store.users.get(username);
       if (!user) return undefined;
+      if (deps.site !== undefined && user.site !== '' && user.site !== deps.site) return undefined;
       if (algorithm === 'SHA-256') return user.ha1Sha256 || undefined;
       if (algorithm === 'MD5') return user.ha1Md5 || undefined;
       return undefined;

@@ -76,17 +76,17 @@ function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersI
     }
     if (pk.length !== t.primaryKey.length) return 'primary key has the wrong number of columns';
     owner = pk[pkIndex];
-  } else if (c.cid === column) {
-    owner = c.val;
   } else {
-    owner = ownersInBatch.get(`${c.table}:${Buffer.from(c.pk).toString('hex')}`);
-    if (owner === undefined) {
-      try {
-        owner = lookup(c.table, c.pk, column);
-      } catch {
-        return 'malformed primary key';
-      }
+    // The stored owner decides for an existing row (so nobody can take a row over by writing
+    // its node_id); for a new row, the node_id the batch gives it.
+    let stored: SqlValue | undefined;
+    try {
+      stored = lookup(c.table, c.pk, column);
+    } catch {
+      return 'malformed primary key';
     }
+    if (stored !== undefined && stored !== signer.nodeId) return `row of ${c.table} belongs to ${String(stored)}, not ${signer.nodeId}`;
+    owner = c.cid === column ? c.val : (stored ?? ownersInBatch.get(`${c.table}:${Buffer.from(c.pk).toString('hex')}`));
     // A delete of a row this replica never had: nothing of anyone else's can change.
     if (owner === undefined && c.cid === DELETE_SENTINEL) return undefined;
   }

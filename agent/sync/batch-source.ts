@@ -8,11 +8,12 @@ import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import { encodeBatch } from '../wire/change-batch.ts';
 import type { SyncRequest } from '../wire/messages.ts';
-import { topics, type StreamName } from '../wire/topics.ts';
+import { siteStream, topics, type StreamName } from '../wire/topics.ts';
 import { SyncError } from './errors.ts';
 import type { NodeKey } from './node-key.ts';
 import type { PeerDirectory } from './peer-directory.ts';
 import { splitByStream } from './scope.ts';
+import { replicatedTable } from '../store/replicated-tables.ts';
 
 export interface BatchSourceOptions {
   role: 'node' | 'hub';
@@ -86,11 +87,45 @@ export class BatchSource {
 
   private split(changes: readonly Change[]): Map<StreamName, Change[]> {
     const store = this.o.store;
-    return splitByStream(
+    const streams = splitByStream(
       changes,
       (t, pk, col) => store.changes.column(t, pk, col),
       (siteId) => (siteId === this.siteIdHex ? undefined : this.o.directory.nodeOfSiteId(siteId)?.site),
     );
+    // A user or route that moved to another site (or was re-created in one) travels whole, to
+    // its new site (whose boxes may never have had it) and to the site it left, whose boxes
+    // replace their copy with one of the new site (which they then refuse to authenticate).
+    for (const m of this.movedRows(changes)) {
+      const whole = store.changes.rowChanges(m.table, m.pk);
+      for (const stream of new Set([m.from, m.to])) {
+        let list = streams.get(stream);
+        if (!list) streams.set(stream, (list = []));
+        list.push(...whole);
+      }
+    }
+    return streams;
+  }
+
+  /** Admin rows in `changes` whose site differs from the one they were last published to. */
+  private movedRows(changes: readonly Change[]): Array<{ table: string; pk: Uint8Array; from: StreamName; to: StreamName }> {
+    const log = this.o.store.changes;
+    const seen = new Set<string>();
+    const out: Array<{ table: string; pk: Uint8Array; from: StreamName; to: StreamName }> = [];
+    log.inTransaction(() => {
+      for (const c of changes) {
+        const t = replicatedTable(c.table);
+        const key = `${c.table}:${Buffer.from(c.pk).toString('hex')}`;
+        if (!t?.siteColumn || seen.has(key)) continue;
+        seen.add(key);
+        const current = log.column(c.table, c.pk, t.siteColumn);
+        if (typeof current !== 'string') continue; // deleted: the delete travels on global
+        const before = log.publishedSite(c.table, c.pk);
+        const stream = (site: string): StreamName => (site === '' ? 'global' : siteStream(site));
+        if (before !== undefined && before !== current) out.push({ table: c.table, pk: c.pk, from: stream(before), to: stream(current) });
+        if (before !== current) log.recordPublishedSite(c.table, c.pk, current);
+      }
+    });
+    return out;
   }
 
   private encode(kind: 'push' | 'reply', stream: StreamName, from: bigint, to: bigint, more: boolean, requestId: string, changes: Change[]): Buffer {

@@ -2,8 +2,9 @@
  * Version 3: what replication needs. `sites` and `nodes` are admin-owned CRRs (the hub writes a
  * node's row when it first sees it: id, site, role, cr-sqlite site id and public key). The
  * `local_sync_*` tables are never replicated: per-source watermarks (in the source's version
- * space), batches kept until a migration makes them applicable, and the node keys this replica
- * has seen (trust on first use).
+ * space), batches kept until a migration makes them applicable, the node keys this replica
+ * has seen (trust on first use), and (hub) the site each user or route was last published to,
+ * so a row that moves to another site is also sent to the site it left.
  */
 import type { Migration } from './index.ts';
 
@@ -41,6 +42,12 @@ export const sync: Migration = {
         schema_version INTEGER NOT NULL,
         received_at INTEGER NOT NULL,
         payload BLOB NOT NULL
+      );
+      CREATE TABLE local_admin_row_sites (
+        tbl TEXT NOT NULL,
+        pk BLOB NOT NULL,
+        site TEXT NOT NULL,
+        PRIMARY KEY (tbl, pk)
       );
       CREATE TABLE local_sync_keys (
         node_id TEXT PRIMARY KEY NOT NULL,

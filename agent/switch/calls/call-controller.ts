@@ -35,6 +35,8 @@ export interface CallControllerDeps {
   authenticator: DigestAuthenticator;
   flood: FloodGuard;
   nodeId: string;
+  /** The box's site (users of other sites may not call from here). */
+  site?: string;
   domain: string;
   config: Config['calls'];
   timers: { t1: number; t2: number };
