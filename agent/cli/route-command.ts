@@ -36,7 +36,9 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
       withStore(target.dataDir, {}, (store) => {
         const existing = store.routes.list().find((r) => r.id === id);
         requireOwnSiteRow(target, `route ${id}`, existing?.site);
-        if (existing && existing.site !== site) throw new CliError(`route ${id} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}: remove it and add a new one`);
+        if (existing && existing.site !== site && opts.site === undefined) {
+          throw new CliError(`route ${id} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}; to move it, name the new site with --site`);
+        }
         store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site, enabled: true }, Date.now());
       });
       out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);

@@ -33,8 +33,8 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
       withStore(target.dataDir, {}, (store) => {
         const existing = store.users.get(ext);
         requireOwnSiteRow(target, `user ${ext}`, existing?.site);
-        if (existing && existing.site !== site) {
-          throw new CliError(`user ${ext} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}: remove it, let the removal reach the boxes, then add it for ${site ? `site ${site}` : 'every site'}`);
+        if (existing && existing.site !== site && opts.site === undefined) {
+          throw new CliError(`user ${ext} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}; to move it, name the new site with --site`);
         }
         const displayName = opts.name ?? existing?.displayName ?? '';
         store.users.upsert(
