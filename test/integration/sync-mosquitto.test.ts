@@ -5,6 +5,6 @@
  * test/helpers/sync-cluster.ts. Needs mosquitto (bash setup.sh installs it).
  * Runs alone too: npx uvu -r tsx test "sync-mosquitto.test.ts$"
  */
-import { syncSuite } from '../helpers/sync-cluster.ts';
+import { syncSuite } from '../helpers/sync-scenarios.ts';
 
 syncSuite('mosquitto');

@@ -5,9 +5,9 @@
  * of them reaches every replica and that all table digests converge: fan-out, a partition from
  * the hub, a node killed with SIGKILL in the middle of a burst, site peers following a restarted
  * node to its new broker port, and a compromised node that publishes rows it does not own.
- * The scenarios live in test/helpers/sync-cluster.ts.
+ * The scenarios live in test/helpers/sync-scenarios.ts.
  * Runs alone too: npx uvu -r tsx test "sync.test.ts$"
  */
-import { syncSuite } from '../helpers/sync-cluster.ts';
+import { syncSuite } from '../helpers/sync-scenarios.ts';
 
 syncSuite('embedded');
