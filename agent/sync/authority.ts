@@ -48,10 +48,19 @@ export function checkAuthority(changes: readonly Change[], signer: Signer, looku
       ownersInBatch.set(`${c.table}:${Buffer.from(c.pk).toString('hex')}`, c.val);
     }
   }
+  // One stored-row lookup per row and column, not per change (a row arrives as many changes).
+  const stored = new Map<string, SqlValue | undefined>();
+  const cachedLookup: ColumnLookup = (table, pk, column) => {
+    const key = `${table}:${column}:${Buffer.from(pk).toString('hex')}`;
+    if (stored.has(key)) return stored.get(key);
+    const value = lookup(table, pk, column);
+    stored.set(key, value);
+    return value;
+  };
   const accepted: Change[] = [];
   const rejected: Rejection[] = [];
   for (const c of changes) {
-    const reason = reasonToReject(c, signer, lookup, ownersInBatch);
+    const reason = reasonToReject(c, signer, cachedLookup, ownersInBatch);
     if (reason === undefined) accepted.push(c);
     else rejected.push({ change: c, reason });
   }

@@ -98,9 +98,9 @@ export class BatchReceiver {
       return { kind: 'kept' };
     }
     const own = o.store.changes.siteId();
-    // Everything but this replica's own changes: merging what is already here is a no-op, and a
-    // batch may deliberately repeat older changes (the hub resends a row that changed site).
-    const fresh = batch.changes.filter((c) => !own.equals(c.siteId)) as Change[];
+    // Only what lies beyond the watermark (a batch may overlap what a catch-up brought), and
+    // never this replica's own changes coming back.
+    const fresh = batch.changes.filter((c) => c.dbVersion > s.watermark && !own.equals(c.siteId)) as Change[];
     const signerIsHub = o.role === 'node' && known.role === 'hub' && h.sender === o.hubId;
     const adminOfSite = adminSignature && this.siteAdminSigned(known.site, signed, adminSignature, h.sender) ? known.site : undefined;
     const signer = { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub, ...(adminOfSite ? { adminOfSite } : {}) };

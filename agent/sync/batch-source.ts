@@ -95,8 +95,11 @@ export class BatchSource {
     // A user or route that moved to another site (or was re-created in one) travels whole, to
     // its new site (whose boxes may never have had it) and to the site it left, whose boxes
     // replace their copy with one of the new site (which they then refuse to authenticate).
+    // The resent changes carry the page's newest version, so receivers that filter by their
+    // watermark take them (a merge ignores the version number; it assigns its own).
+    const newest = changes.reduce((v, c) => (c.dbVersion > v ? c.dbVersion : v), 0n);
     for (const m of this.movedRows(changes)) {
-      const whole = store.changes.rowChanges(m.table, m.pk);
+      const whole = store.changes.rowChanges(m.table, m.pk).map((c) => ({ ...c, dbVersion: newest }));
       for (const stream of new Set([m.from, m.to])) {
         let list = streams.get(stream);
         if (!list) streams.set(stream, (list = []));

@@ -59,6 +59,9 @@ export class BrokerLink {
     });
     this.client = client;
     client.on('connect', () => {
+      // Batches are small and latency matters more than packet count: no Nagle delay.
+      const socket = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+      socket?.setNoDelay?.(true);
       this.wasConnected = true;
       this.connectedSince = Date.now();
       o.logger.info({ link: this.name, url: this.url }, 'broker connected');

@@ -236,15 +236,16 @@ export class Replicator {
     } else if (state.role === 'node' && state.site === o.site) {
       // A statically listed peer keeps its configured address; others follow their announcement.
       const listed = o.peers?.some((p) => p.id === state.nodeId) === true;
+      // A peer without a broker of its own reaches this box only through the hub's relay.
       if (state.mqtt && !listed) this.addPeer(state.nodeId, state.mqtt);
-      else this.receiver.stream(state.nodeId, 'own');
     }
     // A source that (re)appeared cannot answer what was asked of it before: ask again now.
     const fresh = result === 'new' || result === 'back';
     for (const s of this.receiver.streams.values()) {
       if (s.source !== state.nodeId) continue;
       if (!state.online) s.requestId = undefined;
-      else if (fresh || BigInt(state.head) > s.watermark) this.requestCatchUp(s, fresh);
+      else if (fresh) this.requestCatchUp(s, true);
+      else s.track(BigInt(state.head), now); // behind for a whole interval: anti-entropy pulls
     }
   }
 
@@ -376,10 +377,14 @@ export class Replicator {
       const state = this.stateMessage(true);
       for (const l of this.links.values()) if (l.connected) l.publish(topics.nodeState(this.options.nodeId), state, true).catch(() => undefined);
     }
+    // Anti-entropy: a stream still behind its source's announced head a whole interval after
+    // it fell behind lost something on the way (pushes in flight are not yet a loss).
+    const interval = this.options.sync.antiEntropy * 1000;
     for (const s of this.receiver.streams.values()) {
       const sourceHead = this.directory.get(s.source)?.head ?? 0n;
       s.track(sourceHead, now);
-      if (s.pulling ? now - s.requestedAt >= this.options.sync.requestTimeout * 1000 : sourceHead > s.watermark) this.requestCatchUp(s, true);
+      const stuck = s.behindSince !== undefined && now - s.behindSince >= interval;
+      if (s.pulling ? now - s.requestedAt >= this.options.sync.requestTimeout * 1000 : stuck) this.requestCatchUp(s, true);
     }
   }
 }
