@@ -41,6 +41,12 @@ export interface ChangeFilter {
   excludeSite?: Uint8Array;
 }
 
+/** The head before and after a merge: the merged changes took exactly the versions in (before, after]. */
+export interface AppliedRange {
+  before: bigint;
+  after: bigint;
+}
+
 export interface Watermark {
   source: string;
   stream: string;
@@ -144,14 +150,17 @@ export class ChangeLog {
 
   /**
    * Merges changes (idempotent: cr-sqlite ignores what it already has) and, in the same
-   * transaction, raises the watermark of the source they came from.
+   * transaction, raises the watermark of the source they came from. Returns the head before and
+   * after, read inside the transaction (so no other writer's versions fall in between).
    */
-  apply(changes: readonly Change[], watermark?: { source: string; stream: string; version: bigint }, now = Date.now()): void {
-    this.db.transaction(() => {
+  apply(changes: readonly Change[], watermark?: { source: string; stream: string; version: bigint }, now = Date.now()): AppliedRange {
+    return this.db.transaction((): AppliedRange => {
+      const before = this.head();
       for (const c of changes) {
         this.insert.run(c.table, c.pk, c.cid, c.val, c.colVersion, c.dbVersion, c.siteId, c.cl, c.seq);
       }
       if (watermark) this.upsertWatermark.run(watermark.source, watermark.stream, watermark.version, now);
+      return { before, after: changes.length > 0 ? this.head() : before };
     })();
   }
 

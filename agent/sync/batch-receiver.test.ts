@@ -17,18 +17,18 @@ import { SyncCounters } from './sync-counters.ts';
 const logger = createLogger({ level: 'silent' });
 const opened: Store[] = [];
 
-function replica(nodeId: string, site = 'a', siteAdminKey?: NodeKey) {
+function replica(nodeId: string, site = 'a', siteAdminKey?: NodeKey, role: 'node' | 'hub' = 'node') {
   const dataDir = mkdtempSync(join(tmpdir(), `outpost-recv-${nodeId}-`));
   const store = Store.open({ dataDir });
   opened.push(store);
   const key = NodeKey.loadOrCreate(dataDir);
   const directory = new PeerDirectory(store, logger);
   const counters = new SyncCounters();
-  const receiver = new BatchReceiver({ role: 'node', nodeId, site, hubId: 'hub', store, directory, counters, logger });
-  const source = new BatchSource({ role: 'node', nodeId, store, key, ...(siteAdminKey ? { siteAdminKey } : {}), directory, batchSize: 1000 });
+  const receiver = new BatchReceiver({ role, nodeId, site, ...(role === 'node' ? { hubId: 'hub' } : {}), store, directory, counters, logger });
+  const source = new BatchSource({ role, nodeId, store, key, ...(siteAdminKey ? { siteAdminKey } : {}), directory, batchSize: 1000 });
   const state = () => ({
     nodeId,
-    role: 'node' as const,
+    role,
     site,
     online: true,
     publicKey: key.publicKey,
@@ -122,6 +122,35 @@ test("users of a box's site are accepted with the site admin signature, refused 
   other.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('5003', 'b')`).run();
   recvB.receiver.receive(other.source.nextPush().batches[0]!.bytes);
   assert.not.ok(recvB.store.users.get('5003'), 'site b has no admin key: the signature proves nothing');
+});
+
+test('the hub relays what it merged without reading it back, in its own version space', () => {
+  const hub = replica('hub', '', undefined, 'hub');
+  const n1 = replica('n1');
+  const n2 = replica('n2');
+  hub.directory.observe(n1.state(), Date.now());
+  hub.receiver.stream('n1', 'own');
+  n2.directory.observe(hub.state(), Date.now());
+  for (let i = 0; i < 3; i++) {
+    n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id, caller) VALUES (?, 'n1', 'x')`).run(`c${i}`);
+    const got = hub.receiver.receive(n1.source.nextPush().batches[0]!.bytes);
+    assert.is(got.kind, 'applied');
+    if (got.kind !== 'applied') return;
+    assert.is(got.range.after, hub.store.changes.head());
+    const relayed = hub.source.relay(got.merged, got.range);
+    assert.ok(relayed, 'everything before was published: relayed directly');
+    assert.equal(relayed!.map((b) => b.topic), ['outpost/v1/hub/changes/site/a']);
+    assert.is(n2.receiver.receive(relayed![0]!.bytes).kind, 'applied');
+  }
+  assert.equal(n2.store.digests(), hub.store.digests());
+  assert.is(n2.store.changes.watermark('hub', 'site/a'), hub.store.changes.head());
+  // Something the hub wrote itself and did not publish yet: relaying must wait for the push loop.
+  hub.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('9001', 'a')`).run();
+  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c9', 'n1')`).run();
+  const got = hub.receiver.receive(n1.source.nextPush().batches[0]!.bytes);
+  assert.ok(got.kind === 'applied' && hub.source.relay(got.merged, got.range) === undefined);
+  for (const b of hub.source.nextPush().batches) n2.receiver.receive(b.bytes);
+  assert.equal(n2.store.digests(), hub.store.digests());
 });
 
 test.run();

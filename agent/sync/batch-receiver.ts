@@ -6,7 +6,7 @@
  * caller (Replicator, or a test's simulated network) asks for catch-ups when told to.
  */
 import type { Logger } from '../lib/logger.ts';
-import type { Change } from '../store/change-log.ts';
+import type { AppliedRange, Change } from '../store/change-log.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import { decodeBatch, decodeBatchHeader } from '../wire/change-batch.ts';
@@ -31,7 +31,8 @@ export interface BatchReceiverOptions {
 
 export type ReceiveOutcome =
   | { kind: 'unexpected' | 'stale' | 'blocked' | 'unknown-sender' | 'bad-signature' | 'kept' }
-  | { kind: 'duplicate' | 'applied'; stream: InboundStream; reply: boolean; more: boolean; changed: boolean }
+  | { kind: 'duplicate'; stream: InboundStream; reply: boolean; more: boolean; changed: false }
+  | { kind: 'applied'; stream: InboundStream; reply: boolean; more: boolean; changed: boolean; merged: Change[]; range: AppliedRange }
   | { kind: 'gap'; stream: InboundStream };
 
 export class BatchReceiver {
@@ -111,13 +112,13 @@ export class BatchReceiver {
       const first = verdict.rejected[0]!;
       o.logger.error({ node: h.sender, rejected: verdict.rejected.length, table: first.change.table, reason: first.reason }, 'refused changes a node may not make');
     }
-    o.store.changes.apply(verdict.accepted, { source: h.sender, stream: h.stream, version: h.to });
+    const range = o.store.changes.apply(verdict.accepted, { source: h.sender, stream: h.stream, version: h.to });
     s.watermark = h.to;
     s.applied += verdict.accepted.length;
     s.lastAppliedAt = Date.now();
     s.track(known.head, s.lastAppliedAt);
     o.counters.changesApplied += verdict.accepted.length;
-    return { kind: 'applied', stream: s, reply, more: h.more, changed: verdict.accepted.length > 0 };
+    return { kind: 'applied', stream: s, reply, more: h.more, changed: verdict.accepted.length > 0, merged: verdict.accepted, range };
   }
 
   /** Does the admin signature verify with the admin key the hub registered for the sender's site? */

@@ -3,7 +3,7 @@
  * node: its own changes; the hub: what it merged, split by scope stream) and the pages it
  * answers catch-up requests with. Every batch is signed with the node key.
  */
-import type { Change } from '../store/change-log.ts';
+import type { AppliedRange, Change } from '../store/change-log.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import { encodeBatch } from '../wire/change-batch.ts';
@@ -61,6 +61,24 @@ export class BatchSource {
     }
     this.pushed = page.to;
     return { batches, more: page.more };
+  }
+
+  /**
+   * Hub: the push batches for changes it just merged, without reading them back from the store.
+   * Possible only when everything before the merge was already published and the merge took
+   * the versions (before, after]; otherwise undefined, and the next nextPush() reads them.
+   * Relayed changes carry the hub's version `after` (receivers filter by it in the hub's space).
+   */
+  relay(merged: readonly Change[], range: AppliedRange): OutgoingBatch[] | undefined {
+    if (this.o.role !== 'hub' || range.before !== this.pushed || range.after <= range.before) return undefined;
+    const changes = merged.map((c) => ({ ...c, dbVersion: range.after }));
+    const batches: OutgoingBatch[] = [];
+    for (const [stream, list] of this.split(changes)) {
+      batches.push({ topic: topics.hubChanges(stream), bytes: this.encode('push', stream, this.lastTo.get(stream) ?? this.pushed, range.after, false, '', list) });
+      this.lastTo.set(stream, range.after);
+    }
+    this.pushed = range.after;
+    return batches;
   }
 
   /** Skips what was written while nobody listened; receivers catch up by pulling. */

@@ -11,6 +11,7 @@
  */
 import { randomHex } from '../lib/random-token.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { AppliedRange, Change } from '../store/change-log.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import type { SyncConfig, PeerConfig } from '../config/sync-schema.ts';
@@ -209,9 +210,9 @@ export class Replicator {
   private follow(outcome: ReceiveOutcome): void {
     if (outcome.kind === 'gap') return this.requestCatchUp(outcome.stream, false);
     if (outcome.kind !== 'applied' && outcome.kind !== 'duplicate') return;
-    if (outcome.changed) {
+    if (outcome.kind === 'applied' && outcome.changed) {
       this.options.onApplied?.();
-      if (this.options.role === 'hub') this.schedulePush();
+      if (this.options.role === 'hub') this.relay(outcome.merged, outcome.range);
     }
     if (outcome.reply) {
       outcome.stream.requestId = undefined;
@@ -307,11 +308,29 @@ export class Replicator {
     }, this.options.sync.pushDelay);
   }
 
+  /** Hub: republish what was just merged straight away, or leave it to the push loop. */
+  private relay(merged: Change[], range: AppliedRange): void {
+    const targets = this.pushTargets();
+    const room = targets.every((t) => t.inFlight < this.options.sync.maxInFlight);
+    const batches = targets.length > 0 && room && !this.pushing ? this.source.relay(merged, range) : undefined;
+    if (!batches) return this.schedulePush();
+    for (const t of targets) {
+      for (const b of batches) {
+        t.publish(b.topic, b.bytes).catch(() => undefined);
+        this.counters.batchesOut++;
+      }
+    }
+  }
+
+  private pushTargets(): BrokerLink[] {
+    return [...this.links.values()].filter((l) => l.connected && (l.name === 'hub' || l.name === 'self'));
+  }
+
   private async push(): Promise<void> {
     this.pushing = true;
     try {
       for (;;) {
-        const targets = [...this.links.values()].filter((l) => l.connected && (l.name === 'hub' || l.name === 'self'));
+        const targets = this.pushTargets();
         if (targets.length === 0) {
           this.source.skipToHead();
           break;
