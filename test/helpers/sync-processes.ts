@@ -173,7 +173,7 @@ export class Mosquitto {
   }
 
   async start(timeoutMs = 10_000): Promise<void> {
-    const proc = spawnLogged('mosquitto', ['-c', this.configFile], this.dir, this.logFile, 'start mosquitto');
+    const proc = spawnLogged(mosquittoBinary(), ['-c', this.configFile], this.dir, this.logFile, 'start mosquitto');
     proc.once('error', (err) => appendFileSync(this.logFile, `spawn error: ${err.message} (is mosquitto installed? bash setup.sh)\n`));
     this.proc = proc;
     try {
@@ -211,3 +211,8 @@ export function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
+
+/** Debian installs mosquitto in /usr/sbin, which a non-root PATH may lack. */
+function mosquittoBinary(): string {
+  return ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
+}
