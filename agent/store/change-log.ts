@@ -154,6 +154,8 @@ export class ChangeLog {
    * after, read inside the transaction (so no other writer's versions fall in between).
    */
   apply(changes: readonly Change[], watermark?: { source: string; stream: string; version: bigint }, now = Date.now()): AppliedRange {
+    // IMMEDIATE: the transaction reads before it writes; a deferred one could not wait for a
+    // writer in another process (the CLI) and would fail at once with "database is locked".
     return this.db.transaction((): AppliedRange => {
       const before = this.head();
       for (const c of changes) {
@@ -161,7 +163,7 @@ export class ChangeLog {
       }
       if (watermark) this.upsertWatermark.run(watermark.source, watermark.stream, watermark.version, now);
       return { before, after: changes.length > 0 ? this.head() : before };
-    })();
+    }).immediate();
   }
 
   watermark(source: string, stream: string): bigint {
