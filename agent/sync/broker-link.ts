@@ -8,6 +8,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../lib/logger.ts';
+import { SyncError } from './errors.ts';
 
 export interface BrokerLinkOptions {
   /** What the link is for, in logs and status: `hub`, `self`, `peer:<id>`. */
@@ -87,7 +88,7 @@ export class BrokerLink {
   /** Publishes QoS 1; resolves when the broker acknowledged, rejects if not connected. */
   publish(topic: string, payload: Buffer | string, retain = false): Promise<void> {
     const client = this.client;
-    if (!client || !client.connected) return Promise.reject(new Error(`${this.name}: not connected`));
+    if (!client || !client.connected) return Promise.reject(new SyncError('sync.connect', `${this.name}: not connected`));
     this.inFlight++;
     this.published++;
     return new Promise((resolve, reject) => {
