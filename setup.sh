@@ -11,6 +11,7 @@ APT_PACKAGES=(
   sip-tester baresip kamailio rtpengine-daemon mosquitto ca-certificates
   build-essential python3
   librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
+  libopus-dev libspandsp-dev libbcg729-dev pkg-config
 )
 
 step() { printf 'setup: %s\n' "$*"; }
@@ -43,5 +44,8 @@ fi
 
 step "building cr-sqlite"
 bash native/build-crsqlite.sh
+
+step "building codecs"
+bash native/build-codecs.sh
 
 step "done"

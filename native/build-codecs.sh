@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds native/build/liboutpostcodec.so from native/codec/ with make + gcc
+# against Debian's dev packages (libopus-dev, libspandsp-dev, libbcg729-dev;
+# a codec whose header is missing is left out and named), then runs the C
+# tests. Idempotent: skips when the sources, this script and the set of
+# available codec headers are unchanged since the last successful build.
+#
+#   CODECS_FORCE=1   rebuild and retest even when up to date
+set -euo pipefail
+
+die() { echo "codecs: $*" >&2; exit 1; }
+
+NATIVE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SRC="$NATIVE_DIR/codec"
+OUT="$NATIVE_DIR/build"
+LIB="$OUT/liboutpostcodec.so"
+STAMP="$OUT/liboutpostcodec.stamp"
+
+command -v make >/dev/null 2>&1 || die "make not found; install build-essential (setup.sh)"
+command -v gcc >/dev/null 2>&1 || die "gcc not found; install build-essential (setup.sh)"
+command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found; install coreutils"
+
+have() { printf '%b\n' "$1" | gcc $2 -E -x c - >/dev/null 2>&1 && echo yes || echo no; }
+opus_cflags="$(pkg-config --cflags opus 2>/dev/null || true)"
+inputs_hash="$(
+  {
+    for f in "$SRC"/*.c "$SRC"/*.h "$SRC"/Makefile "${BASH_SOURCE[0]}"; do
+      echo "$(basename "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+    done
+    echo "g722=$(have '#include <stdint.h>\n#include <spandsp/telephony.h>\n#include <spandsp/g722.h>' '')"
+    echo "opus=$(have '#include <opus.h>' "$opus_cflags")"
+    echo "g729=$(have '#include <bcg729/encoder.h>' '')"
+    gcc --version | head -n 1
+  } | sha256sum | cut -d' ' -f1
+)"
+
+if [[ "${CODECS_FORCE:-0}" != 1 && -f "$LIB" && -f "$STAMP" && "$(cat "$STAMP")" == "$inputs_hash" ]]; then
+  echo "codecs: up to date ($LIB)"
+  exit 0
+fi
+
+mkdir -p "$OUT"
+rm -f "$STAMP"
+make -s -C "$SRC" BUILD="$OUT" all || die "build failed"
+make -s -C "$SRC" BUILD="$OUT" test || die "C tests failed (make -C native/codec test)"
+echo "$inputs_hash" >"$STAMP"
+echo "codecs: done: $LIB"
