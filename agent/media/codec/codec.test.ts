@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Codec, Resampler, availableCodecs } from './codec.ts';
 import { CodecError, CodecRc } from './errors.ts';
+import { speechLike } from '../../../test/helpers/speech-signal.ts';
 
 const SECONDS = 2;
 
@@ -17,34 +18,6 @@ function sweep(rate: number, f0: number, f1: number): Int16Array {
   return x;
 }
 
-/**
- * Speech-like: a 120 Hz glottal-ish harmonic series weighted by three formants (700, 1220,
- * 2600 Hz), with 4 Hz syllable-rate amplitude modulation and a slow pitch glide.
- */
-function speechLike(rate: number): Int16Array {
-  const n = rate * SECONDS;
-  const x = new Int16Array(n);
-  const formants = [
-    [700, 130],
-    [1220, 70],
-    [2600, 160],
-  ] as const;
-  let phase = 0;
-  for (let i = 0; i < n; i++) {
-    const t = i / rate;
-    const f0 = 120 + 15 * Math.sin(2 * Math.PI * 0.7 * t);
-    phase += (2 * Math.PI * f0) / rate;
-    let v = 0;
-    for (let h = 1; h * 120 < 3400; h++) {
-      let gain = 0;
-      for (const [fc, bw] of formants) gain += 1 / (1 + ((h * f0 - fc) / bw) ** 2);
-      v += (gain / h) * Math.sin(h * phase);
-    }
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
-    x[i] = Math.round(5000 * envelope * v);
-  }
-  return x;
-}
 
 /** Runs the signal through encode/decode frame by frame; returns the decoded stream. */
 function roundTrip(codec: Codec, signal: Int16Array): Int16Array {
@@ -129,7 +102,7 @@ for (const name of codecs) {
       const maxLag = rate / 50; // 20 ms: covers opus (6.5 ms) and G.729 (5 ms look-ahead + filters)
       const s = alignedSnr(sweep(rate, expect.band[0], expect.band[1]), roundTrip(codec, sweep(rate, ...expect.band)), rate, maxLag);
       const codec2 = Codec.create(name, 20);
-      const speech = speechLike(rate);
+      const speech = speechLike(rate, SECONDS);
       const v = alignedSnr(speech, roundTrip(codec2, speech), rate, maxLag);
       codec2.close();
       console.log(
@@ -157,7 +130,7 @@ for (const name of codecs) {
 
   test(`${name}: encode/decode of 1000 frames allocates no ArrayBuffers`, () => {
     const codec = Codec.create(name, 20);
-    const signal = speechLike(codec.pcmRate).subarray(0, codec.frameSamples * 50);
+    const signal = speechLike(codec.pcmRate, SECONDS).subarray(0, codec.frameSamples * 50);
     const frame = (i: number) => signal.subarray((i % 50) * codec.frameSamples, ((i % 50) + 1) * codec.frameSamples);
     for (let i = 0; i < 100; i++) codec.decode(codec.encode(frame(i))); // warm-up
     const before = process.memoryUsage().arrayBuffers;
@@ -206,7 +179,7 @@ for (const name of codecs) {
 
 test('a payload inside a larger pooled Buffer decodes like a copy', () => {
   const enc = Codec.create('PCMA', 20);
-  const payload = Buffer.from(enc.encode(speechLike(8000).subarray(800, 960)));
+  const payload = Buffer.from(enc.encode(speechLike(8000, SECONDS).subarray(800, 960)));
   const pooled = Buffer.alloc(1000, 0x55);
   payload.copy(pooled, 333);
   const a = Codec.create('PCMA', 20);
@@ -227,7 +200,7 @@ test('unknown codec and unsupported ptime are CodecErrors with the native rc', (
 test('resampler: 8k -> 48k -> 8k round trip, in 20 ms chunks', () => {
   const up = new Resampler(8000, 48000);
   const down = new Resampler(48000, 8000);
-  const x = speechLike(8000);
+  const x = speechLike(8000, SECONDS);
   const y = new Int16Array(x.length + 1000);
   let got = 0;
   for (let off = 0; off < x.length; off += 160) {
