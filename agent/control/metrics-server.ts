@@ -6,7 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
-import { ControlError, listenFailureReason } from './errors.ts';
+import { hostPort, listenFailureReason, listenOn } from '../lib/listen.ts';
+import { ControlError } from './errors.ts';
 
 export type MetricType = 'gauge' | 'counter';
 
@@ -97,16 +98,9 @@ export class MetricsServer {
     const server = http.createServer((req, res) => this.#handle(req, res));
     server.keepAliveTimeout = 5000;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, host, port);
     } catch (err) {
-      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-      throw new ControlError('control.listen', `cannot listen for metrics on ${where}: ${listenFailureReason(err)}`, {
+      throw new ControlError('control.listen', `cannot listen for metrics on ${hostPort(host, port)}: ${listenFailureReason(err)}`, {
         cause: err,
       });
     }

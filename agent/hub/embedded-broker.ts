@@ -8,17 +8,13 @@ import net from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { formatMqttUrl } from '../config/sync-schema.ts';
 import type { Logger } from '../lib/logger.ts';
-import { HubError, listenFailureReason } from './errors.ts';
+import { hostPort, listenFailureReason, listenOn } from '../lib/listen.ts';
+import { HubError } from './errors.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   logger: Logger;
-}
-
-/** `host:port`, IPv6 hosts in brackets. */
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export class EmbeddedBroker {
@@ -54,13 +50,7 @@ export class EmbeddedBroker {
       aedes.handle(socket);
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, host, port);
     } catch (err) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       throw new HubError('hub.listen', `cannot listen for MQTT on ${hostPort(host, port)}: ${listenFailureReason(err)}`, {

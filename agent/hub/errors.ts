@@ -16,14 +16,3 @@ export class HubError extends AgentError {
     super(code, message, options);
   }
 }
-
-/** A short reason for a failed listen(): "address in use" rather than "listen EADDRINUSE: ...". */
-export function listenFailureReason(err: unknown): string {
-  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
-    case 'EADDRINUSE': return 'address in use';
-    case 'EACCES': return 'permission denied';
-    case 'EADDRNOTAVAIL': return 'address not available on this host';
-    case 'ENOTFOUND': return 'host not found';
-    default: return err instanceof Error ? err.message : String(err);
-  }
-}
