@@ -14,6 +14,7 @@ import type { LegName, LegStats, LocalMedia, RemoteMedia } from './relay-types.t
 import { rewriteRtcp } from './rtcp-rewriter.ts';
 import { closeQuietly, type SocketPair } from './socket-pair.ts';
 import { StreamRewriter } from './stream-rewriter.ts';
+import type { Transcoder } from './transcode/transcoder.ts';
 
 /** LegStats plus the drops the interface does not name. */
 export interface RelayLegStats extends LegStats {
@@ -31,6 +32,8 @@ export class RelayLeg {
   remote: RemoteMedia | null = null;
   /** RTP from this leg's party, as it goes out to the peer's party. */
   readonly rewriter = new StreamRewriter();
+  /** Set while the legs use different codecs: RTP from this leg's party goes through it. */
+  transcoder: Transcoder | null = null;
   /** Set on every RTP packet from this leg's party; the media timeout check clears it. */
   rtpSeen = false;
   /** Last time (clock ms) the timeout check found RTP from this party, or the start of the wait. */
@@ -146,10 +149,22 @@ export class RelayLeg {
     }
     this.packetsIn++;
     this.bytesIn += len;
+    if (this.transcoder !== null) {
+      this.transcoder.push(msg);
+      return;
+    }
     this.rewriter.apply(msg);
     peer.rtp.send(msg, peer.rtpDestPort, peer.rtpDestAddress);
     peer.packetsOut++;
     peer.bytesOut += len;
+  };
+
+  /** Sends an RTP packet the box made (a transcoder's output) to this leg's party. */
+  readonly sendRtp = (packet: Buffer): void => {
+    if (this.rtpDestPort === 0) return;
+    this.rtp.send(packet, this.rtpDestPort, this.rtpDestAddress);
+    this.packetsOut++;
+    this.bytesOut += packet.length;
   };
 
   private readonly onRtcpPort = (msg: Buffer, rinfo: RemoteInfo): void => {
@@ -201,6 +216,9 @@ export class RelayLeg {
       return;
     }
     this.rtcpIn++;
+    // Transcoded legs are two streams: the party's reports describe a stream the other party
+    // never sees, so they stop here (the box sends no reports of its own).
+    if (this.transcoder !== null) return;
     rewriteRtcp(msg, this.rewriter, peer.rewriter);
     socket.send(msg, port, address);
     peer.rtcpOut++;

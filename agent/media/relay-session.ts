@@ -9,7 +9,8 @@
 import type { Logger } from '../lib/logger.ts';
 import { buildPayloadTypeMap } from './payload-type-map.ts';
 import { RelayLeg, type RelayLegStats } from './relay-leg.ts';
-import type { LegName, LocalMedia, RelayCallbacks, RelaySession, RemoteMedia } from './relay-types.ts';
+import type { LegCodec, LegName, LocalMedia, RelayCallbacks, RelaySession, RemoteMedia } from './relay-types.ts';
+import { Transcoder, type TranscoderStats } from './transcode/transcoder.ts';
 
 export interface RelaySessionOptions {
   id: string;
@@ -70,6 +71,31 @@ export class UdpRelaySession implements RelaySession {
     this.options.logger.debug({ leg, address: remote.address, rtpPort: remote.rtpPort, rtcpMux: remote.rtcpMux, sending: remote.sending }, 'remote media');
   }
 
+  setTranscoding(codecs: Record<LegName, LegCodec> | null): void {
+    if (this.released) return;
+    if (codecs !== null && this.a.transcoder && sameCodec(this.a.transcoder.from, codecs.a) && sameCodec(this.a.transcoder.to, codecs.b)) return;
+    this.stopTranscoding();
+    if (codecs === null) return;
+    const a = new Transcoder(codecs.a, codecs.b, this.b.sendRtp);
+    let b: Transcoder;
+    try {
+      b = new Transcoder(codecs.b, codecs.a, this.a.sendRtp);
+    } catch (err) {
+      a.close();
+      throw err;
+    }
+    this.a.transcoder = a;
+    this.b.transcoder = b;
+    this.options.logger.debug({ a: codecs.a, b: codecs.b }, 'transcoding');
+  }
+
+  /** Per direction (named by the leg whose party sends), while transcoding. */
+  transcoderStats(): Record<LegName, TranscoderStats> | null {
+    const a = this.a.transcoder;
+    const b = this.b.transcoder;
+    return a && b ? { a: a.stats(), b: b.stats() } : null;
+  }
+
   stats(): Record<LegName, RelayLegStats> {
     return { a: this.a.stats(), b: this.b.stats() };
   }
@@ -77,6 +103,7 @@ export class UdpRelaySession implements RelaySession {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.stopTranscoding();
     this.a.close();
     this.b.close();
     this.options.onRelease(this);
@@ -113,7 +140,19 @@ export class UdpRelaySession implements RelaySession {
     }
   }
 
+  private stopTranscoding(): void {
+    for (const leg of [this.a, this.b]) {
+      leg.transcoder?.close();
+      leg.transcoder = null;
+    }
+  }
+
   private leg(name: LegName): RelayLeg {
     return name === 'a' ? this.a : this.b;
   }
+}
+
+function sameCodec(x: LegCodec, y: LegCodec): boolean {
+  return x.payloadType === y.payloadType && x.codec === y.codec && x.ptime === y.ptime &&
+    x.telephoneEvent?.payloadType === y.telephoneEvent?.payloadType && x.telephoneEvent?.clockRate === y.telephoneEvent?.clockRate;
 }

@@ -51,11 +51,29 @@ export interface LegStats {
   latchedTo: string | null;
 }
 
+/** The codec one leg's party and the box agreed on, when the two legs use different codecs. */
+export interface LegCodec {
+  /** Payload type of the audio codec on this leg. */
+  payloadType: number;
+  /** Native codec name (agent/media/codec): 'PCMA', 'PCMU', 'G722', 'opus', 'G729'. */
+  codec: string;
+  /** Packet duration the box sends to this party, in ms (a=ptime of the party's SDP, else 20). */
+  ptime: number;
+  /** RFC 4733 telephone-event on this leg, when both parties negotiated it. */
+  telephoneEvent: { payloadType: number; clockRate: number } | null;
+}
+
 export interface RelaySession {
   readonly id: string;
   local(leg: LegName): LocalMedia;
   /** Sets or changes a leg's remote media (offer, answer, re-INVITE). Allowed at any time. */
   update(leg: LegName, remote: RemoteMedia): void;
+  /**
+   * Different codecs per leg: from now on audio is decoded, resampled and re-encoded, and
+   * telephone-events re-timed, in both directions. null goes back to relaying packets unchanged.
+   * Throws CodecError when a codec cannot be created (library missing or codec not built).
+   */
+  setTranscoding(codecs: Record<LegName, LegCodec> | null): void;
   stats(): Record<LegName, LegStats>;
   /** Frees the ports; idempotent. */
   release(): void;

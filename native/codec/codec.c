@@ -129,6 +129,15 @@ int op_codec_conceal(op_codec *c, int16_t *pcm, int pcm_cap) {
   return c->frame_samples;
 }
 
+int op_codec_recover(op_codec *c, const uint8_t *next, int len, int16_t *pcm, int pcm_cap) {
+  if (!c || !next || !pcm || len <= 0) return OP_EINVAL;
+  if (pcm_cap < c->frame_samples) return OP_EBUFFER;
+  if (!c->def->fec) return op_codec_conceal(c, pcm, pcm_cap);
+  int n = c->def->fec(c->state, next, len, pcm, c->frame_samples);
+  /* A packet without usable FEC data: fall back to concealment. */
+  return n == c->frame_samples ? n : op_codec_conceal(c, pcm, pcm_cap);
+}
+
 void op_codec_destroy(op_codec *c) {
   if (!c) return;
   c->def->destroy(c->state);

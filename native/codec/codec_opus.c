@@ -35,7 +35,9 @@ static int opus_create(void **state, int frame_ms, int frame_samples) {
   if (err != OPUS_OK || !s->dec) goto fail;
   if (opus_encoder_ctl(s->enc, OPUS_SET_INBAND_FEC(1)) != OPUS_OK ||
       opus_encoder_ctl(s->enc, OPUS_SET_PACKET_LOSS_PERC(OPUS_LOSS_PERC)) != OPUS_OK ||
-      opus_encoder_ctl(s->enc, OPUS_SET_BITRATE(OPUS_BITRATE)) != OPUS_OK)
+      opus_encoder_ctl(s->enc, OPUS_SET_BITRATE(OPUS_BITRATE)) != OPUS_OK ||
+      /* Telephony: voice keeps the SILK layer, which carries the in-band FEC. */
+      opus_encoder_ctl(s->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE)) != OPUS_OK)
     goto fail;
   *state = s;
   return OP_OK;
@@ -75,9 +77,15 @@ static int opus_conceal(void *p, int16_t *pcm, int samples) {
   return rc < 0 ? map_opus_error(rc) : rc;
 }
 
+static int opus_fec(void *p, const uint8_t *next, int len, int16_t *pcm, int samples) {
+  opus_state *s = p;
+  int rc = opus_decode(s->dec, next, len, pcm, samples, 1);
+  return rc < 0 ? map_opus_error(rc) : rc;
+}
+
 const op_codec_def op_codec_opus = {
   .name = "opus", .clock_rate = 48000, .pcm_rate = 48000,
   .default_frame_ms = 20, .min_frame_ms = 10, .max_frame_ms = 60, .frame_step_ms = 10,
   .create = opus_create, .encode = opus_enc, .decode = opus_dec,
-  .plc = opus_conceal, .destroy = opus_destroy,
+  .plc = opus_conceal, .fec = opus_fec, .destroy = opus_destroy,
 };

@@ -18,6 +18,9 @@ typedef struct op_codec_def {
   int (*decode)(void *state, const uint8_t *in, int len, int16_t *pcm, int pcm_cap);
   /* Writes exactly `samples` of concealment; NULL means the generic fading repeat. */
   int (*plc)(void *state, int16_t *pcm, int samples);
+  /* Writes exactly `samples` for the frame lost just before the packet `next`, from the
+   * redundancy `next` carries (opus in-band FEC); NULL means the codec has none (plc is used). */
+  int (*fec)(void *state, const uint8_t *next, int len, int16_t *pcm, int samples);
   void (*destroy)(void *state);
 } op_codec_def;
 

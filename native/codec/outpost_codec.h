@@ -46,6 +46,9 @@ OP_EXPORT int op_codec_encode(op_codec *c, const int16_t *pcm, int samples, uint
 OP_EXPORT int op_codec_decode(op_codec *c, const uint8_t *in, int len, int16_t *pcm, int pcm_cap);
 /* One frame (frame_samples) of loss concealment: opus/G.729 PLC, fading repeat for the others. */
 OP_EXPORT int op_codec_conceal(op_codec *c, int16_t *pcm, int pcm_cap);
+/* One frame (frame_samples) for the packet lost just before `next`: decoded from the in-band
+ * FEC that `next` carries (opus), else the same as op_codec_conceal. `next` is not decoded. */
+OP_EXPORT int op_codec_recover(op_codec *c, const uint8_t *next, int len, int16_t *pcm, int pcm_cap);
 OP_EXPORT void op_codec_destroy(op_codec *c);
 
 typedef struct op_resampler op_resampler;

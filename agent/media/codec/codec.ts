@@ -32,6 +32,7 @@ interface Native {
   encode(c: Handle, pcm: Int16Array, samples: number, out: Uint8Array, cap: number): number;
   decode(c: Handle, input: Uint8Array, len: number, pcm: Int16Array, cap: number): number;
   conceal(c: Handle, pcm: Int16Array, cap: number): number;
+  recover(c: Handle, next: Uint8Array, len: number, pcm: Int16Array, cap: number): number;
   destroy(c: Handle): void;
   resamplerCreate(inRate: number, outRate: number, rc: Int32Array): Handle;
   resample(r: Handle, input: Int16Array, n: number, out: Int16Array, cap: number): number;
@@ -77,6 +78,7 @@ export function loadCodecLibrary(path: string = DEFAULT_CODEC_LIB_PATH): Native 
     encode: fn('op_codec_encode', 'int', [codecPtr, 'int16_t *', 'int', 'uint8_t *', 'int']),
     decode: fn('op_codec_decode', 'int', [codecPtr, 'uint8_t *', 'int', 'int16_t *', 'int']),
     conceal: fn('op_codec_conceal', 'int', [codecPtr, 'int16_t *', 'int']),
+    recover: fn('op_codec_recover', 'int', [codecPtr, 'uint8_t *', 'int', 'int16_t *', 'int']),
     destroy: fn('op_codec_destroy', 'void', [codecPtr]),
     resamplerCreate: fn('op_resampler_create', resamplerPtr, ['int', 'int', koffi.out(koffi.pointer('int'))]),
     resample: fn('op_resample', 'int', [resamplerPtr, 'int16_t *', 'int', 'int16_t *', 'int']),
@@ -163,6 +165,16 @@ export class Codec {
   conceal(): Int16Array {
     const samples = this.n.conceal(this.live(), this.pcm, this.pcm.length);
     if (samples < 0) throw nativeError(this.n, `${this.name} conceal`, samples);
+    return this.pcm.subarray(0, samples);
+  }
+
+  /**
+   * One frame for the packet lost just before `next`: from the in-band FEC `next` carries
+   * (opus), else the same as conceal(). `next` itself is not decoded; decode() it afterwards.
+   */
+  recover(next: Uint8Array): Int16Array {
+    const samples = this.n.recover(this.live(), next, next.length, this.pcm, this.pcm.length);
+    if (samples < 0) throw nativeError(this.n, `${this.name} recover`, samples);
     return this.pcm.subarray(0, samples);
   }
 
