@@ -9,6 +9,7 @@ import { createSystemClock, type Clock, type TimerHandle } from './lib/clock.ts'
 import type { Logger } from './lib/logger.ts';
 import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
 import { UdpMediaRelay } from './media/udp-media-relay.ts';
+import { availableCodecs } from './media/codec/codec.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
 import { ReplicationService } from './control/replication-service.ts';
@@ -86,6 +87,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     site: config.node.site,
     domain: config.sip.domain,
     config: config.calls,
+    codecs: { available: transcodableCodecs(logger), boxDefault: config.rtp.codecs },
     timers: { t1: config.sip.timers.t1, t2: config.sip.timers.t2 },
     clock,
     logger: logger.child({ mod: 'calls' }),
@@ -162,4 +164,14 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       return endpoint.bound.map((e) => formatListenAddress({ protocol: e.protocol, host: e.address, port: e.port }));
     },
   };
+}
+
+/** The codecs the native library was built with; none (calls are relayed only) when it does not load. */
+function transcodableCodecs(logger: Logger): string[] {
+  try {
+    return availableCodecs();
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'codec library not loaded: calls without a common codec will fail');
+    return [];
+  }
 }

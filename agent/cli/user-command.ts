@@ -1,9 +1,10 @@
 /**
- * `outpost user add|list|remove`: manage users directly in the box's store. Works whether or
+ * `outpost user add|list|remove|codecs`: manage users directly in the box's store. Works whether or
  * not the node runs (SQLite WAL allows a second writer connection); a running node reads users
  * from the store on every authentication, so changes take effect at once.
  */
 import type { Command } from 'commander';
+import { parseCodecList, type CodecName } from '../config/codec-names.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
 import { Store } from '../store/store.ts';
 import { CliError } from './cli-error.ts';
@@ -11,6 +12,18 @@ import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli
 
 const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
 const MIN_PASSWORD = 6;
+
+/** A `--codecs` or `user codecs` list, or a one-line CliError naming the bad entry. */
+function codecsArg(text: string): CodecName[] {
+  try {
+    return parseCodecList(text);
+  } catch (err) {
+    throw new CliError(`invalid codec list: ${(err as Error).message}`);
+  }
+}
+
+/** A user's codec setting as shown: the list, or "box default" when it has none. */
+const codecsText = (codecs: readonly CodecName[]) => (codecs.length > 0 ? codecs.join(',') : 'box default');
 
 export function registerUserCommands(program: Command, out: (line: string) => void): void {
   const user = program.command('user').description('manage the users (extensions) that may register');
@@ -21,10 +34,12 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .requiredOption('--password <pw>', `SIP password (at least ${MIN_PASSWORD} characters; stored only as HA1 hashes)`)
     .option('--name <name>', 'display name (kept when omitted on an existing user)')
     .option('--site <site>', "hub only: the site whose boxes get the user (default: every site)")
+    .option('--codecs <list>', 'codec preference order, e.g. opus,PCMA (kept when omitted on an existing user; default: the box default)')
     .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
-    .action((ext: string, opts: { password: string; name?: string; site?: string; config: string }) => {
+    .action((ext: string, opts: { password: string; name?: string; site?: string; codecs?: string; config: string }) => {
       if (!EXTENSION.test(ext)) throw new CliError(`invalid extension "${ext}": use 1-32 letters, digits or _ . + -`);
       if (opts.password.length < MIN_PASSWORD) throw new CliError(`password for ${ext} is too short: at least ${MIN_PASSWORD} characters`);
+      const codecs = opts.codecs === undefined ? undefined : codecsArg(opts.codecs);
       const target = loadCliTarget(opts.config);
       requireAdmin(target);
       const site = adminSite(target, opts.site);
@@ -45,10 +60,11 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
             ha1Md5: computeHa1(ext, realm, opts.password, 'MD5'),
             ha1Sha256: computeHa1(ext, realm, opts.password, 'SHA-256'),
             site,
+            codecs,
           },
           Date.now(),
         );
-        out(`${existing ? 'updated' : 'added'} user ${ext}${displayName ? ` (${displayName})` : ''} in realm ${realm}`);
+        out(`${existing ? 'updated' : 'added'} user ${ext}${displayName ? ` (${displayName})` : ''} in realm ${realm}${codecs ? `, codecs ${codecsText(codecs)}` : ''}`);
       });
     });
 
@@ -60,10 +76,10 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
     .action((opts: { json?: boolean; config: string }) => {
       const target = loadCliTarget(opts.config);
       withStore(target.dataDir, { mustExist: true }, (store) => {
-        const users = store.users.list().map((u) => ({ ext: u.ext, name: u.displayName, realm: u.realm, site: u.site }));
+        const users = store.users.list().map((u) => ({ ext: u.ext, name: u.displayName, realm: u.realm, site: u.site, codecs: u.codecs }));
         if (opts.json) return out(JSON.stringify(users));
         if (users.length === 0) return out('no users');
-        for (const u of users) out(`${u.ext.padEnd(12)} ${(u.name || '-').padEnd(24)} ${u.site ? `site ${u.site}` : 'all sites'}`);
+        for (const u of users) out(`${u.ext.padEnd(12)} ${(u.name || '-').padEnd(24)} ${codecsText(u.codecs).padEnd(24)} ${u.site ? `site ${u.site}` : 'all sites'}`);
       });
     });
 
@@ -78,6 +94,26 @@ export function registerUserCommands(program: Command, out: (line: string) => vo
         requireOwnSiteRow(target, `user ${ext}`, store.users.get(ext)?.site);
         if (!store.users.remove(ext)) throw new CliError(`no user ${ext}`);
         out(`removed user ${ext}`);
+      });
+    });
+
+  user
+    .command('codecs <ext> [list]')
+    .description("show a user's codec preference order, set it (e.g. opus,PCMA), or --clear it back to the box default")
+    .option('--clear', "clear the user's list: its calls use the box default (rtp.codecs)")
+    .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
+    .action((ext: string, list: string | undefined, opts: { clear?: boolean; config: string }) => {
+      if (list !== undefined && opts.clear) throw new CliError('give a codec list or --clear, not both');
+      const codecs = opts.clear ? [] : list === undefined ? undefined : codecsArg(list);
+      const target = loadCliTarget(opts.config);
+      if (codecs !== undefined) requireAdmin(target);
+      withStore(target.dataDir, { mustExist: true }, (store) => {
+        const existing = store.users.get(ext);
+        if (!existing) throw new CliError(`no user ${ext}`);
+        if (codecs === undefined) return out(`${ext}: ${codecsText(existing.codecs)}`);
+        requireOwnSiteRow(target, `user ${ext}`, existing.site);
+        store.users.setCodecs(ext, codecs, Date.now());
+        out(`${ext}: ${codecsText(codecs)}`);
       });
     });
 }

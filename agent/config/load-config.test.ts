@@ -103,6 +103,27 @@ errors('registrar expiries must be ordered', () => {
   assert.match(err.problems[0]!.reason, 'minExpires <= defaultExpires');
 });
 
+load('rtp.codecs defaults to the box order and is normalised to the codec library spelling', () => {
+  assert.equal(parseConfigText(MINIMAL, '/etc/outpost/box.yaml').rtp.codecs, ['opus', 'G722', 'PCMA', 'PCMU', 'G729']);
+  const c = parseConfigText(`${MINIMAL}\nrtp: { codecs: [pcma, OPUS, g722] }\n`, '/etc/outpost/box.yaml');
+  assert.equal(c.rtp.codecs, ['PCMA', 'opus', 'G722']);
+});
+
+errors('rtp.codecs: an unknown codec is named with its index', () => {
+  const err = problemsOf(`${MINIMAL}\nrtp: { codecs: [opus, G711] }\n`);
+  assert.equal(err.problems, [{ key: 'rtp.codecs[1]', reason: 'unknown codec "G711": must be one of PCMA, PCMU, G722, opus, G729' }]);
+  assert.match(err.message, /^config error in \/etc\/outpost\/box\.yaml: rtp\.codecs\[1\]: unknown codec "G711"/);
+});
+
+errors('rtp.codecs: a codec listed twice (in any case) and an empty list are refused', () => {
+  const twice = problemsOf(`${MINIMAL}\nrtp: { codecs: [PCMA, opus, pcma] }\n`);
+  assert.equal(twice.problems, [{ key: 'rtp.codecs', reason: 'lists PCMA twice' }]);
+  const empty = problemsOf(`${MINIMAL}\nrtp: { codecs: [] }\n`);
+  assert.equal(empty.problems, [{ key: 'rtp.codecs', reason: 'must list at least one codec' }]);
+  const notText = problemsOf(`${MINIMAL}\nrtp: { codecs: [722] }\n`);
+  assert.equal(notText.problems, [{ key: 'rtp.codecs[0]', reason: 'expected string, got number' }]);
+});
+
 errors('YAML syntax errors and duplicate keys are reported with a line', () => {
   const err = problemsOf(`${MINIMAL}\ndataDir: ./other\n`);
   assert.match(err.problems[0]!.reason, 'line');

@@ -3,6 +3,7 @@
  * Every key is documented in docs/config/*.md; keep the two in step.
  */
 import { z } from 'zod';
+import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { HubLinkSection, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
@@ -95,6 +96,19 @@ export const SipSection = z.strictObject({
   timers: TimersSection.prefault({}),
 });
 
+/** One codec name in any case ('pcma', 'OPUS'), normalised to the codec library's spelling. */
+const codecName = z.string().transform((text, ctx): CodecName => {
+  const name = normaliseCodecName(text);
+  if (name === undefined) {
+    ctx.addIssue({ code: 'custom', message: `unknown codec ${JSON.stringify(text)}: must be one of ${CODEC_NAMES.join(', ')}` });
+    return z.NEVER;
+  }
+  return name;
+});
+
+/** The box's default codec preference order, most preferred first. */
+export const DEFAULT_CODECS: readonly CodecName[] = ['opus', 'G722', 'PCMA', 'PCMU', 'G729'];
+
 export const RtpSection = z
   .strictObject({
     /** Address the relay binds and writes into SDP; defaults to the first sip.listen host. */
@@ -110,6 +124,18 @@ export const RtpSection = z
       }),
     /** Seconds without RTP from any sending party before a call is ended. */
     timeout: seconds(1, 3600).default(30),
+    /**
+     * Codec preference order the box offers when it transcodes (the two parties share no
+     * codec); a user's own list (users.codecs) replaces it for calls to and from that user.
+     */
+    codecs: z
+      .array(codecName)
+      .min(1, 'must list at least one codec')
+      .default(() => [...DEFAULT_CODECS])
+      .superRefine((list, ctx) => {
+        const twice = list.find((c, i) => list.indexOf(c) !== i);
+        if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `lists ${twice} twice` });
+      }),
   });
 
 export const CallsSection = z

@@ -30,7 +30,7 @@ function dispatcher(): { d: RequestDispatcher; store: Store } {
   const endpoint = new SipEndpoint({ listen: config.sip.listen, clock, logger, admit: () => true, user: { onRequest: () => undefined } });
   const relay = new UdpMediaRelay({ address: '127.0.0.1', portRange: [40000, 40099], timeoutMs: 30_000, clock, logger });
   const calls = new CallController({
-    endpoint, store, relay, authenticator, flood, nodeId: 'a1', domain: 'd.example', config: config.calls, timers: { t1: 500, t2: 4000 }, clock, logger,
+    endpoint, store, relay, authenticator, flood, nodeId: 'a1', domain: 'd.example', config: config.calls, codecs: { available: [], boxDefault: config.rtp.codecs }, timers: { t1: 500, t2: 4000 }, clock, logger,
   });
   return { d: new RequestDispatcher({ registrar, calls, userAgent: 'outpost-test', logger }), store };
 }

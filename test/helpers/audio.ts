@@ -12,11 +12,14 @@ export interface Pcm {
   samples: Int16Array;
 }
 
-/** A mono 16-bit PCM WAV holding a sine tone of `freq` Hz with peak `amplitude`. */
-export function writeToneWav(path: string, freq: number, seconds: number, rate = 8000, amplitude = 8000): void {
+/** A 16-bit PCM WAV holding a sine tone of `freq` Hz with peak `amplitude` (the same in every channel). */
+export function writeToneWav(path: string, freq: number, seconds: number, rate = 8000, amplitude = 8000, channels = 1): void {
   const n = Math.round(rate * seconds);
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate)), i * 2);
+  const data = Buffer.alloc(n * 2 * channels);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'latin1');
   h.writeUInt32LE(36 + data.length, 4);
@@ -24,10 +27,10 @@ export function writeToneWav(path: string, freq: number, seconds: number, rate =
   h.write('fmt ', 12, 'latin1');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt32LE(rate * 2 * channels, 28);
+  h.writeUInt16LE(2 * channels, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36, 'latin1');
   h.writeUInt32LE(data.length, 40);
@@ -91,4 +94,24 @@ export function loudBlocks(pcm: Pcm, minRms: number, blockMs = 100): number {
   let loud = 0;
   for (let i = 0; i + block <= pcm.samples.length; i += block) if (rms(pcm.samples.subarray(i, i + block)) >= minRms) loud++;
   return loud;
+}
+
+/** 100 ms blocks in which the tone `want` clearly dominates: loud, and well above `other`. */
+export function toneBlocks(pcm: Pcm, want: number, other: number): number {
+  const block = pcm.rate / 10;
+  let n = 0;
+  for (let i = 0; i + block <= pcm.samples.length; i += block) {
+    const s = pcm.samples.subarray(i, i + block);
+    const w = toneLevel(s, pcm.rate, want);
+    if (w > 1000 && w > 8 * toneLevel(s, pcm.rate, other)) n++;
+  }
+  return n;
+}
+
+/** The first channel of an interleaved recording. */
+export function firstChannel(pcm: Pcm): Pcm {
+  if (pcm.channels === 1) return pcm;
+  const samples = new Int16Array(Math.floor(pcm.samples.length / pcm.channels));
+  for (let i = 0; i < samples.length; i++) samples[i] = pcm.samples[i * pcm.channels]!;
+  return { rate: pcm.rate, channels: 1, samples };
 }

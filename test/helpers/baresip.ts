@@ -5,7 +5,7 @@
  * asked (account answermode=auto), driven over the ctrl_tcp module (JSON in netstrings).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freeTcpPort, LOCALHOST } from './calls.ts';
@@ -18,8 +18,10 @@ export interface BaresipOptions {
   domain: string;
   /** The box's UDP SIP address (used as the outbound proxy). */
   proxy: { host: string; port: number };
-  /** WAV played as the microphone: 16-bit mono at the codec's rate (8 kHz for G.711). */
+  /** WAV played as the microphone: 16-bit at the codec's rate and channels (G.711: 8 kHz mono; opus: 48 kHz stereo). */
   sourceWav: string;
+  /** Audio codec modules to load, which are the only codecs it offers and accepts (default g711). */
+  codecs?: Array<'g711' | 'g722' | 'opus'>;
   autoAnswer: boolean;
   /** RTP port range `lo-hi`. */
   rtpPorts: [number, number];
@@ -35,6 +37,8 @@ export interface Baresip {
   command(command: string, params?: string): Promise<{ ok: boolean; data: string }>;
   /** Paths of the decoded-audio recordings (what it received), oldest first. */
   received(): string[];
+  /** Seconds in the newest recording so far (16-bit at `rate` with `channels`), from its size. */
+  recordedSeconds(rate: number, channels?: number): number;
   kill(): void;
 }
 
@@ -52,7 +56,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     [
       `sip_listen ${LOCALHOST}:0`,
       'module_path /usr/lib/baresip/modules',
-      'module g711.so',
+      ...(o.codecs ?? ['g711']).map((c) => `module ${c}.so`),
       'module aufile.so',
       'module aubridge.so',
       'module sndfile.so',
@@ -73,6 +77,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString('latin1')));
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString('latin1')));
   let token = 0;
+  const received = () => readdirSync(recordings).filter((f) => f.endsWith('-dec.wav')).sort().map((f) => join(recordings, f));
   return {
     proc,
     recordings,
@@ -113,7 +118,11 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
         });
       });
     },
-    received: () => readdirSync(recordings).filter((f) => f.endsWith('-dec.wav')).sort().map((f) => join(recordings, f)),
+    received,
+    recordedSeconds(rate, channels = 1) {
+      const file = received().at(-1);
+      return file === undefined ? 0 : Math.max(0, statSync(file).size - 44) / (2 * rate * channels);
+    },
     kill: () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     },

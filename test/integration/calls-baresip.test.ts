@@ -7,11 +7,10 @@
  * callee's, and the CDR must show the answered call with media both ways on both legs.
  * Runs alone too: node --import tsx test/integration/calls-baresip.test.ts
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readWav, toneLevel, type Pcm, writeToneWav } from '../helpers/audio.ts';
+import { readWav, toneBlocks, writeToneWav } from '../helpers/audio.ts';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { addUsers, callNodeSections, listCdrs, passwordOf } from '../helpers/calls.ts';
 import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
@@ -69,23 +68,8 @@ phones('both phones register with digest auth', async (ctx) => {
   for (const b of bindings as Array<{ userAgent: string }>) assert.match(b.userAgent, /baresip/i);
 });
 
-/** Recording length in seconds of received audio, from the file size (8 kHz, 16-bit mono). */
-function recordedSeconds(phone: Baresip): number {
-  const file = phone.received().at(-1);
-  return file === undefined ? 0 : Math.max(0, statSync(file).size - 44) / 16_000;
-}
-
-/** 100 ms blocks in which `want` clearly dominates (well above `other`, and loud). */
-function blocksOfTone(pcm: Pcm, want: number, other: number): number {
-  const block = pcm.rate / 10;
-  let n = 0;
-  for (let i = 0; i + block <= pcm.samples.length; i += block) {
-    const s = pcm.samples.subarray(i, i + block);
-    const w = toneLevel(s, pcm.rate, want);
-    if (w > 1000 && w > 8 * toneLevel(s, pcm.rate, other)) n++;
-  }
-  return n;
-}
+/** Seconds of received audio in a phone's newest recording (8 kHz, 16-bit mono). */
+const recordedSeconds = (phone: Baresip) => phone.recordedSeconds(8000);
 
 phones('1001 calls 1002: each side records the other\'s tone, and the CDR shows media both ways', async (ctx) => {
   const dial = await ctx.caller.command('dial', CALLEE);
@@ -104,8 +88,8 @@ phones('1001 calls 1002: each side records the other\'s tone, and the CDR shows 
   const atCaller = readWav(ctx.caller.received().at(-1)!);
   for (const pcm of [atCallee, atCaller]) assert.equal([pcm.rate, pcm.channels], [8000, 1]);
   const minBlocks = 15; // 1.5 s of the 2.5 s or more recorded
-  const calleeHeard = blocksOfTone(atCallee, CALLER_TONE, CALLEE_TONE);
-  const callerHeard = blocksOfTone(atCaller, CALLEE_TONE, CALLER_TONE);
+  const calleeHeard = toneBlocks(atCallee, CALLER_TONE, CALLEE_TONE);
+  const callerHeard = toneBlocks(atCaller, CALLEE_TONE, CALLER_TONE);
   assert.ok(calleeHeard >= minBlocks, `the callee heard the caller's ${CALLER_TONE} Hz in ${calleeHeard} of ${Math.floor(atCallee.samples.length / 800)} blocks of 100 ms`);
   assert.ok(callerHeard >= minBlocks, `the caller heard the callee's ${CALLEE_TONE} Hz in ${callerHeard} of ${Math.floor(atCaller.samples.length / 800)} blocks of 100 ms`);
 

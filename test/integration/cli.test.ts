@@ -1,7 +1,8 @@
 /**
  * The CLI against a running node: `user add` takes effect at once (the next REGISTER
- * authenticates), `user list` shows it, `user remove` makes the node refuse the user and drop
- * its binding within about a second, `status` shows the node; SIGINT stops the node cleanly.
+ * authenticates), `user list` shows it, `user codecs` sets, shows and clears its codec list,
+ * `user remove` makes the node refuse the user and drop its binding within about a second,
+ * `status` shows the node; SIGINT stops the node cleanly.
  * Runs alone too: node --import tsx test/integration/cli.test.ts
  */
 import { existsSync } from 'node:fs';
@@ -57,9 +58,21 @@ cli('user add on a running node: the next REGISTER authenticates', async (ctx) =
 
 cli('user list prints the user, as text and JSON', async (ctx) => {
   const text = await runCli(['user', 'list', ...cfg(ctx)], ctx.dir);
-  assert.match(text.stdout, /^4001\s+New Hire\s+site branch-a$/m);
+  assert.match(text.stdout, /^4001\s+New Hire\s+box default\s+site branch-a$/m);
   const json = await runCli(['user', 'list', '--json', ...cfg(ctx)], ctx.dir);
-  assert.equal(JSON.parse(json.stdout), [{ ext: '4001', name: 'New Hire', realm: DOMAIN, site: 'branch-a' }]);
+  assert.equal(JSON.parse(json.stdout), [{ ext: '4001', name: 'New Hire', realm: DOMAIN, site: 'branch-a', codecs: [] }]);
+});
+
+cli('user codecs sets, shows and clears a user\'s codec list; user list shows it', async (ctx) => {
+  const set = await runCli(['user', 'codecs', '4001', 'opus,pcma', ...cfg(ctx)], ctx.dir);
+  assert.is(set.code, 0, set.stderr);
+  assert.is(set.stdout.trim(), '4001: opus,PCMA');
+  assert.is((await runCli(['user', 'codecs', '4001', ...cfg(ctx)], ctx.dir)).stdout.trim(), '4001: opus,PCMA');
+  assert.match((await runCli(['user', 'list', ...cfg(ctx)], ctx.dir)).stdout, /^4001\s+New Hire\s+opus,PCMA\s+site branch-a$/m);
+  const clear = await runCli(['user', 'codecs', '4001', '--clear', ...cfg(ctx)], ctx.dir);
+  assert.is(clear.code, 0, clear.stderr);
+  assert.is(clear.stdout.trim(), '4001: box default');
+  assert.is((await runCli(['user', 'codecs', '4001', ...cfg(ctx)], ctx.dir)).stdout.trim(), '4001: box default');
 });
 
 cli('status shows node, listen addresses, users and the binding', async (ctx) => {
@@ -79,8 +92,11 @@ cli('user remove: the node refuses the user and drops the binding within about a
   assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, 'a removed user gets 403');
 });
 
-cli('bad input: unknown user to remove, short password, bad extension exit 1 with one line', async (ctx) => {
-  for (const args of [['user', 'remove', '9999'], ['user', 'add', '4002', '--password', 'abc'], ['user', 'add', 'bad ext', '--password', 'long-enough']]) {
+cli('bad input: unknown user to remove, short password, bad extension, bad codecs exit 1 with one line', async (ctx) => {
+  for (const args of [
+    ['user', 'remove', '9999'], ['user', 'add', '4002', '--password', 'abc'], ['user', 'add', 'bad ext', '--password', 'long-enough'],
+    ['user', 'codecs', '4001', 'opus,G711'], ['user', 'add', '4002', '--password', 'long-enough', '--codecs', 'pcma,PCMA'], ['user', 'codecs', '9999', 'opus'],
+  ]) {
     const res = await runCli([...args, ...cfg(ctx)], ctx.dir);
     assert.is(res.code, 1, args.join(' '));
     assert.is(res.stderr.trim().split('\n').length, 1);

@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import { usersAndRegistrations } from './001-users-registrations.ts';
 import { calls } from './002-calls.ts';
 import { sync } from './003-sync.ts';
+import { userCodecs } from './004-user-codecs.ts';
 
 export interface Migration {
   version: number;
@@ -14,7 +15,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,6 +4,7 @@
  * Call; routes ACKs, CANCELs and in-dialog requests to the call they belong to (by Call-ID and
  * our own tag, RFC 3261 §12.2.2). At start-up it closes the CDRs of calls a previous run left.
  */
+import type { CodecName } from '../../config/codec-names.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -16,6 +17,7 @@ import type { IncomingRequest, SipEndpoint } from '../../sip/sip-endpoint.ts';
 import type { InviteServerTransaction } from '../../sip/transaction/invite-server-transaction.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
 import type { Store } from '../../store/store.ts';
+import { effectiveCodecs } from '../../store/users.ts';
 import type { FloodGuard } from '../flood-guard.ts';
 import { answerSessionTimer, type SessionTimerAnswer } from '../../sip/dialog/session-timer.ts';
 import { authenticateRequest } from '../request-auth.ts';
@@ -39,6 +41,8 @@ export interface CallControllerDeps {
   site?: string;
   domain: string;
   config: Config['calls'];
+  /** Transcoding: the codecs the native library has, and the box's default order (`rtp.codecs`). */
+  codecs: { available: readonly string[]; boxDefault: readonly CodecName[] };
   timers: { t1: number; t2: number };
   clock: Clock;
   logger: Logger;
@@ -184,6 +188,7 @@ export class CallController {
       clock: d.clock,
       logger: d.logger,
       ringTimeoutMs: d.config.ringTimeout * 1000,
+      codecs: { a: this.codecsOf(caller), b: this.codecsOf(callee) },
       bindDialog: (key, c, l) => this.byDialog.set(key, { call: c, leg: l }),
       onEnded: (c) => this.forget(c),
     });
@@ -202,6 +207,12 @@ export class CallController {
       })),
     );
     for (const f of call.forks) this.bCallIds.add(f.callId);
+  }
+
+  /** A user's codec preference order (its own list, else the box's), limited to what the box has. */
+  private codecsOf(user: string): readonly string[] {
+    const { available, boxDefault } = this.deps.codecs;
+    return effectiveCodecs(this.deps.store.users.get(user), boxDefault).filter((c) => available.includes(c));
   }
 
   private countCallsOf(ext: string): number {

@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { uuidv7 } from '../../lib/uuid.ts';
-import type { LegName, RelaySession } from '../../media/relay-types.ts';
+import type { LegCodec, LegName, RelaySession } from '../../media/relay-types.ts';
 import type { SipResponse } from '../../sip/message/sip-message.ts';
 import { expiryDelayMs } from '../../sip/dialog/session-timer.ts';
 import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
@@ -15,6 +15,7 @@ import type { ClientTransactionUser } from '../../sip/transaction/client-transac
 import type { Disposition } from '../../store/cdrs.ts';
 import { audioOf, negotiatedMux } from '../sdp/media-description.ts';
 import { checkAnswer } from '../sdp/answer-check.ts';
+import { planAnswer, planOffer, type OfferPlan } from '../sdp/codec-plan.ts';
 import { OriginState } from '../sdp/origin-state.ts';
 import { rewriteForRelay } from '../sdp/rewrite-for-relay.ts';
 import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
@@ -31,6 +32,8 @@ export interface CallDeps {
   clock: Clock;
   logger: Logger;
   ringTimeoutMs: number;
+  /** Each party's codec preference order (native names the box has), for transcoding. */
+  codecs: Record<LegName, readonly string[]>;
   /** Tells the controller which dialog key belongs to which leg of this call. */
   bindDialog(key: string, call: Call, leg: LegName): void;
   onEnded(call: Call): void;
@@ -43,8 +46,14 @@ export class Call {
   state: CallState = 'ringing';
   readonly record: CallRecord;
   readonly origin: Record<LegName, OriginState> = { a: new OriginState(), b: new OriginState() };
-  /** The SDP each party sent last (for re-offers without SDP and for the relay). */
+  /** The SDP each party sent last (for the relay). */
   readonly sdp: Partial<Record<LegName, SessionDescription>> = {};
+  /** The SDP the box last sent each party, before the relay rewrite (re-sent on refreshes). */
+  private readonly sent: Partial<Record<LegName, SessionDescription>> = {};
+  /** The offer crossing the box, from which party, waiting for its answer. */
+  private pendingOffer: { from: LegName; plan: OfferPlan; sentBefore: SessionDescription | undefined } | undefined;
+  /** The two legs' codecs while the box transcodes. */
+  transcoding: Record<LegName, LegCodec> | null = null;
   forks: OutboundLeg[] = [];
   b: OutboundLeg | undefined;
   /** Set while a re-INVITE/UPDATE with an offer crosses the box (RFC 3261 §14.1 glare → 491). */
@@ -96,7 +105,7 @@ export class Call {
 
   /** Rings every target in parallel; the first to answer wins. */
   ring(targets: Array<Omit<OutboundSpec, 'sdp'>>): void {
-    const sdp = rewriteForRelay(this.sdp.a!, this.relay.local('b'), this.origin.b);
+    const sdp = this.offerTo('b', this.sdp.a!);
     this.forks = targets.map((t) => new OutboundLeg({ ...t, sdp }, this.deps.endpoint, {
       onProvisional: (leg, res) => this.onProvisional(leg, res),
       onAnswer: (leg, res) => this.onAnswer(leg, res),
@@ -114,9 +123,8 @@ export class Call {
     // Early media (183 with SDP): anchor it like the answer.
     const early = res.body.length > 0 ? parseSdp(res.body) : undefined;
     if (early && !(early instanceof Error)) {
-      this.sdp.b = early;
-      this.relay.update('b', audioOf(early));
-      this.a.respond(res.status, res.reason, { body: rewriteForRelay(early, this.relay.local('a'), this.origin.a) });
+      const body = this.answerFrom('b', early, false);
+      this.a.respond(res.status, res.reason, body === undefined ? {} : { body });
       return;
     }
     this.a.respond(res.status === 183 ? 183 : 180, res.status === 183 ? 'Session Progress' : 'Ringing');
@@ -125,7 +133,7 @@ export class Call {
   private onAnswer(leg: OutboundLeg, res: SipResponse): void {
     if (this.state !== 'ringing') return;
     const answer = parseSdp(res.body);
-    const problem = answer instanceof Error ? answer.reason : answerProblem(this.sdp.a!, answer);
+    const problem = answer instanceof Error ? answer.reason : answerProblem(this.sent.b!, answer);
     if (problem !== undefined) {
       this.log.warn({ reason: problem }, 'callee answered with unusable SDP');
       leg.send('BYE', IGNORE);
@@ -133,12 +141,17 @@ export class Call {
       return;
     }
     if (answer instanceof Error) return; // unreachable: answerProblem covered it
+    const body = this.answerFrom('b', answer, true);
+    if (body === undefined) {
+      leg.send('BYE', IGNORE);
+      this.onForkFailure(leg, { status: 488, reason: 'Not Acceptable Here' });
+      return;
+    }
     this.b = leg;
     this.state = 'answered';
     this.deps.clock.clearTimeout(this.ringTimer);
     for (const f of this.forks) if (f !== leg) f.cancel();
     this.deps.bindDialog(leg.dialog!.key, this, 'b');
-    this.sdp.b = answer;
     // rtcp-mux holds only when offer and answer both carry it (RFC 5761 §5.1.1).
     const mux = negotiatedMux(this.sdp.a!, answer);
     this.relay.update('a', { ...audioOf(this.sdp.a!), rtcpMux: mux });
@@ -146,8 +159,8 @@ export class Call {
     this.record.answeredAt = this.deps.clock.now();
     this.record.bCallId = leg.callId;
     this.record.codecB = firstCodec(answer);
-    this.record.codecA = this.record.codecB;
-    this.a.respond(200, 'OK', { body: rewriteForRelay(answer, this.relay.local('a'), this.origin.a), headers: this.sessionTimerHeaders });
+    this.record.codecA = this.transcoding ? firstCodec(this.sent.a!) : this.record.codecB;
+    this.a.respond(200, 'OK', { body, headers: this.sessionTimerHeaders });
     this.sessionRefreshed();
     void this.deps.cdr.checkpoint(this.record);
     this.log.info({ caller: this.record.caller, callee: this.record.callee }, 'call answered');
@@ -196,26 +209,75 @@ export class Call {
     return leg === 'a' ? 'b' : 'a';
   }
 
-  /** Applies an offer or answer a party sent, and returns the SDP to forward to the other one. */
-  mediaFrom(leg: LegName, body: Buffer): { sdp: string } | { status: number; reason: string } {
+  /** Applies an offer a party sent in the call, and returns the SDP to offer the other one. */
+  offerFromParty(leg: LegName, body: Buffer): { sdp: string } | { status: number; reason: string } {
     const parsed = parseSdp(body);
     if (parsed instanceof Error) return { status: parsed.status, reason: parsed.reason };
     this.sdp[leg] = parsed;
     this.relay.update(leg, audioOf(parsed));
+    return { sdp: this.offerTo(this.other(leg), parsed) };
+  }
+
+  /** Applies the answer to the pending offer, and returns the SDP to answer the offerer with. */
+  answerFromParty(leg: LegName, body: Buffer): { sdp: string } | { status: number; reason: string } {
+    const parsed = parseSdp(body);
+    if (parsed instanceof Error) return { status: parsed.status, reason: parsed.reason };
+    const sdp = this.answerFrom(leg, parsed, true);
+    if (sdp !== undefined) return { sdp };
+    void this.hangUp('system', 'transcoding failed');
+    return { status: 488, reason: 'Not Acceptable Here' };
+  }
+
+  /** The offer for `to`'s party: `offer` with the codecs the box can transcode to added. */
+  private offerTo(to: LegName, offer: SessionDescription): string {
+    const from = this.other(to);
+    const plan = planOffer(offer, { offerer: this.deps.codecs[from], answerer: this.deps.codecs[to] });
+    this.pendingOffer = { from, plan, sentBefore: this.sent[to] };
+    this.sent[to] = plan.forwarded;
+    return rewriteForRelay(plan.forwarded, this.relay.local(to), this.origin[to]);
+  }
+
+  /**
+   * `leg`'s party answered the pending offer: relay or transcode as the answer decides, and
+   * return the SDP to answer the offerer with (undefined when transcoding cannot start: the
+   * call is then ended). `final` false (early media) keeps the offer pending for the 2xx.
+   */
+  private answerFrom(leg: LegName, answer: SessionDescription, final: boolean): string | undefined {
     const to = this.other(leg);
-    return { sdp: rewriteForRelay(parsed, this.relay.local(to), this.origin[to]) };
+    this.sdp[leg] = answer;
+    this.relay.update(leg, audioOf(answer));
+    const pending = this.pendingOffer?.from === to ? this.pendingOffer : undefined;
+    if (final) this.pendingOffer = undefined;
+    const result = pending ? planAnswer(pending.plan, answer) : { forwarded: answer, transcode: null };
+    const codecs = result.transcode && (to === 'a'
+      ? { a: result.transcode.offerer, b: result.transcode.answerer }
+      : { a: result.transcode.answerer, b: result.transcode.offerer });
+    try {
+      this.relay.setTranscoding(codecs);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, codecs }, 'cannot transcode');
+      return undefined;
+    }
+    if (codecs && !this.transcoding) this.log.info({ a: codecs.a.codec, b: codecs.b.codec }, 'transcoding');
+    this.transcoding = codecs;
+    this.sent[to] = result.forwarded;
+    return rewriteForRelay(result.forwarded, this.relay.local(to), this.origin[to]);
   }
 
   /** Puts a party's media back to an earlier SDP (its new offer was refused by the other side). */
   restoreMedia(leg: LegName, sdp: SessionDescription): void {
+    if (this.pendingOffer?.from === leg) {
+      this.sent[this.other(leg)] = this.pendingOffer.sentBefore;
+      this.pendingOffer = undefined;
+    }
     this.sdp[leg] = sdp;
     this.relay.update(leg, audioOf(sdp));
   }
 
   /** The SDP the box last sent to `leg`'s party, re-offered unchanged (RFC 3264 §8: same version). */
   lastSdpFor(leg: LegName): string | undefined {
-    const from = this.sdp[this.other(leg)];
-    return from ? rewriteForRelay(from, this.relay.local(leg), this.origin[leg]) : undefined;
+    const sent = this.sent[leg];
+    return sent ? rewriteForRelay(sent, this.relay.local(leg), this.origin[leg]) : undefined;
   }
 
   private async finish(outcome: { disposition: Disposition; sipStatus: number; sipReason: string; endedBy: 'caller' | 'callee' | 'system' }): Promise<void> {

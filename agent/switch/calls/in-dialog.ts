@@ -57,7 +57,7 @@ export function handleInDialog(call: Call, leg: LegName, incoming: IncomingReque
       }
       if (call.offerPending) return void reply(491, 'Request Pending'); // RFC 3261 §14.2 glare
       const before = call.sdp[leg];
-      const forward = call.mediaFrom(leg, request.body);
+      const forward = call.offerFromParty(leg, request.body);
       if ('status' in forward) return void reply(forward.status, forward.reason);
       call.offerPending = true;
       sendTo(call, other, request.method, { body: forward.sdp }, (res) => {
@@ -69,7 +69,7 @@ export function handleInDialog(call: Call, leg: LegName, incoming: IncomingReque
           return void reply(res.status, res.reason);
         }
         if (request.method === 'INVITE') ackOn(call, other, res);
-        const back = res.body.length > 0 ? call.mediaFrom(other, res.body) : undefined;
+        const back = res.body.length > 0 ? call.answerFromParty(other, res.body) : undefined;
         if (back && 'status' in back) return void reply(488, back.reason);
         reply(200, 'OK', back?.sdp);
       });

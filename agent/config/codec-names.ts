@@ -1,0 +1,34 @@
+/**
+ * The codec names the native codec library knows (docs/codecs.md), spelled exactly as it spells
+ * them, and the parsing of a preference list of them: `rtp.codecs` in the config, a user's
+ * `codecs` column in the store and `--codecs` on the command line all use these.
+ */
+export const CODEC_NAMES = ['PCMA', 'PCMU', 'G722', 'opus', 'G729'] as const;
+
+export type CodecName = (typeof CODEC_NAMES)[number];
+
+const BY_LOWER = new Map<string, CodecName>(CODEC_NAMES.map((n) => [n.toLowerCase(), n]));
+
+/** The exact spelling of a codec name given in any case ('pcma', 'OPUS'); undefined if unknown. */
+export function normaliseCodecName(s: string): CodecName | undefined {
+  return BY_LOWER.get(s.trim().toLowerCase());
+}
+
+/**
+ * A comma-separated preference list ("opus, pcma"), case-insensitive, spaces around names
+ * ignored. Throws a plain Error with a one-line message for an empty list, an empty or unknown
+ * entry, or a codec named twice.
+ */
+export function parseCodecList(text: string): CodecName[] {
+  if (text.trim() === '') throw new Error(`empty codec list: name at least one of ${CODEC_NAMES.join(', ')}`);
+  const out: CodecName[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') throw new Error(`empty entry in codec list ${JSON.stringify(text)}`);
+    const name = normaliseCodecName(entry);
+    if (name === undefined) throw new Error(`unknown codec ${JSON.stringify(entry)}: use ${CODEC_NAMES.join(', ')}`);
+    if (out.includes(name)) throw new Error(`codec ${name} is listed twice`);
+    out.push(name);
+  }
+  return out;
+}
