@@ -10,7 +10,7 @@ import type { Logger } from '../lib/logger.ts';
 import { buildPayloadTypeMap } from './payload-type-map.ts';
 import { RelayLeg, type RelayLegStats } from './relay-leg.ts';
 import type { LegCodec, LegName, LocalMedia, RelayCallbacks, RelaySession, RemoteMedia } from './relay-types.ts';
-import { Transcoder, type TranscoderStats } from './transcode/transcoder.ts';
+import { Transcoder } from './transcode/transcoder.ts';
 
 export interface RelaySessionOptions {
   id: string;
@@ -89,15 +89,9 @@ export class UdpRelaySession implements RelaySession {
     this.options.logger.debug({ a: codecs.a, b: codecs.b }, 'transcoding');
   }
 
-  /** Per direction (named by the leg whose party sends), while transcoding. */
-  transcoderStats(): Record<LegName, TranscoderStats> | null {
-    const a = this.a.transcoder;
-    const b = this.b.transcoder;
-    return a && b ? { a: a.stats(), b: b.stats() } : null;
-  }
-
   stats(): Record<LegName, RelayLegStats> {
-    return { a: this.a.stats(), b: this.b.stats() };
+    const withTranscoder = (leg: RelayLeg): RelayLegStats => (leg.transcoder ? { ...leg.stats(), transcoded: leg.transcoder.stats() } : leg.stats());
+    return { a: withTranscoder(this.a), b: withTranscoder(this.b) };
   }
 
   release(): void {

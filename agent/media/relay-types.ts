@@ -49,6 +49,26 @@ export interface LegStats {
   unroutable: number;
   /** The latched source `ip:port`, once media arrived. */
   latchedTo: string | null;
+  /** While transcoding: what became of this party's audio on its way to the other party. */
+  transcoded?: TranscodeStats;
+}
+
+/** One direction of a transcoded call, named by the party that sends it. */
+export interface TranscodeStats {
+  /** Audio packets decoded. */
+  decoded: number;
+  /** Lost packets filled by concealment or FEC. */
+  concealed: number;
+  /** Of those, filled from opus in-band FEC. */
+  recovered: number;
+  /** Packets sent to the other party (audio and events). */
+  sent: number;
+  /** telephone-event packets re-timed and sent. */
+  events: number;
+  /** Packets dropped: undecodable payload, comfort noise, unknown payload type, events the other side cannot take. */
+  dropped: number;
+  /** Packets that came after their turn (reordered beyond the buffer, duplicates). */
+  late: number;
 }
 
 /** The codec one leg's party and the box agreed on, when the two legs use different codecs. */

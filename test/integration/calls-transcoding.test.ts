@@ -104,6 +104,7 @@ async function checkCall(ctx: Ctx, caller: typeof G711, callee: typeof G711, cod
   const min = TALK_S * 50 * 0.8;
   for (const [leg, s] of [['a', cdr.media.a], ['b', cdr.media.b]] as const) {
     assert.ok(s && s.packetsIn >= min && s.packetsOut >= min, `leg ${leg} carried media both ways: ${media}`);
+    assert.ok(s.transcoded && s.transcoded.decoded >= min && s.transcoded.sent >= min, `leg ${leg}'s audio was transcoded: ${media}`);
   }
 }
 
@@ -115,6 +116,54 @@ calls('the G.711 phone calls the opus phone: each hears the other\'s tone, the l
 calls('the opus phone calls the G.711 phone: the same the other way round', async (ctx) => {
   const heard = await talk(ctx, ctx.opus, ctx.g711, G711.ext, { caller: OPUS, callee: G711 });
   await checkCall(ctx, OPUS, G711, { a: /^opus\/48000/i, b: /^PCMU\/8000$/ }, heard);
+});
+
+calls('hold, resume and DTMF while transcoding: re-offers keep the codecs apart, events cross both ways', async (ctx) => {
+  const count = (p: Baresip, re: RegExp) => (p.output().match(re) ?? []).length;
+  const reinvites = () => count(ctx.opus, /got re-INVITE/g);
+  const was = { established: count(ctx.opus, /Call established/g), reinvites: reinvites(), files: ctx.opus.received().length };
+  const dial = await ctx.g711.command('dial', OPUS.ext);
+  assert.ok(dial.ok, `dial: ${dial.data}${outputs(ctx)}`);
+  await waitFor(() => count(ctx.opus, /Call established/g) > was.established && ctx.opus.received().length > was.files, 'the call', 10_000)
+    .catch((err: Error) => assert.unreachable(`${err.message}${outputs(ctx)}`));
+  const seconds = () => ({ g711: ctx.g711.recordedSeconds(G711.rate, G711.channels), opus: ctx.opus.recordedSeconds(OPUS.rate, OPUS.channels) });
+  await waitFor(() => seconds().g711 >= 1 && seconds().opus >= 1, '1 s of audio each way', 10_000, 100);
+
+  assert.ok((await ctx.g711.command('hold')).ok);
+  await waitFor(() => reinvites() >= was.reinvites + 1, 'the hold re-INVITE to reach the opus phone', 5_000, 50)
+    .catch((err: Error) => assert.unreachable(`${err.message}${outputs(ctx)}`));
+  assert.ok((await ctx.g711.command('resume')).ok);
+  await waitFor(() => reinvites() >= was.reinvites + 2, 'the resume re-INVITE to reach the opus phone', 5_000, 50)
+    .catch((err: Error) => assert.unreachable(`${err.message}${outputs(ctx)}`));
+  // baresip's recorder stops at a hold, so the audio after the resume is counted by the relay:
+  // the CDR's transcoder counters must cover the talk time after the resume.
+  const resumedAt = Date.now();
+  const TALK_AFTER_RESUME_MS = 2000;
+  await waitFor(() => Date.now() - resumedAt >= TALK_AFTER_RESUME_MS, 'talk time after the resume', TALK_AFTER_RESUME_MS + 1000, 100);
+
+  assert.ok((await ctx.g711.command('sndcode', '5')).ok);
+  assert.ok((await ctx.opus.command('sndcode', '#')).ok);
+  await waitFor(() => /received event: '5' \(end=1\)/.test(ctx.opus.output()) && /received event: '#' \(end=1\)/.test(ctx.g711.output()), 'each phone to receive the other\'s DTMF digit', 5_000, 50)
+    .catch((err: Error) => assert.unreachable(`${err.message}${outputs(ctx)}`));
+  const ended = count(ctx.g711, /terminated/g);
+  const talkedAfterResume = (Date.now() - resumedAt) / 1000;
+  assert.ok((await ctx.g711.command('hangup')).ok);
+  await waitFor(() => count(ctx.g711, /terminated/g) > ended, 'the call to end', 10_000);
+
+  const cdrs = await waitFor(async () => {
+    const all = (await listCdrs(ctx.node)).filter((c) => c.caller === G711.ext && c.callee === OPUS.ext);
+    return all.length >= 2 && all;
+  }, 'the CDR');
+  const cdr = cdrs.at(-1)!;
+  assert.is(cdr.disposition, 'answered');
+  // 20 ms packets: the first second before the hold plus the talk after the resume, with slack.
+  const minDecoded = Math.floor(50 * (1 + talkedAfterResume) * 0.7);
+  for (const leg of ['a', 'b'] as const) {
+    const t = cdr.media[leg]?.transcoded;
+    assert.ok(t && t.decoded >= minDecoded && t.sent >= minDecoded, `leg ${leg} was transcoded after the resume (at least ${minDecoded} packets): ${JSON.stringify(cdr.media)}`);
+    assert.ok(t.events >= 1, `leg ${leg}'s telephone-events were re-timed: ${JSON.stringify(cdr.media)}`);
+    assert.ok(t.concealed <= cdr.media[leg]!.lost, `leg ${leg}: concealment only for packets really lost: ${JSON.stringify(cdr.media)}`);
+  }
 });
 
 calls.run();

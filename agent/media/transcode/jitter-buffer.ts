@@ -8,12 +8,15 @@
  * Payloads are copied into slots allocated once; nothing is allocated per packet.
  */
 
-/** What the buffer hands on, in sequence order. */
+/**
+ * What the buffer hands on, in sequence order. Every packet of the stream goes through it (audio,
+ * RFC 4733 events, comfort noise: they share one sequence space), so that a gap means loss.
+ */
 export interface JitterSink {
-  /** The next packet, in order. `payload` is valid only during the call. */
-  packet(seq: number, ts: number, payload: Uint8Array): void;
-  /** The packet `seq` never came; `next` is the following packet's payload when it is at hand. */
-  lost(seq: number, next: Uint8Array | null): void;
+  /** The next packet, in order. `packet` (the whole RTP packet) is valid only during the call. */
+  packet(seq: number, packet: Buffer): void;
+  /** The packet `seq` never came; `next` is the following packet when it is at hand. */
+  lost(seq: number, next: Buffer | null): void;
 }
 
 /** A sequence jump beyond this is a new stream (restart), not loss. */
@@ -22,10 +25,9 @@ const SLOT_BYTES = 1500;
 
 interface Slot {
   seq: number;
-  ts: number;
   len: number;
   used: boolean;
-  readonly data: Uint8Array;
+  readonly data: Buffer;
 }
 
 export class JitterBuffer {
@@ -40,10 +42,10 @@ export class JitterBuffer {
 
   constructor(sink: JitterSink, readonly depth = 3) {
     this.sink = sink;
-    this.slots = Array.from({ length: depth + 1 }, () => ({ seq: 0, ts: 0, len: 0, used: false, data: new Uint8Array(SLOT_BYTES) }));
+    this.slots = Array.from({ length: depth + 1 }, () => ({ seq: 0, len: 0, used: false, data: Buffer.alloc(SLOT_BYTES) }));
   }
 
-  push(seq: number, ts: number, payload: Uint8Array): void {
+  push(seq: number, packet: Buffer): void {
     if (this.expected < 0) this.expected = seq;
     const ahead = (seq - this.expected) & 0xffff;
     if (ahead >= 0x8000) {
@@ -54,11 +56,11 @@ export class JitterBuffer {
       // The sender restarted its numbering: hand on what waits, then follow the new numbers.
       this.flush();
       this.expected = seq;
-      this.push(seq, ts, payload);
+      this.push(seq, packet);
       return;
     }
     if (ahead === 0) {
-      this.sink.packet(seq, ts, payload);
+      this.sink.packet(seq, packet);
       this.expected = (seq + 1) & 0xffff;
       this.release();
       return;
@@ -67,18 +69,17 @@ export class JitterBuffer {
       this.late++; // a duplicate of a waiting packet
       return;
     }
-    if (payload.length > SLOT_BYTES) return;
+    if (packet.length > SLOT_BYTES) return;
     const slot = this.slots.find((s) => !s.used);
     if (slot === undefined) {
       // Every slot is taken: give up on the gap now, then store this one.
       this.skipGap();
-      this.push(seq, ts, payload);
+      this.push(seq, packet);
       return;
     }
     slot.seq = seq;
-    slot.ts = ts;
-    slot.len = payload.length;
-    slot.data.set(payload);
+    slot.len = packet.length;
+    packet.copy(slot.data);
     slot.used = true;
     this.waiting++;
     while (this.waiting >= this.depth) this.skipGap();
@@ -119,7 +120,7 @@ export class JitterBuffer {
       slot.used = false;
       this.waiting--;
       this.expected = (slot.seq + 1) & 0xffff;
-      this.sink.packet(slot.seq, slot.ts, slot.data.subarray(0, slot.len));
+      this.sink.packet(slot.seq, slot.data.subarray(0, slot.len));
     }
   }
 

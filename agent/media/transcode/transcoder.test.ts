@@ -157,6 +157,22 @@ test('RFC 4733 events: new payload type, 48 kHz duration, timestamp on the outpu
   noEvents.t.close();
 });
 
+test('events and comfort noise share the sequence space with the audio: no loss is seen between them', () => {
+  const audio = stream('PCMA', 8, tone(1000), 20, 10);
+  // One stream as a phone sends it: 5 audio, an event and a CN packet, 5 audio, numbered in one sequence.
+  const mixed = [
+    ...audio.slice(0, 5),
+    rtp(101, 1005, 5000 + 5 * 160, new Uint8Array([1, 0x0a, 0, 160]), true),
+    rtp(13, 1006, 5000 + 5 * 160, new Uint8Array([40])),
+    ...audio.slice(5).map((p) => rtp(8, p.readUInt16BE(2) + 2, p.readUInt32BE(4), p.subarray(12))),
+  ];
+  const { out, t } = run(PCMA, OPUS, mixed);
+  const s = t.stats();
+  assert.equal([s.decoded, s.concealed, s.events, s.dropped], [10, 0, 1, 1]);
+  assert.is(out.filter((p) => p.pt === 111).length, 10);
+  t.close();
+});
+
 test('bad input is dropped and counted, never thrown: garbage opus, comfort noise, truncated header extension', () => {
   const good = stream('opus', 111, tone(1000), 20, 3);
   const garbage = rtp(111, 1003, 5000 + 3 * 960, new Uint8Array([0xff, 0xff]));

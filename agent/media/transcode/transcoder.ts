@@ -20,25 +20,11 @@
 import { randomBytes } from 'node:crypto';
 import { Codec, Resampler } from '../codec/codec.ts';
 import { CodecError } from '../codec/errors.ts';
-import type { LegCodec } from '../relay-types.ts';
+import type { LegCodec, TranscodeStats } from '../relay-types.ts';
 import { JitterBuffer, type JitterSink } from './jitter-buffer.ts';
 
-export interface TranscoderStats {
-  /** Audio packets decoded. */
-  decoded: number;
-  /** Lost packets filled by concealment or FEC. */
-  concealed: number;
-  /** Of those, filled from opus in-band FEC. */
-  recovered: number;
-  /** Packets sent to the other party (audio and events). */
-  sent: number;
-  /** telephone-event packets re-timed and sent. */
-  events: number;
-  /** Packets dropped: undecodable payload, comfort noise, unknown payload type, events B cannot take. */
-  dropped: number;
-  /** Packets that came after their turn (reordered beyond the buffer, duplicates). */
-  late: number;
-}
+/** A TranscodeStats of relay-types.ts. */
+export type TranscoderStats = TranscodeStats;
 
 /** A jump in input timestamps beyond this (in ms) is not a silence to reproduce but a new timeline. */
 const MAX_SILENCE_MS = 10_000;
@@ -105,18 +91,16 @@ export class Transcoder implements JitterSink {
     return { ...this.counts, late: this.jitter.late };
   }
 
-  /** A valid RTP packet (version 2, at least 12 bytes) from the input party. */
+  /**
+   * A valid RTP packet (version 2, at least 12 bytes) from the input party. Every packet goes
+   * through the reorder buffer, events and comfort noise too: they share the sequence space.
+   */
   push(packet: Buffer): void {
-    const offset = payloadOffset(packet);
-    if (offset < 0) {
+    if (payloadOffset(packet) < 0) {
       this.counts.dropped++;
       return;
     }
-    const pt = packet[1]! & 0x7f;
-    const seq = (packet[2]! << 8) | packet[3]!;
-    const ts = packet.readUInt32BE(4);
     const ssrc = packet.readUInt32BE(8);
-    const payload = packet.subarray(offset, payloadEnd(packet));
     if (ssrc !== this.inSsrc) {
       // A new input stream (the phone restarted it): new numbering and timeline.
       this.jitter.flush();
@@ -124,18 +108,26 @@ export class Transcoder implements JitterSink {
       this.inSsrc = ssrc;
       this.nextInTs = -1;
     }
-    if (pt === this.from.payloadType) {
-      if (payload.length === 0) this.counts.dropped++;
-      else this.jitter.push(seq, ts, payload);
-    } else if (this.from.telephoneEvent && pt === this.from.telephoneEvent.payloadType) {
-      this.event(packet, ts, payload);
-    } else {
-      this.counts.dropped++;
-    }
+    this.jitter.push((packet[2]! << 8) | packet[3]!, packet);
   }
 
-  /** JitterSink: the next audio packet in order. */
-  packet(_seq: number, ts: number, payload: Uint8Array): void {
+  /** JitterSink: the next packet in order. */
+  packet(_seq: number, packet: Buffer): void {
+    const pt = packet[1]! & 0x7f;
+    const ts = packet.readUInt32BE(4);
+    const payload = packet.subarray(payloadOffset(packet), payloadEnd(packet));
+    if (pt === this.from.payloadType && payload.length > 0) this.audio(ts, payload);
+    else if (this.from.telephoneEvent !== null && pt === this.from.telephoneEvent.payloadType) this.event(packet, ts, payload);
+    else this.counts.dropped++;
+  }
+
+  /** JitterSink: packet `seq` is lost; `next` is the following packet when at hand. */
+  lost(_seq: number, next: Buffer | null): void {
+    const fec = next !== null && (next[1]! & 0x7f) === this.from.payloadType ? next.subarray(payloadOffset(next), payloadEnd(next)) : null;
+    this.conceal(fec !== null && fec.length > 0 ? fec : null);
+  }
+
+  private audio(ts: number, payload: Buffer): void {
     if (this.nextInTs >= 0) {
       const gap = (ts - this.nextInTs) | 0;
       if (gap > 0 && gap <= (MAX_SILENCE_MS * this.decoder.clockRate) / 1000) {
@@ -162,8 +154,8 @@ export class Transcoder implements JitterSink {
     this.queue(pcm);
   }
 
-  /** JitterSink: packet `seq` is lost; `next` is the following payload when at hand. */
-  lost(_seq: number, next: Uint8Array | null): void {
+  /** One lost packet's worth of audio: from opus FEC in `next` (the next payload), else concealment. */
+  private conceal(next: Uint8Array | null): void {
     if (this.lastDecodedSamples === 0 || ++this.lossRun > MAX_CONCEAL) return;
     this.counts.concealed++;
     let need = this.lastDecodedSamples;
