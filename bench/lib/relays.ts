@@ -4,14 +4,13 @@
  * (bench/lib/rtpengine.ts). Each allocates one session per call whose phones are given, and
  * says where each phone must send.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pinProcess } from './rtp-load.ts';
-import { processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
+import { processCpuSeconds, processRssMb } from './procs.ts';
+import { forkRelayChild } from './relay-child.ts';
 import { rtpengineCall, startRtpengine, type RtpengineProcess } from './rtpengine.ts';
 
 const RELAY_CHILD = fileURLToPath(new URL('./outpost-relay-child.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RelayUnderTest {
   name: 'outpost' | 'rtpengine';
@@ -32,53 +31,15 @@ export interface RelayUnderTest {
 }
 
 export async function startOutpostRelay(portRange: [number, number], cpuList?: string): Promise<RelayUnderTest> {
-  const proc: ChildProcess = fork(RELAY_CHILD, [String(portRange[0]), String(portRange[1])], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let exitInfo: string | undefined;
-  let waiting: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
-  proc.on('message', (m: unknown) => {
-    const w = waiting;
-    waiting = undefined;
-    const msg = m as Record<string, unknown>;
-    if (!w) return;
-    if (msg['type'] === 'error') w.reject(new Error(`outpost relay: ${String(msg['message'])}`));
-    else w.resolve(msg);
-  });
-  proc.once('exit', (code, signal) => {
-    exitInfo = `outpost relay exited (code ${code}, signal ${signal})`;
-    waiting?.reject(new Error(exitInfo));
-    waiting = undefined;
-  });
-  const next = (timeoutMs: number, what: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      if (exitInfo) return reject(new Error(exitInfo));
-      const timer = setTimeout(() => {
-        waiting = undefined;
-        reject(new Error(`outpost relay: no reply to ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting = {
-        resolve: (m) => (clearTimeout(timer), resolve(m)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-    });
-  const stop = () => stopProcess(proc, { graceMs: 5000 });
-  try {
-    const ready = await next(20_000, 'start');
-    if (ready['type'] !== 'ready') throw new Error(`outpost relay: unexpected first message ${String(ready['type'])}`);
-    if (cpuList !== undefined) pinProcess(proc.pid!, cpuList);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const child = await forkRelayChild(RELAY_CHILD, [String(portRange[0]), String(portRange[1])]);
+  const { proc, next, stop } = child;
+  if (cpuList !== undefined) pinProcess(proc.pid!, cpuList);
   return {
     name: 'outpost',
     pid: proc.pid!,
     cpuSeconds: () => processCpuSeconds(proc.pid!),
     rssMb: () => processRssMb(proc.pid!),
-    dead: () => exitInfo,
+    dead: child.exitInfo,
     async allocate(phones) {
       const reply = next(120_000, 'allocate');
       proc.send({ type: 'allocate', phones });
