@@ -199,6 +199,8 @@ export class Resampler {
   private handle: Handle;
   private readonly n: Native;
   private out: Int16Array;
+  /** The input length the output buffer was last checked for (chunks are mostly one size). */
+  private checkedFor = -1;
 
   /** maxInput: the largest chunk process() will get (default 120 ms at inRate); larger chunks grow the buffer once. */
   constructor(inRate: number, outRate: number, maxInput = (inRate / 1000) * MAX_DECODE_MS) {
@@ -216,9 +218,12 @@ export class Resampler {
   /** Returns a view of the converted samples, valid until the next process(). */
   process(pcm: Int16Array): Int16Array {
     const handle = this.live();
-    const need = this.n.resampleMaxOut(handle, pcm.length);
-    if (need < 0) throw nativeError(this.n, 'op_resample_max_out', need);
-    if (need > this.out.length) this.out = new Int16Array(need);
+    if (pcm.length !== this.checkedFor) {
+      const need = this.n.resampleMaxOut(handle, pcm.length);
+      if (need < 0) throw nativeError(this.n, 'op_resample_max_out', need);
+      if (need > this.out.length) this.out = new Int16Array(need);
+      this.checkedFor = pcm.length;
+    }
     const produced = this.n.resample(handle, pcm, pcm.length, this.out, this.out.length);
     if (produced < 0) throw nativeError(this.n, 'op_resample', produced);
     return this.out.subarray(0, produced);

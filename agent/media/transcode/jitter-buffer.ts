@@ -35,6 +35,8 @@ export class JitterBuffer {
   late = 0;
   /** Sequence numbers declared lost. */
   lost = 0;
+  /** Packets too large to hold while they wait (never RTP audio in practice). */
+  oversize = 0;
   private readonly slots: Slot[];
   private readonly sink: JitterSink;
   private expected = -1;
@@ -69,7 +71,10 @@ export class JitterBuffer {
       this.late++; // a duplicate of a waiting packet
       return;
     }
-    if (packet.length > SLOT_BYTES) return;
+    if (packet.length > SLOT_BYTES) {
+      this.oversize++;
+      return;
+    }
     const slot = this.slots.find((s) => !s.used);
     if (slot === undefined) {
       // Every slot is taken: give up on the gap now, then store this one.

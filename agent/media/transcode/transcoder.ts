@@ -88,7 +88,7 @@ export class Transcoder implements JitterSink {
   }
 
   stats(): TranscoderStats {
-    return { ...this.counts, late: this.jitter.late };
+    return { ...this.counts, dropped: this.counts.dropped + this.jitter.oversize, late: this.jitter.late };
   }
 
   /**
