@@ -45,7 +45,7 @@ function adminRefusalOf(c: Config): string | undefined {
   if (!syncs) return undefined;
   if (c.sync.siteAdminKey === undefined) {
     const where = c.hub ? `syncs with hub "${c.hub.id}"` : 'syncs with its peers';
-    return `users and routes are admin-owned and box ${c.node.id} ${where}: run this command with the hub's config, or give the box its site's admin key (sync.siteAdminKey)`;
+    return `users, routes and trunks are admin-owned and box ${c.node.id} ${where}: run this command with the hub's config, or give the box its site's admin key (sync.siteAdminKey)`;
   }
   NodeKey.load(c.sync.siteAdminKey, 'site admin key'); // a missing or bad key fails here, not at the next start
   return undefined;

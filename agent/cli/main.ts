@@ -12,9 +12,11 @@ import { registerNodeCommand } from './node-command.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
+import { registerTrunkCommands } from './trunk-command.ts';
 import { registerUserCommands } from './user-command.ts';
 
-export function buildProgram(out: (line: string) => void): Command {
+/** `out` prints a result line (stdout), `warn` a warning line that does not fail the command (stderr). */
+export function buildProgram(out: (line: string) => void, warn: (line: string) => void): Command {
   const program = new Command('outpost')
     .description('Outpost: a branch-office SIP switch that keeps working without the WAN')
     .version('0.1.0')
@@ -25,7 +27,8 @@ export function buildProgram(out: (line: string) => void): Command {
   registerDemoCommand(program, out);
   registerUserCommands(program, out);
   registerStatusCommand(program, out);
-  registerRouteCommands(program, out);
+  registerRouteCommands(program, out, warn);
+  registerTrunkCommands(program, out);
   registerSiteCommands(program, out);
   registerCdrCommands(program, out);
   return program;
@@ -33,12 +36,13 @@ export function buildProgram(out: (line: string) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  const warn = (line: string) => process.stderr.write(`outpost: ${line}\n`);
   // `outpost status | head`: the reader went away; stop quietly as other tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
   });
   try {
-    await buildProgram(out).parseAsync(argv);
+    await buildProgram(out, warn).parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;

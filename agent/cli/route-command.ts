@@ -9,7 +9,11 @@ import { withStore } from './user-command.ts';
 
 const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];
 
-export function registerRouteCommands(program: Command, out: (line: string) => void): void {
+/**
+ * `out` prints a result line (stdout); `warn` a warning that does not fail the command (stderr):
+ * `route add --action trunk` with a target that names no trunk in this store.
+ */
+export function registerRouteCommands(program: Command, out: (line: string) => void, warn: (line: string) => void): void {
   const route = program.command('route').description('the dial plan: number patterns with priorities');
   route
     .command('add <pattern>')
@@ -40,8 +44,12 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
           throw new CliError(`route ${id} belongs to ${existing.site ? `site ${existing.site}` : 'every site'}; to move it, name the new site with --site`);
         }
         store.routes.upsert({ id, pattern, priority, action: opts.action as RouteAction, target: opts.target, strip, prefix: opts.prefix, site, enabled: true }, Date.now());
+        out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);
+        // The trunk may be added later, or replicate in: the route is kept either way.
+        if (opts.action === 'trunk' && store.trunks.get(opts.target) === undefined) {
+          warn(`warning: no trunk ${opts.target} in this store yet; calls on route ${id} get 503 until it exists (outpost trunk add)`);
+        }
       });
-      out(`route ${id}: ${pattern} -> ${opts.action}${opts.target ? ` ${opts.target}` : ''} (priority ${priority})`);
     });
   route
     .command('list')

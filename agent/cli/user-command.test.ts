@@ -106,7 +106,7 @@ codecs('a box that syncs without the site admin key may show but not set; the hu
   const synced = writeConfig(ctx.dir, 'synced.yaml', BOX('hub: { url: "mqtt://127.0.0.1:1883" }\n'));
   run(['user', 'add', '2001', '--password', 's3cret-two', '--site', 'branch-a', '--config', hub]);
   assert.equal(run(['user', 'codecs', '2001', '--config', synced]), ['2001: box default']);
-  refused(['user', 'codecs', '2001', 'PCMA', '--config', synced], /^users and routes are admin-owned and box a1 syncs with hub "hub"/);
+  refused(['user', 'codecs', '2001', 'PCMA', '--config', synced], /^users, routes and trunks are admin-owned and box a1 syncs with hub "hub"/);
   refused(['user', 'codecs', '2001', '--clear', '--config', synced], /admin-owned/);
   refused(['user', 'add', '2002', '--password', 's3cret-two', '--codecs', 'PCMA', '--config', synced], /admin-owned/);
   assert.equal(run(['user', 'codecs', '2001', 'pcma', '--config', hub]), ['2001: PCMA']);

@@ -20,6 +20,7 @@ export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
   { name: 'nodes', primaryKey: ['id'], owner: 'admin' },
   { name: 'users', primaryKey: ['ext'], owner: 'admin', siteColumn: 'site' },
   { name: 'routes', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
+  { name: 'trunks', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
   { name: 'registrations', primaryKey: ['aor', 'contact', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'bans', primaryKey: ['ip', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'dialogs', primaryKey: ['call_uuid'], owner: 'node', nodeColumn: 'node_id' },

@@ -17,6 +17,7 @@ import { SiteRepository } from './sites.ts';
 import { tableDigests, type TableDigest } from './table-digest.ts';
 import { RegistrationRepository } from './registrations.ts';
 import { RouteRepository } from './routes.ts';
+import { TrunkRepository } from './trunks.ts';
 import { UserRepository } from './users.ts';
 import { WriteQueue } from './write-queue.ts';
 
@@ -37,6 +38,7 @@ export class Store {
   readonly registrations: RegistrationRepository;
   readonly bans: BanRepository;
   readonly routes: RouteRepository;
+  readonly trunks: TrunkRepository;
   readonly cdrs: CdrRepository;
   readonly writes: WriteQueue;
   readonly changes: ChangeLog;
@@ -52,6 +54,7 @@ export class Store {
     this.registrations = new RegistrationRepository(db);
     this.bans = new BanRepository(db);
     this.routes = new RouteRepository(db);
+    this.trunks = new TrunkRepository(db);
     this.cdrs = new CdrRepository(db);
     this.writes = new WriteQueue(db);
     this.changes = new ChangeLog(db);

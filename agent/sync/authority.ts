@@ -4,7 +4,7 @@
  * accepted (it checked them when they reached it). A node signs only its own changes, and only
  * to rows it owns: its registrations, bans, dialogs and CDRs. Admin-owned tables (users, routes,
  * sites, nodes) change through the hub, except that a box whose batch also carries a valid
- * signature by its site's admin key may change users and routes of its own site. A rejected
+ * signature by its site's admin key may change users, routes and trunks of its own site. A rejected
  * change is not merged; the rest of its batch is.
  */
 import type { Change, SqlValue } from '../store/change-log.ts';

@@ -16,6 +16,8 @@ export interface ReceivedRtp {
   ssrc: number;
   /** First payload byte: the event code for RFC 4733 telephone-events. */
   firstPayloadByte: number;
+  /** Payload bytes (after the header and CSRCs). */
+  payloadLength: number;
   from: string;
 }
 
@@ -66,6 +68,7 @@ export class SipCallee {
         timestamp: msg.readUInt32BE(4),
         ssrc: msg.readUInt32BE(8),
         firstPayloadByte: msg.length > 12 + 4 * (msg[0]! & 0x0f) ? msg[12 + 4 * (msg[0]! & 0x0f)]! : -1,
+        payloadLength: Math.max(0, msg.length - 12 - 4 * (msg[0]! & 0x0f)),
         from: `${rinfo.address}:${rinfo.port}`,
       });
     });
@@ -160,6 +163,22 @@ export function pcmaAnswer(mediaPort: number, eventPt: number): string {
     'a=rtpmap:8 PCMA/8000',
     `a=rtpmap:${eventPt} telephone-event/8000`,
     `a=fmtp:${eventPt} 0-15`,
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+}
+
+/** An answer with G.729 only (a PSTN gateway that speaks nothing else). */
+export function g729Answer(mediaPort: number): string {
+  return [
+    'v=0',
+    `o=gateway 1 1 IN IP4 ${LOCALHOST}`,
+    's=-',
+    `c=IN IP4 ${LOCALHOST}`,
+    't=0 0',
+    `m=audio ${mediaPort} RTP/AVP 18`,
+    'a=rtpmap:18 G729/8000',
+    'a=fmtp:18 annexb=no',
     'a=sendrecv',
     '',
   ].join('\r\n');

@@ -2,7 +2,7 @@
  * The CLI against a running node: `user add` takes effect at once (the next REGISTER
  * authenticates), `user list` shows it, `user codecs` sets, shows and clears its codec list,
  * `user remove` makes the node refuse the user and drop its binding within about a second,
- * `status` shows the node; SIGINT stops the node cleanly.
+ * `status` shows the node, `trunk add|list` work beside it; SIGINT stops the node cleanly.
  * Runs alone too: node --import tsx test/integration/cli.test.ts
  */
 import { existsSync } from 'node:fs';
@@ -102,6 +102,15 @@ cli('bad input: unknown user to remove, short password, bad extension, bad codec
     assert.is(res.stderr.trim().split('\n').length, 1);
     assert.match(res.stderr, /^outpost: /);
   }
+});
+
+cli('trunk add and list work against a running node\'s store', async (ctx) => {
+  const add = await runCli(['trunk', 'add', 'pstn', '--host', '127.0.0.1', '--port', '5080', '--codecs', 'pcma', ...cfg(ctx)], ctx.dir);
+  assert.is(add.code, 0, add.stderr);
+  assert.is(add.stdout.trim(), 'added trunk pstn: udp:127.0.0.1:5080, codecs PCMA');
+  assert.match((await runCli(['trunk', 'list', ...cfg(ctx)], ctx.dir)).stdout, /^pstn\s+udp:127\.0\.0\.1:5080\s+PCMA\s+site branch-a$/m);
+  const json = await runCli(['trunk', 'list', '--json', ...cfg(ctx)], ctx.dir);
+  assert.equal(JSON.parse(json.stdout), [{ id: 'pstn', host: '127.0.0.1', port: 5080, transport: 'udp', codecs: ['PCMA'], site: 'branch-a', enabled: true }]);
 });
 
 cli('SIGINT stops the node with exit 0 and removes node.json', async (ctx) => {

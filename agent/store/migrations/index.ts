@@ -8,6 +8,7 @@ import { usersAndRegistrations } from './001-users-registrations.ts';
 import { calls } from './002-calls.ts';
 import { sync } from './003-sync.ts';
 import { userCodecs } from './004-user-codecs.ts';
+import { trunks } from './005-trunks.ts';
 
 export interface Migration {
   version: number;
@@ -15,7 +16,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,6 +4,7 @@
  * Call; routes ACKs, CANCELs and in-dialog requests to the call they belong to (by Call-ID and
  * our own tag, RFC 3261 §12.2.2). At start-up it closes the CDRs of calls a previous run left.
  */
+import { isIP } from 'node:net';
 import type { CodecName } from '../../config/codec-names.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
@@ -141,12 +142,9 @@ export class CallController {
     if (dialled === undefined) return refuse(400, 'Bad Request-URI user part');
     const route = decideRoute(dialled, { isExtension: (e) => d.store.users.get(e) !== undefined, routes: d.store.routes.list() });
     if (route.kind === 'reject') return refuse(route.status, route.reason);
-    if (route.kind === 'trunk') return refuse(503, `Trunk ${route.trunk} is not available`);
-    const callee = route.ext;
-    if (this.countCallsOf(callee) >= d.config.maxPerUser) return refuse(486, 'Busy Here');
-    const now = d.clock.now();
-    const bindings = d.store.registrations.live(callee, now).filter((b) => b.nodeId === d.nodeId);
-    if (bindings.length === 0) return refuse(480, `${callee} is not registered`);
+    const destination = route.kind === 'trunk' ? this.trunkDestination(route.trunk, route.number) : this.extensionDestination(route.ext);
+    if ('status' in destination) return refuse(destination.status, destination.reason);
+    const callee = destination.callee;
 
     let sessionTimer: SessionTimerAnswer;
     try {
@@ -188,7 +186,7 @@ export class CallController {
       clock: d.clock,
       logger: d.logger,
       ringTimeoutMs: d.config.ringTimeout * 1000,
-      codecs: { a: this.codecsOf(caller), b: this.codecsOf(callee) },
+      codecs: { a: this.codecsOf(caller), b: destination.codecs },
       bindDialog: (key, c, l) => this.byDialog.set(key, { call: c, leg: l }),
       onEnded: (c) => this.forget(c),
     });
@@ -197,11 +195,11 @@ export class CallController {
     this.byInvite.set(leg.transaction, call);
     const callerUser = d.store.users.get(caller);
     call.ring(
-      bindings.map((b) => ({
-        target: b.contact,
-        dest: endpointOf(b.received),
+      destination.targets.map(({ target, dest }) => ({
+        target,
+        dest,
         from: { displayName: callerUser?.displayName ?? '', user: caller },
-        to: { user: callee },
+        to: { user: sipUser(callee) },
         domain: d.domain,
         maxForwards: Math.min(maxForwards - 1, 70),
       })),
@@ -209,10 +207,36 @@ export class CallController {
     for (const f of call.forks) this.bCallIds.add(f.callId);
   }
 
+  /** Where a call to a local extension goes: every live binding of the user on this box. */
+  private extensionDestination(ext: string): Destination | { status: number; reason: string } {
+    if (this.countCallsOf(ext) >= this.deps.config.maxPerUser) return { status: 486, reason: 'Busy Here' };
+    const bindings = this.deps.store.registrations.live(ext, this.deps.clock.now()).filter((b) => b.nodeId === this.deps.nodeId);
+    if (bindings.length === 0) return { status: 480, reason: `${ext} is not registered` };
+    return { callee: ext, targets: bindings.map((b) => ({ target: b.contact, dest: endpointOf(b.received) })), codecs: this.codecsOf(ext) };
+  }
+
+  /** Where a call out through a trunk goes: the trunk's address, the number as the user part. */
+  private trunkDestination(id: string, number: string): Destination | { status: number; reason: string } {
+    const trunk = this.deps.store.trunks.get(id);
+    // A trunk of another site (a copy left after it moved) is not this box's to use.
+    const foreign = trunk !== undefined && trunk.site !== '' && this.deps.site !== undefined && trunk.site !== this.deps.site;
+    if (!trunk || !trunk.enabled || foreign) return { status: 503, reason: `Trunk ${id} is not available` };
+    const host = isIP(trunk.host) === 6 ? `[${trunk.host}]` : trunk.host;
+    const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
+    return {
+      callee: number,
+      targets: [{ target: `sip:${sipUser(number)}@${host}:${trunk.port}${transport}`, dest: { protocol: trunk.transport, address: trunk.host, port: trunk.port } }],
+      codecs: this.available(effectiveCodecs(trunk, this.deps.codecs.boxDefault)),
+    };
+  }
+
   /** A user's codec preference order (its own list, else the box's), limited to what the box has. */
   private codecsOf(user: string): readonly string[] {
-    const { available, boxDefault } = this.deps.codecs;
-    return effectiveCodecs(this.deps.store.users.get(user), boxDefault).filter((c) => available.includes(c));
+    return this.available(effectiveCodecs(this.deps.store.users.get(user), this.deps.codecs.boxDefault));
+  }
+
+  private available(codecs: readonly string[]): readonly string[] {
+    return codecs.filter((c) => this.deps.codecs.available.includes(c));
   }
 
   private countCallsOf(ext: string): number {
@@ -249,6 +273,19 @@ function dialledNumber(uri: string): string | undefined {
 }
 
 /** `udp:1.2.3.4:5060` (a binding's received source) → Endpoint. */
+/** Where a call rings: the Request-URIs and addresses of its forks, and the callee side's codecs. */
+interface Destination {
+  /** The callee as the CDR names it: the extension, or the number sent to the trunk. */
+  callee: string;
+  targets: Array<{ target: string; dest: Endpoint }>;
+  codecs: readonly string[];
+}
+
+/** A number as the user part of a SIP URI: characters RFC 3261 §25.1 does not allow there are %-escaped (e.g. '#'). */
+function sipUser(number: string): string {
+  return number.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 function endpointOf(received: string): Endpoint {
   const m = /^(udp|tcp):(.*):(\d+)$/.exec(received);
   if (!m) return { protocol: 'udp', address: received, port: 5060 };
