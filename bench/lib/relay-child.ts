@@ -1,7 +1,8 @@
 /**
  * A relay under test in a child process, spoken to over IPC one request at a time: the child
  * sends `{ type: 'ready' }` once, then one reply per request (`{ type: 'error', message }` for a
- * failure). Used by bench/lib/relays.ts (pass-through) and bench/lib/transcode-relays.ts.
+ * failure). Used by bench/lib/relays.ts (pass-through) and bench/lib/transcode-relays.ts; the
+ * children's side of it is bench/lib/relay-child-main.ts.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

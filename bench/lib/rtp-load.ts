@@ -7,7 +7,8 @@
  * generator processes; flow g belongs to worker g % workers. Two implementations of the worker
  * do exactly the same thing (packet layout, pacing, measurements):
  *   - 'native' (default): bench/lib/rtp-load-worker.c, compiled with `cc -O2` on first use into
- *     a directory under the OS's temporary directory, driven over stdin/stdout. About 5 µs of CPU
+ *     a directory under the OS's temporary directory, driven over stdin/stdout (the plumbing:
+ *     bench/lib/native-worker.ts, shared with bench/lib/transcode-load.ts). About 5 µs of CPU
  *     per packet (send + receive) on loopback, half of what Node.js needs, which leaves the
  *     relay under test more of a 2-core machine.
  *   - 'node': bench/lib/rtp-load-worker.ts, forked with an IPC channel (no compiler needed).
@@ -17,14 +18,10 @@
  * A run measures: packets sent and received, loss (sent - received after a drain time),
  * reordering, and the latency generator -> relay -> generator (p50/p90/p99/max).
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { processCpuSeconds, stopProcess } from './procs.ts';
+import { LineWorker, nativeWorkerBinary, WorkerChannel } from './native-worker.ts';
+import { processCpuSeconds } from './procs.ts';
 
 const NODE_WORKER = fileURLToPath(new URL('./rtp-load-worker.ts', import.meta.url));
 const NATIVE_WORKER_SOURCE = fileURLToPath(new URL('./rtp-load-worker.c', import.meta.url));
@@ -123,125 +120,85 @@ export function percentileMs(hist: ArrayLike<number>, q: number): number {
 
 interface WorkerHandle {
   readonly proc: ChildProcess;
-  readonly index: number;
   readonly dead: string | undefined;
   /** Waits for the next message (the first one is 'ready'). */
   next(timeoutMs: number, what: string): Promise<FromWorker>;
   request(msg: ToWorker, timeoutMs: number): Promise<FromWorker>;
-  /** Asks the worker to exit (it is stopped with signals afterwards if it does not). */
-  exit(): void;
-}
-
-/** Shared plumbing: one outstanding request, replies matched in order, death noticed. */
-abstract class BaseWorker implements WorkerHandle {
-  private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
-  private exitInfo: string | undefined;
-
-  constructor(
-    readonly proc: ChildProcess,
-    readonly index: number,
-  ) {
-    proc.once('exit', (code, signal) => {
-      this.exitInfo = `rtp-load worker ${index} exited (code ${code}, signal ${signal})`;
-      this.waiting?.reject(new Error(this.exitInfo));
-      this.waiting = undefined;
-    });
-    proc.once('error', (err) => {
-      this.exitInfo = `rtp-load worker ${index}: ${err.message}`;
-      this.waiting?.reject(new Error(this.exitInfo));
-      this.waiting = undefined;
-    });
-  }
-
-  protected deliver(msg: FromWorker): void {
-    const w = this.waiting;
-    this.waiting = undefined;
-    if (!w) return;
-    if (msg.type === 'error') w.reject(new Error(`rtp-load worker ${this.index}: ${msg.message}`));
-    else w.resolve(msg);
-  }
-
-  next(timeoutMs: number, what: string): Promise<FromWorker> {
-    if (this.exitInfo) return Promise.reject(new Error(this.exitInfo));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`rtp-load worker ${this.index}: no reply to ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting = {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
-  }
-
-  async request(msg: ToWorker, timeoutMs: number): Promise<FromWorker> {
-    const reply = this.next(timeoutMs, msg.type);
-    this.write(msg);
-    return reply;
-  }
-
-  exit(): void {
-    try {
-      this.write({ type: 'exit' });
-    } catch {
-      // channel already closed
-    }
-  }
-
-  protected abstract write(msg: ToWorker): void;
-
-  get dead(): string | undefined {
-    return this.exitInfo;
-  }
+  /** Asks the worker to exit, then stops it with signals if it does not. */
+  stop(): Promise<void>;
 }
 
 /** bench/lib/rtp-load-worker.ts, forked with an IPC channel. */
-class NodeWorker extends BaseWorker {
+class NodeWorker extends WorkerChannel<ToWorker, FromWorker> implements WorkerHandle {
   constructor(index: number) {
-    super(fork(NODE_WORKER, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), index);
-    this.proc.on('message', (m: unknown) => this.deliver(m as FromWorker));
+    super(fork(NODE_WORKER, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), `rtp-load worker ${index}`);
+    this.proc.on('message', (m: unknown) => {
+      const msg = m as FromWorker;
+      if (msg.type === 'error') this.deliverError(msg.message);
+      else this.deliver(msg);
+    });
   }
 
   protected write(msg: ToWorker): void {
     this.proc.send(msg);
   }
+
+  protected describe(msg: ToWorker): string {
+    return msg.type;
+  }
+
+  protected exitRequest(): ToWorker {
+    return { type: 'exit' };
+  }
 }
 
 /** bench/lib/rtp-load-worker.c, compiled, speaking one line per command/reply on stdin/stdout. */
-class NativeWorker extends BaseWorker {
+class NativeWorker implements WorkerHandle {
+  private readonly lines: LineWorker;
+
   constructor(binary: string, index: number) {
-    super(spawn(binary, [], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }), index);
-    this.proc.stdin!.on('error', () => {}); // a dead worker is reported through 'exit'
-    createInterface({ input: this.proc.stdout! }).on('line', (line) => this.deliver(parseNativeReply(line)));
+    this.lines = new LineWorker(binary, `rtp-load worker ${index}`);
   }
 
-  protected write(msg: ToWorker): void {
-    let line: string;
-    switch (msg.type) {
-      case 'open':
-        line = `open ${msg.count}`;
-        break;
-      case 'targets':
-        line = `targets ${msg.targets.map((t) => `${t.flow} ${t.aSendsTo} ${t.bSendsTo}`).join(' ')}`;
-        break;
-      case 'prime':
-        line = `prime ${msg.count}`;
-        break;
-      case 'run':
-        line = `run ${msg.count} ${msg.durationMs} ${msg.drainMs} ${msg.runId}`;
-        break;
-      case 'exit':
-        line = 'exit';
-        break;
-    }
-    this.proc.stdin!.write(`${line}\n`);
+  get proc(): ChildProcess {
+    return this.lines.proc;
+  }
+
+  get dead(): string | undefined {
+    return this.lines.dead;
+  }
+
+  async next(timeoutMs: number, what: string): Promise<FromWorker> {
+    return this.parse(await this.lines.next(timeoutMs, what));
+  }
+
+  async request(msg: ToWorker, timeoutMs: number): Promise<FromWorker> {
+    return this.parse(await this.lines.request(nativeCommand(msg), timeoutMs));
+  }
+
+  stop(): Promise<void> {
+    return this.lines.stop();
+  }
+
+  private parse(line: string): FromWorker {
+    const msg = parseNativeReply(line);
+    if (msg.type === 'error') throw new Error(`${this.lines.label}: ${msg.message}`);
+    return msg;
+  }
+}
+
+function nativeCommand(msg: ToWorker): string {
+  switch (msg.type) {
+    case 'open':
+      return `open ${msg.count}`;
+    case 'targets':
+      return `targets ${msg.targets.map((t) => `${t.flow} ${t.aSendsTo} ${t.bSendsTo}`).join(' ')}`;
+    case 'prime':
+      return `prime ${msg.count}`;
+    case 'run':
+      return `run ${msg.count} ${msg.durationMs} ${msg.drainMs} ${msg.runId}`;
+    case 'exit':
+      return 'exit';
   }
 }
 
@@ -279,24 +236,6 @@ function parseNativeReply(line: string): FromWorker {
   }
 }
 
-/**
- * Compiles rtp-load-worker.c (once per version of the source) into a directory under the OS's
- * temporary directory, and returns the binary's path. Throws when there is no C compiler.
- */
-export function nativeWorkerBinary(): string {
-  const source = readFileSync(NATIVE_WORKER_SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), `outpost-bench-rtp-load-${hash}`);
-  const binary = join(dir, 'rtp-load-worker');
-  if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${binary}.${process.pid}`;
-  const res = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, NATIVE_WORKER_SOURCE, '-lm'], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) throw new Error(`cc could not build ${NATIVE_WORKER_SOURCE}: ${res.error?.message ?? ''}${res.stderr}`);
-  renameSync(tmp, binary);
-  return binary;
-}
-
 export type GeneratorKind = 'native' | 'node';
 
 export interface RtpLoadOptions {
@@ -323,7 +262,7 @@ export class RtpLoad {
   static async start(options: RtpLoadOptions = {}): Promise<RtpLoad> {
     const n = options.workers ?? 1;
     const kind = options.kind ?? 'native';
-    const binary = kind === 'native' ? nativeWorkerBinary() : undefined;
+    const binary = kind === 'native' ? nativeWorkerBinary(NATIVE_WORKER_SOURCE) : undefined;
     const workers: WorkerHandle[] = [];
     const load = new RtpLoad(workers, kind);
     try {
@@ -458,16 +397,7 @@ export class RtpLoad {
 
   /** Stops every worker (asks, then SIGTERM/SIGKILL). */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.workers.map(async (w) => {
-        if (w.proc.exitCode === null && w.proc.signalCode === null) {
-          w.exit();
-          // Give it a moment to leave by itself before the signals.
-          await Promise.race([new Promise((r) => w.proc.once('exit', r)), new Promise((r) => setTimeout(r, 500))]);
-        }
-        await stopProcess(w.proc, { graceMs: 3000 });
-      }),
-    );
+    await Promise.all(this.workers.map((w) => w.stop()));
   }
 }
 

@@ -2,7 +2,8 @@
  * The RTP load generator of bench/transcode-relay.ts: the phones of transcoded calls. Unlike
  * bench/lib/rtp-load-worker.c, whose packets carry their measurement fields in the payload, this
  * one sends real codec payloads (a transcoding relay decodes the payload, so nothing in it
- * survives the trip) and measures from the RTP header of what comes back.
+ * survives the trip) and measures from the RTP header of what comes back. What the two share
+ * (clock, sockets, receive loop, paced sends, command loop) is in bench/lib/rtp-load-common.h.
  *
  * One flow = one call: phone A (side 0) sends codec A's frames to the relay's leg a, phone B
  * (side 1) sends codec B's frames to leg b; each receives the other's media, transcoded into its
@@ -32,24 +33,9 @@
  *   exit
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#define WORKER_NAME "transcode-load-worker"
+#include "rtp-load-common.h"
 
-#define PTIME_MS 20.0
-#define HIST_FINE 5000
-#define HIST_BINS (HIST_FINE + 2001)
-#define MAX_BATCH 4000
 #define RING 512 /* send times kept per phone: 10 s at 50 packets/s */
 #define MAX_FRAMES 1000
 #define MAX_PAYLOAD 1400
@@ -62,7 +48,6 @@ typedef struct {
 
 typedef struct {
   int fd;
-  uint16_t port;
   uint16_t seq0;
   uint32_t ts0;
   uint32_t next;     /* index of the next packet this phone sends */
@@ -98,30 +83,6 @@ static uint64_t malformed, send_errors, socket_errors;
 static int first_byte[2];
 static uint32_t hist[2][HIST_BINS];
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int latency_bin(double ms) {
-  if (ms < 0) return 0;
-  if (ms < 50) return (int)(ms * 100);
-  int b = (int)(ms - 50);
-  return HIST_FINE + (b > 2000 ? 2000 : b);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "transcode-load-worker: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static double cpu_seconds(void) {
-  struct rusage r;
-  getrusage(RUSAGE_SELF, &r);
-  return (double)r.ru_utime.tv_sec + (double)r.ru_utime.tv_usec / 1e6 + (double)r.ru_stime.tv_sec + (double)r.ru_stime.tv_usec / 1e6;
-}
-
 static int load_codec(int side, int pt, uint32_t step, const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
@@ -147,53 +108,18 @@ static int load_codec(int side, int pt, uint32_t step, const char *path) {
   return c->n;
 }
 
-static int bind_socket(uint16_t *port) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) die("socket");
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
-  socklen_t len = sizeof a;
-  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
-static void open_flows(int n) {
-  if (nflows + n > capflows) {
-    capflows = (nflows + n) * 2;
-    flows = realloc(flows, sizeof(flow_t) * (size_t)capflows);
-    if (!flows) die("realloc");
+static void init_flow(int fi, uint16_t port[2]) {
+  flow_t *f = &flows[fi];
+  memset(f, 0, sizeof *f);
+  for (int side = 0; side < 2; side++) {
+    phone_t *p = &f->p[side];
+    p->fd = open_phone(ep, fi, side, &port[side]);
+    p->ring = calloc(RING, sizeof *p->ring);
+    if (!p->ring) die("calloc");
+    for (int k = 0; k < RING; k++) p->ring[k].idx = UINT32_MAX;
+    p->seq0 = (uint16_t)(fi * 7919 + side * 30011);
+    p->ts0 = (uint32_t)fi * 100003u + (uint32_t)side * 7000000u;
   }
-  printf("opened");
-  for (int i = 0; i < n; i++) {
-    int fi = nflows++;
-    flow_t *f = &flows[fi];
-    memset(f, 0, sizeof *f);
-    for (int side = 0; side < 2; side++) {
-      phone_t *p = &f->p[side];
-      p->fd = bind_socket(&p->port);
-      p->ring = calloc(RING, sizeof *p->ring);
-      if (!p->ring) die("calloc");
-      for (int k = 0; k < RING; k++) p->ring[k].idx = UINT32_MAX;
-      p->seq0 = (uint16_t)(fi * 7919 + side * 30011);
-      p->ts0 = (uint32_t)fi * 100003u + (uint32_t)side * 7000000u;
-      struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ((uint64_t)fi << 1) | (uint64_t)side};
-      if (epoll_ctl(ep, EPOLL_CTL_ADD, p->fd, &ev) < 0) die("epoll_ctl");
-    }
-    printf(" %u %u", f->p[0].port, f->p[1].port);
-  }
-  printf("\n");
-  fflush(stdout);
-}
-
-static void connect_to(int fd, int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons((uint16_t)port);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) die("connect");
 }
 
 /* The next packet of phone `side` of flow `fi`. */
@@ -227,6 +153,12 @@ static void send_packet(int fi, int side) {
     break;
   }
   send_errors++;
+}
+
+/* The paced sends of a run (the round is in the phone's own count). */
+static void send_slot(int fi, int side, uint32_t round) {
+  (void)round;
+  send_packet(fi, side);
 }
 
 /* A datagram received by phone `side` of flow `fi`: the other phone's media, transcoded. */
@@ -287,39 +219,13 @@ static void on_packet(const unsigned char *buf, ssize_t len, int fi, int side) {
   hist[dir][latency_bin(now_ms() - e->sent)]++;
 }
 
-static void poll_receive(int timeout_ms) {
-  struct epoll_event evs[1024];
-  int n = epoll_wait(ep, evs, 1024, timeout_ms);
-  if (n < 0) {
-    if (errno == EINTR) return;
-    die("epoll_wait");
-  }
-  unsigned char buf[2048];
-  for (int i = 0; i < n; i++) {
-    int fi = (int)(evs[i].data.u64 >> 1);
-    int side = (int)(evs[i].data.u64 & 1);
-    int fd = flows[fi].p[side].fd;
-    for (;;) {
-      ssize_t len = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (len < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        if (errno == EINTR) continue;
-        socket_errors++;
-        continue;
-      }
-      on_packet(buf, len, fi, side);
-    }
-  }
+static int phone_fd(int fi, int side) {
+  return flows[fi].p[side].fd;
 }
 
-static void drain_for(double ms) {
-  double end = now_ms() + ms;
-  for (;;) {
-    double left = end - now_ms();
-    if (left <= 0) break;
-    poll_receive(left < 10 ? (int)ceil(left) : 10);
-  }
-}
+/* What rtp-load-common.h's loops need to know of the flows. */
+static const flows_t fl = {.ep = &ep, .nflows = &nflows, .init_flow = init_flow, .fd_of = phone_fd, .on_packet = on_packet, .send_packet = send_slot,
+                           .socket_errors = &socket_errors};
 
 /* Sends one packet from every uncalibrated phone of flows [0, n), waits, repeats until every
  * output stream is calibrated or the time is up. */
@@ -337,25 +243,16 @@ static void calibrate(int n, int timeout_ms) {
     for (int fi = 0; fi < n; fi++)
       for (int side = 0; side < 2; side++)
         if (!flows[fi].p[1 - side].calibrated) send_packet(fi, side);
-    drain_for(200);
+    drain_for(&fl, 200);
   }
   calibrating = 0;
   printf("calibrated %d %d\n", ok, 2 * n);
   fflush(stdout);
 }
 
-static void print_hist(const uint32_t *h) {
-  int first = 1;
-  for (int b = 0; b < HIST_BINS; b++) {
-    if (!h[b]) continue;
-    printf(first ? "%d:%u" : " %d:%u", b, h[b]);
-    first = 0;
-  }
-}
-
 static void run(int count, int duration_ms, int drain_ms) {
   if (count > nflows) count = nflows;
-  poll_receive(0);
+  poll_receive(&fl, 0);
   memset(sent_dir, 0, sizeof sent_dir);
   memset(received, 0, sizeof received);
   memset(bytes, 0, sizeof bytes);
@@ -370,35 +267,9 @@ static void run(int count, int duration_ms, int drain_ms) {
   for (int fi = 0; fi < nflows; fi++)
     for (int side = 0; side < 2; side++) flows[fi].p[side].run_start = flows[fi].p[side].next;
   running = 1;
-  long slots = (long)count * 2;
-  long per_slot = lround(duration_ms / PTIME_MS);
-  if (per_slot < 1) per_slot = 1;
-  long total = slots * per_slot;
-  double slots_per_ms = (double)slots / PTIME_MS;
   double cpu0 = cpu_seconds();
-  long sent = 0;
-  double max_lag = 0;
-  double t0 = now_ms();
-  double t_last = t0;
-  while (sent < total && slots > 0) {
-    double now = now_ms();
-    long due = (long)floor((now - t0) * slots_per_ms) + 1;
-    if (due > total) due = total;
-    if (due - sent > 1) {
-      double lag = (double)(due - sent - 1) / slots_per_ms;
-      if (lag > max_lag) max_lag = lag;
-    }
-    long until = due < sent + MAX_BATCH ? due : sent + MAX_BATCH;
-    while (sent < until) {
-      long slot = sent % slots;
-      send_packet((int)(slot >> 1), (int)(slot & 1));
-      sent++;
-    }
-    t_last = now_ms();
-    if (sent >= total) break;
-    poll_receive(until < due ? 0 : 1);
-  }
-  drain_for(drain_ms);
+  paced_t p = send_paced(&fl, count, duration_ms);
+  drain_for(&fl, drain_ms);
   running = 0;
   double cpu = cpu_seconds() - cpu0;
   /* result: flows sentAB sentBA recvAB recvBA bytesAB bytesBA staleAB staleBA futureAB
@@ -409,7 +280,7 @@ static void run(int count, int duration_ms, int drain_ms) {
          (unsigned long long)bytes[0], (unsigned long long)bytes[1], (unsigned long long)stale[0], (unsigned long long)stale[1],
          (unsigned long long)future[0], (unsigned long long)future[1], (unsigned long long)dups[0], (unsigned long long)dups[1],
          (unsigned long long)wrong_pt[0], (unsigned long long)wrong_pt[1], (unsigned long long)misaligned[0], (unsigned long long)misaligned[1],
-         (unsigned long long)malformed, (t_last - t0) / 1000.0, max_lag, cpu, (unsigned long long)send_errors, (unsigned long long)socket_errors, first_byte[0], first_byte[1]);
+         (unsigned long long)malformed, p.span_ms / 1000.0, p.max_lag_ms, cpu, (unsigned long long)send_errors, (unsigned long long)socket_errors, first_byte[0], first_byte[1]);
   print_hist(hist[0]);
   printf("|");
   print_hist(hist[1]);
@@ -417,78 +288,49 @@ static void run(int count, int duration_ms, int drain_ms) {
   fflush(stdout);
 }
 
+static int handle(const char *cmd, char **save) {
+  if (!strcmp(cmd, "codec")) {
+    char *s = next_arg(save);
+    char *pt = next_arg(save);
+    char *step = next_arg(save);
+    char *path = strtok_r(NULL, "\n", save);
+    int side = s ? atoi(s) : -1;
+    if (side < 0 || side > 1 || !pt || !step || !path) {
+      printf("error codec needs SIDE PT STEP FILE\n");
+    } else {
+      int n = load_codec(side, atoi(pt), (uint32_t)strtoul(step, NULL, 10), path);
+      if (n <= 0) printf("error no frames in %s\n", path);
+      else printf("ok\n");
+    }
+    fflush(stdout);
+  } else if (!strcmp(cmd, "open")) {
+    char *n = next_arg(save);
+    int count = n ? atoi(n) : 0;
+    if (codecs[0].n == 0 || codecs[1].n == 0) {
+      reply("error load both codecs first");
+    } else {
+      flows = reserve(flows, &capflows, nflows + count, sizeof(flow_t));
+      open_flows(&fl, count);
+    }
+  } else if (!strcmp(cmd, "calibrate")) {
+    char *n = next_arg(save);
+    char *t = next_arg(save);
+    calibrate(n ? atoi(n) : 0, t ? atoi(t) : 2000);
+  } else if (!strcmp(cmd, "run")) {
+    char *n = next_arg(save);
+    char *d = next_arg(save);
+    char *dr = next_arg(save);
+    if (!n || !d || !dr) reply("error run needs 3 arguments");
+    else run(atoi(n), atoi(d), atoi(dr));
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
 int main(void) {
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
-  printf("ready\n");
-  fflush(stdout);
-  char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, stdin) > 0) {
-    char *save = NULL;
-    char *cmd = strtok_r(line, " \n", &save);
-    if (!cmd) continue;
-    if (!strcmp(cmd, "codec")) {
-      char *s = strtok_r(NULL, " \n", &save);
-      char *pt = strtok_r(NULL, " \n", &save);
-      char *step = strtok_r(NULL, " \n", &save);
-      char *path = strtok_r(NULL, "\n", &save);
-      int side = s ? atoi(s) : -1;
-      if (side < 0 || side > 1 || !pt || !step || !path) {
-        printf("error codec needs SIDE PT STEP FILE\n");
-      } else {
-        int n = load_codec(side, atoi(pt), (uint32_t)strtoul(step, NULL, 10), path);
-        if (n <= 0) printf("error no frames in %s\n", path);
-        else printf("ok\n");
-      }
-      fflush(stdout);
-    } else if (!strcmp(cmd, "open")) {
-      char *n = strtok_r(NULL, " \n", &save);
-      if (codecs[0].n == 0 || codecs[1].n == 0) {
-        printf("error load both codecs first\n");
-        fflush(stdout);
-        continue;
-      }
-      open_flows(n ? atoi(n) : 0);
-    } else if (!strcmp(cmd, "targets")) {
-      int bad = 0;
-      for (;;) {
-        char *f = strtok_r(NULL, " \n", &save);
-        char *a = strtok_r(NULL, " \n", &save);
-        char *b = strtok_r(NULL, " \n", &save);
-        if (!f || !a || !b) break;
-        int fi = atoi(f);
-        if (fi < 0 || fi >= nflows) {
-          bad = 1;
-          printf("error no flow %d\n", fi);
-          break;
-        }
-        connect_to(flows[fi].p[0].fd, atoi(a));
-        connect_to(flows[fi].p[1].fd, atoi(b));
-      }
-      if (!bad) printf("ok\n");
-      fflush(stdout);
-    } else if (!strcmp(cmd, "calibrate")) {
-      char *n = strtok_r(NULL, " \n", &save);
-      char *t = strtok_r(NULL, " \n", &save);
-      calibrate(n ? atoi(n) : 0, t ? atoi(t) : 2000);
-    } else if (!strcmp(cmd, "run")) {
-      char *n = strtok_r(NULL, " \n", &save);
-      char *d = strtok_r(NULL, " \n", &save);
-      char *dr = strtok_r(NULL, " \n", &save);
-      if (!n || !d || !dr) {
-        printf("error run needs 3 arguments\n");
-        fflush(stdout);
-        continue;
-      }
-      run(atoi(n), atoi(d), atoi(dr));
-    } else if (!strcmp(cmd, "exit")) {
-      break;
-    } else {
-      printf("error unknown command %s\n", cmd);
-      fflush(stdout);
-    }
-  }
-  free(line);
+  serve(&fl, handle);
   return 0;
 }

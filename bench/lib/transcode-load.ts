@@ -1,7 +1,8 @@
 /**
  * The load of bench/transcode-relay.ts: transcoded calls' phones, in one native process
  * (bench/lib/transcode-load-worker.c, compiled with `cc -O2` on first use into a directory
- * under the OS's temporary directory, driven over stdin/stdout like bench/lib/rtp-load.ts).
+ * under the OS's temporary directory, driven over stdin/stdout like bench/lib/rtp-load.ts: the
+ * plumbing of both is bench/lib/native-worker.ts).
  *
  * Phone A sends codec A (e.g. PCMA) to the relay's leg a, phone B codec B (e.g. opus) to leg b,
  * 20 ms packets with real payloads: a tone (or the speech-like signal) pre-encoded here, frame
@@ -10,20 +11,17 @@
  *
  * Use: start(codecs) -> open(n) -> setTargets() -> calibrate(n) -> run(n, s).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Codec } from '../../agent/media/codec/codec.ts';
 import { speechLike } from '../../test/helpers/speech-signal.ts';
-import { processCpuSeconds, stopProcess } from './procs.ts';
+import { LineWorker, nativeWorkerBinary } from './native-worker.ts';
+import { processCpuSeconds } from './procs.ts';
 import { HIST_BINS, percentileMs } from './rtp-load.ts';
 
 const WORKER_SOURCE = fileURLToPath(new URL('./transcode-load-worker.c', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FRAME_MS = 20;
 const TONE_HZ = 440;
 const TONE_SECONDS = 1;
@@ -78,20 +76,6 @@ function frameFile(frames: Uint8Array[]): Buffer {
     parts.push(h, Buffer.from(f));
   }
   return Buffer.concat(parts);
-}
-
-export function workerBinary(): string {
-  const source = readFileSync(WORKER_SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), `outpost-bench-transcode-load-${hash}`);
-  const binary = join(dir, 'transcode-load-worker');
-  if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${binary}.${process.pid}`;
-  const res = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, WORKER_SOURCE, '-lm'], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) throw new Error(`cc could not build ${WORKER_SOURCE}: ${res.error?.message ?? ''}${res.stderr}`);
-  renameSync(tmp, binary);
-  return binary;
 }
 
 export interface DirectionResult {
@@ -158,39 +142,23 @@ function parseHist(text: string): number[] {
 const latency = (hist: number[]) => ({ p50: r3(percentileMs(hist, 0.5)), p90: r3(percentileMs(hist, 0.9)), p99: r3(percentileMs(hist, 0.99)), max: r3(percentileMs(hist, 1)) });
 
 export class TranscodeLoad {
-  private waiting: { resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
-  private exitInfo: string | undefined;
   private opened = 0;
   private ports: Array<{ a: number; b: number }> = [];
   readonly frameDir: string;
 
   private constructor(
-    private readonly proc: ChildProcess,
+    private readonly worker: LineWorker,
     readonly codecs: [PhoneCodec, PhoneCodec],
     readonly signal: Signal,
   ) {
-    this.frameDir = join(tmpdir(), `outpost-bench-transcode-frames-${process.pid}-${proc.pid}`);
-    proc.stdin!.on('error', () => {});
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      if (!w) return;
-      if (line.startsWith('error')) w.reject(new Error(`transcode-load worker: ${line}`));
-      else w.resolve(line);
-    });
-    proc.once('exit', (code, signal) => {
-      this.exitInfo = `transcode-load worker exited (code ${code}, signal ${signal})`;
-      this.waiting?.reject(new Error(this.exitInfo));
-      this.waiting = undefined;
-    });
+    this.frameDir = join(tmpdir(), `outpost-bench-transcode-frames-${process.pid}-${worker.proc.pid}`);
   }
 
   /** Starts the worker and gives it the signal in each side's codec (payload types as given). */
   static async start(codecs: [PhoneCodec, PhoneCodec], signal: Signal = 'tone'): Promise<TranscodeLoad> {
-    const proc = spawn(workerBinary(), [], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-    const load = new TranscodeLoad(proc, codecs, signal);
+    const load = new TranscodeLoad(new LineWorker(nativeWorkerBinary(WORKER_SOURCE), 'transcode-load worker'), codecs, signal);
     try {
-      const ready = await load.next(10_000, 'start');
+      const ready = await load.worker.next(10_000, 'start');
       if (ready !== 'ready') throw new Error(`transcode-load worker: unexpected first line ${ready}`);
       mkdirSync(load.frameDir, { recursive: true });
       for (const side of [0, 1] as const) await load.setCodec(side, codecs[side].payloadType);
@@ -202,15 +170,15 @@ export class TranscodeLoad {
   }
 
   get pid(): number {
-    return this.proc.pid!;
+    return this.worker.proc.pid!;
   }
 
   dead(): string | undefined {
-    return this.exitInfo;
+    return this.worker.dead;
   }
 
   cpuSeconds(): number {
-    return processCpuSeconds(this.proc.pid!);
+    return processCpuSeconds(this.worker.proc.pid!);
   }
 
   /** (Re)loads side's frames with a payload type (rtpengine picks B's payload type in its offer). */
@@ -223,33 +191,13 @@ export class TranscodeLoad {
     const file = join(this.frameDir, `side${side}-${c.codec}.bin`);
     writeFileSync(file, frameFile(frames));
     const step = (clockRate * FRAME_MS) / 1000;
-    await this.request(`codec ${side} ${payloadType} ${step} ${file}`, 10_000);
-  }
-
-  private next(timeoutMs: number, what: string): Promise<string> {
-    if (this.exitInfo) return Promise.reject(new Error(this.exitInfo));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`transcode-load worker: no reply to ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting = {
-        resolve: (l) => (clearTimeout(timer), resolve(l)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-    });
-  }
-
-  private request(line: string, timeoutMs: number): Promise<string> {
-    const reply = this.next(timeoutMs, line.split(' ')[0]!);
-    this.proc.stdin!.write(`${line}\n`);
-    return reply;
+    await this.worker.request(`codec ${side} ${payloadType} ${step} ${file}`, 10_000);
   }
 
   /** Opens flows up to `total`; returns every open flow's phone ports (A, B). */
   async open(total: number): Promise<Array<{ a: number; b: number }>> {
     if (total > this.opened) {
-      const reply = await this.request(`open ${total - this.opened}`, 60_000);
+      const reply = await this.worker.request(`open ${total - this.opened}`, 60_000);
       const f = reply.split(/\s+/);
       if (f[0] !== 'opened') throw new Error(`transcode-load worker: unexpected reply ${reply}`);
       for (let i = 1; i + 1 < f.length; i += 2) this.ports.push({ a: Number(f[i]), b: Number(f[i + 1]) });
@@ -262,13 +210,13 @@ export class TranscodeLoad {
     // In chunks: one line per command, keep the lines short.
     for (let i = 0; i < targets.length; i += 200) {
       const part = targets.slice(i, i + 200);
-      await this.request(`targets ${part.map((t) => `${t.flow} ${t.aSendsTo} ${t.bSendsTo}`).join(' ')}`, 30_000);
+      await this.worker.request(`targets ${part.map((t) => `${t.flow} ${t.aSendsTo} ${t.bSendsTo}`).join(' ')}`, 30_000);
     }
   }
 
   /** Calibrates the latency mapping of flows [0, n): returns output streams calibrated / total. */
   async calibrate(n: number, timeoutMs = 3000): Promise<{ ok: number; total: number }> {
-    const reply = await this.request(`calibrate ${n} ${timeoutMs}`, timeoutMs + 10_000);
+    const reply = await this.worker.request(`calibrate ${n} ${timeoutMs}`, timeoutMs + 10_000);
     const f = reply.split(/\s+/);
     if (f[0] !== 'calibrated') throw new Error(`transcode-load worker: unexpected reply ${reply}`);
     return { ok: Number(f[1]), total: Number(f[2]) };
@@ -276,7 +224,7 @@ export class TranscodeLoad {
 
   async run(calls: number, durationS: number, drainMs: number): Promise<TranscodeRunResult> {
     if (calls > this.opened) throw new Error(`run of ${calls} flows, only ${this.opened} open`);
-    const reply = await this.request(`run ${calls} ${Math.round(durationS * 1000)} ${drainMs}`, durationS * 3000 + drainMs + 30_000);
+    const reply = await this.worker.request(`run ${calls} ${Math.round(durationS * 1000)} ${drainMs}`, durationS * 3000 + drainMs + 30_000);
     const [head = '', histAB = '', histBA = ''] = reply.split('|');
     const f = head.trim().split(/\s+/);
     if (f[0] !== 'result') throw new Error(`transcode-load worker: unexpected reply ${reply.slice(0, 200)}`);
@@ -328,15 +276,7 @@ export class TranscodeLoad {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      try {
-        this.proc.stdin!.write('exit\n');
-      } catch {
-        // closed
-      }
-      await Promise.race([new Promise((r) => this.proc.once('exit', r)), new Promise((r) => setTimeout(r, 500))]);
-    }
-    await stopProcess(this.proc, { graceMs: 3000 });
+    await this.worker.stop();
     rmSync(this.frameDir, { recursive: true, force: true });
   }
 }
