@@ -3,15 +3,14 @@
  * store does not hold, run in-process against a temporary store: output, bad input as one-line
  * errors, and the admin-write rules `route add` follows.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Store } from '../store/store.ts';
 import { NODE_KEY_FILE, NodeKey } from '../sync/node-key.ts';
-import { CliError } from './cli-error.ts';
+import { assertRefused, cliRunner, writeConfig } from './cli-test-support.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerTrunkCommands } from './trunk-command.ts';
 
@@ -22,34 +21,11 @@ interface Ctx {
 
 let warnings: string[] = [];
 
-/** Runs one `outpost ...` command line; returns what it printed, or throws what it threw. */
-function run(args: string[]): string[] {
-  const lines: string[] = [];
-  const program = new Command('outpost').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  const out = (line: string) => lines.push(line);
+const run = cliRunner((program, out) => {
   registerTrunkCommands(program, out);
   registerRouteCommands(program, out, (line) => warnings.push(line));
-  program.parse(args, { from: 'user' });
-  return lines;
-}
-
-function refused(args: string[], message: RegExp): void {
-  try {
-    run(args);
-  } catch (err) {
-    assert.instance(err, CliError);
-    assert.match((err as Error).message, message);
-    assert.not.match((err as Error).message, '\n');
-    return;
-  }
-  assert.unreachable(`${args.join(' ')} should fail`);
-}
-
-function writeConfig(dir: string, name: string, text: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
+});
+const refused = (args: string[], message: RegExp) => assertRefused(run, args, message);
 
 function withStore<T>(ctx: Ctx, fn: (store: Store) => T): T {
   const store = Store.open({ dataDir: join(ctx.dir, 'data'), mustExist: true });

@@ -5,22 +5,10 @@
  */
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { parseCodecList, type CodecName } from '../config/codec-names.ts';
 import { isTrunkHost, isTrunkId, isTrunkTransport, parseTrunkPort, TRUNK_TRANSPORTS, type TrunkRecord } from '../store/trunks.ts';
 import { CliError } from './cli-error.ts';
 import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli-target.ts';
-import { withStore } from './user-command.ts';
-
-/** A `--codecs` list, or a one-line CliError naming the bad entry (as `user add --codecs`). */
-function codecsArg(text: string): CodecName[] {
-  try {
-    return parseCodecList(text);
-  } catch (err) {
-    throw new CliError(`invalid codec list: ${(err as Error).message}`);
-  }
-}
-
-const codecsText = (codecs: readonly CodecName[]) => (codecs.length > 0 ? codecs.join(',') : 'box default');
+import { codecsArg, codecsText, withStore } from './user-command.ts';
 
 /** `udp:192.0.2.10:5060`, `tcp:[2001:db8::1]:5060`: the spelling of the config's listen addresses. */
 const addressText = (t: TrunkRecord) => `${t.transport}:${isIP(t.host) === 6 ? `[${t.host}]` : t.host}:${t.port}`;

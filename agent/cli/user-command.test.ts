@@ -2,15 +2,14 @@
  * `outpost user codecs` and `user add --codecs`, run in-process against a temporary store: set,
  * show, clear, bad names, and the admin-write rules `user add` follows.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Store } from '../store/store.ts';
 import { NODE_KEY_FILE, NodeKey } from '../sync/node-key.ts';
-import { CliError } from './cli-error.ts';
+import { assertRefused, cliRunner, writeConfig } from './cli-test-support.ts';
 import { registerUserCommands } from './user-command.ts';
 
 interface Ctx {
@@ -18,32 +17,8 @@ interface Ctx {
   box: string;
 }
 
-/** Runs one `outpost ...` command line; returns what it printed, or throws what it threw. */
-function run(args: string[]): string[] {
-  const lines: string[] = [];
-  const program = new Command('outpost').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  registerUserCommands(program, (line) => lines.push(line));
-  program.parse(args, { from: 'user' });
-  return lines;
-}
-
-function refused(args: string[], message: RegExp): void {
-  try {
-    run(args);
-  } catch (err) {
-    assert.instance(err, CliError);
-    assert.match((err as Error).message, message);
-    assert.not.match((err as Error).message, '\n');
-    return;
-  }
-  assert.unreachable(`${args.join(' ')} should fail`);
-}
-
-function writeConfig(dir: string, name: string, text: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
+const run = cliRunner(registerUserCommands);
+const refused = (args: string[], message: RegExp) => assertRefused(run, args, message);
 
 const BOX = (extra = '') => `node: { id: a1, site: branch-a }
 dataDir: ./data

@@ -14,7 +14,7 @@ const EXTENSION = /^[A-Za-z0-9_.+-]{1,32}$/;
 const MIN_PASSWORD = 6;
 
 /** A `--codecs` or `user codecs` list, or a one-line CliError naming the bad entry. */
-function codecsArg(text: string): CodecName[] {
+export function codecsArg(text: string): CodecName[] {
   try {
     return parseCodecList(text);
   } catch (err) {
@@ -22,8 +22,9 @@ function codecsArg(text: string): CodecName[] {
   }
 }
 
-/** A user's codec setting as shown: the list, or "box default" when it has none. */
-const codecsText = (codecs: readonly CodecName[]) => (codecs.length > 0 ? codecs.join(',') : 'box default');
+
+/** A codec preference list as shown: the list, or "box default" when it is empty. */
+export const codecsText = (codecs: readonly CodecName[]) => (codecs.length > 0 ? codecs.join(',') : 'box default');
 
 export function registerUserCommands(program: Command, out: (line: string) => void): void {
   const user = program.command('user').description('manage the users (extensions) that may register');

@@ -189,16 +189,16 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
   return handle;
 }
 
-/** A minimal audio offer/answer body, PCMU only, media on `port` of 127.0.0.1. */
-export function audioSdp(port: number, sessionId: number): string {
+/** A minimal audio offer/answer body with media on `port` of 127.0.0.1 (PCMU unless told otherwise). */
+export function audioSdp(port: number, sessionId: number, payloadTypes: Array<[number, string]> = [[0, 'PCMU/8000']]): string {
   return [
     'v=0',
     `o=- ${sessionId} 1 IN IP4 127.0.0.1`,
     's=-',
     'c=IN IP4 127.0.0.1',
     't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
+    `m=audio ${port} RTP/AVP ${payloadTypes.map(([pt]) => pt).join(' ')}`,
+    ...payloadTypes.map(([pt, name]) => `a=rtpmap:${pt} ${name}`),
     'a=ptime:20',
     'a=sendrecv',
     '',

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { LegCodec } from '../../agent/media/relay-types.ts';
 import { processCpuSeconds, processRssMb } from './procs.ts';
 import { forkRelayChild } from './relay-child.ts';
-import { startRtpengine, type NgClient, type RtpengineProcess } from './rtpengine.ts';
+import { audioSdp, startRtpengine, type NgClient, type RtpengineProcess } from './rtpengine.ts';
 
 const CHILD = fileURLToPath(new URL('./transcode-relay-child.ts', import.meta.url));
 const PROFILE_PRELOAD = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
@@ -72,22 +72,6 @@ export async function startOutpostTranscoder(portRange: [number, number], profil
   };
 }
 
-/** An SDP body with one audio stream on 127.0.0.1:port and the given rtpmap lines. */
-function sdp(port: number, sessionId: number, payloadTypes: Array<[number, string]>): string {
-  return [
-    'v=0',
-    `o=- ${sessionId} 1 IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${port} RTP/AVP ${payloadTypes.map(([pt]) => pt).join(' ')}`,
-    ...payloadTypes.map(([pt, name]) => `a=rtpmap:${pt} ${name}`),
-    'a=ptime:20',
-    'a=sendrecv',
-    '',
-  ].join('\r\n');
-}
-
 const rtpmapName = (codec: string) => (codec === 'opus' ? 'opus/48000/2' : `${codec}/8000`);
 
 /**
@@ -130,7 +114,7 @@ export async function rtpengineTranscodedCall(
       command: 'offer',
       ...common,
       'from-tag': fromTag,
-      sdp: sdp(aPort, 1, [[codecs.a.payloadType, rtpmapName(codecs.a.codec)]]),
+      sdp: audioSdp(aPort, 1, [[codecs.a.payloadType, rtpmapName(codecs.a.codec)]]),
       codec: { mask: [codecs.a.codec], transcode: [rtpengineTranscodeSpec(codecs.b.codec)] },
     },
     2000,
@@ -138,7 +122,7 @@ export async function rtpengineTranscodedCall(
   const toB = mediaOf(String(offer['sdp']));
   const b = toB.rtpmap.get(codecs.b.codec);
   if (b === undefined) throw new Error(`rtpengine offered no ${codecs.b.codec}:\n${String(offer['sdp'])}`);
-  const answer = await ng.ok({ command: 'answer', ...common, 'from-tag': fromTag, 'to-tag': `b-${callId}`, sdp: sdp(bPort, 2, [[b.pt, b.encoding]]) }, 2000);
+  const answer = await ng.ok({ command: 'answer', ...common, 'from-tag': fromTag, 'to-tag': `b-${callId}`, sdp: audioSdp(bPort, 2, [[b.pt, b.encoding]]) }, 2000);
   const toA = mediaOf(String(answer['sdp']));
   if (toA.address !== '127.0.0.1' || toB.address !== '127.0.0.1') throw new Error(`rtpengine answered with ${toA.address}/${toB.address}, not 127.0.0.1`);
   if (toA.rtpmap.get(codecs.a.codec)?.pt !== codecs.a.payloadType) throw new Error(`rtpengine's answer to A is not ${codecs.a.codec}/${codecs.a.payloadType}:\n${String(answer['sdp'])}`);
