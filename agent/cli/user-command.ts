@@ -15,11 +15,9 @@ const MIN_PASSWORD = 6;
 
 /** A `--codecs` or `user codecs` list, or a one-line CliError naming the bad entry. */
 export function codecsArg(text: string): CodecName[] {
-  try {
-    return parseCodecList(text);
-  } catch (err) {
-    throw new CliError(`invalid codec list: ${(err as Error).message}`);
-  }
+  const result = parseCodecList(text);
+  if ('problem' in result) throw new CliError(`invalid codec list: ${result.problem}`);
+  return result.codecs;
 }
 
 

@@ -16,19 +16,19 @@ export function normaliseCodecName(s: string): CodecName | undefined {
 
 /**
  * A comma-separated preference list ("opus, pcma"), case-insensitive, spaces around names
- * ignored. Throws a plain Error with a one-line message for an empty list, an empty or unknown
- * entry, or a codec named twice.
+ * ignored: the codecs, or a one-line problem for an empty list, an empty or unknown entry, or a
+ * codec named twice (the caller turns it into its layer's error).
  */
-export function parseCodecList(text: string): CodecName[] {
-  if (text.trim() === '') throw new Error(`empty codec list: name at least one of ${CODEC_NAMES.join(', ')}`);
-  const out: CodecName[] = [];
+export function parseCodecList(text: string): { codecs: CodecName[] } | { problem: string } {
+  if (text.trim() === '') return { problem: `empty codec list: name at least one of ${CODEC_NAMES.join(', ')}` };
+  const codecs: CodecName[] = [];
   for (const raw of text.split(',')) {
     const entry = raw.trim();
-    if (entry === '') throw new Error(`empty entry in codec list ${JSON.stringify(text)}`);
+    if (entry === '') return { problem: `empty entry in codec list ${JSON.stringify(text)}` };
     const name = normaliseCodecName(entry);
-    if (name === undefined) throw new Error(`unknown codec ${JSON.stringify(entry)}: use ${CODEC_NAMES.join(', ')}`);
-    if (out.includes(name)) throw new Error(`codec ${name} is listed twice`);
-    out.push(name);
+    if (name === undefined) return { problem: `unknown codec ${JSON.stringify(entry)}: use ${CODEC_NAMES.join(', ')}` };
+    if (codecs.includes(name)) return { problem: `codec ${name} is listed twice` };
+    codecs.push(name);
   }
-  return out;
+  return { codecs };
 }
