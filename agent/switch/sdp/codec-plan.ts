@@ -16,6 +16,7 @@
 import type { MediaDescription } from 'sdp-transform';
 import type { LegCodec } from '../../media/relay-types.ts';
 import { boxCodec, boxCodecOfEncoding, isComfortNoise, telephoneEventRate, type BoxCodec } from './box-codecs.ts';
+import { audioOf } from './media-description.ts';
 import { payloadTypesOf } from './payload-types.ts';
 import type { SdpStream, SessionDescription } from './session-description.ts';
 
@@ -123,7 +124,7 @@ export function planAnswer(plan: OfferPlan, answer: SessionDescription): AnswerP
   m.fmtp = (offerMedia.fmtp ?? []).filter((f) => keep.has(Number(f.payload))).map((f) => ({ ...f }));
   delete m.rtcpFb;
   delete m.maxptime;
-  const offerPtime = ptimeOf(offerMedia.ptime);
+  const offerPtime = framePtime(audioOf(plan.offer).ptime);
   if (offerPtime !== undefined) m.ptime = offerPtime;
   else delete m.ptime;
 
@@ -139,7 +140,7 @@ export function planAnswer(plan: OfferPlan, answer: SessionDescription): AnswerP
       answerer: {
         payloadType: chosen![0],
         codec: chosenCodec.name,
-        ptime: ptimeOf(media.ptime) ?? DEFAULT_PTIME,
+        ptime: framePtime(audioOf(answer).ptime) ?? DEFAULT_PTIME,
         telephoneEvent: answerEvent ? { payloadType: answerEvent[0], clockRate: telephoneEventRate(answerEvent[1])! } : null,
       },
     },
@@ -185,7 +186,7 @@ function freeDynamic(used: ReadonlySet<number>): number | undefined {
   return undefined;
 }
 
-function ptimeOf(value: unknown): number | undefined {
-  const ms = Number(value);
-  return PTIMES.has(ms) ? ms : undefined;
+/** A party's a=ptime (audioOf reads it) when it is a packet length the box sends. */
+function framePtime(ms: number | undefined): number | undefined {
+  return ms !== undefined && PTIMES.has(ms) ? ms : undefined;
 }
