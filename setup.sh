@@ -35,23 +35,24 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
 fi
 
 # Node.js 24 LTS. Debian 12 ships 18 and older machines carry 20 (end of life April 2026): where
-# the `node` on PATH is older, install the npm registry's `node` package under /usr/local (its
-# bin/ comes before /usr/bin on PATH). Native modules then build against its headers, which
+# the `node` on PATH is older, install the npm registry's `node` package under $NODE_PREFIX
+# (default /usr/local, whose bin/ comes before /usr/bin on PATH). Native modules then build against its headers, which
 # the package carries, not against the system Node's (a global npmrc may point nodedir there).
 NODE_MAJOR=24
+NODE_PREFIX="${NODE_PREFIX:-/usr/local}"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt "$NODE_MAJOR" ]; then
   step "installing Node.js $NODE_MAJOR from the npm registry (system node is $(node --version 2>/dev/null || echo absent))"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO npm install -g --prefix /usr/local --no-audit --no-fund --loglevel=error --allow-scripts=node "node@$NODE_MAJOR" >/dev/null
+  $SUDO npm install -g --prefix "$NODE_PREFIX" --no-audit --no-fund --loglevel=error --allow-scripts=node "node@$NODE_MAJOR" >/dev/null
   hash -r
-  export PATH="/usr/local/bin:$PATH"
+  export PATH="$NODE_PREFIX/bin:$PATH"
   [ "$(node_major)" -ge "$NODE_MAJOR" ] || { echo "setup: node $NODE_MAJOR did not install (node is $(node --version))" >&2; exit 1; }
 else
   step "node $(node --version) present"
 fi
-NODE_HEADERS="$(npm root -g --prefix /usr/local)/node/node_modules/node-linux-$(node -p process.arch)"
+NODE_HEADERS="$(npm root -g --prefix "$NODE_PREFIX")/node/node_modules/node-linux-$(node -p process.arch)"
 if [ -f "$NODE_HEADERS/include/node/node.h" ] && [ "$(node -p process.execPath)" -ef "$NODE_HEADERS/bin/node" ]; then
   export npm_config_nodedir="$NODE_HEADERS"
 else
