@@ -45,7 +45,7 @@ if [ "$(node_major)" -lt "$NODE_MAJOR" ]; then
   step "installing Node.js $NODE_MAJOR from the npm registry (system node is $(node --version 2>/dev/null || echo absent))"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO npm install -g --prefix "$NODE_PREFIX" --no-audit --no-fund --loglevel=error --allow-scripts=node "node@$NODE_MAJOR" >/dev/null
+  $SUDO npm install -g --prefix "$NODE_PREFIX" --no-audit --no-fund --loglevel=error "node@$NODE_MAJOR" >/dev/null
   hash -r
   export PATH="$NODE_PREFIX/bin:$PATH"
   [ "$(node_major)" -ge "$NODE_MAJOR" ] || { echo "setup: node $NODE_MAJOR did not install (node is $(node --version))" >&2; exit 1; }
