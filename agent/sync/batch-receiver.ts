@@ -59,8 +59,8 @@ export class BatchReceiver {
     return stream === 'own' && this.streams.has(streamKey(source, 'own'));
   }
 
-  /** Throws WireError / ZodError-free: only WireError for malformed bytes. */
-  receive(bytes: Uint8Array): ReceiveOutcome {
+  /** Throws WireError / ZodError-free: only WireError for malformed bytes. `now`: ms, the caller's clock. */
+  receive(bytes: Uint8Array, now = Date.now()): ReceiveOutcome {
     const o = this.o;
     const h = decodeBatchHeader(bytes);
     if (!this.wants(h.sender, h.stream)) {
@@ -115,7 +115,7 @@ export class BatchReceiver {
     const range = o.store.changes.apply(verdict.accepted, { source: h.sender, stream: h.stream, version: h.to });
     s.watermark = h.to;
     s.applied += verdict.accepted.length;
-    s.lastAppliedAt = Date.now();
+    s.lastAppliedAt = now;
     s.track(known.head, s.lastAppliedAt);
     o.counters.changesApplied += verdict.accepted.length;
     return { kind: 'applied', stream: s, reply, more: h.more, changed: verdict.accepted.length > 0, merged: verdict.accepted, range };
