@@ -12,15 +12,13 @@ import type { Store } from '../store/store.ts';
 import { topics } from '../wire/topics.ts';
 import { BrokerLink } from './broker-link.ts';
 import { CoreTimers } from './core-timers.ts';
-import { HubStrategy } from './hub-strategy.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
-import { NodeStrategy } from './node-strategy.ts';
 import type { KnownNode, PeerDirectory } from './peer-directory.ts';
 import type { Command, LinkSpec } from './replication-commands.ts';
 import { ReplicationCore } from './replication-core.ts';
 import type { ReplicationStrategy } from './replication-strategy.ts';
-import { SyncError } from './errors.ts';
+import { strategyFor } from './strategy-for.ts';
 import type { SyncCounters } from './sync-counters.ts';
 
 export interface ReplicatorOptions {
@@ -44,13 +42,6 @@ export interface ReplicatorOptions {
   onApplied?: () => void;
   /** Real time by default. */
   clock?: Clock;
-}
-
-/** The strategy of a role (the one place the role is looked at). */
-export function strategyFor(o: Pick<ReplicatorOptions, 'role' | 'nodeId' | 'site' | 'hub' | 'peers' | 'ownBrokerUrl'>): ReplicationStrategy {
-  if (o.role === 'node') return new NodeStrategy(o);
-  if (!o.ownBrokerUrl) throw new SyncError('sync.connect', 'the hub needs its broker url');
-  return new HubStrategy({ nodeId: o.nodeId, brokerUrl: o.ownBrokerUrl });
 }
 
 export class Replicator {
