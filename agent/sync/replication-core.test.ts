@@ -70,6 +70,17 @@ function answer(source: Replica, sourceLink: string, req: Publish, requester: Re
   return requester.core.message(requesterLink, reply!.topic, reply!.payload as Buffer);
 }
 
+/** A box n1 and its hub, both up, the hub following n1's stream and caught up with it. */
+function hubFollowingBox(): { n1: Replica; hub: Replica } {
+  const n1 = node('n1');
+  const hub = replica('hub', 'hub');
+  online(n1, 'hub');
+  online(hub, 'self');
+  const [first] = requests(introduce(hub, n1, 'self'));
+  answer(n1, 'hub', first!, hub, 'self');
+  return { n1, hub };
+}
+
 /** Fires `r`'s push timer and sends every page; returns the batches published. */
 function push(r: Replica): Array<{ topic: string; bytes: Buffer }> {
   const out: Array<{ topic: string; bytes: Buffer }> = [];
@@ -143,12 +154,7 @@ test('a push goes to every connected push link; with none the source skips to it
 });
 
 test('a lost push leaves a gap: one catch-up, another only after requestTimeout (Pull: a gap)', () => {
-  const n1 = node('n1');
-  const hub = replica('hub', 'hub');
-  online(n1, 'hub');
-  online(hub, 'self');
-  const [first] = requests(introduce(hub, n1, 'self'));
-  answer(n1, 'hub', first!, hub, 'self');
+  const { n1, hub } = hubFollowingBox();
   ban(n1, '10.0.0.1');
   push(n1); // lost
   ban(n1, '10.0.0.2');
@@ -243,12 +249,7 @@ test('a box opens a link to a site peer that announces a broker, and follows it 
 });
 
 test('anti-entropy pulls a stream behind its source\'s announced head for a whole interval, not before', () => {
-  const n1 = node('n1');
-  const hub = replica('hub', 'hub');
-  online(n1, 'hub');
-  online(hub, 'self');
-  const [first] = requests(introduce(hub, n1, 'self'));
-  answer(n1, 'hub', first!, hub, 'self');
+  const { n1, hub } = hubFollowingBox();
   ban(n1, '10.0.0.1');
   push(n1); // lost
   introduce(hub, n1, 'self'); // announces the new head
