@@ -31,6 +31,13 @@ test('follows and records every box, ignores other hubs', () => {
   assert.is(s.onState(state('hub2', 'hub')), undefined);
 });
 
+test('takes every box\'s own stream and nothing else; publishes by scope', () => {
+  const s = new HubStrategy({ nodeId: 'hub', brokerUrl: 'mqtt://h:1' });
+  assert.ok(s.accepts('a1', 'own'));
+  assert.not.ok(s.accepts('a1', 'global'));
+  assert.is(s.hubId, undefined, 'trusts no relay');
+});
+
 test('a box is reachable while the broker link is up and the box online', () => {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-hubstrategy-'));
   const store = Store.open({ dataDir: dir });

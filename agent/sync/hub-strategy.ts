@@ -5,9 +5,11 @@
  */
 import type { NodeState } from '../wire/messages.ts';
 import { topics } from '../wire/topics.ts';
+import type { BatchSource, BatchSourceOptions } from './batch-source.ts';
 import type { LinkPlan } from './replication-commands.ts';
 import type { LinkView, ReplicationStrategy, StateReaction, StreamRef } from './replication-strategy.ts';
 import type { KnownNode, PeerDirectory } from './peer-directory.ts';
+import { ScopeBatchSource } from './scope-batch-source.ts';
 
 export interface HubStrategyOptions {
   nodeId: string;
@@ -24,10 +26,19 @@ export class HubStrategy implements ReplicationStrategy {
 
   constructor(private readonly o: HubStrategyOptions) {}
 
+  createSource(options: BatchSourceOptions): BatchSource {
+    return new ScopeBatchSource(options);
+  }
+
   initial(): { links: LinkPlan[]; streams: StreamRef[] } {
     const id = this.o.nodeId;
     const subscriptions = [topics.allNodeChanges, topics.allNodeStates, topics.syncRequest(id), topics.syncResponse(id)];
     return { links: [{ name: 'self', url: this.o.brokerUrl, subscriptions }], streams: [] };
+  }
+
+  /** Every box's own stream (a box is followed from its first batch or state). */
+  accepts(_source: string, stream: string): boolean {
+    return stream === 'own';
   }
 
   /** Every box's own stream, and its row in `nodes`; other hubs are none of its business. */

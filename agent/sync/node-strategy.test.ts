@@ -55,6 +55,17 @@ test('opens a link to an announced site peer with a broker; not to listed peers,
   assert.equal(s.onState(state('hub', '', { role: 'hub' })), { follow: [], record: false });
 });
 
+test('takes the hub\'s global and site streams, and a peer\'s own stream once followed', () => {
+  const s = new NodeStrategy({ nodeId: 'a1', site: 'br', hub });
+  assert.ok(s.accepts('hub', 'global', false));
+  assert.ok(s.accepts('hub', 'site/br', false));
+  assert.not.ok(s.accepts('hub', 'site/other', false));
+  assert.not.ok(s.accepts('hub', 'own', true));
+  assert.ok(s.accepts('a2', 'own', true));
+  assert.not.ok(s.accepts('a2', 'own', false), 'not followed');
+  assert.not.ok(s.accepts('a2', 'global', true));
+});
+
 test('asks a peer over its broker when that link is up, else through the hub', () => {
   const s = new NodeStrategy({ nodeId: 'a1', site: 'br', hub });
   assert.is(s.linkFor('a2', up('hub', 'peer:a2')), 'peer:a2');

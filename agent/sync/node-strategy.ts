@@ -7,6 +7,7 @@
 import type { PeerConfig } from '../config/sync-schema.ts';
 import type { NodeState } from '../wire/messages.ts';
 import { siteStream, topics } from '../wire/topics.ts';
+import { BatchSource, type BatchSourceOptions } from './batch-source.ts';
 import type { LinkPlan } from './replication-commands.ts';
 import { peerLinkPlan, type LinkView, type ReplicationStrategy, type StateReaction, type StreamRef } from './replication-strategy.ts';
 import type { KnownNode, PeerDirectory } from './peer-directory.ts';
@@ -32,6 +33,10 @@ export class NodeStrategy implements ReplicationStrategy {
     this.announcedBroker = o.ownBrokerUrl;
   }
 
+  createSource(options: BatchSourceOptions): BatchSource {
+    return new BatchSource(options);
+  }
+
   initial(): { links: LinkPlan[]; streams: StreamRef[] } {
     const o = this.o;
     const links: LinkPlan[] = [];
@@ -51,6 +56,12 @@ export class NodeStrategy implements ReplicationStrategy {
       links.push(peerLinkPlan(o.nodeId, p.id, p.url));
     }
     return { links, streams };
+  }
+
+  /** The hub's global and site streams; a peer's own stream once it is followed. */
+  accepts(source: string, stream: string, followed: boolean): boolean {
+    if (source === this.o.hub?.id) return stream === 'global' || stream === siteStream(this.o.site);
+    return stream === 'own' && followed;
   }
 
   onState(state: NodeState): StateReaction {

@@ -17,7 +17,7 @@ import type { Store } from '../store/store.ts';
 import { NodeStateSchema, SyncRequestSchema, type NodeState, type SyncRequest } from '../wire/messages.ts';
 import { parseTopic, topics } from '../wire/topics.ts';
 import { BatchReceiver, type ReceiveOutcome } from './batch-receiver.ts';
-import { BatchSource } from './batch-source.ts';
+import type { BatchSource } from './batch-source.ts';
 import { SyncError } from './errors.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
@@ -70,13 +70,10 @@ export class ReplicationCore implements LinkView {
   constructor(options: ReplicationCoreOptions) {
     this.o = options;
     this.strategy = options.strategy;
-    const { nodeId, site, store, logger } = options;
-    const role = this.strategy.role;
-    const hubId = this.strategy.hubId;
+    const { nodeId, store, logger } = options;
     this.directory = new PeerDirectory(store, logger);
-    this.receiver = new BatchReceiver({ role, nodeId, site, ...(hubId ? { hubId } : {}), store, directory: this.directory, counters: this.counters, logger });
-    this.source = new BatchSource({
-      role,
+    this.receiver = new BatchReceiver({ nodeId, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
+    this.source = this.strategy.createSource({
       nodeId,
       store,
       key: options.key,

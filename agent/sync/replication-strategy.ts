@@ -7,6 +7,7 @@
  */
 import type { NodeState } from '../wire/messages.ts';
 import { topics, type StreamName } from '../wire/topics.ts';
+import type { BatchSource, BatchSourceOptions } from './batch-source.ts';
 import type { LinkPlan } from './replication-commands.ts';
 import type { KnownNode, PeerDirectory } from './peer-directory.ts';
 
@@ -30,16 +31,24 @@ export interface StateReaction {
   record: boolean;
 }
 
-export interface ReplicationStrategy {
-  readonly role: 'node' | 'hub';
-  /** Node: its hub's id (the one trusted relay). */
+/** Who may send this replica what (BatchReceiver asks before it looks further into a batch). */
+export interface StreamPolicy {
+  /** Node: its hub's id (the one trusted relay and admin). */
   readonly hubId: string | undefined;
+  /** Does this replica take `stream` of `source`? `followed`: it tracks that stream already. */
+  accepts(source: string, stream: string, followed: boolean): boolean;
+}
+
+export interface ReplicationStrategy extends StreamPolicy {
+  readonly role: 'node' | 'hub';
   /** The broker announced in this replica's state, for site peers (`mqtt` of NodeState). */
   readonly announcedBroker: string | undefined;
   /** The links this replica pushes on, in order. */
   readonly pushLinks: readonly string[];
   /** Republishes what it merged (the hub), or only its own changes (a node). */
   readonly relays: boolean;
+  /** What it publishes and serves: a node its own stream, the hub every scope stream. */
+  createSource(options: BatchSourceOptions): BatchSource;
   /** Links to open and streams to follow from the start. */
   initial(): { links: LinkPlan[]; streams: StreamRef[] };
   /** undefined: the state is not for this replica (beyond pinning its key). */
