@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSilentLogger } from '../lib/logger.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
-import { Store } from '../store/store.ts';
+import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import type { NodeState } from '../wire/messages.ts';
 import { HubStrategy } from './hub-strategy.ts';
 import { PeerDirectory } from './peer-directory.ts';
@@ -39,8 +36,8 @@ test('takes every box\'s own stream and nothing else; publishes by scope', () =>
 });
 
 test('a box is reachable while the broker link is up and the box online', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-hubstrategy-'));
-  const store = Store.open({ dataDir: dir });
+  const stores = new TempStores();
+  const { store } = stores.open('hubstrategy');
   try {
     const directory = new PeerDirectory(store, createSilentLogger());
     directory.observe(state('a1', 'node'), 1);
@@ -51,8 +48,7 @@ test('a box is reachable while the broker link is up and the box online', () => 
     assert.not.ok(s.isConnectedTo('a1', { isConnected: () => true }, directory));
     assert.ok(s.reportsOn(directory.get('a1')!));
   } finally {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    stores.closeAll();
   }
 });
 

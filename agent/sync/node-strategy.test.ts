@@ -2,14 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSilentLogger } from '../lib/logger.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
-import { Store } from '../store/store.ts';
+import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import type { NodeState } from '../wire/messages.ts';
 import { NodeStrategy } from './node-strategy.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import type { LinkView } from './replication-strategy.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const P = 'outpost/v1';
 const hub = { url: 'mqtt://hub:1883', id: 'hub' };
@@ -74,8 +71,8 @@ test('asks a peer over its broker when that link is up, else through the hub', (
 });
 
 test('reaches the hub over its link, a peer over its own or through the hub while it is online', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-nodestrategy-'));
-  const store = Store.open({ dataDir: dir });
+  const stores = new TempStores();
+  const { store } = stores.open('nodestrategy');
   try {
     const directory = new PeerDirectory(store, createSilentLogger());
     directory.observe(state('a2', 'br', { siteId: '1'.repeat(32) }), 1);
@@ -88,8 +85,7 @@ test('reaches the hub over its link, a peer over its own or through the hub whil
     assert.ok(s.reportsOn(directory.get('a2')!));
     assert.not.ok(s.reportsOn({ ...directory.get('a2')!, site: 'other' }));
   } finally {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    stores.closeAll();
   }
 });
 

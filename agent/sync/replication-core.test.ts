@@ -3,14 +3,11 @@
  * with a ManualClock; the commands it returns are read, and messages carried by hand between
  * cores. Section names refer to docs/replication.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../lib/clock.ts';
 import { createSilentLogger } from '../lib/logger.ts';
-import { Store } from '../store/store.ts';
+import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import { SyncRequestSchema } from '../wire/messages.ts';
 import { siteStream, topics } from '../wire/topics.ts';
 import { HubStrategy } from './hub-strategy.ts';
@@ -21,15 +18,13 @@ import { ReplicationCore, TICK_MS } from './replication-core.ts';
 
 const sync = { batchSize: 100, maxInFlight: 4, pushDelay: 2, requestTimeout: 10, antiEntropy: 5 };
 const HUB_URL = 'mqtt://hub.test:1883';
-const opened: Array<{ store: Store; dir: string }> = [];
+const stores = new TempStores();
 
 type Publish = Extract<Command, { kind: 'publish' }>;
 type Replica = ReturnType<typeof replica>;
 
 function replica(id: string, strategy: 'hub' | Omit<NodeStrategyOptions, 'nodeId'>) {
-  const dir = mkdtempSync(join(tmpdir(), `outpost-core-${id}-`));
-  const store = Store.open({ dataDir: dir });
-  opened.push({ store, dir });
+  const { store, dir } = stores.open(`core-${id}`);
   const clock = new ManualClock();
   let requests = 0;
   const site = strategy === 'hub' ? '' : strategy.site;
@@ -94,12 +89,7 @@ function push(r: Replica): Array<{ topic: string; bytes: Buffer }> {
 }
 
 const test = suite('ReplicationCore');
-test.after.each(() => {
-  for (const { store, dir } of opened.splice(0)) {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test.after.each(() => stores.closeAll());
 
 test('start opens the strategy links with the offline state as will, and arms the tick', () => {
   const n1 = node('n1', { ownBrokerUrl: 'mqtt://n1.test:1883' });

@@ -23,6 +23,7 @@ import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import type { Command, LinkPlan } from './replication-commands.ts';
+import { PushLoop } from './push-loop.ts';
 import type { LinkView, ReplicationStrategy } from './replication-strategy.ts';
 import { SyncCounters } from './sync-counters.ts';
 
@@ -59,9 +60,7 @@ export class ReplicationCore implements LinkView {
   private readonly siteIdHex: string;
   /** Every link opened, and whether it is up. */
   private readonly links = new Map<string, { plan: LinkPlan; up: boolean }>();
-  private pushArmed = false;
-  private pushing = false;
-  private pushAgain = false;
+  private readonly pushes: PushLoop;
   private antiEntropyAt = 0;
   private stateHead = -1n;
   private lastHead = 0n;
@@ -82,6 +81,15 @@ export class ReplicationCore implements LinkView {
       batchSize: options.sync.batchSize,
     });
     this.siteIdHex = store.changes.siteId().toString('hex');
+    this.pushes = new PushLoop({
+      source: this.source,
+      links: this,
+      pushLinks: this.strategy.pushLinks,
+      sync: options.sync,
+      inFlight: options.inFlight ?? (() => 0),
+      counters: this.counters,
+      logger,
+    });
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -153,11 +161,8 @@ export class ReplicationCore implements LinkView {
   timerFired(timer: 'tick' | 'push'): Command[] {
     const out: Command[] = [];
     if (this.stopped) return out;
-    if (timer === 'push') {
-      this.pushArmed = false;
-      this.pushing = true;
-      this.pushPage(out);
-    } else {
+    if (timer === 'push') this.pushes.fire(out);
+    else {
       this.tick(out);
       out.push({ kind: 'schedule', timer: 'tick', ms: TICK_MS });
     }
@@ -167,10 +172,8 @@ export class ReplicationCore implements LinkView {
   /** The last push page went out (`published` batches in all); the next one, if any. */
   pushPageSent(published: number, more: boolean): Command[] {
     const out: Command[] = [];
-    this.counters.batchesOut += published;
-    if (more && !this.stopped) this.pushPage(out);
-    else this.pushDone(out);
-    return out;
+    this.pushes.pageSent(published, more, out);
+    return this.stopped ? [] : out;
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -236,7 +239,7 @@ export class ReplicationCore implements LinkView {
     if (outcome.kind !== 'applied' && outcome.kind !== 'duplicate') return;
     if (outcome.kind === 'applied' && outcome.changed) {
       out.push({ kind: 'applied' });
-      if (this.strategy.relays) this.relay(outcome, out);
+      if (this.strategy.relays) this.pushes.relay(outcome.merged, outcome.range, out);
     }
     if (outcome.reply) {
       outcome.stream.requestId = undefined;
@@ -312,60 +315,8 @@ export class ReplicationCore implements LinkView {
     out.push({ kind: 'publish', link, topic: req.replyTo, payload: bytes, retain: false });
   }
 
-  // ---- pushing -------------------------------------------------------------------------------
-
   private schedulePush(out: Command[]): void {
-    if (this.stopped) return;
-    if (this.pushing) {
-      this.pushAgain = true;
-      return;
-    }
-    if (this.pushArmed) return;
-    this.pushArmed = true;
-    out.push({ kind: 'schedule', timer: 'push', ms: this.o.sync.pushDelay });
-  }
-
-  private pushTargets(): string[] {
-    return this.strategy.pushLinks.filter((l) => this.isConnected(l));
-  }
-
-  /** One page of the push loop; with nobody listening it skips to the head (receivers pull). */
-  private pushPage(out: Command[]): void {
-    const targets = this.pushTargets();
-    if (targets.length === 0) {
-      this.source.skipToHead();
-      return this.pushDone(out);
-    }
-    try {
-      const { batches, more } = this.source.nextPush();
-      out.push({ kind: 'push-page', links: targets, batches, more });
-    } catch (err) {
-      this.o.logger.error({ err: (err as Error).message }, 'push failed');
-      this.pushDone(out);
-    }
-  }
-
-  private pushDone(out: Command[]): void {
-    this.pushing = false;
-    if (this.pushAgain) {
-      this.pushAgain = false;
-      this.schedulePush(out);
-    }
-  }
-
-  /** Republishes what was just merged straight away, or leaves it to the push loop. */
-  private relay(outcome: Extract<ReceiveOutcome, { kind: 'applied' }>, out: Command[]): void {
-    const targets = this.pushTargets();
-    const inFlight = this.o.inFlight ?? (() => 0);
-    const room = targets.every((t) => inFlight(t) < this.o.sync.maxInFlight);
-    const batches = targets.length > 0 && room && !this.pushing ? this.source.relay(outcome.merged, outcome.range) : undefined;
-    if (!batches) return this.schedulePush(out);
-    for (const link of targets) {
-      for (const b of batches) {
-        out.push({ kind: 'publish', link, topic: b.topic, payload: b.bytes, retain: false });
-        this.counters.batchesOut++;
-      }
-    }
+    if (!this.stopped) this.pushes.schedule(out);
   }
 
   // ---- housekeeping --------------------------------------------------------------------------

@@ -3,16 +3,13 @@
  * the commands of its core become connects, publishes and pushes, and messages come back as
  * events. The protocol itself is tested on the core (replication-core.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SyncSection } from '../config/sync-schema.ts';
 import { createSilentLogger } from '../lib/logger.ts';
-import { Store } from '../store/store.ts';
+import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import { waitFor } from '../../test/helpers/wait-for.ts';
 import { NodeKey } from './node-key.ts';
 import { Replicator, type ReplicatorOptions } from './replicator.ts';
@@ -21,7 +18,7 @@ import { syncStatus } from './sync-status.ts';
 interface World {
   url: string;
   close: () => Promise<void>;
-  stores: Array<{ store: Store; dir: string }>;
+  stores: TempStores;
 }
 
 const sync = SyncSection.parse({ antiEntropy: 1 });
@@ -33,23 +30,18 @@ async function broker(): Promise<World> {
   const { port } = server.address() as net.AddressInfo;
   const world: World = {
     url: `mqtt://127.0.0.1:${port}`,
-    stores: [],
+    stores: new TempStores(),
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const { store, dir } of world.stores.splice(0)) {
-        store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      world.stores.closeAll();
     },
   };
   return world;
 }
 
 function replicator(world: World, o: Pick<ReplicatorOptions, 'role' | 'nodeId' | 'site'> & Partial<ReplicatorOptions>): Replicator {
-  const dir = mkdtempSync(join(tmpdir(), `outpost-replicator-${o.nodeId}-`));
-  const store = Store.open({ dataDir: dir, durable: false });
-  world.stores.push({ store, dir });
+  const { store, dir } = world.stores.open(`replicator-${o.nodeId}`);
   return new Replicator({ store, key: NodeKey.loadOrCreate(dir), sync, logger: createSilentLogger(), ...o });
 }
 

@@ -3,13 +3,10 @@
  * ScopeBatchSource (scope streams, relays, scope pages); batches are read back with the wire
  * decoder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSilentLogger } from '../lib/logger.ts';
-import { Store } from '../store/store.ts';
+import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import { decodeBatch, decodeBatchHeader } from '../wire/change-batch.ts';
 import { topics } from '../wire/topics.ts';
 import { BatchSource } from './batch-source.ts';
@@ -17,22 +14,15 @@ import { NodeKey } from './node-key.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import { ScopeBatchSource } from './scope-batch-source.ts';
 
-const opened: Array<{ store: Store; dir: string }> = [];
+const stores = new TempStores();
 
 function options(id: string) {
-  const dir = mkdtempSync(join(tmpdir(), `outpost-source-${id}-`));
-  const store = Store.open({ dataDir: dir, durable: false });
-  opened.push({ store, dir });
+  const { store, dir } = stores.open(`source-${id}`);
   return { nodeId: id, store, key: NodeKey.loadOrCreate(dir), directory: new PeerDirectory(store, createSilentLogger()), batchSize: 100 };
 }
 const user = (ext: string, site: string) => ({ ext, displayName: 'A', realm: 'pbx', ha1Md5: 'h', ha1Sha256: 'h', site });
 const request = (stream: string, since = '0') => ({ requester: 'n9', stream, since, limit: 1000, replyTo: topics.syncResponse('n9'), requestId: 'r1' });
-const close = () => {
-  for (const { store, dir } of opened.splice(0)) {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+const close = () => stores.closeAll();
 
 const scope = suite('ScopeBatchSource');
 scope.after.each(close);

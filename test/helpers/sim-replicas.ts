@@ -48,6 +48,25 @@ export interface SimOptions {
   peers: boolean;
 }
 
+/** Stores (cr-sqlite, not durable) on temporary directories for one test, closed and removed together. */
+export class TempStores {
+  private readonly opened: Array<{ store: Store; dir: string }> = [];
+
+  open(name: string): { store: Store; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), `outpost-${name}-`));
+    const store = Store.open({ dataDir: dir, durable: false }); // a test store needs no durability
+    this.opened.push({ store, dir });
+    return { store, dir };
+  }
+
+  closeAll(): void {
+    for (const { store, dir } of this.opened.splice(0)) {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 /** Short intervals, so a heal takes few clock steps (sync.antiEntropy and requestTimeout, s). */
 const SYNC = { maxInFlight: 16, pushDelay: 0, requestTimeout: 1, antiEntropy: 1 };
 const HUB_BROKER = 'mqtt://hub.sim';
@@ -75,6 +94,7 @@ export class SimNetwork {
   private readonly subscriptions = new Map<string, Subscription[]>();
   private readonly retained = new Map<string, Map<string, Buffer>>();
   private readonly timers = new Map<string, CoreTimers>();
+  private readonly stores = new TempStores();
 
   constructor(
     specs: ReplicaSpec[],
@@ -83,8 +103,7 @@ export class SimNetwork {
     const logger = createSilentLogger();
     const hubId = specs.find((s) => s.role === 'hub')?.id;
     for (const spec of specs) {
-      const dir = mkdtempSync(join(tmpdir(), `outpost-sim-${spec.id}-`));
-      const store = Store.open({ dataDir: dir, durable: false }); // a test store needs no durability
+      const { store, dir } = this.stores.open(`sim-${spec.id}`);
       const clock = new ManualClock();
       let requests = 0;
       const ownBrokerUrl = spec.role === 'hub' ? HUB_BROKER : options.peers ? `mqtt://${spec.id}.sim` : undefined;
@@ -207,11 +226,8 @@ export class SimNetwork {
   }
 
   close(): void {
-    for (const r of this.replicas.values()) {
-      this.run(r, r.core.stop());
-      r.store.close();
-      rmSync(r.dir, { recursive: true, force: true });
-    }
+    for (const r of this.replicas.values()) this.run(r, r.core.stop());
+    this.stores.closeAll();
   }
 
   // ---- the shell's part: commands ------------------------------------------------------------
