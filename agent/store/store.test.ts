@@ -21,6 +21,15 @@ function binding(over: Partial<Binding> = {}): Binding {
 
 const open = suite('Store.open');
 
+open('durable: false opens a throwaway store that does not flush its commits', () => {
+  const store = Store.open({ dataDir: tempDir(), durable: false });
+  try {
+    assert.is(store.db.pragma('synchronous', { simple: true }), 0); // OFF
+  } finally {
+    store.close();
+  }
+});
+
 open('applies pragmas, migrations and makes CRR tables', () => {
   const store = Store.open({ dataDir: tempDir() });
   try {

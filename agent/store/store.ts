@@ -30,6 +30,8 @@ export interface StoreOptions {
   crsqlitePath?: string;
   /** Open without creating the data directory (CLI commands on an existing box). */
   mustExist?: boolean;
+  /** false: commits are not flushed to disk (synchronous=OFF), for throwaway test stores. */
+  durable?: boolean;
 }
 
 export class Store {
@@ -80,7 +82,7 @@ export class Store {
     }
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(options.durable === false ? 'synchronous = OFF' : 'synchronous = FULL');
       db.pragma('temp_store = MEMORY');
       db.pragma('busy_timeout = 5000');
       db.loadExtension(extension);

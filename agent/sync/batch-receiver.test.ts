@@ -9,8 +9,9 @@ import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import { Store } from '../store/store.ts';
 import { decodeBatch, encodeBatch } from '../wire/change-batch.ts';
 import { BatchReceiver } from './batch-receiver.ts';
-import { BatchSource } from './batch-source.ts';
+import { HubStrategy } from './hub-strategy.ts';
 import { NodeKey } from './node-key.ts';
+import { NodeStrategy } from './node-strategy.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import { SyncCounters } from './sync-counters.ts';
 
@@ -24,8 +25,9 @@ function replica(nodeId: string, site = 'a', siteAdminKey?: NodeKey, role: 'node
   const key = NodeKey.loadOrCreate(dataDir);
   const directory = new PeerDirectory(store, logger);
   const counters = new SyncCounters();
-  const receiver = new BatchReceiver({ role, nodeId, site, ...(role === 'node' ? { hubId: 'hub' } : {}), store, directory, counters, logger });
-  const source = new BatchSource({ role, nodeId, store, key, ...(siteAdminKey ? { siteAdminKey } : {}), directory, batchSize: 1000 });
+  const policy = role === 'node' ? new NodeStrategy({ nodeId, site, hub: { url: 'mqtt://hub.test:1', id: 'hub' } }) : new HubStrategy({ nodeId, brokerUrl: 'mqtt://hub.test:1' });
+  const receiver = new BatchReceiver({ nodeId, policy, store, directory, counters, logger });
+  const source = policy.createSource({ nodeId, store, key, ...(siteAdminKey ? { siteAdminKey } : {}), directory, batchSize: 1000 });
   const state = () => ({
     nodeId,
     role,

@@ -3,26 +3,25 @@
  * or a catch-up reply), decides from the stream's watermark whether it is a duplicate, leaves a
  * gap, or can be merged; verifies the signature against the sender's pinned key, keeps batches
  * from a newer schema, checks authority, and merges with the watermark in one transaction. The
- * caller (Replicator, or a test's simulated network) asks for catch-ups when told to.
+ * caller (ReplicationCore) asks for catch-ups when told to.
  */
 import type { Logger } from '../lib/logger.ts';
 import type { AppliedRange, Change } from '../store/change-log.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import { decodeBatch, decodeBatchHeader } from '../wire/change-batch.ts';
-import { siteStream, type StreamName } from '../wire/topics.ts';
+import type { StreamName } from '../wire/topics.ts';
 import { checkAuthority } from './authority.ts';
 import { InboundStream, streamKey } from './inbound-stream.ts';
 import { verifySignature } from './node-key.ts';
 import type { PeerDirectory } from './peer-directory.ts';
+import type { StreamPolicy } from './replication-strategy.ts';
 import type { SyncCounters } from './sync-counters.ts';
 
 export interface BatchReceiverOptions {
-  role: 'node' | 'hub';
   nodeId: string;
-  site: string;
-  /** Node: its hub's id, the one trusted relay and admin. */
-  hubId?: string;
+  /** Which streams of whom this replica takes, and its hub (node and hub strategies). */
+  policy: StreamPolicy;
   store: Store;
   directory: PeerDirectory;
   counters: SyncCounters;
@@ -52,15 +51,11 @@ export class BatchReceiver {
 
   /** Is `stream` of `source` one this replica takes? */
   wants(source: string, stream: string): boolean {
-    const o = this.o;
-    if (source === o.nodeId) return false;
-    if (o.role === 'hub') return stream === 'own';
-    if (source === o.hubId) return stream === 'global' || stream === siteStream(o.site);
-    return stream === 'own' && this.streams.has(streamKey(source, 'own'));
+    return source !== this.o.nodeId && this.o.policy.accepts(source, stream, this.streams.has(streamKey(source, stream)));
   }
 
-  /** Throws WireError / ZodError-free: only WireError for malformed bytes. */
-  receive(bytes: Uint8Array): ReceiveOutcome {
+  /** Throws WireError / ZodError-free: only WireError for malformed bytes. `now`: ms, the caller's clock. */
+  receive(bytes: Uint8Array, now = Date.now()): ReceiveOutcome {
     const o = this.o;
     const h = decodeBatchHeader(bytes);
     if (!this.wants(h.sender, h.stream)) {
@@ -102,7 +97,7 @@ export class BatchReceiver {
     // Only what lies beyond the watermark (a batch may overlap what a catch-up brought), and
     // never this replica's own changes coming back.
     const fresh = batch.changes.filter((c) => c.dbVersion > s.watermark && !own.equals(c.siteId)) as Change[];
-    const signerIsHub = o.role === 'node' && known.role === 'hub' && h.sender === o.hubId;
+    const signerIsHub = o.policy.hubId !== undefined && h.sender === o.policy.hubId && known.role === 'hub';
     const adminOfSite = adminSignature && this.siteAdminSigned(known.site, signed, adminSignature, h.sender) ? known.site : undefined;
     const signer = { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub, ...(adminOfSite ? { adminOfSite } : {}) };
     const verdict = checkAuthority(fresh, signer, (t, pk, col) => o.store.changes.column(t, pk, col));
@@ -115,7 +110,7 @@ export class BatchReceiver {
     const range = o.store.changes.apply(verdict.accepted, { source: h.sender, stream: h.stream, version: h.to });
     s.watermark = h.to;
     s.applied += verdict.accepted.length;
-    s.lastAppliedAt = Date.now();
+    s.lastAppliedAt = now;
     s.track(known.head, s.lastAppliedAt);
     o.counters.changesApplied += verdict.accepted.length;
     return { kind: 'applied', stream: s, reply, more: h.more, changed: verdict.accepted.length > 0, merged: verdict.accepted, range };

@@ -1,8 +1,10 @@
 /**
- * Convergence of replication over a simulated network (test/helpers/sim-replicas.ts): real
- * cr-sqlite stores, real batches, signatures and authority checks; fast-check picks the
- * topology, the writes and how the network loses, duplicates and reorders messages. After a
- * heal phase every replica must hold exactly the rows of its scope, as a model says.
+ * Convergence of replication over a simulated network (test/helpers/sim-replicas.ts): the
+ * production ReplicationCore of every replica on real cr-sqlite stores, real batches,
+ * signatures and authority checks; fast-check picks the topology, the writes, when each
+ * replica's clock moves (ticks, anti-entropy, request timeouts) and how the network loses,
+ * duplicates and reorders messages. After a heal phase (links reconnect, time runs, nothing is
+ * lost) every replica must hold exactly the rows of its scope, as a model says.
  * FC_SEED and FC_RUNS override the fixed seed and the number of runs.
  */
 import fc from 'fast-check';
@@ -82,6 +84,7 @@ type Cmd =
   | { k: 'node'; n: number; table: string; del: boolean; key: number; count: number; val: number }
   | { k: 'admin'; del: boolean; key: number; count: number; val: number; site: number }
   | { k: 'push' | 'catchup'; r: number }
+  | { k: 'time'; r: number; ms: number }
   | { k: 'deliver' | 'drop' | 'dup'; i: number }
   | { k: 'evil'; n: number; fresh: number; tamper: number };
 
@@ -91,6 +94,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('node' as const), n: fc.nat(3), table: fc.constantFrom('cdrs', 'registrations', 'bans'), ...writeFields }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('admin' as const), site: fc.nat(2), ...writeFields }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('push' as const, 'catchup' as const), r: fc.nat(4) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('time' as const), r: fc.nat(4), ms: fc.nat(2500) }) },
   { weight: 6, arbitrary: fc.record({ k: fc.constant('deliver' as const), i: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('drop' as const, 'dup' as const), i: fc.nat() }) },
 );
@@ -146,7 +150,8 @@ function runScenario(s: Scenario): void {
         const rows = Array.from({ length: c.count }, (_, j) => ({ ext: `u${c.key + j}`, display_name: `name${c.val}`, site: SITES[SITE_MOVES ? c.site : s.userSites[c.key + j]!]! }));
         (c.del ? remove : upsert)(hub.store, model, 'users', rows);
       } else if (c.k === 'push') sim.push(all[c.r % all.length]!.id);
-      else if (c.k === 'catchup') sim.catchUpAll(all[c.r % all.length]!.id);
+      else if (c.k === 'catchup') sim.reconnect(all[c.r % all.length]!.id);
+      else if (c.k === 'time') sim.advance(all[c.r % all.length]!.id, c.ms);
       else if (c.k === 'deliver') sim.deliver(c.i % Math.max(1, q.length));
       else if (c.k === 'drop') q.splice(c.i % Math.max(1, q.length), 1);
       else if (c.k === 'dup' && q.length > 0) q.push(q[c.i % q.length]!);
@@ -175,7 +180,7 @@ function runScenario(s: Scenario): void {
       }
     }
     sim.heal(50);
-    for (const [k, n] of sim.outcomes) totals.set(k, (totals.get(k) ?? 0) + n);
+    for (const r of all) for (const [k, n] of Object.entries(r.core.counters)) if (typeof n === 'number') totals.set(k, (totals.get(k) ?? 0) + n);
 
     // (2) The hub holds exactly the model: every legitimate write's final state, nothing else.
     assert.equal(Object.fromEntries(snapshot(hub.store)), Object.fromEntries(model), 'hub rows = model');
@@ -198,10 +203,11 @@ function runScenario(s: Scenario): void {
     }
     // (4) Receivers of the compromised node's own stream rejected its changes.
     for (const r of all) {
-      assert.is(r.counters.badSignature + r.counters.unknownSender + r.counters.unexpected, 0, `${r.id}: no bad batches`);
-      if (writer && r !== writer && r.receiver.streams.has(`${writer.id} own`)) assert.ok((r.counters.rejectedBy.get(writer.id) ?? 0) > 0, `${r.id} rejected ${writer.id}`);
+      const c = r.core.counters;
+      assert.is(c.badSignature + c.unknownSender + c.unexpected + c.malformed, 0, `${r.id}: no bad batches`);
+      if (writer && r !== writer && r.core.streams().some((s) => s.key === `${writer!.id} own`)) assert.ok((c.rejectedBy.get(writer.id) ?? 0) > 0, `${r.id} rejected ${writer.id}`);
     }
-    assert.ok(writer && (hub.counters.rejectedBy.get(writer.id) ?? 0) > 0, 'the hub rejected the compromised writes');
+    assert.ok(writer && (hub.core.counters.rejectedBy.get(writer.id) ?? 0) > 0, 'the hub rejected the compromised writes');
   } finally {
     sim.close();
   }
@@ -244,7 +250,7 @@ const user = (ext: string, site: string, ha1: string) => ({ ext, displayName: 'A
 convergence('a dropped push leaves a gap; the catch-up fills it and the hub relays to a site peer', () =>
   withSim(['s1', 's1'], false, (sim) => {
     const n1 = sim.get('n1');
-    const hubStream = sim.get('hub').receiver.stream('n1', 'own');
+    const hubStream = sim.stream('hub', 'n1', 'own');
     upsert(n1.store, undefined, 'cdrs', [nodeRow('cdrs', 'n1', 1, 1)]);
     assert.is(sim.push('n1'), 1, 'the first push goes to the hub only');
     sim.queue.splice(0); // lost
@@ -277,7 +283,7 @@ convergence('head never announces a version a later change takes (a no-op write,
     heads.push(hub.store.changes.head());
     sim.catchUpAll('n1');
     sim.drain(); // the reply's `to` is the head: n1's global watermark is 2
-    const watermark = sim.get('n1').receiver.stream('hub', 'global').watermark;
+    const watermark = sim.stream('n1', 'hub', 'global').watermark;
     sim.catchUpAll('hub');
     sim.drain(); // the hub merges n1's own stream (nothing new, only the watermark): head() 2 -> 1
     heads.push(hub.store.changes.head());

@@ -57,7 +57,7 @@ export function syncStatus(r: Replicator, now = Date.now()): SyncStatus {
   const o = r.options;
   const streams = r.streamStatus();
   const ids = new Set<string>(streams.map((s) => s.source));
-  for (const n of r.directory.all()) if (n.role === 'node' && (o.role === 'hub' || n.site === o.site)) ids.add(n.nodeId);
+  for (const n of r.directory.all()) if (r.reportsOn(n)) ids.add(n.nodeId);
   if (o.hub) ids.add(o.hub.id);
   ids.delete(o.nodeId);
   const peers: PeerStatus[] = [...ids].sort().map((id) => {

@@ -34,3 +34,30 @@ export function nodeIdOfTopic(topic: string): string | undefined {
 export function siteStream(site: string): StreamName {
   return `site/${site}`;
 }
+
+/** What a replication topic addresses, as the map above builds it. */
+export type ParsedTopic =
+  | { kind: 'nodeChanges' | 'nodeState' | 'syncRequest' | 'syncResponse'; nodeId: string }
+  | { kind: 'hubChanges'; stream: StreamName };
+
+const NODE_SUFFIXES: Record<string, 'nodeChanges' | 'nodeState' | 'syncRequest' | 'syncResponse'> = {
+  changes: 'nodeChanges',
+  state: 'nodeState',
+  'sync/request': 'syncRequest',
+  'sync/response': 'syncResponse',
+};
+
+/** The inverse of `topics`: which topic of the map `topic` is, or undefined for any other. */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  const nodeId = nodeIdOfTopic(topic);
+  if (nodeId !== undefined) {
+    const kind = NODE_SUFFIXES[topic.slice(`${TOPIC_ROOT}/node/${nodeId}/`.length)];
+    return kind && nodeId !== '' && !/[+#]/.test(nodeId) ? { kind, nodeId } : undefined;
+  }
+  const hubPrefix = `${TOPIC_ROOT}/hub/changes/`;
+  if (!topic.startsWith(hubPrefix)) return undefined;
+  const stream = topic.slice(hubPrefix.length);
+  if (stream === 'global') return { kind: 'hubChanges', stream };
+  const site = /^site\/([^/+#]+)$/.exec(stream)?.[1];
+  return site === undefined ? undefined : { kind: 'hubChanges', stream: siteStream(site) };
+}

@@ -1,25 +1,24 @@
 /**
- * A simulated replication network for tests: real Stores (cr-sqlite), real BatchSource and
- * BatchReceiver, real signatures and authority checks, but no MQTT. Messages (batches and
- * catch-up requests) wait in one queue that the test delivers, drops, duplicates or reorders.
- * The routing mirrors replicator.ts: a receiver asks for a catch-up on a gap, clears the
- * stream's request id when a reply page came, and asks for the next page when it has `more`.
+ * A simulated replication network for tests: the production ReplicationCore of every replica
+ * (real Stores with cr-sqlite, real batches, signatures and authority checks, the node and hub
+ * strategies), each on its own ManualClock, with brokers reduced to what the cores rely on:
+ * topic filters, retained messages, delivery to every matching subscription. This file only
+ * executes the cores' commands and carries messages; every delivery waits in one queue that
+ * the test delivers, drops, duplicates or reorders.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock } from '../../agent/lib/clock.ts';
 import { createSilentLogger } from '../../agent/lib/logger.ts';
-import { SCHEMA_VERSION } from '../../agent/store/migrations/index.ts';
 import { Store } from '../../agent/store/store.ts';
-import { BatchReceiver, type ReceiveOutcome } from '../../agent/sync/batch-receiver.ts';
-import { BatchSource } from '../../agent/sync/batch-source.ts';
+import { CoreTimers } from '../../agent/sync/core-timers.ts';
 import type { InboundStream } from '../../agent/sync/inbound-stream.ts';
 import { NodeKey } from '../../agent/sync/node-key.ts';
-import { PeerDirectory } from '../../agent/sync/peer-directory.ts';
-import { SyncCounters } from '../../agent/sync/sync-counters.ts';
-import { decodeBatchHeader } from '../../agent/wire/change-batch.ts';
-import { NodeStateSchema, SyncRequestSchema, type NodeState, type SyncRequest } from '../../agent/wire/messages.ts';
-import { siteStream, topics } from '../../agent/wire/topics.ts';
+import type { Command } from '../../agent/sync/replication-commands.ts';
+import { ReplicationCore, TICK_MS } from '../../agent/sync/replication-core.ts';
+import { strategyFor } from '../../agent/sync/strategy-for.ts';
+import { parseTopic } from '../../agent/wire/topics.ts';
 
 export interface ReplicaSpec {
   id: string;
@@ -30,27 +29,72 @@ export interface ReplicaSpec {
 export interface Replica extends ReplicaSpec {
   dir: string;
   store: Store;
-  key: NodeKey;
-  directory: PeerDirectory;
-  counters: SyncCounters;
-  source: BatchSource;
-  receiver: BatchReceiver;
+  clock: ManualClock;
+  core: ReplicationCore;
+  /** Its links: name -> broker url. */
+  links: Map<string, string>;
 }
 
-export type Message = { kind: 'batch'; to: string; bytes: Buffer } | { kind: 'request'; to: string; json: string };
+export interface Delivery {
+  to: string;
+  link: string;
+  topic: string;
+  payload: Buffer;
+}
 
 export interface SimOptions {
   batchSize: number;
-  /** Nodes of a site also take each other's `own` stream directly, as real site peers do. */
+  /** Every box runs a broker of its own, so site peers also take each other's `own` stream directly. */
   peers: boolean;
+}
+
+/** Stores (cr-sqlite, not durable) on temporary directories for one test, closed and removed together. */
+export class TempStores {
+  private readonly opened: Array<{ store: Store; dir: string }> = [];
+
+  open(name: string): { store: Store; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), `outpost-${name}-`));
+    const store = Store.open({ dataDir: dir, durable: false }); // a test store needs no durability
+    this.opened.push({ store, dir });
+    return { store, dir };
+  }
+
+  closeAll(): void {
+    for (const { store, dir } of this.opened.splice(0)) {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Short intervals, so a heal takes few clock steps (sync.antiEntropy and requestTimeout, s). */
+const SYNC = { maxInFlight: 16, pushDelay: 0, requestTimeout: 1, antiEntropy: 1 };
+const HUB_BROKER = 'mqtt://hub.sim';
+
+interface Subscription {
+  replica: string;
+  link: string;
+  filters: string[];
+}
+
+/** MQTT topic filter matching (`+` one level, `#` the rest). */
+function matches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }
 
 export class SimNetwork {
   readonly replicas = new Map<string, Replica>();
-  readonly queue: Message[] = [];
-  /** How often each receive outcome happened (to see what a run exercised). */
-  readonly outcomes = new Map<string, number>();
-  private requests = 0;
+  readonly queue: Delivery[] = [];
+  private readonly subscriptions = new Map<string, Subscription[]>();
+  private readonly retained = new Map<string, Map<string, Buffer>>();
+  private readonly timers = new Map<string, CoreTimers>();
+  private readonly stores = new TempStores();
 
   constructor(
     specs: ReplicaSpec[],
@@ -59,29 +103,31 @@ export class SimNetwork {
     const logger = createSilentLogger();
     const hubId = specs.find((s) => s.role === 'hub')?.id;
     for (const spec of specs) {
-      const dir = mkdtempSync(join(tmpdir(), `outpost-sim-${spec.id}-`));
-      const store = Store.open({ dataDir: dir });
-      store.db.pragma('synchronous = OFF'); // a test store needs no durability
-      const key = NodeKey.loadOrCreate(dir);
-      const directory = new PeerDirectory(store, logger);
-      const counters = new SyncCounters();
-      const source = new BatchSource({ role: spec.role, nodeId: spec.id, store, key, directory, batchSize: options.batchSize });
-      const receiver = new BatchReceiver({ role: spec.role, nodeId: spec.id, site: spec.site, ...(spec.role === 'node' && hubId ? { hubId } : {}), store, directory, counters, logger });
-      this.replicas.set(spec.id, { ...spec, dir, store, key, directory, counters, source, receiver });
+      const { store, dir } = this.stores.open(`sim-${spec.id}`);
+      const clock = new ManualClock();
+      let requests = 0;
+      const ownBrokerUrl = spec.role === 'hub' ? HUB_BROKER : options.peers ? `mqtt://${spec.id}.sim` : undefined;
+      const strategy = strategyFor({ ...spec, nodeId: spec.id, ...(spec.role === 'node' && hubId ? { hub: { url: HUB_BROKER, id: hubId } } : {}), ...(ownBrokerUrl ? { ownBrokerUrl } : {}) });
+      const core = new ReplicationCore({
+        strategy,
+        nodeId: spec.id,
+        site: spec.site,
+        store,
+        key: NodeKey.loadOrCreate(dir),
+        sync: { ...SYNC, batchSize: options.batchSize },
+        clock,
+        logger,
+        requestId: () => `${spec.id}-${++requests}`,
+      });
+      const replica: Replica = { ...spec, dir, store, clock, core, links: new Map() };
+      const timers = new CoreTimers(clock, (timer) => this.run(replica, core.timerFired(timer)));
+      this.timers.set(spec.id, timers);
+      this.replicas.set(spec.id, replica);
+      if (ownBrokerUrl) this.subscriptions.set(ownBrokerUrl, []);
     }
-    // Every replica learns every other's state up front; streams are registered as replicator.ts does.
-    for (const r of this.replicas.values()) {
-      for (const other of this.replicas.values()) {
-        if (other === r) continue;
-        r.directory.observe(this.state(other), Date.now());
-        if (r.role === 'hub' && other.role === 'node') r.receiver.stream(other.id, 'own');
-        if (r.role === 'node' && options.peers && other.role === 'node' && other.site === r.site) r.receiver.stream(other.id, 'own');
-      }
-      if (r.role === 'node' && hubId) {
-        r.receiver.stream(hubId, 'global');
-        r.receiver.stream(hubId, siteStream(r.site));
-      }
-    }
+    for (const r of this.replicas.values()) this.run(r, r.core.start());
+    // Everyone learns everyone's state before the test starts.
+    this.drain();
   }
 
   get(id: string): Replica {
@@ -90,105 +136,69 @@ export class SimNetwork {
     return r;
   }
 
-  state(r: Replica): NodeState {
-    return NodeStateSchema.parse({
-      nodeId: r.id,
-      role: r.role,
-      site: r.site,
-      online: true,
-      publicKey: r.key.publicKey,
-      siteId: r.store.changes.siteId().toString('hex'),
-      schema: SCHEMA_VERSION,
-      head: r.store.changes.head().toString(),
-      at: Date.now(),
-    });
+  /** A stream as `id` follows it. */
+  stream(id: string, source: string, stream: string): InboundStream {
+    const s = this.get(id).core.streams().find((x) => x.source === source && x.stream === stream);
+    if (!s) throw new Error(`${id} does not follow ${source} ${stream}`);
+    return s;
   }
 
-  /** Publishes everything new of `id`: each batch goes to every replica that takes its stream. */
+  // ---- driving -------------------------------------------------------------------------------
+
+  /**
+   * `id` pushes what it wrote (as its write queue reports a commit), now. Returns the number of
+   * batch deliveries this queued.
+   */
   push(id: string): number {
     const r = this.get(id);
-    let sent = 0;
-    for (let i = 0; ; i++) {
-      if (i > 10_000) throw new Error(`push of ${id} does not end`);
-      const { batches, more } = r.source.nextPush();
-      for (const b of batches) {
-        const h = decodeBatchHeader(b.bytes);
-        for (const other of this.replicas.values()) {
-          if (!other.receiver.wants(h.sender, h.stream)) continue;
-          this.queue.push({ kind: 'batch', to: other.id, bytes: b.bytes });
-          sent++;
-        }
-      }
-      if (!more) return sent;
-    }
+    const before = this.queue.length;
+    this.run(r, r.core.committed());
+    r.clock.advance(SYNC.pushDelay);
+    return this.queue.slice(before).filter((d) => parseTopic(d.topic)?.kind !== 'nodeState').length;
+  }
+
+  /** Moves `id`'s clock: its tick, push and anti-entropy run as they fall due. */
+  advance(id: string, ms: number): void {
+    this.get(id).clock.advance(ms);
+  }
+
+  /** Every link of `id` drops and comes back (a partition that heals, a restart of the broker). */
+  reconnect(id: string): void {
+    const r = this.get(id);
+    for (const link of r.links.keys()) this.run(r, r.core.linkDown(link));
+    for (const [link, url] of r.links) this.linkUp(r, link, url);
+  }
+
+  /** Alias of reconnect: a connect asks for a catch-up of every stream the link serves. */
+  catchUpAll(id: string): void {
+    this.reconnect(id);
   }
 
   deliver(index: number): void {
-    const [m] = this.queue.splice(index, 1);
-    if (!m) return;
-    const r = this.get(m.to);
-    if (m.kind === 'request') {
-      const req = SyncRequestSchema.parse(JSON.parse(m.json));
-      if (req.replyTo !== topics.syncResponse(req.requester)) throw new Error(`bad replyTo ${req.replyTo}`);
-      this.queue.push({ kind: 'batch', to: req.requester, bytes: r.source.reply(req) });
-      return;
-    }
-    this.follow(r, this.receive(r, m.bytes));
+    const [d] = this.queue.splice(index, 1);
+    if (!d) return;
+    const r = this.get(d.to);
+    if (!r.links.has(d.link)) return; // the link was closed meanwhile
+    this.run(r, r.core.message(d.link, d.topic, d.payload));
   }
 
-  /** Delivers every queued message (and what they cause) in queue order. */
+  /** Delivers every queued message (and what they cause) in queue order, firing timers due now. */
   drain(limit = 100_000): void {
-    for (let i = 0; this.queue.length > 0; i++) {
+    for (let i = 0; ; i++) {
       if (i > limit) throw new Error('the queue does not drain');
-      this.deliver(0);
+      if (this.queue.length > 0) this.deliver(0);
+      else {
+        for (const r of this.replicas.values()) r.clock.advance(0);
+        if (this.queue.length === 0) return;
+      }
     }
-  }
-
-  /** As Replicator.onConnect: asks for a catch-up on every stream of `id`. */
-  catchUpAll(id: string): void {
-    const r = this.get(id);
-    for (const s of r.receiver.streams.values()) this.requestCatchUp(r, s, true);
-  }
-
-  private receive(r: Replica, bytes: Buffer): ReceiveOutcome {
-    const outcome = r.receiver.receive(bytes);
-    this.outcomes.set(outcome.kind, (this.outcomes.get(outcome.kind) ?? 0) + 1);
-    return outcome;
-  }
-
-  /** Replicator.follow, without the timers. */
-  private follow(r: Replica, outcome: ReceiveOutcome): void {
-    if (outcome.kind === 'gap') return this.requestCatchUp(r, outcome.stream, false);
-    if (outcome.kind !== 'applied' && outcome.kind !== 'duplicate') return;
-    if (outcome.reply) {
-      outcome.stream.requestId = undefined;
-      if (outcome.more) this.requestCatchUp(r, outcome.stream, true);
-    }
-  }
-
-  private request(r: Replica, s: InboundStream): SyncRequest {
-    const req: SyncRequest = {
-      requester: r.id,
-      stream: s.stream,
-      since: s.watermark.toString(),
-      limit: this.options.batchSize,
-      replyTo: topics.syncResponse(r.id),
-      requestId: `req-${++this.requests}`,
-    };
-    s.requestId = req.requestId;
-    return req;
-  }
-
-  private requestCatchUp(r: Replica, s: InboundStream, force: boolean): void {
-    if (s.blocked || (s.pulling && !force)) return;
-    this.queue.push({ kind: 'request', to: s.source, json: JSON.stringify(this.request(r, s)) });
   }
 
   /** The streams whose watermark is not their source's head. */
   lagging(): string[] {
     const out: string[] = [];
     for (const r of this.replicas.values()) {
-      for (const s of r.receiver.streams.values()) {
+      for (const s of r.core.streams()) {
         const head = this.get(s.source).store.changes.head();
         if (s.watermark !== head) out.push(`${r.id} <- ${s.source} ${s.stream} at ${s.watermark} of ${head}`);
       }
@@ -197,40 +207,92 @@ export class SimNetwork {
   }
 
   /**
-   * Heals the network: delivers what is queued, then pulls every stream (following `more`)
-   * round after round, until a round merges nothing and every watermark is at its source's
-   * head. Returns the number of rounds; throws when it does not settle.
+   * Heals the network: every link reconnects, then time runs on every replica (ticks, pushes,
+   * anti-entropy, request timeouts) with lossless delivery, until the queue is empty and every
+   * watermark is at its source's head. Returns the anti-entropy rounds it took; throws when it
+   * does not settle.
    */
   heal(maxRounds = 50): number {
-    this.drain();
+    for (const id of this.replicas.keys()) this.reconnect(id);
+    const steps = (SYNC.antiEntropy * 1000) / TICK_MS;
     for (let round = 1; round <= maxRounds; round++) {
-      let changed = false;
-      const moved: string[] = [];
-      for (const r of this.replicas.values()) {
-        for (const s of r.receiver.streams.values()) {
-          for (let page = 0; ; page++) {
-            if (page > 10_000) throw new Error(`catch-up of ${r.id} <- ${s.source} ${s.stream} does not end`);
-            const bytes = this.get(s.source).source.reply(this.request(r, s));
-            const outcome = this.receive(r, bytes);
-            if (outcome.kind !== 'applied' && outcome.kind !== 'duplicate') throw new Error(`heal: ${r.id} <- ${s.source} ${s.stream}: ${outcome.kind}`);
-            s.requestId = undefined;
-            changed ||= outcome.changed;
-            if (outcome.changed) moved.push(`${r.id} <- ${s.source} ${s.stream} (${outcome.stream.applied} applied so far)`);
-            if (!outcome.more) break;
-          }
-        }
+      for (let step = 0; step < steps; step++) {
+        this.drain();
+        if (this.lagging().length === 0) return round;
+        for (const r of this.replicas.values()) r.clock.advance(TICK_MS);
       }
-      const lagging = this.lagging();
-      if (!changed && lagging.length === 0) return round;
-      if (round === maxRounds) throw new Error(`the network did not settle in ${maxRounds} rounds; the last one merged into ${moved.join(', ') || 'nothing'}; behind: ${lagging.join(', ') || 'none'}`);
     }
-    throw new Error('unreachable');
+    throw new Error(`the network did not settle in ${maxRounds} rounds; behind: ${this.lagging().join(', ')}`);
   }
 
   close(): void {
-    for (const r of this.replicas.values()) {
-      r.store.close();
-      rmSync(r.dir, { recursive: true, force: true });
+    for (const r of this.replicas.values()) this.run(r, r.core.stop());
+    this.stores.closeAll();
+  }
+
+  // ---- the shell's part: commands ------------------------------------------------------------
+
+  private run(r: Replica, commands: Command[]): void {
+    for (const c of commands) {
+      switch (c.kind) {
+        case 'connect':
+          r.links.set(c.link.name, c.link.url);
+          this.subscriptions.get(c.link.url)?.push({ replica: r.id, link: c.link.name, filters: c.link.subscriptions });
+          this.linkUp(r, c.link.name, c.link.url);
+          break;
+        case 'disconnect':
+          this.unsubscribe(r, c.link);
+          r.links.delete(c.link);
+          break;
+        case 'publish':
+          this.publish(r.links.get(c.link), c.topic, Buffer.from(c.payload), c.retain);
+          break;
+        case 'push-page': {
+          for (const link of c.links) for (const b of c.batches) this.publish(r.links.get(link), b.topic, b.bytes, false);
+          this.run(r, r.core.pushPageSent(c.links.length * c.batches.length, c.more));
+          break;
+        }
+        case 'record-node':
+          r.store.nodes.upsert(c.node, c.at);
+          this.run(r, r.core.committed()); // as the write queue reports its commit
+          break;
+        case 'applied':
+          break;
+        case 'schedule':
+          this.timers.get(r.id)!.schedule(c.timer, c.ms);
+          break;
+        case 'cancel':
+          this.timers.get(r.id)!.cancel(c.timer);
+          break;
+      }
+    }
+  }
+
+  /** A link (re)connects: its subscriptions get the retained messages, the core its event. */
+  private linkUp(r: Replica, link: string, url: string): void {
+    const sub = this.subscriptions.get(url)?.find((s) => s.replica === r.id && s.link === link);
+    if (!sub) return; // no such broker: the link never comes up
+    this.run(r, r.core.linkUp(link));
+    for (const [topic, payload] of this.retained.get(url) ?? []) {
+      if (sub.filters.some((f) => matches(f, topic))) this.queue.push({ to: r.id, link, topic, payload });
+    }
+  }
+
+  private unsubscribe(r: Replica, link: string): void {
+    const url = r.links.get(link);
+    const subs = url ? this.subscriptions.get(url) : undefined;
+    if (subs) this.subscriptions.set(url!, subs.filter((s) => !(s.replica === r.id && s.link === link)));
+  }
+
+  private publish(url: string | undefined, topic: string, payload: Buffer, retain: boolean): void {
+    if (!url) return;
+    if (retain) {
+      let kept = this.retained.get(url);
+      if (!kept) this.retained.set(url, (kept = new Map()));
+      kept.set(topic, payload);
+    }
+    for (const s of this.subscriptions.get(url) ?? []) {
+      if (s.filters.some((f) => matches(f, topic))) this.queue.push({ to: s.replica, link: s.link, topic, payload });
     }
   }
 }
