@@ -10,7 +10,7 @@ import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { uuidv7 } from '../../lib/uuid.ts';
 import type { LegName, RelaySession } from '../../media/relay-types.ts';
-import type { Dialog } from '../../sip/dialog/dialog.ts';
+import type { RequestVerdict } from '../../sip/dialog/dialog.ts';
 import { expiryDelayMs } from '../../sip/dialog/session-timer.ts';
 import { SipHeaders, type SipRequest, type SipResponse } from '../../sip/message/sip-message.ts';
 import type { IncomingRequest } from '../../sip/sip-endpoint.ts';
@@ -103,9 +103,13 @@ export class Call {
     return undefined;
   }
 
-  /** The dialog of a leg: the caller's, or the answering callee's (none before the answer). */
-  dialogOf(leg: LegName): Dialog | undefined {
-    return leg === 'a' ? this.a.dialog : this.b?.dialog;
+  /**
+   * Checks a request received in `leg`'s dialog and applies it to that dialog (RFC 3261
+   * §12.2.2: CSeq order, target refresh). The callee's leg has no dialog before the answer: 481.
+   */
+  receiveInDialog(leg: LegName, request: SipRequest): RequestVerdict {
+    const dialog = leg === 'a' ? this.a.dialog : this.b?.dialog;
+    return dialog ? dialog.receiveRequest(request) : { accepted: false, status: 481, reason: 'Call/Transaction Does Not Exist' };
   }
 
   /** Writes or updates the call's checkpoint in the store. */

@@ -19,9 +19,7 @@ const PASS_THROUGH_HEADERS = ['Info-Package', 'Event', 'Subscription-State'];
 export function handleInDialog(call: Call, leg: LegName, incoming: IncomingRequest): void {
   const { request } = incoming;
   const reply = (status: number, reason: string, body?: string) => call.answerInDialog(leg, incoming, status, reason, body);
-  const dialog = call.dialogOf(leg);
-  if (!dialog) return reply(481, 'Call/Transaction Does Not Exist');
-  const verdict = dialog.receiveRequest(request);
+  const verdict = call.receiveInDialog(leg, request);
   if (!verdict.accepted) return reply(verdict.status, verdict.reason);
 
   switch (request.method) {
