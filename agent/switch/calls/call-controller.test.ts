@@ -179,6 +179,19 @@ call('a busy callee: 486 to the caller, CDR busy ended by the callee (RFC 3261 �
   await w.close();
 });
 
+call('a callee answering with a format it was not offered: ACK and BYE to it, 488 to the caller (RFC 3264 §6)', async () => {
+  const w = callWorld();
+  const { b } = await w.dial();
+  const pcma = sdp(CALLEE.address, 40000).replace('RTP/AVP 0 101', 'RTP/AVP 8').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000').replace('a=rtpmap:101 telephone-event/8000\r\n', '');
+  w.receive(w.calleeResponse(b, 200, 'OK', pcma), CALLEE);
+  assert.is(w.requestsTo(CALLEE, 'ACK').length, 1);
+  assert.is(w.requestsTo(CALLEE, 'BYE').length, 1);
+  assert.is(w.statusesTo(CALLER).at(-1), 488);
+  const [cdr] = await w.cdrs();
+  assert.equal([cdr!.disposition, cdr!.answeredAt], ['failed', null]);
+  await w.close();
+});
+
 const inDialog = suite('CallController: requests inside a call');
 
 inDialog('a re-INVITE putting the call on hold crosses to the callee, and the answer comes back (RFC 3264 §8.4)', async () => {
@@ -197,6 +210,17 @@ inDialog('a re-INVITE putting the call on hold crosses to the callee, and the an
   assert.is(answer.status, 200);
   assert.equal([sdpOf(answer.body).streams[0]!.direction, sdpOf(answer.body).streams[0]!.port], ['recvonly', 30000]);
   assert.is(session.updates.b.at(-1)!.sending, false);
+  await w.close();
+});
+
+inDialog('a re-INVITE without SDP is a session refresh: 200 with the SDP the caller has, o= version unchanged (RFC 3264 §8, RFC 4028 §7.4)', async () => {
+  const w = callWorld();
+  const { ok } = await w.answeredCall();
+  w.receive(w.fromCaller(ok, 'INVITE', 2));
+  const refresh = w.responsesTo(CALLER).at(-1)!;
+  assert.is(refresh.status, 200);
+  assert.is(sdpOf(refresh.body).tree.origin!.sessionVersion, sdpOf(ok.body).tree.origin!.sessionVersion);
+  assert.is(w.requestsTo(CALLEE, 'INVITE').length, 1, 'nothing crosses to the callee');
   await w.close();
 });
 
@@ -274,6 +298,17 @@ timers('session timer: a refresh restarts it; without one the call ends at expir
   assert.is(w.requestsTo(CALLEE, 'BYE').length, 1);
   const [cdr] = await w.cdrs();
   assert.equal([cdr!.disposition, cdr!.endedBy, cdr!.sipReason], ['answered', 'system', 'session timer expired']);
+  await w.close();
+});
+
+timers('the relay reports no media: BYE to both parties, CDR ended by the system', async () => {
+  const w = callWorld();
+  await w.answeredCall();
+  w.relay.timeouts[0]!();
+  assert.is(w.requestsTo(CALLER, 'BYE').length, 1);
+  assert.is(w.requestsTo(CALLEE, 'BYE').length, 1);
+  const [cdr] = await w.cdrs();
+  assert.equal([cdr!.disposition, cdr!.endedBy, cdr!.sipReason], ['answered', 'system', 'media timeout']);
   await w.close();
 });
 
