@@ -258,13 +258,20 @@ export function callWorld(calls: Record<string, number> = {}) {
     return store.cdrs.since(0);
   };
 
+  /** Fields of the first CDR, once written. */
+  const cdr = async <K extends keyof CdrRecord>(...fields: K[]): Promise<Array<CdrRecord[K]>> => {
+    const [row] = await cdrs();
+    assert.ok(row, 'a CDR was written');
+    return fields.map((f) => row[f]);
+  };
+
   const close = async () => {
     await controller.stop();
     layer.stop();
     store.close();
   };
 
-  return { clock, store, transport, relay, controller, receive, sentTo, requestsTo, responsesTo, statusesTo, invite, fromCaller, fromCallee, calleeResponse, dial, answeredCall, cdrs, close };
+  return { clock, store, transport, relay, controller, receive, sentTo, requestsTo, responsesTo, statusesTo, invite, fromCaller, fromCallee, calleeResponse, dial, answeredCall, cdrs, cdr, close };
 }
 
 /** Lets promise continuations run (the relay allocation the INVITE awaits). */
