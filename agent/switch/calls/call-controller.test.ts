@@ -246,6 +246,21 @@ inDialog('a request in an unknown dialog gets 481; after the call it gets 481 to
   await w.close();
 });
 
+inDialog('two callers that chose the same Call-ID are told apart by their tags (RFC 3261 §12)', async () => {
+  const w = callWorld();
+  const first = await w.answeredCall();
+  const second = w.invite({ from: '1003' });
+  second.headers.set('Call-ID', first.req.headers.get('call-id')!);
+  const { b } = await w.dial(second);
+  w.receive(w.calleeResponse(b, 200, 'OK', sdp(CALLEE.address, 40002)), CALLEE);
+  const ok = w.responsesTo(CALLER).at(-1)!;
+  assert.is.not(tagOf(ok.headers.get('to')), tagOf(first.ok.headers.get('to')));
+  w.receive(w.fromCaller(ok, 'BYE', 2));
+  assert.is(w.requestsTo(CALLEE, 'BYE').at(-1)!.headers.get('call-id'), b.headers.get('call-id'), 'the BYE ends the second call');
+  assert.is(w.controller.activeCalls, 1, 'the first call goes on');
+  await w.close();
+});
+
 inDialog('INFO is passed through to the other party and its answer comes back', async () => {
   const w = callWorld();
   const { ok } = await w.answeredCall();
