@@ -4,6 +4,7 @@
  * owner. Writes go through the store's group commit; the 200 is built only after they
  * committed, so an acknowledged registration is on disk.
  */
+import { formatListenAddress } from '../config/listen-address.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Config } from '../config/schema.ts';
@@ -103,7 +104,7 @@ export class Registrar {
       const old = existing.get(c.uri);
       if (old && old.callId === ctx.callId && old.cseq >= ctx.cseq && old.expiresAt > ctx.now) return 'out-of-order';
     }
-    const received = `${ctx.source.protocol}:${ctx.source.address}:${ctx.source.port}`;
+    const received = formatListenAddress({ protocol: ctx.source.protocol, host: ctx.source.address, port: ctx.source.port });
     const path = ctx.req.headers.getAll('path').join(',');
     const userAgent = (ctx.req.headers.get('user-agent') ?? '').slice(0, 200);
     for (const c of spec.contacts) {

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SipRequest, SipResponse } from '../sip/message/sip-message.ts';
 import { createResponse } from '../sip/message/create-response.ts';
 import type { IncomingRequest } from '../sip/sip-endpoint.ts';
+import { tagOf } from '../sip/transaction/header-fields.ts';
 import type { CallController } from './calls/call-controller.ts';
 import type { Registrar } from './registrar.ts';
 
@@ -50,7 +51,7 @@ export class RequestDispatcher {
     try {
       const refusal = this.inspect(req);
       if (refusal) return respond(refusal);
-      const inDialog = /;\s*tag=/i.test(req.headers.get('to') ?? '');
+      const inDialog = tagOf(req.headers.get('to')) !== '';
       if (req.method === 'REGISTER') return respond(await this.deps.registrar.handle(req, incoming.source));
       if (req.method === 'OPTIONS' && !inDialog) return respond(this.options(req));
       if ((req.method === 'MESSAGE' || req.method === 'NOTIFY') && !inDialog) return respond(this.notAllowed(req));

@@ -17,6 +17,16 @@ import type { ClientTransactionUser } from '../../sip/transaction/client-transac
 import type { InviteServerTransaction } from '../../sip/transaction/invite-server-transaction.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
 
+/**
+ * What the legs of a call need of the SIP endpoint (SipEndpoint has it): client transactions,
+ * stateless sends (the ACK of a 2xx), and the Via and Contact for a destination. Unit tests
+ * give a transaction layer over a recording transport instead of sockets.
+ */
+export type CallSignalling = Pick<SipEndpoint, 'request' | 'sendStateless' | 'viaFor' | 'contactFor'>;
+
+/** A transaction user for requests whose outcome does not matter (BYE on hang-up, CANCEL). */
+export const IGNORE: ClientTransactionUser = { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined };
+
 export const ALLOW_IN_CALL = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK';
 
 /** Body and headers of an in-dialog request; the body's type defaults to application/sdp. */
@@ -55,7 +65,7 @@ export class InboundLeg {
 
   constructor(
     incoming: IncomingRequest,
-    private readonly deps: { endpoint: SipEndpoint; clock: Clock; t1: number; t2: number; onAckTimeout: () => void; onPrackTimeout?: () => void },
+    private readonly deps: { endpoint: CallSignalling; clock: Clock; t1: number; t2: number; onAckTimeout: () => void; onPrackTimeout?: () => void },
   ) {
     this.invite = incoming.request;
     this.transaction = incoming.transaction as InviteServerTransaction;

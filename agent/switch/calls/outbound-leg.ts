@@ -9,12 +9,15 @@ import { randomHex } from '../../lib/random-token.ts';
 import { uuidv7 } from '../../lib/uuid.ts';
 import { Dialog } from '../../sip/dialog/dialog.ts';
 import { dialogKeyOf } from '../../sip/dialog/dialog-key.ts';
+import { buildCancel } from '../../sip/dialog/in-dialog-request.ts';
+import { formatNameAddr } from '../../sip/message/name-addr.ts';
 import { SipHeaders, type SipRequest, type SipResponse } from '../../sip/message/sip-message.ts';
-import type { SipEndpoint } from '../../sip/sip-endpoint.ts';
+import { formatUri } from '../../sip/message/sip-uri.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
+import { tagOf } from '../../sip/transaction/header-fields.ts';
 import type { ClientTransaction } from '../../sip/transaction/transaction-layer.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
-import { ALLOW_IN_CALL, requestOptions, type BodyOptions } from './inbound-leg.ts';
+import { ALLOW_IN_CALL, IGNORE, requestOptions, type BodyOptions, type CallSignalling } from './inbound-leg.ts';
 import { TIMEOUT, UNREACHABLE, type Failure } from './call-outcome.ts';
 
 export type OutboundState = 'calling' | 'early' | 'answered' | 'failed' | 'cancelled';
@@ -30,7 +33,9 @@ export interface OutboundSpec {
   target: string;
   /** Where to send: the binding's source address (NAT) and transport. */
   dest: Endpoint;
+  /** The caller: its display name and user name (unescaped). */
   from: { displayName: string; user: string };
+  /** The callee's user part (unescaped): an extension, or the number sent to a trunk. */
   to: { user: string };
   domain: string;
   maxForwards: number;
@@ -42,19 +47,20 @@ export class OutboundLeg {
   readonly localTag = randomHex(6);
   readonly invite: SipRequest;
   readonly dest: Endpoint;
-  state: OutboundState = 'calling';
-  dialog: Dialog | undefined;
+  private current: OutboundState = 'calling';
+  private dlg: Dialog | undefined;
   private transaction: ClientTransaction | undefined;
   private provisionalSeen = false;
   private cancelWanted = false;
 
   constructor(
     spec: OutboundSpec,
-    private readonly endpoint: SipEndpoint,
+    private readonly endpoint: CallSignalling,
     private readonly events: OutboundEvents,
   ) {
     this.dest = spec.dest;
-    const name = spec.from.displayName ? `"${spec.from.displayName.replace(/["\\]/g, '')}" ` : '';
+    const displayName = spec.from.displayName.replace(/["\\]/g, '');
+    const from = formatNameAddr({ ...(displayName ? { displayName } : {}), uri: userUri(spec.from.user, spec.domain), params: new Map(), tag: this.localTag });
     this.invite = {
       type: 'request',
       method: 'INVITE',
@@ -63,8 +69,8 @@ export class OutboundLeg {
       headers: new SipHeaders([
         { name: 'Via', value: endpoint.viaFor(spec.dest) },
         { name: 'Max-Forwards', value: String(spec.maxForwards) },
-        { name: 'From', value: `${name}<sip:${spec.from.user}@${spec.domain}>;tag=${this.localTag}` },
-        { name: 'To', value: `<sip:${spec.to.user}@${spec.domain}>` },
+        { name: 'From', value: from },
+        { name: 'To', value: `<${userUri(spec.to.user, spec.domain)}>` },
         { name: 'Call-ID', value: this.callId },
         { name: 'CSeq', value: '1 INVITE' },
         { name: 'Contact', value: `<${endpoint.contactFor(spec.dest)}>` },
@@ -73,6 +79,20 @@ export class OutboundLeg {
       ]),
       body: Buffer.from(spec.sdp),
     };
+  }
+
+  get state(): OutboundState {
+    return this.current;
+  }
+
+  /** The dialog with the callee: early from a 1xx with a To tag, confirmed by the 2xx. */
+  get dialog(): Dialog | undefined {
+    return this.dlg;
+  }
+
+  /** Still ringing: no final response yet, and not cancelled. */
+  get ringing(): boolean {
+    return this.current === 'calling' || this.current === 'early';
   }
 
   start(): void {
@@ -90,16 +110,16 @@ export class OutboundLeg {
 
   /** Stops ringing: CANCEL now if a provisional arrived, else as soon as one does. */
   cancel(): void {
-    if (this.state !== 'calling' && this.state !== 'early') return;
-    this.state = 'cancelled';
+    if (!this.ringing) return;
+    this.current = 'cancelled';
     this.cancelWanted = true;
     if (this.provisionalSeen) this.sendCancel();
   }
 
   /** Sends an in-dialog request (BYE, re-INVITE, ...) to the callee. */
   send(method: string, user: ClientTransactionUser, options: BodyOptions = {}): SipRequest | undefined {
-    if (!this.dialog || this.dialog.state === 'terminated') return undefined;
-    const req = this.dialog.createRequest(method, requestOptions(options));
+    if (!this.dlg || this.dlg.state === 'terminated') return undefined;
+    const req = this.dlg.createRequest(method, requestOptions(options));
     this.endpoint.request(req, this.dest, user);
     return req;
   }
@@ -107,7 +127,7 @@ export class OutboundLeg {
   /** ACKs a 2xx to an INVITE of this leg (initial or re-INVITE) with that INVITE's CSeq. */
   ack(res: SipResponse): void {
     const cseq = Number.parseInt(res.headers.get('cseq') ?? '1', 10);
-    const dialog = this.dialog ?? Dialog.fromUacResponse(this.invite, res);
+    const dialog = this.dlg ?? Dialog.fromUacResponse(this.invite, res);
     this.endpoint.sendStateless(dialog.createAck(cseq), this.dest);
   }
 
@@ -117,61 +137,50 @@ export class OutboundLeg {
       this.provisionalSeen = true;
       if (this.cancelWanted) return this.sendCancel();
       if (res.status === 100) return;
-      if (!this.dialog && /;\s*tag=/i.test(res.headers.get('to') ?? '')) this.dialog = Dialog.fromUacResponse(this.invite, res);
-      if (this.state === 'calling') this.state = 'early';
+      if (!this.dlg && tagOf(res.headers.get('to')) !== '') this.dlg = Dialog.fromUacResponse(this.invite, res);
+      if (this.current === 'calling') this.current = 'early';
       this.events.onProvisional(this, res);
       return;
     }
     if (res.status < 300) {
       // A 2xx with another To tag than the early dialog is another dialog (RFC 3261 §13.2.2.4).
-      if (!this.dialog || dialogKeyOf(res, 'uac') !== this.dialog.key) this.dialog = Dialog.fromUacResponse(this.invite, res);
-      else if (this.dialog.state === 'early') this.dialog.confirm(res);
+      if (!this.dlg || dialogKeyOf(res, 'uac') !== this.dlg.key) this.dlg = Dialog.fromUacResponse(this.invite, res);
+      else if (this.dlg.state === 'early') this.dlg.confirm(res);
       this.ack(res);
-      if (this.state === 'cancelled' || this.state === 'failed') {
+      if (this.current === 'cancelled' || this.current === 'failed') {
         // Answered after we gave up (CANCEL crossed the 2xx, or another fork won): hang up.
-        this.send('BYE', { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
-        this.dialog.terminate();
+        this.send('BYE', IGNORE);
+        this.dlg.terminate();
         return;
       }
-      this.state = 'answered';
+      this.current = 'answered';
       this.events.onAnswer(this, res);
       return;
     }
-    this.dialog?.terminate();
+    this.dlg?.terminate();
     this.fail({ status: res.status, reason: res.reason });
   }
 
   private fail(failure: Failure): void {
-    if (this.state === 'answered' || this.state === 'failed') return;
-    const wasCancelled = this.state === 'cancelled';
-    this.state = 'failed';
+    if (this.current === 'answered' || this.current === 'failed') return;
+    const wasCancelled = this.current === 'cancelled';
+    this.current = 'failed';
     if (!wasCancelled) this.events.onFailure(this, failure);
   }
 
   private sendCancel(): void {
     this.cancelWanted = false;
     if (!this.transaction) return;
-    // RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE.
-    const via = this.invite.headers.get('via')!;
-    const cancel: SipRequest = {
-      type: 'request',
-      method: 'CANCEL',
-      uri: this.invite.uri,
-      version: 'SIP/2.0',
-      headers: new SipHeaders([
-        { name: 'Via', value: via },
-        { name: 'Max-Forwards', value: '70' },
-        { name: 'From', value: this.invite.headers.get('from')! },
-        { name: 'To', value: this.invite.headers.get('to')! },
-        { name: 'Call-ID', value: this.callId },
-        { name: 'CSeq', value: '1 CANCEL' },
-      ]),
-      body: Buffer.alloc(0),
-    };
     try {
-      this.endpoint.request(cancel, this.dest, { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined });
+      // RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE.
+      this.endpoint.request(buildCancel(this.invite), this.dest, IGNORE);
     } catch {
       // the INVITE transaction's own timers end the leg
     }
   }
+}
+
+/** `sip:user@domain`, the user part %-escaped where RFC 3261 §25.1 requires it (e.g. '#'). */
+export function userUri(user: string, domain: string): string {
+  return formatUri({ scheme: 'sip', user, host: domain, params: new Map(), headers: [] });
 }
