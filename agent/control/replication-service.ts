@@ -5,7 +5,7 @@
  * agent/hub/hub.ts).
  */
 import type { MetricsConfig, PeerConfig, SyncConfig } from '../config/sync-schema.ts';
-import { EmbeddedBroker } from '../hub/embedded-broker.ts';
+import { EmbeddedBroker } from '../sync/embedded-broker.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { TableDigest } from '../store/table-digest.ts';
