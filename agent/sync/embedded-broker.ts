@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { Aedes, type Client } from 'aedes';
-import { formatMqttUrl } from '../config/sync-schema.ts';
+import { formatMqttUrl, parseMqttUrl } from '../config/sync-schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import { hostPort, listenFailureReason, listenOn } from '../lib/listen.ts';
 import { SyncError } from './errors.ts';
@@ -119,4 +119,11 @@ export class EmbeddedBroker {
       if (client) this.#published++;
     });
   }
+}
+
+/** The broker for a validated `mqtt.listen` (`mqtt://host:port`). */
+export function embeddedBrokerAt(listen: string, logger: Logger): EmbeddedBroker {
+  const address = parseMqttUrl(listen);
+  if (typeof address === 'string') throw new SyncError('sync.listen', `mqtt.listen: ${address}`);
+  return new EmbeddedBroker({ ...address, logger });
 }
