@@ -18,6 +18,8 @@ interface Import {
   from: string;
   /** The agent/ folder imported ('' for main.ts), or the package name; undefined outside agent/. */
   to: string | undefined;
+  /** The imported file relative to agent/ (relative imports inside agent/ only). */
+  target?: string;
   isPackage: boolean;
 }
 
@@ -45,7 +47,8 @@ function importsOf(file: string): Import[] {
         continue;
       }
       const target = relative(AGENT, join(AGENT, dirname(file), spec)).split(sep).join('/');
-      out.push({ file, from: topOf(file), to: target.startsWith('..') ? undefined : topOf(target), isPackage: false });
+      const inside = !target.startsWith('..');
+      out.push({ file, from: topOf(file), to: inside ? topOf(target) : undefined, ...(inside ? { target } : {}), isPackage: false });
     }
   }
   return out;
@@ -124,6 +127,15 @@ test('only sync/ imports mqtt and aedes', () => {
 
 test('only store/ imports better-sqlite3 (the only code with SQL)', () => {
   assert.equal(violations((i) => i.isPackage && i.to === 'better-sqlite3' && i.from !== 'store'), []);
+});
+
+test('store/direct-sql.ts (SQL for tests) is imported by tests only', () => {
+  assert.equal(violations((i) => i.target === 'store/direct-sql.ts' && !i.file.endsWith('.test.ts')), []);
+});
+
+test("only store/ reaches into the Store's private connection", () => {
+  const reaching = files.filter((f) => !f.startsWith('store/') && f !== 'lib/import-layers.test.ts' && /\['db'\]/.test(readFileSync(join(AGENT, f), 'utf8')));
+  assert.equal(reaching, []);
 });
 
 test('the composition roots (main.ts, hub/) are imported by cli/ only', () => {

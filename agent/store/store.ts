@@ -30,10 +30,13 @@ export interface StoreOptions {
   crsqlitePath?: string;
   /** Open without creating the data directory (CLI commands on an existing box). */
   mustExist?: boolean;
+  /** false: commits are not fsynced (throwaway test stores); true by default (DESIGN principle 4). */
+  durable?: boolean;
 }
 
 export class Store {
-  readonly db: Database.Database;
+  /** Only store/ runs SQL: tests and benchmarks elsewhere go through direct-sql.ts. */
+  private readonly db: Database.Database;
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly bans: BanRepository;
@@ -80,7 +83,7 @@ export class Store {
     }
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${options.durable === false ? 'OFF' : 'FULL'}`);
       db.pragma('temp_store = MEMORY');
       db.pragma('busy_timeout = 5000');
       db.loadExtension(extension);

@@ -60,8 +60,7 @@ export class SimNetwork {
     const hubId = specs.find((s) => s.role === 'hub')?.id;
     for (const spec of specs) {
       const dir = mkdtempSync(join(tmpdir(), `outpost-sim-${spec.id}-`));
-      const store = Store.open({ dataDir: dir });
-      store.db.pragma('synchronous = OFF'); // a test store needs no durability
+      const store = Store.open({ dataDir: dir, durable: false }); // a test store needs no durability
       const key = NodeKey.loadOrCreate(dir);
       const directory = new PeerDirectory(store, logger);
       const counters = new SyncCounters();
