@@ -12,7 +12,13 @@ import { UdpMediaRelay } from './media/udp-media-relay.ts';
 import { availableCodecs } from './media/codec/codec.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
-import { ReplicationService } from './control/replication-service.ts';
+import { boxMetrics } from './control/box-metrics.ts';
+import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
+import { SyncStatusFile } from './control/sync-status-file.ts';
+import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
+import { NodeKey } from './sync/node-key.ts';
+import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
+import { syncStatus } from './sync/sync-status.ts';
 import { CallController } from './switch/calls/call-controller.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
 import { Registrar } from './switch/registrar.ts';
@@ -26,8 +32,10 @@ export interface Node {
   readonly flood: FloodGuard;
   readonly calls: CallController;
   readonly relay: UdpMediaRelay;
-  /** Present when the config joins a hub, lists peers or runs a broker for peers. */
-  readonly replication: ReplicationService | undefined;
+  /** The broker for site peers (`mqtt.listen`). */
+  readonly broker: EmbeddedBroker | undefined;
+  /** The Prometheus endpoint (`metrics.listen`). */
+  readonly metrics: MetricsServer | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
@@ -94,28 +102,23 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
-  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined || config.metrics !== undefined;
-  const replication = replicates
-    ? new ReplicationService({
-        role: 'node',
-        nodeId: config.node.id,
-        site: config.node.site,
-        dataDir: config.dataDir,
-        store,
-        ...(config.hub ? { hub: config.hub } : {}),
-        peers: config.peers,
-        ...(config.mqtt ? { brokerListen: config.mqtt.listen } : {}),
-        ...(config.mqtt?.announce ? { brokerAnnounce: config.mqtt.announce } : {}),
-        sync: config.sync,
-        ...(config.metrics ? { metrics: config.metrics } : {}),
-        logger,
-        // Merged changes come through this connection, which data_version does not see.
-        onApplied: () => {
-          store.users.invalidate();
-          flood.reloadBans();
-        },
-      })
-    : undefined;
+  // Replication: the box's broker for its site peers, and the replicator when the box joins a
+  // hub, lists peers or runs that broker. Metrics on every box that configures `metrics`.
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
+  const replicates = config.hub !== undefined || config.peers.length > 0 || broker !== undefined;
+  // Users and bans changed under the caches: merged by the replicator, or committed by the CLI.
+  const reloadCaches = () => {
+    store.users.invalidate();
+    flood.reloadBans();
+  };
+  const replicatorOptions = replicates ? { ...nodeReplicatorOptions(config, store, logger), onApplied: reloadCaches } : undefined;
+  // Built in start(): it announces the broker's bound address (port 0: known once it listens).
+  let replicator: Replicator | undefined;
+  const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
+  const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
+  const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
+  const metrics = config.metrics ? metricsServerAt(config.metrics.listen, collect, logger.child({ mod: 'metrics' })) : undefined;
 
   let housekeeping: TimerHandle | undefined;
   let lastDataVersion = 0;
@@ -124,8 +127,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     const dv = store.dataVersion();
     if (dv !== lastDataVersion) {
       lastDataVersion = dv;
-      store.users.invalidate();
-      flood.reloadBans();
+      reloadCaches();
     }
     registrar.sweep().catch((err: Error) => logger.error({ err: err.message }, 'sweep failed'));
     housekeeping = clock.setTimeout(tick, 1000);
@@ -139,20 +141,30 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     flood,
     calls,
     relay,
-    replication,
+    broker,
+    metrics,
     async start() {
       flood.start();
       await relay.start();
       await calls!.start();
       await endpoint.start();
-      await replication?.start();
+      await broker?.start();
+      if (replicatorOptions) {
+        replicator = new Replicator({ ...replicatorOptions, ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}) });
+        replicator.start();
+      }
+      statusFile?.start();
+      await metrics?.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
       logger.info({ node: config.node.id, site: config.node.site, listen: this.listenAddresses() }, 'node started');
     },
     async stop() {
       clock.clearTimeout(housekeeping);
-      await replication?.stop();
+      await metrics?.stop();
+      statusFile?.stop();
+      await replicator?.stop();
+      await broker?.stop();
       await calls!.stop();
       await endpoint.stop();
       await relay.stop();
@@ -163,6 +175,23 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     listenAddresses() {
       return endpoint.bound.map((e) => formatListenAddress({ protocol: e.protocol, host: e.address, port: e.port }));
     },
+  };
+}
+
+/** What the node's replicator needs besides its broker's address and merge callback. */
+function nodeReplicatorOptions(config: Config, store: Store, logger: Logger): ReplicatorOptions {
+  const siteAdminKey = config.sync.siteAdminKey;
+  return {
+    role: 'node',
+    nodeId: config.node.id,
+    site: config.node.site,
+    store,
+    key: NodeKey.loadOrCreate(config.dataDir),
+    ...(siteAdminKey ? { siteAdminKey: NodeKey.load(siteAdminKey, 'site admin key') } : {}),
+    ...(config.hub ? { hub: config.hub } : {}),
+    peers: config.peers,
+    sync: config.sync,
+    logger: logger.child({ mod: 'sync' }),
   };
 }
 

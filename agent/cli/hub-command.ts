@@ -40,7 +40,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     startedAt: new Date().toISOString(),
     listen: [],
     mqtt: hub.brokerUrl(),
-    ...(hub.replication.metrics ? { metricsPort: hub.replication.metrics.port } : {}),
+    ...(hub.metrics ? { metricsPort: hub.metrics.port } : {}),
   });
   return hub;
 }

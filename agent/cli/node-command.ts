@@ -36,8 +36,8 @@ export async function runNode(config: Config, logger: Logger, onStarted?: (node:
     site: config.node.site,
     startedAt: new Date().toISOString(),
     listen: node.listenAddresses(),
-    ...(node.replication?.broker ? { mqtt: node.replication.broker.url } : {}),
-    ...(node.replication?.metrics ? { metricsPort: node.replication.metrics.port } : {}),
+    ...(node.broker ? { mqtt: node.broker.url } : {}),
+    ...(node.metrics ? { metricsPort: node.metrics.port } : {}),
   });
   onStarted?.(node);
   await untilStopSignal(logger);

@@ -148,3 +148,10 @@ export class MetricsServer {
     res.end(body);
   }
 }
+
+/** The server for a validated `metrics.listen` (`host:port`, `[IPv6]:port`). */
+export function metricsServerAt(listen: string, collect: () => MetricSample[], logger: Logger): MetricsServer {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return new MetricsServer({ host, port: Number(listen.slice(colon + 1)), collect, logger });
+}

@@ -38,9 +38,14 @@ export function syncMetrics(s: SyncStatus, tables: TableDigest[]): MetricSample[
   c('outpost_sync_unknown_sender_total', 'batches dropped because the sender is not known yet', k.unknownSender);
   c('outpost_sync_key_mismatches_total', 'announcements with a key other than the pinned one', k.keyMismatches);
   g('outpost_sync_pending_batches', 'batches kept until a schema migration', k.pendingBatches);
-  for (const t of tables) {
-    g('outpost_table_rows', 'rows in a replicated table', t.rows, { table: t.table });
-    g('outpost_table_digest_info', 'content digest of a replicated table (label)', 1, { table: t.table, digest: t.digest });
-  }
+  out.push(...tableMetrics(tables));
   return out;
+}
+
+/** Row count and content digest (the label of an info gauge) of each replicated table. */
+export function tableMetrics(tables: TableDigest[]): MetricSample[] {
+  return tables.flatMap((t): MetricSample[] => [
+    { name: 'outpost_table_rows', help: 'rows in a replicated table', type: 'gauge', value: t.rows, labels: { table: t.table } },
+    { name: 'outpost_table_digest_info', help: 'content digest of a replicated table (label)', type: 'gauge', value: 1, labels: { table: t.table, digest: t.digest } },
+  ]);
 }

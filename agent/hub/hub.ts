@@ -2,51 +2,76 @@
  * The hub role's composition root (`outpost hub`): a replica of every store plus the broker the
  * fleet connects to, embedded (aedes, `mqtt.listen`) or external (`mqtt.url`, e.g. Mosquitto).
  * Admin commands run against the hub's config write into this replica; replication carries
- * them to the boxes in their scope.
+ * them to the boxes in their scope. Parts start in order and stop in reverse; "hub stopped" is
+ * the last line the hub logs.
  */
 import type { HubConfig } from '../config/hub-schema.ts';
-import { ReplicationService } from '../control/replication-service.ts';
+import { boxMetrics } from '../control/box-metrics.ts';
+import { metricsServerAt, type MetricsServer } from '../control/metrics-server.ts';
+import { SyncStatusFile } from '../control/sync-status-file.ts';
+import { createSystemClock, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { Store } from '../store/store.ts';
+import { embeddedBrokerAt, type EmbeddedBroker } from '../sync/embedded-broker.ts';
+import { NodeKey } from '../sync/node-key.ts';
+import { Replicator } from '../sync/replicator.ts';
+import { syncStatus } from '../sync/sync-status.ts';
 
 export interface Hub {
   readonly config: HubConfig;
   readonly store: Store;
-  readonly replication: ReplicationService;
+  /** The embedded broker (`mqtt.listen`); undefined with an external one (`mqtt.url`). */
+  readonly broker: EmbeddedBroker | undefined;
+  /** The Prometheus endpoint (`metrics.listen`). */
+  readonly metrics: MetricsServer | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** The broker nodes join (`hub.url` in their config). */
   brokerUrl(): string;
 }
 
-export function buildHub(config: HubConfig, logger: Logger): Hub {
+export function buildHub(config: HubConfig, logger: Logger, clock: Clock = createSystemClock()): Hub {
   const store = Store.open({ dataDir: config.dataDir });
-  const replication = new ReplicationService({
-    role: 'hub',
-    nodeId: config.id,
-    site: '',
-    dataDir: config.dataDir,
-    store,
-    ...('listen' in config.mqtt ? { brokerListen: config.mqtt.listen } : { brokerUrl: config.mqtt.url }),
-    sync: config.sync,
-    ...(config.metrics ? { metrics: config.metrics } : {}),
-    logger,
-  });
+  const key = NodeKey.loadOrCreate(config.dataDir);
+  const broker = 'listen' in config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
+  const brokerUrl = () => ('url' in config.mqtt ? config.mqtt.url : broker!.url);
+  // Built in start(): it joins the broker's bound address (port 0: known once it listens).
+  let replicator: Replicator | undefined;
+  const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  const statusFile = new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger });
+  const metrics = config.metrics
+    ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
+    : undefined;
   return {
     config,
     store,
-    replication,
+    broker,
+    metrics,
     async start() {
-      await replication.start();
-      logger.info({ hub: config.id, broker: replication.brokerUrl, metrics: replication.metrics?.port }, 'hub started');
+      await broker?.start();
+      replicator = new Replicator({
+        role: 'hub',
+        nodeId: config.id,
+        site: '',
+        store,
+        key,
+        ownBrokerUrl: brokerUrl(),
+        sync: config.sync,
+        logger: logger.child({ mod: 'sync' }),
+      });
+      replicator.start();
+      statusFile.start();
+      await metrics?.start();
+      logger.info({ hub: config.id, broker: brokerUrl(), metrics: metrics?.port }, 'hub started');
     },
     async stop() {
-      await replication.stop();
+      await metrics?.stop();
+      statusFile.stop();
+      await replicator?.stop();
+      await broker?.stop();
       store.close();
       logger.info({ hub: config.id }, 'hub stopped');
     },
-    brokerUrl() {
-      return replication.brokerUrl!;
-    },
+    brokerUrl,
   };
 }

@@ -14,10 +14,10 @@ const closeAll = () => opened.splice(0).forEach((s) => s.close());
 
 /** One transaction upserting users ext -> display_name. */
 function users(store: Store, rows: Record<string, string>): void {
-  const ins = store.db.prepare(
+  const ins = store['db'].prepare(
     'INSERT INTO users (ext, display_name) VALUES (?, ?) ON CONFLICT (ext) DO UPDATE SET display_name = excluded.display_name',
   );
-  store.db.transaction(() => {
+  store['db'].transaction(() => {
     for (const [ext, name] of Object.entries(rows)) ins.run(ext, name);
   })();
 }
@@ -40,7 +40,7 @@ function allPages(store: Store, filter: ChangeFilter, limit: number): ChangePage
 }
 
 function tableRows(store: Store, table: string): unknown[] {
-  return store.db.prepare(`SELECT * FROM "${table}" ORDER BY 1, 2, 3`).safeIntegers(true).all();
+  return store['db'].prepare(`SELECT * FROM "${table}" ORDER BY 1, 2, 3`).safeIntegers(true).all();
 }
 
 const page = suite('ChangeLog.page');
@@ -135,12 +135,12 @@ apply.after.each(closeAll);
 
 function writeMixed(a: Store): void {
   users(a, { '1001': 'Ann', '1002': 'Bob ☎', '1003': 'Cy' });
-  a.db.prepare(`INSERT INTO routes (id, pattern, priority, enabled) VALUES ('r1', '^9', -5, 0)`).run();
-  a.db.prepare(`INSERT INTO registrations (aor, contact, node_id, expires_at, q, cseq) VALUES ('1001', 'sip:a@h', 'n1', ?, 0.5, 7)`).run(2n ** 60n);
-  a.db.prepare(`INSERT INTO registrations (aor, contact, node_id, q) VALUES ('1002', 'sip:b@h', 'n1', NULL)`).run();
-  a.db.prepare(`INSERT INTO bans (ip, node_id, reason) VALUES ('10.0.0.1', 'n1', 'scan')`).run();
+  a['db'].prepare(`INSERT INTO routes (id, pattern, priority, enabled) VALUES ('r1', '^9', -5, 0)`).run();
+  a['db'].prepare(`INSERT INTO registrations (aor, contact, node_id, expires_at, q, cseq) VALUES ('1001', 'sip:a@h', 'n1', ?, 0.5, 7)`).run(2n ** 60n);
+  a['db'].prepare(`INSERT INTO registrations (aor, contact, node_id, q) VALUES ('1002', 'sip:b@h', 'n1', NULL)`).run();
+  a['db'].prepare(`INSERT INTO bans (ip, node_id, reason) VALUES ('10.0.0.1', 'n1', 'scan')`).run();
   users(a, { '1002': 'Bob' });
-  a.db.prepare(`DELETE FROM users WHERE ext = '1003'`).run();
+  a['db'].prepare(`DELETE FROM users WHERE ext = '1003'`).run();
 }
 
 apply('merging into a second store makes contents equal; applying twice changes nothing', () => {

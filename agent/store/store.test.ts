@@ -24,7 +24,7 @@ const open = suite('Store.open');
 open('durable: false opens a throwaway store that does not flush its commits', () => {
   const store = Store.open({ dataDir: tempDir(), durable: false });
   try {
-    assert.is(store.db.pragma('synchronous', { simple: true }), 0); // OFF
+    assert.is(store['db'].pragma('synchronous', { simple: true }), 0); // OFF
   } finally {
     store.close();
   }
@@ -33,11 +33,11 @@ open('durable: false opens a throwaway store that does not flush its commits', (
 open('applies pragmas, migrations and makes CRR tables', () => {
   const store = Store.open({ dataDir: tempDir() });
   try {
-    assert.is(store.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.is(store.db.pragma('synchronous', { simple: true }), 2); // FULL
-    assert.is(store.db.pragma('temp_store', { simple: true }), 2); // MEMORY
+    assert.is(store['db'].pragma('journal_mode', { simple: true }), 'wal');
+    assert.is(store['db'].pragma('synchronous', { simple: true }), 2); // FULL
+    assert.is(store['db'].pragma('temp_store', { simple: true }), 2); // MEMORY
     assert.is(store.schemaVersion(), SCHEMA_VERSION);
-    const crrs = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%__crsql_clock' ORDER BY name`).all() as { name: string }[];
+    const crrs = store['db'].prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%__crsql_clock' ORDER BY name`).all() as { name: string }[];
     // Exactly the catalogue of replicated tables is CRR (sync and digests rely on it).
     assert.equal(crrs.map((r) => r.name), REPLICATED_TABLES.map((t) => `${t.name}__crsql_clock`).sort());
   } finally {
@@ -87,7 +87,7 @@ open('a write is visible in crsql_changes with this replica as origin', () => {
     const before = store.dbVersion();
     store.registrations.upsert(binding());
     assert.ok(store.dbVersion() > before);
-    const rows = store.db.prepare(`SELECT "table", cid FROM crsql_changes WHERE db_version > ?`).all(before) as { table: string; cid: string }[];
+    const rows = store['db'].prepare(`SELECT "table", cid FROM crsql_changes WHERE db_version > ?`).all(before) as { table: string; cid: string }[];
     assert.ok(rows.length > 0);
     assert.ok(rows.every((r) => r.table === 'registrations'));
   } finally {
@@ -141,7 +141,7 @@ queue('a failing write rejects alone and is rolled back; the others commit', asy
     const good = store.writes.submit(() => store.registrations.upsert(binding({ contact: 'sip:good@h' })));
     const bad = store.writes.submit(() => {
       store.registrations.upsert(binding({ contact: 'sip:half@h' }));
-      store.db.prepare('INSERT INTO no_such_table VALUES (1)').run();
+      store['db'].prepare('INSERT INTO no_such_table VALUES (1)').run();
     });
     await good;
     await bad.then(() => assert.unreachable('should reject'), (err: Error) => assert.match(err.message, 'no_such_table'));

@@ -35,7 +35,8 @@ export interface StoreOptions {
 }
 
 export class Store {
-  readonly db: Database.Database;
+  /** Only store/ runs SQL: tests and benchmarks elsewhere go through direct-sql.ts. */
+  private readonly db: Database.Database;
   readonly users: UserRepository;
   readonly registrations: RegistrationRepository;
   readonly bans: BanRepository;

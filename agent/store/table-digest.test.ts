@@ -28,7 +28,7 @@ const USERS: UserRow[] = [
 ];
 
 function insertUser(s: Store, [ext, name, createdAt]: UserRow): void {
-  s.db
+  s['db']
     .prepare(
       `INSERT INTO users (ext, display_name, created_at) VALUES (?, ?, ?)
        ON CONFLICT (ext) DO UPDATE SET display_name = excluded.display_name, created_at = excluded.created_at`,
@@ -37,7 +37,7 @@ function insertUser(s: Store, [ext, name, createdAt]: UserRow): void {
 }
 
 function insertReg(s: Store, contact: string, q: number | null, expires: bigint): void {
-  s.db.prepare(`INSERT INTO registrations (aor, contact, node_id, q, expires_at) VALUES ('1001', ?, 'n1', ?, ?)`).run(contact, q, expires);
+  s['db'].prepare(`INSERT INTO registrations (aor, contact, node_id, q, expires_at) VALUES ('1001', ?, 'n1', ?, ?)`).run(contact, q, expires);
 }
 
 const store = suite('store.digests()');
@@ -57,7 +57,7 @@ store('one entry per replicated table; empty tables have zero rows and equal dig
 store('same content written in different orders and transactions gives equal digests', () => {
   const a = open();
   const b = open();
-  a.db.transaction(() => {
+  a['db'].transaction(() => {
     for (const u of USERS) insertUser(a, u);
     insertReg(a, 'sip:x@h', 0.5, 10n);
     insertReg(a, 'sip:y@h', null, 2n ** 62n);
@@ -65,12 +65,12 @@ store('same content written in different orders and transactions gives equal dig
   // b: reverse order, one transaction each, with an intermediate value overwritten and a row
   // that is created and deleted again (cr-sqlite clocks differ, content does not).
   insertReg(b, 'sip:y@h', 0.25, 0n);
-  b.db.prepare(`UPDATE registrations SET q = NULL, expires_at = ? WHERE contact = 'sip:y@h'`).run(2n ** 62n);
+  b['db'].prepare(`UPDATE registrations SET q = NULL, expires_at = ? WHERE contact = 'sip:y@h'`).run(2n ** 62n);
   insertReg(b, 'sip:x@h', 0.5, 10n);
   for (const u of [...USERS].reverse()) insertUser(b, [u[0], 'temporary', 0n]);
   insertUser(b, ['5555', 'gone', 0n]);
   for (const u of USERS) insertUser(b, u);
-  b.db.prepare(`DELETE FROM users WHERE ext = '5555'`).run();
+  b['db'].prepare(`DELETE FROM users WHERE ext = '5555'`).run();
   assert.equal(b.digests(), a.digests());
   assert.equal(rowCounts(a.digests()), { sites: 0, nodes: 0, users: 4, routes: 0, trunks: 0, registrations: 2, bans: 0, dialogs: 0, cdrs: 0 });
 });
@@ -87,10 +87,10 @@ store('a single differing value changes only that table’s digest', () => {
   assert.equal(b.digests(), a.digests());
   const base = byTable(a.digests());
   const variants: Array<[string, string, (s: Store) => void]> = [
-    ['users', 'text', (s) => s.db.prepare(`UPDATE users SET display_name = 'Anne' WHERE ext = '1001'`).run()],
-    ['users', 'integer', (s) => s.db.prepare(`UPDATE users SET created_at = ? WHERE ext = '0999'`).run(2n ** 60n + 1n)],
-    ['registrations', 'real', (s) => s.db.prepare(`UPDATE registrations SET q = 0.5000001`).run()],
-    ['registrations', 'null vs 0', (s) => s.db.prepare(`UPDATE registrations SET q = NULL`).run()],
+    ['users', 'text', (s) => s['db'].prepare(`UPDATE users SET display_name = 'Anne' WHERE ext = '1001'`).run()],
+    ['users', 'integer', (s) => s['db'].prepare(`UPDATE users SET created_at = ? WHERE ext = '0999'`).run(2n ** 60n + 1n)],
+    ['registrations', 'real', (s) => s['db'].prepare(`UPDATE registrations SET q = 0.5000001`).run()],
+    ['registrations', 'null vs 0', (s) => s['db'].prepare(`UPDATE registrations SET q = NULL`).run()],
     ['users', 'extra row', (s) => insertUser(s, ['7', '', 0n])],
   ];
   for (const [table, what, change] of variants) {
@@ -109,8 +109,8 @@ store('a single differing value changes only that table’s digest', () => {
 store('values do not run into each other across columns', () => {
   const a = open();
   const b = open();
-  a.db.prepare(`INSERT INTO users (ext, display_name, realm) VALUES ('1', 'ab', 'c')`).run();
-  b.db.prepare(`INSERT INTO users (ext, display_name, realm) VALUES ('1', 'a', 'bc')`).run();
+  a['db'].prepare(`INSERT INTO users (ext, display_name, realm) VALUES ('1', 'ab', 'c')`).run();
+  b['db'].prepare(`INSERT INTO users (ext, display_name, realm) VALUES ('1', 'a', 'bc')`).run();
   assert.is.not(byTable(a.digests()).users!.digest, byTable(b.digests()).users!.digest);
 });
 

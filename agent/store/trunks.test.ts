@@ -43,7 +43,7 @@ const allChanges = (db: Database.Database) =>
   db.prepare(`SELECT "table", pk, cid, val, col_version, db_version, site_id, seq FROM crsql_changes ORDER BY db_version, seq`).all();
 
 function trunkChanges(store: Store): Array<{ cid: string; val: unknown }> {
-  return store.db.prepare(`SELECT cid, val FROM crsql_changes WHERE "table" = 'trunks' ORDER BY db_version, seq`).all() as never;
+  return store['db'].prepare(`SELECT cid, val FROM crsql_changes WHERE "table" = 'trunks' ORDER BY db_version, seq`).all() as never;
 }
 
 const migration = suite('migration 5: trunks');
@@ -53,8 +53,8 @@ migration('a fresh store has the table as a CRR, at schema version 5, in the cat
   const s = open();
   assert.ok(SCHEMA_VERSION >= 5);
   assert.is(s.schemaVersion(), SCHEMA_VERSION);
-  assert.not.ok(s.db.inTransaction);
-  const cols = s.db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('trunks') ORDER BY cid`).all();
+  assert.not.ok(s['db'].inTransaction);
+  const cols = s['db'].prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('trunks') ORDER BY cid`).all();
   assert.equal(cols, [
     { name: 'id', type: 'TEXT', notnull: 1, dflt_value: null, pk: 1 },
     { name: 'host', type: 'TEXT', notnull: 1, dflt_value: "''", pk: 0 },
@@ -90,7 +90,7 @@ migration('a store at version 4 keeps its rows, gets an empty trunks table, and 
   assert.equal(s.trunks.list(), []);
   assert.equal(s.routes.list().map((r) => [r.id, r.target]), [['out', 'pstn']]);
   assert.equal(s.users.get('1001')?.codecs, ['opus']);
-  assert.equal(allChanges(s.db), before, 'nothing new to replicate');
+  assert.equal(allChanges(s['db']), before, 'nothing new to replicate');
   assert.is(s.dbVersion(), versionBefore);
   s.trunks.upsert(pstn, 7);
   assert.equal(s.trunks.get('pstn'), pstn);
@@ -99,7 +99,7 @@ migration('a store at version 4 keeps its rows, gets an empty trunks table, and 
   closeAll();
   const again = open(dataDir);
   assert.equal(again.trunks.get('pstn'), pstn, 'reopening keeps the row');
-  assert.is((again.db.prepare('SELECT count(*) AS n FROM local_migrations WHERE version = 5').get() as { n: number }).n, 1);
+  assert.is((again['db'].prepare('SELECT count(*) AS n FROM local_migrations WHERE version = 5').get() as { n: number }).n, 1);
 });
 
 const repo = suite('TrunkRepository');
@@ -115,13 +115,13 @@ repo('round trip: upsert, get, list by id, replace every column, remove', () => 
   assert.equal(s.trunks.get('pstn'), pstn);
   assert.equal(s.trunks.get('carrier-b'), v6);
   assert.equal(s.trunks.list().map((t) => t.id), ['carrier-b', 'pstn']);
-  const row = s.db.prepare(`SELECT codecs, enabled, created_at, updated_at FROM trunks WHERE id = 'pstn'`).get();
+  const row = s['db'].prepare(`SELECT codecs, enabled, created_at, updated_at FROM trunks WHERE id = 'pstn'`).get();
   assert.equal(row, { codecs: 'PCMA,PCMU', enabled: 1, created_at: 1, updated_at: 1 });
 
   const replaced: TrunkRecord = { ...pstn, host: 'gw.example.net', port: 5070, transport: 'tcp', codecs: ['G729'], enabled: false };
   s.trunks.upsert(replaced, 3);
   assert.equal(s.trunks.get('pstn'), replaced);
-  assert.equal(s.db.prepare(`SELECT created_at, updated_at FROM trunks WHERE id = 'pstn'`).get(), { created_at: 1, updated_at: 3 });
+  assert.equal(s['db'].prepare(`SELECT created_at, updated_at FROM trunks WHERE id = 'pstn'`).get(), { created_at: 1, updated_at: 3 });
   s.trunks.upsert({ ...replaced, codecs: [] }, 4);
   assert.equal(s.trunks.get('pstn')?.codecs, [], '[] replaces the list (the box default)');
 
@@ -133,8 +133,8 @@ repo('round trip: upsert, get, list by id, replace every column, remove', () => 
 
 repo('codecs are read leniently as users.codecs; a row with a transport this build does not know is left out', () => {
   const s = open();
-  s.db.prepare(`INSERT INTO trunks (id, host, codecs) VALUES ('a', 'gw.example', 'pcma, OPUS,iLBC,PCMA')`).run();
-  s.db.prepare(`INSERT INTO trunks (id, host, transport) VALUES ('b', 'gw.example', 'tls')`).run();
+  s['db'].prepare(`INSERT INTO trunks (id, host, codecs) VALUES ('a', 'gw.example', 'pcma, OPUS,iLBC,PCMA')`).run();
+  s['db'].prepare(`INSERT INTO trunks (id, host, transport) VALUES ('b', 'gw.example', 'tls')`).run();
   assert.equal(s.trunks.get('a'), { id: 'a', host: 'gw.example', port: 5060, transport: 'udp', codecs: ['PCMA', 'opus'], site: '', enabled: true });
   assert.is(s.trunks.get('b'), undefined);
   assert.equal(s.trunks.list().map((t) => t.id), ['a']);
@@ -177,8 +177,8 @@ merge('concurrent edits of different columns both survive (per-column merge)', (
   b.changes.apply(a.changes.page(0n, {}, 10_000).changes);
   const aHead = a.changes.head();
   const bHead = b.changes.head();
-  a.db.prepare(`UPDATE trunks SET codecs = 'G722' WHERE id = 'pstn'`).run();
-  b.db.prepare(`UPDATE trunks SET enabled = 0 WHERE id = 'pstn'`).run();
+  a['db'].prepare(`UPDATE trunks SET codecs = 'G722' WHERE id = 'pstn'`).run();
+  b['db'].prepare(`UPDATE trunks SET enabled = 0 WHERE id = 'pstn'`).run();
   b.changes.apply(a.changes.page(aHead, {}, 10_000).changes);
   a.changes.apply(b.changes.page(bHead, { excludeSite: a.changes.siteId() }, 10_000).changes);
   for (const s of [a, b]) assert.equal(s.trunks.get('pstn'), { ...pstn, codecs: ['G722'], enabled: false });

@@ -41,7 +41,7 @@ function storeAtVersion3(dataDir: string): void {
 }
 
 function userChanges(store: Store): Array<{ cid: string; val: unknown; db_version: number }> {
-  return store.db.prepare(`SELECT cid, val, db_version FROM crsql_changes WHERE "table" = 'users' ORDER BY db_version, seq`).all() as never;
+  return store['db'].prepare(`SELECT cid, val, db_version FROM crsql_changes WHERE "table" = 'users' ORDER BY db_version, seq`).all() as never;
 }
 
 const migration = suite('migration 4: users.codecs');
@@ -51,8 +51,8 @@ migration('a fresh store has the column, still a CRR, at schema version 4', () =
   const s = open();
   assert.ok(SCHEMA_VERSION >= 4);
   assert.is(s.schemaVersion(), SCHEMA_VERSION);
-  assert.not.ok(s.db.inTransaction);
-  const col = (s.db.prepare(`SELECT type, "notnull", dflt_value FROM pragma_table_info('users') WHERE name = 'codecs'`).get() as Record<string, unknown>);
+  assert.not.ok(s['db'].inTransaction);
+  const col = (s['db'].prepare(`SELECT type, "notnull", dflt_value FROM pragma_table_info('users') WHERE name = 'codecs'`).get() as Record<string, unknown>);
   assert.equal(col, { type: 'TEXT', notnull: 1, dflt_value: "''" });
   s.users.upsert(ann, 1);
   assert.ok(userChanges(s).some((c) => c.cid === 'codecs' && c.val === ''), 'the new column is tracked by cr-sqlite');
@@ -71,9 +71,9 @@ migration('a store at version 3 keeps its user, which gets codecs "", and the mi
   const s = open(dataDir);
   assert.is(s.schemaVersion(), SCHEMA_VERSION);
   assert.equal(s.users.get('1001'), { ...ann, codecs: [], createdAt: 5, updatedAt: 6 });
-  assert.is((s.db.prepare(`SELECT codecs FROM users WHERE ext = '1001'`).get() as { codecs: string }).codecs, '');
+  assert.is((s['db'].prepare(`SELECT codecs FROM users WHERE ext = '1001'`).get() as { codecs: string }).codecs, '');
   // Nothing to replicate: the old changes are as they were and no version was spent.
-  assert.equal(s.db.prepare(`SELECT "table", pk, cid, val, col_version, db_version, site_id, seq FROM crsql_changes ORDER BY db_version, seq`).all(), before);
+  assert.equal(s['db'].prepare(`SELECT "table", pk, cid, val, col_version, db_version, site_id, seq FROM crsql_changes ORDER BY db_version, seq`).all(), before);
   assert.is(s.dbVersion(), versionBefore);
   // The triggers were re-created: a write to the new column is a change.
   assert.ok(s.users.setCodecs('1001', ['G722'], 7));
@@ -89,7 +89,7 @@ migration('reopening a migrated store does not run the migration again', () => {
   closeAll();
   const s = open(dataDir);
   assert.equal(s.users.get('1001')?.codecs, ['opus']);
-  assert.is((s.db.prepare('SELECT count(*) AS n FROM local_migrations WHERE version = 4').get() as { n: number }).n, 1);
+  assert.is((s['db'].prepare('SELECT count(*) AS n FROM local_migrations WHERE version = 4').get() as { n: number }).n, 1);
 });
 
 const repo = suite('UserRepository codecs');
@@ -101,7 +101,7 @@ repo('round trip through upsert and setCodecs; [] clears; omitted keeps', () => 
   assert.equal(s.users.get('1001')?.codecs, [], 'a new user without codecs uses the box default');
   s.users.upsert({ ...ann, codecs: ['opus', 'PCMA'] }, 2);
   assert.equal(s.users.get('1001')?.codecs, ['opus', 'PCMA']);
-  assert.is((s.db.prepare(`SELECT codecs FROM users`).get() as { codecs: string }).codecs, 'opus,PCMA');
+  assert.is((s['db'].prepare(`SELECT codecs FROM users`).get() as { codecs: string }).codecs, 'opus,PCMA');
   s.users.upsert({ ...ann, displayName: 'Ann B' }, 3);
   assert.equal(s.users.get('1001')?.codecs, ['opus', 'PCMA'], 'an upsert without codecs keeps them');
   assert.ok(s.users.setCodecs('1001', ['G729', 'PCMU', 'G722'], 4));
@@ -162,7 +162,7 @@ merge('concurrent edits of codecs and of the name both survive (per-column merge
   const aHead = a.changes.head();
   const bHead = b.changes.head();
   a.users.setCodecs('1001', ['G722'], 2);
-  b.db.prepare(`UPDATE users SET display_name = 'Ann B' WHERE ext = '1001'`).run();
+  b['db'].prepare(`UPDATE users SET display_name = 'Ann B' WHERE ext = '1001'`).run();
   b.changes.apply(a.changes.page(aHead, {}, 10_000).changes);
   a.changes.apply(b.changes.page(bHead, { excludeSite: a.changes.siteId() }, 10_000).changes);
   a.users.invalidate();

@@ -4,16 +4,19 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Change } from '../store/change-log.ts';
+import { DirectSqlPool } from '../store/direct-sql.ts';
 import { Store } from '../store/store.ts';
 import { checkAuthority, type Signer } from './authority.ts';
 
 const opened: Store[] = [];
 const open = () => opened[opened.push(Store.open({ dataDir: mkdtempSync(join(tmpdir(), 'outpost-authority-')) })) - 1]!;
+/** Rows the test writes as local writes of a replica (through a connection of its own). */
+const direct = new DirectSqlPool({ durable: false });
 
 /** The changes of one transaction run on `store` (as that replica would publish them). */
 function changesOf(store: Store, sql: string, ...params: unknown[]): Change[] {
   const before = store.changes.head();
-  store.db.prepare(sql).run(...params);
+  direct.run(store, sql, ...params);
   return store.changes.page(before, {}, 10_000).changes;
 }
 
@@ -27,7 +30,10 @@ const receiver = () => {
 };
 
 const test = suite('checkAuthority');
-test.after.each(() => opened.splice(0).forEach((s) => s.close()));
+test.after.each(() => {
+  direct.closeAll();
+  opened.splice(0).forEach((s) => s.close());
+});
 
 test('a node may write its own registrations, bans and CDRs', () => {
   const n1 = open();
@@ -64,9 +70,9 @@ test("rows of another node, admin tables and relayed changes are refused with a 
 
 test("an update to someone else's existing CDR is refused by looking up the stored owner", () => {
   const recv = open();
-  recv.db.prepare(`INSERT INTO cdrs (uuid, node_id, disposition) VALUES ('c7', 'n1', 'answered')`).run();
+  direct.run(recv, `INSERT INTO cdrs (uuid, node_id, disposition) VALUES ('c7', 'n1', 'answered')`);
   const n3 = open();
-  n3.db.prepare(`INSERT INTO cdrs (uuid, node_id, disposition) VALUES ('c7', 'n1', 'answered')`).run();
+  direct.run(n3, `INSERT INTO cdrs (uuid, node_id, disposition) VALUES ('c7', 'n1', 'answered')`);
   const update = changesOf(n3, `UPDATE cdrs SET disposition = 'failed' WHERE uuid = 'c7'`);
   assert.equal(update.map((c) => c.cid), ['disposition']);
   const v = checkAuthority(update, signerOf(n3, 'n3'), (t, pk, col) => recv.changes.column(t, pk, col));
@@ -102,8 +108,8 @@ test('a site admin key allows users and routes of its own site only', () => {
     assert.is(v.accepted.length, 0, changes.map((c) => `${c.table}.${c.cid}`).join(','));
   }
   const recv = open();
-  recv.db.prepare(`INSERT INTO users (ext, site) VALUES ('4001', 'b')`).run();
-  n1.db.prepare(`INSERT INTO users (ext, site) VALUES ('4001', 'b')`).run();
+  direct.run(recv, `INSERT INTO users (ext, site) VALUES ('4001', 'b')`);
+  direct.run(n1, `INSERT INTO users (ext, site) VALUES ('4001', 'b')`);
   const takeover = changesOf(n1, `UPDATE users SET site = 'a', display_name = 'mine' WHERE ext = '4001'`);
   const v = checkAuthority(takeover, signerOf(n1, 'n1', { adminOfSite: 'a' }), (t, pk, col) => recv.changes.column(t, pk, col));
   assert.is(v.accepted.length, 0, 'a row of site b cannot be moved into site a');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../lib/logger.ts';
+import { DirectSqlPool } from '../store/direct-sql.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import { Store } from '../store/store.ts';
 import { decodeBatch, encodeBatch } from '../wire/change-batch.ts';
@@ -17,6 +18,8 @@ import { SyncCounters } from './sync-counters.ts';
 
 const logger = createLogger({ level: 'silent' });
 const opened: Store[] = [];
+/** Rows the test writes as local writes of a replica (through a connection of its own). */
+const direct = new DirectSqlPool({ durable: false });
 
 function replica(nodeId: string, site = 'a', siteAdminKey?: NodeKey, role: 'node' | 'hub' = 'node') {
   const dataDir = mkdtempSync(join(tmpdir(), `outpost-recv-${nodeId}-`));
@@ -56,21 +59,24 @@ function siteAdminKey(): { key: NodeKey; publicKey: string } {
 }
 
 const test = suite('BatchReceiver');
-test.after.each(() => opened.splice(0).forEach((s) => s.close()));
+test.after.each(() => {
+  direct.closeAll();
+  opened.splice(0).forEach((s) => s.close());
+});
 
 test('merges a push, ignores its duplicate, and reports a gap after a lost batch', () => {
   const n1 = replica('n1');
   const n2 = replica('n2');
   introduce(n2, n1);
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`).run();
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`);
   const first = n1.source.nextPush().batches[0]!;
   const applied = n2.receiver.receive(first.bytes);
   assert.is(applied.kind, 'applied');
   assert.is(n2.store.cdrs.since(0).length, 1);
   assert.is(n2.receiver.receive(first.bytes).kind, 'duplicate');
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c2', 'n1')`).run();
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c2', 'n1')`);
   n1.source.nextPush(); // lost on the way
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c3', 'n1')`).run();
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c3', 'n1')`);
   assert.is(n2.receiver.receive(n1.source.nextPush().batches[0]!.bytes).kind, 'gap');
   assert.is(n2.store.changes.watermark('n1', 'own'), n2.receiver.stream('n1', 'own').watermark);
 });
@@ -79,7 +85,7 @@ test('a batch signed with another key is dropped and counted', () => {
   const n1 = replica('n1');
   const n2 = replica('n2');
   introduce(n2, n1);
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`).run();
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`);
   const { batch } = decodeBatch(n1.source.nextPush().batches[0]!.bytes);
   const mallory = replica('mallory');
   const forged = encodeBatch(batch, (b) => mallory.key.sign(b));
@@ -92,7 +98,7 @@ test('a batch from a newer schema is kept, not merged, and blocks its stream', (
   const n1 = replica('n1');
   const n2 = replica('n2');
   introduce(n2, n1);
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`).run();
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c1', 'n1')`);
   const { batch } = decodeBatch(n1.source.nextPush().batches[0]!.bytes);
   const newer = encodeBatch({ ...batch, schema: SCHEMA_VERSION + 1 }, (b) => n1.key.sign(b));
   assert.is(n2.receiver.receive(newer).kind, 'kept');
@@ -109,10 +115,10 @@ test("users of a box's site are accepted with the site admin signature, refused 
   recv.store.sites.upsert({ id: 'a', name: '', adminPublicKey: admin.publicKey }, 1);
   introduce(recv, n1);
   introduce(recv, plain);
-  n1.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('5001', 'a')`).run();
+  direct.run(n1.store, `INSERT INTO users (ext, site) VALUES ('5001', 'a')`);
   assert.is(recv.receiver.receive(n1.source.nextPush().batches[0]!.bytes).kind, 'applied');
   assert.ok(recv.store.users.get('5001'), 'signed by the site admin key');
-  plain.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('5002', 'a')`).run();
+  direct.run(plain.store, `INSERT INTO users (ext, site) VALUES ('5002', 'a')`);
   assert.is(recv.receiver.receive(plain.source.nextPush().batches[0]!.bytes).kind, 'applied');
   assert.not.ok(recv.store.users.get('5002'), 'no admin signature');
   assert.ok((recv.counters.rejectedBy.get('n3') ?? 0) > 0);
@@ -121,7 +127,7 @@ test("users of a box's site are accepted with the site admin signature, refused 
   const recvB = replica('n6', 'b');
   recvB.store.sites.upsert({ id: 'a', name: '', adminPublicKey: admin.publicKey }, 1);
   introduce(recvB, other);
-  other.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('5003', 'b')`).run();
+  direct.run(other.store, `INSERT INTO users (ext, site) VALUES ('5003', 'b')`);
   recvB.receiver.receive(other.source.nextPush().batches[0]!.bytes);
   assert.not.ok(recvB.store.users.get('5003'), 'site b has no admin key: the signature proves nothing');
 });
@@ -134,7 +140,7 @@ test('the hub relays what it merged without reading it back, in its own version 
   hub.receiver.stream('n1', 'own');
   n2.directory.observe(hub.state(), Date.now());
   for (let i = 0; i < 3; i++) {
-    n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id, caller) VALUES (?, 'n1', 'x')`).run(`c${i}`);
+    direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id, caller) VALUES (?, 'n1', 'x')`, `c${i}`);
     const got = hub.receiver.receive(n1.source.nextPush().batches[0]!.bytes);
     assert.is(got.kind, 'applied');
     if (got.kind !== 'applied') return;
@@ -147,8 +153,8 @@ test('the hub relays what it merged without reading it back, in its own version 
   assert.equal(n2.store.digests(), hub.store.digests());
   assert.is(n2.store.changes.watermark('hub', 'site/a'), hub.store.changes.head());
   // Something the hub wrote itself and did not publish yet: relaying must wait for the push loop.
-  hub.store.db.prepare(`INSERT INTO users (ext, site) VALUES ('9001', 'a')`).run();
-  n1.store.db.prepare(`INSERT INTO cdrs (uuid, node_id) VALUES ('c9', 'n1')`).run();
+  direct.run(hub.store, `INSERT INTO users (ext, site) VALUES ('9001', 'a')`);
+  direct.run(n1.store, `INSERT INTO cdrs (uuid, node_id) VALUES ('c9', 'n1')`);
   const got = hub.receiver.receive(n1.source.nextPush().batches[0]!.bytes);
   assert.ok(got.kind === 'applied' && hub.source.relay(got.merged, got.range) === undefined);
   for (const b of hub.source.nextPush().batches) n2.receiver.receive(b.bytes);

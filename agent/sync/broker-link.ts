@@ -71,16 +71,18 @@ export class BrokerLink {
         else o.onConnect?.(this);
       });
     });
+    // Once stop() or abort() let go of the client, its closing is expected and not logged.
+    const current = () => this.client === client;
     client.on('close', () => {
       if (this.connectedSince !== undefined) {
         this.connectedSince = undefined;
-        o.logger.warn({ link: this.name, url: this.url }, 'broker disconnected');
+        if (current()) o.logger.warn({ link: this.name, url: this.url }, 'broker disconnected');
         this.releaseAll();
         o.onDisconnect?.(this);
       }
     });
     client.on('error', (err) => {
-      o.logger.debug({ link: this.name, err: err.message, everConnected: this.wasConnected }, 'broker connection error');
+      if (current()) o.logger.debug({ link: this.name, err: err.message, everConnected: this.wasConnected }, 'broker connection error');
     });
     client.on('message', (topic, payload) => o.onMessage(topic, payload, this));
   }
@@ -129,7 +131,12 @@ export class BrokerLink {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
     if ((await Promise.race([ended, late])) === 'late') {
-      await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+      // The broker does not answer. A second end() while the first one waits is a no-op in
+      // mqtt.js (the socket would stay open): drop the socket instead.
+      const stream = client.stream;
+      const closed = new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
+      stream.destroy();
+      await closed;
     }
     clearTimeout(timer);
   }

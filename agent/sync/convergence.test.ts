@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DirectSqlPool } from '../store/direct-sql.ts';
 import { REPLICATED_TABLES } from '../store/replicated-tables.ts';
 import type { Store } from '../store/store.ts';
 import { SimNetwork, type Replica, type ReplicaSpec } from '../../test/helpers/sim-replicas.ts';
@@ -27,14 +28,17 @@ const TABLES: Record<string, { pk: string[]; cols: string[]; update: string[] }>
 const spec = (table: string) => TABLES[table]!;
 const keyOf = (table: string, row: Row, pk: readonly string[] = spec(table).pk) => `${table}:${JSON.stringify(pk.map((c) => row[c]))}`;
 const tableOf = (key: string) => key.slice(0, key.indexOf(':'));
+/** The test's writes and reads of any row, through a connection of each replica's own. */
+const direct = new DirectSqlPool({ durable: false });
+const sqlOf = (store: Store) => direct.of(store).db;
 
 /** Upserts rows in one transaction and mirrors it in `model` (when given). */
 function upsert(store: Store, model: Rows | undefined, table: string, rows: Row[], update = spec(table).update): void {
   const { pk, cols } = spec(table);
   const sql = `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})
     ON CONFLICT (${pk.join(', ')}) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-  const stmt = store.db.prepare(sql);
-  store.db.transaction(() => rows.forEach((r) => stmt.run(r)))();
+  const stmt = sqlOf(store).prepare(sql);
+  sqlOf(store).transaction(() => rows.forEach((r) => stmt.run(r)))();
   for (const r of rows) {
     const old = model?.get(keyOf(table, r));
     model?.set(keyOf(table, r), old ? { ...old, ...Object.fromEntries(update.map((c) => [c, r[c]])) } : r);
@@ -43,8 +47,8 @@ function upsert(store: Store, model: Rows | undefined, table: string, rows: Row[
 
 function remove(store: Store, model: Rows | undefined, table: string, rows: Row[]): void {
   const { pk } = spec(table);
-  const stmt = store.db.prepare(`DELETE FROM ${table} WHERE ${pk.map((c) => `${c} = @${c}`).join(' AND ')}`);
-  store.db.transaction(() => rows.forEach((r) => stmt.run(Object.fromEntries(pk.map((c) => [c, r[c]])))))();
+  const stmt = sqlOf(store).prepare(`DELETE FROM ${table} WHERE ${pk.map((c) => `${c} = @${c}`).join(' AND ')}`);
+  sqlOf(store).transaction(() => rows.forEach((r) => stmt.run(Object.fromEntries(pk.map((c) => [c, r[c]])))))();
   for (const r of rows) model?.delete(keyOf(table, r));
 }
 
@@ -52,7 +56,7 @@ function remove(store: Store, model: Rows | undefined, table: string, rows: Row[
 function snapshot(store: Store): Rows {
   const out: Rows = new Map();
   for (const [table, t] of Object.entries(TABLES)) {
-    for (const row of store.db.prepare(`SELECT ${t.cols.join(', ')} FROM ${table}`).all() as Row[]) out.set(keyOf(table, row), row);
+    for (const row of sqlOf(store).prepare(`SELECT ${t.cols.join(', ')} FROM ${table}`).all() as Row[]) out.set(keyOf(table, row), row);
   }
   return out;
 }
@@ -61,7 +65,7 @@ function snapshot(store: Store): Rows {
 function fullRows(store: Store, skip: Set<string>): Record<string, Row> {
   const out: Record<string, Row> = {};
   for (const t of REPLICATED_TABLES) {
-    for (const row of store.db.prepare(`SELECT * FROM ${t.name}`).all() as Row[]) {
+    for (const row of sqlOf(store).prepare(`SELECT * FROM ${t.name}`).all() as Row[]) {
       const key = keyOf(t.name, row, t.primaryKey);
       if (!skip.has(key)) out[key] = row;
     }
@@ -209,6 +213,7 @@ function runScenario(s: Scenario): void {
     }
     assert.ok(writer && (hub.core.counters.rejectedBy.get(writer.id) ?? 0) > 0, 'the hub rejected the compromised writes');
   } finally {
+    direct.closeAll();
     sim.close();
   }
 }
@@ -241,10 +246,11 @@ function withSim(sites: string[], peers: boolean, fn: (sim: SimNetwork) => void)
   try {
     fn(sim);
   } finally {
+    direct.closeAll();
     sim.close();
   }
 }
-const column = (r: Replica, sql: string, ...args: unknown[]) => r.store.db.prepare(sql).pluck().all(...args);
+const column = (r: Replica, sql: string, ...args: unknown[]) => sqlOf(r.store).prepare(sql).pluck().all(...args);
 const user = (ext: string, site: string, ha1: string) => ({ ext, displayName: 'Ann', realm: 'pbx', ha1Md5: ha1, ha1Sha256: ha1, site });
 
 convergence('a dropped push leaves a gap; the catch-up fills it and the hub relays to a site peer', () =>
@@ -332,7 +338,7 @@ convergence('a node cannot take over another node\'s CDR by rewriting its node_i
     sim.push('n2');
     sim.heal();
     // n1 is compromised: it claims n2's CDR and changes it.
-    sim.get('n1').store.db.prepare("UPDATE cdrs SET node_id = 'n1', caller = 'forged' WHERE uuid = 'n2-c1'").run();
+    direct.run(sim.get('n1').store, "UPDATE cdrs SET node_id = 'n1', caller = 'forged' WHERE uuid = 'n2-c1'");
     sim.push('n1');
     sim.heal();
     upsert(sim.get('n2').store, undefined, 'cdrs', [{ ...nodeRow('cdrs', 'n2', 1, 2) }]); // n2's own later update

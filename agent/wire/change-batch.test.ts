@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DirectSqlPool } from '../store/direct-sql.ts';
 import { Store } from '../store/store.ts';
 import { WireError } from './binary.ts';
 import { decodeBatch, decodeBatchHeader, encodeBatch, type ChangeBatch, type WireChange, type WireValue } from './change-batch.ts';
@@ -15,6 +16,8 @@ const ed25519 = (bytes: Buffer) => sign(null, bytes, privateKey);
 const MAX = (1n << 63n) - 1n;
 
 const opened: Store[] = [];
+/** Rows of every storage class, written as local writes (a connection of its own). */
+const direct = new DirectSqlPool({ durable: false });
 function open(): Store {
   const s = Store.open({ dataDir: mkdtempSync(join(tmpdir(), 'outpost-batch-')) });
   opened.push(s);
@@ -23,18 +26,19 @@ function open(): Store {
 
 /** Writes rows holding every SQLite storage class and returns the store's changes. */
 function realChanges(s: Store): WireChange[] {
-  const user = s.db.prepare('INSERT INTO users (ext, display_name, realm, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
-  s.db.transaction(() => {
+  const sql = direct.of(s).db;
+  const user = sql.prepare('INSERT INTO users (ext, display_name, realm, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
+  sql.transaction(() => {
     user.run('1001', 'Zoë 📞 中文', Buffer.from([0, 1, 2, 255]), -42n, 2n ** 53n + 1n); // blob in a TEXT column stays a blob
     user.run('1002', '', Buffer.alloc(0), MAX, -(1n << 63n));
     user.run('1003', 'x'.repeat(5000), randomBytes(100_000), 1.5, 0n); // a REAL in an INTEGER column stays REAL
   })();
-  const reg = s.db.prepare(`INSERT INTO registrations (aor, contact, node_id, q, expires_at) VALUES ('1001', ?, 'n1', ?, ?)`);
+  const reg = sql.prepare(`INSERT INTO registrations (aor, contact, node_id, q, expires_at) VALUES ('1001', ?, 'n1', ?, ?)`);
   reg.run('sip:a@h', null, 0n);
   reg.run('sip:b@h', -0.125, 1n);
   reg.run('sip:c@h', 1e-300, 2n);
-  s.db.prepare(`INSERT INTO dialogs (call_uuid, node_id, answered_at) VALUES ('c1', 'n1', NULL)`).run();
-  s.db.prepare(`DELETE FROM users WHERE ext = '1002'`).run();
+  sql.prepare(`INSERT INTO dialogs (call_uuid, node_id, answered_at) VALUES ('c1', 'n1', NULL)`).run();
+  sql.prepare(`DELETE FROM users WHERE ext = '1002'`).run();
   return s.changes.page(0n, {}, 100_000).changes;
 }
 
@@ -65,6 +69,7 @@ function decodeOrWireError(bytes: Uint8Array): ReturnType<typeof decodeBatch> | 
 
 const rt = suite('change batch round trip');
 rt.after.each(() => {
+  direct.closeAll();
   while (opened.length > 0) opened.pop()!.close();
 });
 

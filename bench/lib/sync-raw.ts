@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { Store } from '../../agent/store/store.ts';
 import { waitForQuiet } from './quiet.ts';
 import { log, round, type SyncBenchConfig } from './sync-config.ts';
@@ -30,11 +31,13 @@ export async function rawMerge(cfg: SyncBenchConfig, base: string): Promise<RawR
   const srcDir = join(base, 'raw-source');
   const src = Store.open({ dataDir: srcDir });
   const t0 = now();
-  const insert = src.db.prepare(CDR_INSERT);
-  const tx = src.db.transaction((from: number, to: number) => {
+  const srcSql = DirectSql.of(src);
+  const insert = srcSql.db.prepare(CDR_INSERT);
+  const tx = srcSql.db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) insert.run(...cdrRow(uuidOf('r-', i), 'n1', Date.now(), i));
   });
   for (let from = 0; from < ROWS; from += cfg.rowsPerTx) tx(from, Math.min(ROWS, from + cfg.rowsPerTx));
+  srcSql.close();
   const buildMs = now() - t0;
   const t1 = now();
   const page = src.changes.page(0n, {}, 1e9);
@@ -66,7 +69,9 @@ export async function rawMerge(cfg: SyncBenchConfig, base: string): Promise<RawR
       const ms = now() - t;
       const cu = process.cpuUsage(cpu0);
       (batched ? batchedCpuUs : applyCpuUs).push((cu.user + cu.system) / changes.length);
-      const rows = (target.db.prepare('SELECT count(*) AS n FROM cdrs').get() as { n: number }).n;
+      const targetSql = DirectSql.of(target);
+      const rows = (targetSql.db.prepare('SELECT count(*) AS n FROM cdrs').get() as { n: number }).n;
+      targetSql.close();
       target.close();
       rmSync(dir, { recursive: true, force: true });
       if (rows !== ROWS) throw new Error(`raw merge: target holds ${rows} rows, expected ${ROWS}`);

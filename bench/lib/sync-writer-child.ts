@@ -7,18 +7,18 @@
  * Times are epoch milliseconds with sub-millisecond precision (performance.timeOrigin +
  * performance.now()), comparable with the parent's clock.
  */
-import { Store } from '../../agent/store/store.ts';
+import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { CDR_INSERT, cdrRow, uuidOf, type WriterReply, type WriterRequest } from './sync-writer.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let store: Store | undefined;
+let store: DirectSql | undefined;
 
 async function handle(req: WriterRequest): Promise<WriterReply> {
   switch (req.cmd) {
     case 'open':
-      store = Store.open({ dataDir: req.dataDir, mustExist: true });
+      store = DirectSql.open(req.dataDir);
       return { ok: true, pid: process.pid };
     case 'burst': {
       const s = store!;

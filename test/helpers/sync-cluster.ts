@@ -174,7 +174,7 @@ mqtt: { listen: "mqtt://${LOCALHOST}:0" }
         tables: store.digests(),
         bindings: new Set(store.registrations.allLive(now).map((b) => keyOf({ aor: b.aor, contact: b.contact, node: b.nodeId }))),
         users: new Map(store.users.list().map((u) => [u.ext, u.displayName])),
-        cdrs: new Set(store.db.prepare('SELECT uuid FROM cdrs').pluck().all() as string[]),
+        cdrs: new Set(store.cdrs.since(0, Number.MAX_SAFE_INTEGER).map((c) => c.uuid)),
       };
     } finally {
       store.close();

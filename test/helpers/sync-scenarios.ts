@@ -9,7 +9,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Store } from '../../agent/store/store.ts';
+import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser } from './sip-register.ts';
 import { passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
@@ -187,20 +187,20 @@ export function syncSuite(broker: BrokerKind): void {
     const forgedName = 'forged by n3';
     const forgedCdr = 'forged-cdr-by-n3';
     const victim = USERS[0]!;
-    // Written with n3's own store (its site id), so n3 signs and publishes them with its valid key.
-    const store = Store.open({ dataDir: n3.dataDir, mustExist: true });
+    // Written straight into n3's database (its site id), so n3 signs and publishes them with its valid key.
+    const sql = DirectSql.open(n3.dataDir);
     try {
-      store.db
+      sql.db
         .prepare(`INSERT INTO registrations (aor, contact, node_id, expires_at, call_id, cseq, user_agent, received, updated_at)
           VALUES (?, ?, 'n1', ?, 'forged-call', 1, 'forged', 'udp:203.0.113.9:5060', ?)`)
         .run(victim, forgedContact, now + 3_600_000, now);
-      assert.is(store.db.prepare('UPDATE users SET display_name = ?, updated_at = ? WHERE ext = ?').run(forgedName, now, victim).changes, 1);
-      store.db
+      assert.is(sql.db.prepare('UPDATE users SET display_name = ?, updated_at = ? WHERE ext = ?').run(forgedName, now, victim).changes, 1);
+      sql.db
         .prepare(`INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at, duration_ms, disposition, sip_status)
           VALUES (?, 'n1', ?, ?, ?, ?, ?, 60000, 'answered', 200)`)
         .run(forgedCdr, USERS[1]!, USERS[2]!, now - 60_000, now - 59_000, now);
     } finally {
-      store.close();
+      sql.close();
     }
     await step('start n3', () => n3.start());
     // A legitimate write by n3 after the forged ones: it must still arrive everywhere.

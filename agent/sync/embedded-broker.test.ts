@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { hasCode } from '../lib/errors.ts';
 import { createSilentLogger } from '../lib/logger.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
-import { HubError } from './errors.ts';
+import { SyncError } from './errors.ts';
 
 const test = suite('EmbeddedBroker');
 
@@ -112,14 +112,14 @@ test('stop() with clients connected resolves promptly and is idempotent', async 
   await waitFor('silent socket closed', () => silent.closed);
 });
 
-test('start() on a busy port rejects with HubError hub.listen naming the address', async () => {
+test('start() on a busy port rejects with SyncError sync.listen naming the address', async () => {
   const second = new EmbeddedBroker({ host: '127.0.0.1', port: broker.address.port, logger: createSilentLogger() });
   try {
     await second.start();
     assert.unreachable('should throw');
   } catch (err) {
-    assert.instance(err, HubError);
-    assert.ok(hasCode(err, 'hub.listen'));
+    assert.instance(err, SyncError);
+    assert.ok(hasCode(err, 'sync.listen'));
     assert.is((err as Error).message, `cannot listen for MQTT on 127.0.0.1:${broker.address.port}: address in use`);
   }
   await second.stop();

@@ -6,10 +6,10 @@
  */
 import net from 'node:net';
 import { Aedes, type Client } from 'aedes';
-import { formatMqttUrl } from '../config/sync-schema.ts';
+import { formatMqttUrl, parseMqttUrl } from '../config/sync-schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import { hostPort, listenFailureReason, listenOn } from '../lib/listen.ts';
-import { HubError } from './errors.ts';
+import { SyncError } from './errors.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -34,13 +34,13 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    if (this.#server) throw new HubError('hub.broker', 'MQTT broker is already started');
+    if (this.#server) throw new SyncError('sync.broker', 'MQTT broker is already started');
     const { host, port } = this.#options;
     let aedes: Aedes;
     try {
       aedes = await Aedes.createBroker();
     } catch (err) {
-      throw new HubError('hub.broker', `cannot start MQTT broker: ${(err as Error).message}`, { cause: err });
+      throw new SyncError('sync.broker', `cannot start MQTT broker: ${(err as Error).message}`, { cause: err });
     }
     this.#wire(aedes);
     const server = net.createServer((socket) => {
@@ -53,7 +53,7 @@ export class EmbeddedBroker {
       await listenOn(server, host, port);
     } catch (err) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw new HubError('hub.listen', `cannot listen for MQTT on ${hostPort(host, port)}: ${listenFailureReason(err)}`, {
+      throw new SyncError('sync.listen', `cannot listen for MQTT on ${hostPort(host, port)}: ${listenFailureReason(err)}`, {
         cause: err,
       });
     }
@@ -88,7 +88,7 @@ export class EmbeddedBroker {
   }
 
   get address(): { host: string; port: number } {
-    if (!this.#bound) throw new HubError('hub.broker', 'MQTT broker has not been started');
+    if (!this.#bound) throw new SyncError('sync.broker', 'MQTT broker has not been started');
     return { ...this.#bound };
   }
 
@@ -119,4 +119,11 @@ export class EmbeddedBroker {
       if (client) this.#published++;
     });
   }
+}
+
+/** The broker for a validated `mqtt.listen` (`mqtt://host:port`). */
+export function embeddedBrokerAt(listen: string, logger: Logger): EmbeddedBroker {
+  const address = parseMqttUrl(listen);
+  if (typeof address === 'string') throw new SyncError('sync.listen', `mqtt.listen: ${address}`);
+  return new EmbeddedBroker({ ...address, logger });
 }
