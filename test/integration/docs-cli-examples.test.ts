@@ -18,9 +18,11 @@ import { matchingPrefix, outputLines, outputMatches, parseDocSteps, shellWords, 
 
 const CLI_DOCS = join(ROOT, 'docs/cli');
 const BACKGROUND_WAIT_MS = 20_000;
+const SETTLE_MS = 300;
 
 interface Job {
   proc: ChildProcess;
+  /** What it printed so far, stdout and stderr as they came. */
   lines: string[];
   partial: string;
   shown: number;
@@ -50,7 +52,7 @@ class Runner {
 
 function startJob(args: string[], cwd: string): Job {
   const proc = spawn(process.execPath, [OUTPOST_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const job: Job = { proc, lines: [], partial: '', shown: 0, exit: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) };
+  const job: Job = { proc, lines: [], partial: '', shown: 0, exit: new Promise((resolve) => proc.once('close', (code) => resolve(code))) };
   const take = (chunk: Buffer) => {
     job.partial += chunk.toString();
     let nl: number;
@@ -95,6 +97,9 @@ async function runPage(page: string, common: DocStep[], runner: Runner): Promise
         }
         if (shown === undefined) assert.unreachable(describe(page, step, job.lines, job.proc.exitCode));
         job.shown = shown!;
+        // `node started` is logged just before node.json is written (agent/cli/node-command.ts);
+        // give the process a moment so that a `status` right after it finds the file.
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
       } else if (words[0] === 'outpost') {
         const res = await runner.run({ args: words.slice(1), cwd: dir });
         const actual = [...outputLines(res.stdout), ...outputLines(res.stderr)];
