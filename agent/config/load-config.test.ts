@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError } from './errors.ts';
-import { loadConfig, parseConfigText } from './load-config.ts';
+import { loadAnyConfig, loadConfig, loadHubConfig, parseConfigText } from './load-config.ts';
 
 const MINIMAL = `
 node: { id: a1, site: branch-a }
@@ -129,6 +129,31 @@ errors('YAML syntax errors and duplicate keys are reported with a line', () => {
   assert.match(err.problems[0]!.reason, 'line');
   const syntax = problemsOf('node: { id: a1\n');
   assert.match(syntax.problems[0]!.reason, 'YAML');
+});
+
+errors('an empty file says it is empty and names the file, for a box and a hub config', () => {
+  for (const text of ['', '\n\n', '# nothing here yet\n']) {
+    const err = problemsOf(text);
+    assert.equal(err.problems, [{ key: '', reason: 'the file is empty (no keys, only blank lines or comments)' }]);
+    assert.is(err.message, 'config error in /etc/outpost/box.yaml: the file is empty (no keys, only blank lines or comments)');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-config-'));
+  const file = join(dir, 'hub.yaml');
+  writeFileSync(file, '');
+  for (const load of [loadHubConfig, loadAnyConfig]) {
+    try {
+      load(file);
+      assert.unreachable('an empty file must fail');
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.is((err as ConfigError).message, `config error in ${file}: the file is empty (no keys, only blank lines or comments)`);
+    }
+  }
+});
+
+errors('a top level that is not a mapping says so', () => {
+  assert.match(problemsOf('- node\n- sip\n').problems[0]!.reason, 'expected a mapping of keys (key: value) at the top level, got a list');
+  assert.match(problemsOf('hello\n').problems[0]!.reason, 'got a string');
 });
 
 load.run();

@@ -67,7 +67,14 @@ function parseYaml(text: string, path: string): unknown {
       doc.errors.map((e) => ({ key: '', reason: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}` })),
     );
   }
-  return doc.toJS() ?? {};
+  const raw: unknown = doc.toJS();
+  // An empty file (or one of comments only) would otherwise read as {} and report every
+  // required section missing.
+  if (raw === null || raw === undefined) throw new ConfigError(path, [{ key: '', reason: 'the file is empty (no keys, only blank lines or comments)' }]);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(path, [{ key: '', reason: `expected a mapping of keys (key: value) at the top level, got ${Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}` }]);
+  }
+  return raw;
 }
 
 export function parseConfigText(text: string, path: string): Config {
