@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError } from './errors.ts';
-import { loadAnyConfig, loadConfig, loadHubConfig, parseConfigText } from './load-config.ts';
+import { loadAnyConfig, loadConfig, loadHubConfig, parseConfigText, parseHubConfigText } from './load-config.ts';
 
 const MINIMAL = `
 node: { id: a1, site: branch-a }
@@ -57,14 +57,45 @@ load('a missing file names the file', () => {
 const errors = suite('config errors');
 
 errors('an unknown key is named with its path and the file', () => {
-  const err = problemsOf(`${MINIMAL}\nsip2: 1\n`);
-  assert.equal(err.problems, [{ key: 'sip2', reason: 'unknown key' }]);
-  assert.match(err.message, /^config error in \/etc\/outpost\/box\.yaml: sip2: unknown key$/);
+  const err = problemsOf(`${MINIMAL}\ncolour: 1\n`);
+  assert.equal(err.problems, [{ key: 'colour', reason: 'unknown key' }]);
+  assert.match(err.message, /^config error in \/etc\/outpost\/box\.yaml: colour: unknown key$/);
 });
 
-errors('a nested unknown key (typo) is named', () => {
-  const err = problemsOf(MINIMAL.replace('domain:', 'domian: x, domain:'));
-  assert.ok(err.problems.some((p) => p.key === 'sip.domian' && p.reason === 'unknown key'));
+errors('a nested unknown key (typo) is named, with the closest key of its section', () => {
+  const err = problemsOf(MINIMAL.replace('domain:', 'domian:'));
+  assert.equal(err.problems, [{ key: 'sip.domian', reason: 'unknown key (did you mean domain?)' }, { key: 'sip.domain', reason: 'missing (expected string)' }]);
+  assert.is(err.message, 'config error in /etc/outpost/box.yaml: sip.domian: unknown key (did you mean domain?) (and 1 more problem)');
+});
+
+errors('"did you mean" names a key of the same object, at any depth, in list items and in a hub config', () => {
+  const reasons = (text: string) => Object.fromEntries(problemsOf(text).problems.map((p) => [p.key, p.reason]));
+  assert.equal(reasons(`${MINIMAL}\ndatadir: ./x\nrpt: { adress: 127.0.0.1, timeout: 5 }\n`), {
+    datadir: 'unknown key (did you mean dataDir?)',
+    rpt: 'unknown key (did you mean rtp?)',
+  });
+  assert.equal(reasons(`${MINIMAL}\nrtp: { adress: 127.0.0.1, portrange: [20000, 20010] }\n`), {
+    'rtp.adress': 'unknown key (did you mean address?)',
+    'rtp.portrange': 'unknown key (did you mean portRange?)',
+  });
+  assert.equal(reasons(MINIMAL.replace('sip: {', 'sip: { flood: { rateLimit: { burts: 5 }, bann: {} },')), {
+    'sip.flood.rateLimit.burts': 'unknown key (did you mean burst?)',
+    'sip.flood.bann': 'unknown key (did you mean ban?)',
+  });
+  assert.equal(reasons(`${MINIMAL}\npeers: [{ id: a2, url: "mqtt://127.0.0.1:1884", ulr: x }]\n`), { 'peers[0].ulr': 'unknown key (did you mean url?)' });
+  // The known keys of another object are not offered: `listen` is a key of sip, not of rtp.
+  assert.equal(reasons(`${MINIMAL}\nrtp: { listen: x, colour: red }\n`), { 'rtp.listen': 'unknown key', 'rtp.colour': 'unknown key' });
+  try {
+    parseHubConfigText('dataDir: ./hub\nmetrics: { lisen: "127.0.0.1:9464" }\n', '/etc/outpost/hub.yaml');
+    assert.unreachable('a hub config with a typo must fail');
+  } catch (err) {
+    // The misspelling comes first: the missing key is its consequence.
+    assert.equal((err as ConfigError).problems, [
+      { key: 'metrics.lisen', reason: 'unknown key (did you mean listen?)' },
+      { key: 'metrics.listen', reason: 'missing (expected string)' },
+    ]);
+    assert.match((err as ConfigError).message, /^config error in \/etc\/outpost\/hub\.yaml: metrics\.lisen: unknown key \(did you mean listen\?\) \(and 1 more problem\)$/);
+  }
 });
 
 errors('a missing required key', () => {

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { closestWord } from '../lib/closest-word.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { HubConfigSchema, type HubConfig } from './hub-schema.ts';
@@ -40,7 +41,7 @@ export function loadAnyConfig(file: string): AnyConfig {
 
 export function parseHubConfigText(text: string, path: string): HubConfig {
   const result = HubConfigSchema.safeParse(parseYaml(text, path), { reportInput: true });
-  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, HubConfigSchema));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined) throw new ConfigError(path, [{ key: 'sync.siteAdminKey', reason: 'only a box uses a site admin key; the hub is the admin' }]);
@@ -80,7 +81,7 @@ function parseYaml(text: string, path: string): unknown {
 export function parseConfigText(text: string, path: string): Config {
   const raw = parseYaml(text, path);
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, ConfigSchema));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
@@ -109,10 +110,49 @@ function formatKey(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => ({ key: formatKey([...issue.path, k]), reason: 'unknown key' }));
+/**
+ * The keys the schema allows in the object at `path` (through defaults, optionals, pipes, list
+ * items and tuple entries); undefined when the path does not lead to one object schema.
+ */
+function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] | undefined {
+  let node: unknown = schema;
+  for (let i = 0; ; i++) {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodOptional || node instanceof z.ZodPipe) {
+      node = node instanceof z.ZodPipe ? node.in : node.unwrap();
+    }
+    if (i === path.length) return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
+    const part = path[i]!;
+    if (node instanceof z.ZodObject && typeof part === 'string') node = (node.shape as Record<string, unknown>)[part];
+    else if (node instanceof z.ZodArray && typeof part === 'number') node = node.element;
+    else if (node instanceof z.ZodTuple && typeof part === 'number') node = node.def.items[part];
+    else return undefined;
   }
+}
+
+/**
+ * The problems of a failed validation. A misspelt key comes first: the "missing" problem of
+ * the key it was meant to be is only its consequence.
+ */
+function problemsOf(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): ConfigProblem[] {
+  const misspelt: ConfigProblem[] = [];
+  const other: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') {
+      other.push(...toProblems(issue));
+      continue;
+    }
+    const known = knownKeysAt(schema, issue.path) ?? [];
+    for (const k of issue.keys) {
+      const guess = closestWord(k, known);
+      const key = formatKey([...issue.path, k]);
+      if (guess === undefined) other.push({ key, reason: 'unknown key' });
+      else misspelt.push({ key, reason: `unknown key (did you mean ${guess}?)` });
+    }
+  }
+  return [...misspelt, ...other];
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === 'invalid_type') {
     const got = issue.input === undefined ? undefined : issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input;
     return [{ key: formatKey(issue.path), reason: got === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}` }];
