@@ -157,9 +157,43 @@ errors('rtp.codecs: a codec listed twice (in any case) and an empty list are ref
 
 errors('YAML syntax errors and duplicate keys are reported with a line', () => {
   const err = problemsOf(`${MINIMAL}\ndataDir: ./other\n`);
-  assert.match(err.problems[0]!.reason, 'line');
+  assert.equal(err.problems, [{ key: 'dataDir', reason: 'given twice: at line 3 and at line 6' }]);
+  assert.is(err.message, 'config error in /etc/outpost/box.yaml: dataDir: given twice: at line 3 and at line 6');
   const syntax = problemsOf('node: { id: a1\n');
   assert.match(syntax.problems[0]!.reason, 'YAML');
+});
+
+errors('duplicate keys at any depth, in flow maps and list items, each named with both lines', () => {
+  const text = [
+    'node: { id: a1, site: branch-a, id: a2 }', // 1
+    'dataDir: ./var/a1', // 2
+    'sip:', // 3
+    '  domain: branch-a.example', // 4
+    '  listen: ["udp:127.0.0.1:5070"]', // 5
+    '  flood:', // 6
+    '    ban: { failures: 3 }', // 7
+    '    ban: { failures: 4 }', // 8
+    'peers:', // 9
+    '  - { id: a2, url: "mqtt://127.0.0.1:1884", url: "mqtt://127.0.0.1:1885" }', // 10
+    '"sip": {}', // 11: quoted, still the same key
+  ].join('\n');
+  assert.equal(problemsOf(text).problems, [
+    { key: 'node.id', reason: 'given twice: at line 1 and at line 1' },
+    { key: 'sip.flood.ban', reason: 'given twice: at line 7 and at line 8' },
+    { key: 'peers[0].url', reason: 'given twice: at line 10 and at line 10' },
+    { key: 'sip', reason: 'given twice: at line 3 and at line 11' },
+  ]);
+});
+
+errors('many keys: every duplicate among 5,000 keys of one map is found, with its lines', () => {
+  const lines = [MINIMAL.trim(), 'rtp:'];
+  for (let i = 0; i < 5_000; i++) lines.push(`  k${i % 4_998}: ${i}`); // k0 and k1 come twice
+  const err = problemsOf(`${lines.join('\n')}\n`);
+  const first = MINIMAL.trim().split('\n').length + 2; // the line of k0
+  assert.equal(err.problems, [
+    { key: 'rtp.k0', reason: `given twice: at line ${first} and at line ${first + 4_998}` },
+    { key: 'rtp.k1', reason: `given twice: at line ${first + 1} and at line ${first + 4_999}` },
+  ]);
 });
 
 errors('an empty file says it is empty and names the file, for a box and a hub config', () => {
