@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
 import { AgentError } from '../lib/errors.ts';
+import { NotRunningError } from './cli-error.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerHubCommand } from './hub-command.ts';
@@ -53,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof AgentError) {
       process.stderr.write(`outpost: ${err.message}\n`);
-      return 1;
+      return err instanceof NotRunningError ? NotRunningError.EXIT_CODE : 1;
     }
     process.stderr.write(`outpost: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return 70;
