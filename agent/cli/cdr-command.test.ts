@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CliError } from './cli-error.ts';
-import { parseSince } from './cdr-command.ts';
+import { parseSince, registerCdrCommands } from './cdr-command.ts';
+import { assertRefused, cliRunner } from './cli-test-support.ts';
 
 const since = suite('parseSince');
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -20,3 +21,14 @@ since('anything else is a one-line CliError', () => {
 });
 
 since.run();
+
+const limit = suite('cdr list --limit');
+
+limit('0, a negative or a fraction says the valid range, before the config is read', () => {
+  const run = cliRunner(registerCdrCommands);
+  for (const text of ['0', '-3', '2.5']) {
+    assertRefused(run, ['cdr', 'list', '--limit', text, '--config', '/nonexistent.yaml'], new RegExp(`^invalid --limit "${text.replace('.', '\\.')}": use a whole number of 1 or more$`));
+  }
+});
+
+limit.run();
