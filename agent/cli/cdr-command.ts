@@ -42,8 +42,15 @@ export function registerCdrCommands(program: Command, out: (line: string) => voi
     });
 }
 
-function formatCdr(r: CdrRecord): string {
+/** One line of `cdr list`'s text output. */
+export function formatCdr(r: CdrRecord): string {
   const when = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
   const talk = `${Math.round(r.durationMs / 1000)}s`.padStart(6);
-  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${r.codecA || '-'}  ended by ${r.endedBy || '-'}  ${r.uuid}`;
+  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${codecsOf(r)}  ended by ${r.endedBy || '-'}  ${r.uuid}`;
+}
+
+/** The call's codec; `caller's→callee's` when the legs differ (the box transcoded). */
+function codecsOf(r: Pick<CdrRecord, 'codecA' | 'codecB'>): string {
+  if (r.codecA && r.codecB && r.codecA !== r.codecB) return `${r.codecA}→${r.codecB}`;
+  return r.codecA || r.codecB || '-';
 }
