@@ -19,3 +19,18 @@ export class NotRunningError extends AgentError {
     super('cli.not-running', message);
   }
 }
+
+/**
+ * A valid config that this host cannot carry out (a folder that cannot be made, an address
+ * that cannot be bound), restated at the CLI boundary in terms of the key that asked for it:
+ * `config error: dataDir /srv/x/data in /etc/outpost.yaml: cannot create it: /srv/x is a file, not a folder`.
+ * Exit code 1, like other runtime failures: the file itself is valid.
+ */
+export class ConfigUseError extends AgentError {
+  readonly key: string;
+
+  constructor(key: string, value: string, file: string | undefined, reason: string, options?: { cause?: unknown }) {
+    super('cli.config-use', `config error: ${key} ${value}${file === undefined ? '' : ` in ${file}`}: ${reason}`, options);
+    this.key = key;
+  }
+}
