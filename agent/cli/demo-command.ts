@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { loadConfig, loadHubConfig } from '../config/load-config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
+import { bindFailureInConfigTerms } from './bind-failure.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
 import { runNode } from './node-command.ts';
 import { startHub, stopHub } from './hub-command.ts';
@@ -75,7 +76,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
           ),
         ),
       );
-      await runNode(config, logger.child({ role: 'node' }), async (node) => {
+      const running = runNode(config, logger.child({ role: 'node' }), async (node) => {
         const synced = await waitUntil(() => DEMO_USERS.every((u) => node.store.users.get(u.ext)), 5000);
         const first = node.config.sip.listen[0]!;
         const bound = node.endpoint.bound[0]!;
@@ -97,6 +98,12 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
         out('');
       });
+      try {
+        await running;
+      } catch (err) {
+        await stopHub(hub, logger);
+        throw bindFailureInConfigTerms(err, config, file) ?? err;
+      }
       await stopHub(hub, logger);
     });
 }

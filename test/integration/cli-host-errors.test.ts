@@ -1,9 +1,11 @@
 /**
- * What a new user meets when the config is valid but this host cannot carry it out: each is
- * one line on stderr naming the config key, its value and the file, with a non-zero exit and
- * no stack trace. Runs alone too: node --import tsx test/integration/cli-host-errors.test.ts
+ * What a new user meets when the config is valid but this host cannot carry it out (a dataDir
+ * under a regular file, an address that cannot be bound): each is one line on stderr naming
+ * the config key, its value and the file, with exit code 1 and no stack trace. Runs alone too: node --import tsx test/integration/cli-host-errors.test.ts
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +39,64 @@ test('a dataDir under a regular file: node, user add, status', async () => {
   assert.is(await oneLineFailure(['user', 'add', '1001', '--password', 'long-enough', '--config', config], dir), expected);
   writeFileSync(config, BOX('./file'));
   assert.is(await oneLineFailure(['status', '--config', 'outpost.yaml'], dir), `outpost: config error: dataDir ${join(dir, 'file')} in ${config}: it is a file, not a folder`);
+});
+
+/** A UDP socket and a TCP listener on 127.0.0.1 holding two ports, as another program would. */
+async function holdPorts(): Promise<{ udp: number; tcp: number; release(): void }> {
+  const udp: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+  const tcp: Server = createServer();
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    udp: udp.address().port,
+    tcp: (tcp.address() as AddressInfo).port,
+    release: () => {
+      udp.close();
+      tcp.close();
+    },
+  };
+}
+
+test('outpost node: an address that cannot be bound names its key, the address and the file', async () => {
+  const dir = tempDir();
+  const config = join(dir, 'outpost.yaml');
+  const held = await holdPorts();
+  const node = (text: string) => {
+    writeFileSync(config, text);
+    return oneLineFailure(['node', '--config', config], dir);
+  };
+  const sip = (listen: string, extra = '') =>
+    `node: { id: a1, site: branch-a }\ndataDir: ./data\nlog: { level: warn }\nsip: { domain: branch-a.example, listen: [${listen}] }\n${extra}`;
+  try {
+    assert.is(await node(sip(`"udp:127.0.0.1:${held.udp}"`)), `outpost: config error: sip.listen[0] udp:127.0.0.1:${held.udp} in ${config}: address in use`);
+    assert.is(
+      await node(sip(`"udp:127.0.0.1:0", "tcp:127.0.0.1:${held.tcp}"`)),
+      `outpost: config error: sip.listen[1] tcp:127.0.0.1:${held.tcp} in ${config}: address in use`,
+    );
+    assert.is(
+      await node(sip('"udp:127.0.0.1:0"', `mqtt: { listen: "mqtt://127.0.0.1:${held.tcp}" }\n`)),
+      `outpost: config error: mqtt.listen mqtt://127.0.0.1:${held.tcp} in ${config}: address in use`,
+    );
+    assert.is(
+      await node(sip('"udp:127.0.0.1:0"', `metrics: { listen: "127.0.0.1:${held.tcp}" }\n`)),
+      `outpost: config error: metrics.listen 127.0.0.1:${held.tcp} in ${config}: address in use`,
+    );
+    // 192.0.2.7 (TEST-NET-1) is on no host: the relay finds out at start.
+    assert.is(
+      await node(sip('"udp:127.0.0.1:0"', 'rtp: { address: 192.0.2.7 }\n')),
+      `outpost: config error: rtp.address 192.0.2.7 in ${config}: address not available on this host`,
+    );
+    assert.is(
+      await node(sip('"udp:192.0.2.7:5070"')),
+      `outpost: config error: rtp.address 192.0.2.7 in ${config}: address not available on this host (rtp.address defaults to the host of sip.listen[0])`,
+    );
+    assert.is(
+      await node(sip('"udp:192.0.2.7:5070"', 'rtp: { address: 127.0.0.1 }\n')),
+      `outpost: config error: sip.listen[0] udp:192.0.2.7:5070 in ${config}: address not available on this host`,
+    );
+  } finally {
+    held.release();
+  }
 });
 
 test.run();
