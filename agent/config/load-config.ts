@@ -159,26 +159,31 @@ function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): strin
 }
 
 /**
- * The problems of a failed validation. A misspelt key comes first: the "missing" problem of
- * the key it was meant to be is only its consequence.
+ * The problems of a failed validation. A misspelt key comes first, and the "missing" problem
+ * of the key it was meant to be is left out: it is only its consequence.
  */
 function problemsOf(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): ConfigProblem[] {
   const misspelt: ConfigProblem[] = [];
-  const other: ConfigProblem[] = [];
+  const unknown: ConfigProblem[] = [];
+  const meant = new Set<string>();
   for (const issue of issues) {
-    if (issue.code !== 'unrecognized_keys') {
-      other.push(...toProblems(issue));
-      continue;
-    }
+    if (issue.code !== 'unrecognized_keys') continue;
     const known = knownKeysAt(schema, issue.path) ?? [];
     for (const k of issue.keys) {
       const guess = closestWord(k, known);
       const key = formatKey([...issue.path, k]);
-      if (guess === undefined) other.push({ key, reason: 'unknown key' });
-      else misspelt.push({ key, reason: `unknown key (did you mean ${guess}?)` });
+      if (guess === undefined) {
+        unknown.push({ key, reason: 'unknown key' });
+      } else {
+        misspelt.push({ key, reason: `unknown key (did you mean ${guess}?)` });
+        meant.add(formatKey([...issue.path, guess]));
+      }
     }
   }
-  return [...misspelt, ...other];
+  const other = issues.filter(
+    (issue) => issue.code !== 'unrecognized_keys' && !(issue.code === 'invalid_type' && issue.input === undefined && meant.has(formatKey(issue.path))),
+  );
+  return [...misspelt, ...unknown, ...other.flatMap(toProblems)];
 }
 
 function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
