@@ -1,7 +1,9 @@
 /**
  * What a new user meets when the config is valid but this host cannot carry it out (a dataDir
  * under a regular file, an address that cannot be bound): each is one line on stderr naming
- * the config key, its value and the file, with exit code 1 and no stack trace. Runs alone too: node --import tsx test/integration/cli-host-errors.test.ts
+ * the config key, its value and the file, with exit code 1 and no stack trace. The other
+ * errors a first try meets (an empty or misspelt config, a bad option, a stopped node) are
+ * one line each too. Runs alone too: node --import tsx test/integration/cli-host-errors.test.ts
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
@@ -17,10 +19,10 @@ log: { level: warn }
 sip: { domain: branch-a.example, listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"] }
 ${extra}`;
 
-/** Runs `outpost ...args`; asserts exit 1 and exactly one stderr line, and returns that line. */
-async function oneLineFailure(args: string[], cwd: string): Promise<string> {
+/** Runs `outpost ...args`; asserts the exit code and exactly one stderr line, and returns that line. */
+async function oneLineFailure(args: string[], cwd: string, code = 1): Promise<string> {
   const res = await runCli(args, cwd);
-  assert.is(res.code, 1, `${args.join(' ')}: ${res.stderr}`);
+  assert.is(res.code, code, `${args.join(' ')}: ${res.stderr}`);
   const lines = res.stderr.split('\n').filter((l) => l !== '');
   assert.is(lines.length, 1, `one line on stderr, got:\n${res.stderr}`);
   assert.not.match(res.stderr, /\n\s+at /);
@@ -97,6 +99,25 @@ test('outpost node: an address that cannot be bound names its key, the address a
   } finally {
     held.release();
   }
+});
+
+test('the other frictions of a first try: one line each, non-zero, no stack trace', async () => {
+  const dir = tempDir();
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const good = write('outpost.yaml', BOX('./data'));
+  const empty = write('empty.yaml', '# to do\n');
+  const typo = write('typo.yaml', BOX('./data').replace('domain:', 'domian:'));
+  assert.is(await oneLineFailure(['node', '--config', empty], dir, 2), `outpost: config error in ${empty}: the file is empty (no keys, only blank lines or comments)`);
+  assert.is(await oneLineFailure(['status', '--config', typo], dir, 2), `outpost: config error in ${typo}: sip.domian: unknown key (did you mean domain?)`);
+  assert.is(await oneLineFailure(['route', 'add', '12', '--strip', '-1', '--config', good], dir), 'outpost: invalid --strip "-1": use a whole number of 0 or more');
+  assert.match(await oneLineFailure(['route', 'add', '9.1', '--config', good], dir), /^outpost: invalid pattern "9\.1": character 2 is "\."/);
+  assert.is(await oneLineFailure(['cdr', 'list', '--limit', '0', '--config', good], dir), 'outpost: invalid --limit "0": use a whole number of 1 or more');
+  // route add created the store: status reads it and says the node does not run.
+  assert.is((await runCli(['route', 'add', '12', '--config', good], dir)).code, 0);
+  assert.is(await oneLineFailure(['status', '--config', good], dir, 3), `outpost: node a1 is not running (start it with: outpost node --config ${good})`);
 });
 
 test.run();
