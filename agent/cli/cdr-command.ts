@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadCliTarget } from './cli-target.ts';
 import type { CdrRecord } from '../store/cdrs.ts';
 import { CliError } from './cli-error.ts';
+import { parseWholeNumber } from './cli-numbers.ts';
 import { withStore } from './user-command.ts';
 
 /** Parses --since: an ISO date/time (UTC unless it names a zone), or an age like 15m, 2h, 7d. */
@@ -27,8 +28,7 @@ export function registerCdrCommands(program: Command, out: (line: string) => voi
     .requiredOption('-c, --config <file>', 'config file')
     .action((opts: { since: string; limit: string; json?: boolean; config: string }) => {
       const since = parseSince(opts.since, Date.now());
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new CliError(`invalid --limit "${opts.limit}"`);
+      const limit = parseWholeNumber('--limit', opts.limit, 1);
       const target = loadCliTarget(opts.config);
       withStore(target.dataDir, { mustExist: true }, (store) => {
         const rows = store.cdrs.since(since, limit);
@@ -42,8 +42,15 @@ export function registerCdrCommands(program: Command, out: (line: string) => voi
     });
 }
 
-function formatCdr(r: CdrRecord): string {
+/** One line of `cdr list`'s text output. */
+export function formatCdr(r: CdrRecord): string {
   const when = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
   const talk = `${Math.round(r.durationMs / 1000)}s`.padStart(6);
-  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${r.codecA || '-'}  ended by ${r.endedBy || '-'}  ${r.uuid}`;
+  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${codecsOf(r)}  ended by ${r.endedBy || '-'}  ${r.uuid}`;
+}
+
+/** The call's codec; `caller's→callee's` when the legs differ (the box transcoded). */
+function codecsOf(r: Pick<CdrRecord, 'codecA' | 'codecB'>): string {
+  if (r.codecA && r.codecB && r.codecA !== r.codecB) return `${r.codecA}→${r.codecB}`;
+  return r.codecA || r.codecB || '-';
 }

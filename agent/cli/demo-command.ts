@@ -10,7 +10,8 @@ import type { Command } from 'commander';
 import { loadConfig, loadHubConfig } from '../config/load-config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { computeHa1 } from '../sip/auth/digest.ts';
-import { CliError } from './cli-error.ts';
+import { bindFailureInConfigTerms } from './bind-failure.ts';
+import { parseWholeNumber } from './cli-numbers.ts';
 import { runNode } from './node-command.ts';
 import { startHub, stopHub } from './hub-command.ts';
 
@@ -48,10 +49,8 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--port <port>', 'SIP port (UDP and TCP) for a new demo config', '5070')
     .option('--mqtt-port <port>', "the demo hub's MQTT port for a new demo config", '1884')
     .action(async (opts: { dir: string; port: string; mqttPort: string }) => {
-      const port = Number(opts.port);
-      const mqttPort = Number(opts.mqttPort);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port "${opts.port}": use 0-65535`);
-      if (!Number.isInteger(mqttPort) || mqttPort < 1 || mqttPort > 65535) throw new CliError(`invalid --mqtt-port "${opts.mqttPort}": use 1-65535`);
+      const port = parseWholeNumber('--port', opts.port, 0, 65535);
+      const mqttPort = parseWholeNumber('--mqtt-port', opts.mqttPort, 1, 65535);
       const dir = resolve(opts.dir);
       const file = join(dir, 'outpost.yaml');
       const hubFile = join(dir, 'hub.yaml');
@@ -77,7 +76,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
           ),
         ),
       );
-      await runNode(config, logger.child({ role: 'node' }), async (node) => {
+      const running = runNode(config, logger.child({ role: 'node' }), async (node) => {
         const synced = await waitUntil(() => DEMO_USERS.every((u) => node.store.users.get(u.ext)), 5000);
         const first = node.config.sip.listen[0]!;
         const bound = node.endpoint.bound[0]!;
@@ -99,6 +98,12 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
         out('');
       });
+      try {
+        await running;
+      } catch (err) {
+        await stopHub(hub, logger);
+        throw bindFailureInConfigTerms(err, config, file) ?? err;
+      }
       await stopHub(hub, logger);
     });
 }

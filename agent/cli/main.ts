@@ -2,9 +2,12 @@
  * The `outpost` command line: parses arguments with commander and runs one command. The only
  * place that writes to the terminal directly; errors become one line and a non-zero exit.
  */
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
 import { AgentError } from '../lib/errors.ts';
+import { DataDirError } from '../store/errors.ts';
+import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerHubCommand } from './hub-command.ts';
@@ -41,10 +44,18 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
   });
+  // The config file of the command being run: errors of the host that a config key caused
+  // (see restate) are told in terms of that key and file.
+  let configFile: string | undefined;
+  const program = buildProgram(out, warn).hook('preAction', (_program, action) => {
+    const config: unknown = action.opts()['config'];
+    if (typeof config === 'string') configFile = resolve(config);
+  });
   try {
-    await buildProgram(out, warn).parseAsync(argv);
+    await program.parseAsync(argv);
     return 0;
-  } catch (err) {
+  } catch (thrown) {
+    const err = restate(thrown, configFile);
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof ConfigError) {
       process.stderr.write(`outpost: ${err.message}\n`);
@@ -53,9 +64,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof AgentError) {
       process.stderr.write(`outpost: ${err.message}\n`);
-      return 1;
+      return err instanceof NotRunningError ? NotRunningError.EXIT_CODE : 1;
     }
     process.stderr.write(`outpost: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return 70;
   }
+}
+
+/** A data directory that cannot be made becomes a config error naming `dataDir` and the file. */
+function restate(err: unknown, configFile: string | undefined): unknown {
+  if (err instanceof DataDirError) return new ConfigUseError('dataDir', err.dir, configFile, err.reason, { cause: err });
+  return err;
 }

@@ -2,11 +2,13 @@
  * `outpost node --config FILE`: runs the box until SIGINT/SIGTERM, then stops every part in
  * reverse order with all pending writes committed. Logs JSON lines on stdout.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { buildNode, type Node } from '../main.ts';
+import { bindFailureInConfigTerms } from './bind-failure.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
 import { untilStopSignal } from './stop-signal.ts';
 
@@ -17,7 +19,11 @@ export function registerNodeCommand(program: Command): void {
     .requiredOption('-c, --config <file>', 'config file')
     .action(async (opts: { config: string }) => {
       const config = loadConfig(opts.config);
-      await runNode(config, createLogger({ level: config.log.level }));
+      try {
+        await runNode(config, createLogger({ level: config.log.level }));
+      } catch (err) {
+        throw bindFailureInConfigTerms(err, config, resolve(opts.config)) ?? err;
+      }
     });
 }
 

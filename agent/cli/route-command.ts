@@ -4,10 +4,14 @@ import { uuidv7 } from '../lib/uuid.ts';
 import type { RouteAction } from '../store/routes.ts';
 import { compilePattern } from '../switch/calls/dial-plan.ts';
 import { CliError } from './cli-error.ts';
+import { parseWholeNumber } from './cli-numbers.ts';
 import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli-target.ts';
+import { patternProblem } from './route-pattern.ts';
 import { withStore } from './user-command.ts';
 
 const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];
+/** --priority runs from -PRIORITY_LIMIT to PRIORITY_LIMIT. */
+const PRIORITY_LIMIT = 1_000_000;
 
 /**
  * `out` prints a result line (stdout); `warn` a warning that does not fail the command (stderr):
@@ -27,11 +31,10 @@ export function registerRouteCommands(program: Command, out: (line: string) => v
     .option('--site <site>', "hub only: the site whose boxes get the route (default: every site)")
     .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
     .action((pattern: string, opts: { action: string; target: string; priority: string; strip: string; prefix: string; id?: string; site?: string; config: string }) => {
-      if (!compilePattern(pattern)) throw new CliError(`invalid pattern "${pattern}"`);
+      if (!compilePattern(pattern)) throw new CliError(`invalid pattern "${pattern}": ${patternProblem(pattern) ?? 'not a dial pattern'}`);
       if (!ACTIONS.includes(opts.action as RouteAction)) throw new CliError(`invalid --action "${opts.action}": use ${ACTIONS.join(', ')}`);
-      const priority = Number(opts.priority);
-      const strip = Number(opts.strip);
-      if (!Number.isInteger(priority) || !Number.isInteger(strip) || strip < 0) throw new CliError('--priority and --strip must be whole numbers');
+      const priority = parseWholeNumber('--priority', opts.priority, -PRIORITY_LIMIT, PRIORITY_LIMIT);
+      const strip = parseWholeNumber('--strip', opts.strip, 0);
       if (opts.action === 'trunk' && !opts.target) throw new CliError('--action trunk needs --target TRUNK');
       const target = loadCliTarget(opts.config);
       requireAdmin(target);

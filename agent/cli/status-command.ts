@@ -1,13 +1,14 @@
 /**
  * `outpost status`: identity, listen addresses, users, live registrations, replication (per
  * peer: connected, watermark, lag) and per replicated table its row count and content digest.
- * Works with a node's or the hub's config, whether or not the process runs.
+ * Works with a node's or the hub's config, whether or not the process runs; exits 3 when it does not.
  */
 import type { Command } from 'commander';
 import { loadAnyConfig } from '../config/load-config.ts';
 import { formatListenAddress } from '../config/listen-address.ts';
 import type { TableDigest } from '../store/table-digest.ts';
 import { readSyncStatus, type SyncStatus } from '../sync/sync-status.ts';
+import { NotRunningError } from './cli-error.ts';
 import { readRuntimeInfo } from './runtime-file.ts';
 import { withStore } from './user-command.ts';
 
@@ -32,8 +33,13 @@ export function registerStatusCommand(program: Command, out: (line: string) => v
     .requiredOption('-c, --config <file>', 'config file (a box or the hub)')
     .action((opts: { json?: boolean; config: string }) => {
       const report = collectStatus(opts.config);
-      if (opts.json) return out(JSON.stringify(report));
-      for (const line of formatStatus(report)) out(line);
+      if (opts.json) out(JSON.stringify(report));
+      else for (const line of formatStatus(report)) out(line);
+      // The report is printed either way (it reads the store); the exit code tells scripts.
+      if (!report.node.running) {
+        const { role, id } = report.node;
+        throw new NotRunningError(`${role} ${id} is not running (start it with: outpost ${role} --config ${opts.config})`);
+      }
     });
 }
 

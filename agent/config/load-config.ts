@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { closestWord } from '../lib/closest-word.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { HubConfigSchema, type HubConfig } from './hub-schema.ts';
@@ -40,7 +41,7 @@ export function loadAnyConfig(file: string): AnyConfig {
 
 export function parseHubConfigText(text: string, path: string): HubConfig {
   const result = HubConfigSchema.safeParse(parseYaml(text, path), { reportInput: true });
-  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, HubConfigSchema));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined) throw new ConfigError(path, [{ key: 'sync.siteAdminKey', reason: 'only a box uses a site admin key; the hub is the admin' }]);
@@ -60,20 +61,56 @@ function readConfigFile(path: string): string {
 
 /** Validates YAML text as a config; `path` names the file in errors and anchors relative paths. */
 function parseYaml(text: string, path: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true });
+  // The yaml library's own uniqueKeys check compares each key with every key before it in its
+  // map (quadratic: 20,000 keys took 12 s); duplicateKeys() below does it with one Set per map.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       path,
       doc.errors.map((e) => ({ key: '', reason: `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}` })),
     );
   }
-  return doc.toJS() ?? {};
+  const duplicates = duplicateKeys(doc.contents, [], lineCounter);
+  if (duplicates.length > 0) throw new ConfigError(path, duplicates);
+  const raw: unknown = doc.toJS();
+  // An empty file (or one of comments only) would otherwise read as {} and report every
+  // required section missing.
+  if (raw === null || raw === undefined) throw new ConfigError(path, [{ key: '', reason: 'the file is empty (no keys, only blank lines or comments)' }]);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(path, [{ key: '', reason: `expected a mapping of keys (key: value) at the top level, got ${Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}` }]);
+  }
+  return raw;
+}
+
+/**
+ * Every key given twice in one map, named by its dotted path, with the lines of both. Linear:
+ * each map remembers its scalar keys in a Set (keys that are not scalars are not compared).
+ */
+function duplicateKeys(node: unknown, at: PropertyKey[], lines: LineCounter): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const lineOf = (offset: number | undefined) => (offset === undefined ? '?' : lines.linePos(offset).line);
+  if (isMap(node)) {
+    const first = new Map<unknown, number | undefined>();
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const name = pair.key.value;
+      const offset = pair.key.range?.[0];
+      const keyPath = [...at, String(name)];
+      if (first.has(name)) problems.push({ key: formatKey(keyPath), reason: `given twice: at line ${lineOf(first.get(name))} and at line ${lineOf(offset)}` });
+      else first.set(name, offset);
+      problems.push(...duplicateKeys(pair.value, keyPath, lines));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => problems.push(...duplicateKeys(item, [...at, i], lines)));
+  }
+  return problems;
 }
 
 export function parseConfigText(text: string, path: string): Config {
   const raw = parseYaml(text, path);
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(path, result.error.issues.flatMap(toProblems));
+  if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, ConfigSchema));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
@@ -102,10 +139,54 @@ function formatKey(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => ({ key: formatKey([...issue.path, k]), reason: 'unknown key' }));
+/**
+ * The keys the schema allows in the object at `path` (through defaults, optionals, pipes, list
+ * items and tuple entries); undefined when the path does not lead to one object schema.
+ */
+function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] | undefined {
+  let node: unknown = schema;
+  for (let i = 0; ; i++) {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodOptional || node instanceof z.ZodPipe) {
+      node = node instanceof z.ZodPipe ? node.in : node.unwrap();
+    }
+    if (i === path.length) return node instanceof z.ZodObject ? Object.keys(node.shape) : undefined;
+    const part = path[i]!;
+    if (node instanceof z.ZodObject && typeof part === 'string') node = (node.shape as Record<string, unknown>)[part];
+    else if (node instanceof z.ZodArray && typeof part === 'number') node = node.element;
+    else if (node instanceof z.ZodTuple && typeof part === 'number') node = node.def.items[part];
+    else return undefined;
   }
+}
+
+/**
+ * The problems of a failed validation. A misspelt key comes first, and the "missing" problem
+ * of the key it was meant to be is left out: it is only its consequence.
+ */
+function problemsOf(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): ConfigProblem[] {
+  const misspelt: ConfigProblem[] = [];
+  const unknown: ConfigProblem[] = [];
+  const meant = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownKeysAt(schema, issue.path) ?? [];
+    for (const k of issue.keys) {
+      const guess = closestWord(k, known);
+      const key = formatKey([...issue.path, k]);
+      if (guess === undefined) {
+        unknown.push({ key, reason: 'unknown key' });
+      } else {
+        misspelt.push({ key, reason: `unknown key (did you mean ${guess}?)` });
+        meant.add(formatKey([...issue.path, guess]));
+      }
+    }
+  }
+  const other = issues.filter(
+    (issue) => issue.code !== 'unrecognized_keys' && !(issue.code === 'invalid_type' && issue.input === undefined && meant.has(formatKey(issue.path))),
+  );
+  return [...misspelt, ...unknown, ...other.flatMap(toProblems)];
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === 'invalid_type') {
     const got = issue.input === undefined ? undefined : issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input;
     return [{ key: formatKey(issue.path), reason: got === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}` }];

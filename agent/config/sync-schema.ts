@@ -89,6 +89,12 @@ export const MetricsSection = z.strictObject({
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'port is out of range 0-65535' }),
 });
 
+/** `host:port` of a validated `metrics.listen` (an IPv6 host without its brackets). */
+export function parseMetricsListen(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  return { host: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) };
+}
+
 export type HubLinkConfig = z.output<typeof HubLinkSection>;
 export type PeerConfig = z.output<typeof PeerEntry>;
 export type MqttConfig = z.output<typeof MqttSection>;

@@ -1,31 +1,25 @@
 /**
- * Binding a TCP or HTTP server, shared by the embedded broker and the metrics endpoint: waits
- * for listen() and turns its failure into a short reason ("address in use") for the caller's
- * own error type.
+ * Binding a TCP or HTTP server, shared by the embedded broker, the metrics endpoint and SIP over
+ * TCP: waits for listen() and turns its failure into a BindError carrying the address, whose
+ * short reason ("address in use") the caller puts into its own error type.
  */
 import type { Server } from 'node:net';
+import { BindError, bindFailureReason } from './errors.ts';
 
-/** Resolves once `server` listens on host:port; rejects with listen()'s error. */
+/** Resolves once `server` listens on host:port; rejects with a BindError (listen()'s error as cause). */
 export function listenOn(server: Server, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error) => reject(new BindError('tcp', host, port, err));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });
 }
 
 /** A short reason for a failed listen(): "address in use" rather than "listen EADDRINUSE: ...". */
-export function listenFailureReason(err: unknown): string {
-  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
-    case 'EADDRINUSE': return 'address in use';
-    case 'EACCES': return 'permission denied';
-    case 'EADDRNOTAVAIL': return 'address not available on this host';
-    case 'ENOTFOUND': return 'host not found';
-    default: return err instanceof Error ? err.message : String(err);
-  }
-}
+export const listenFailureReason = bindFailureReason;
 
 /** `host:port`, an IPv6 host in brackets. */
 export function hostPort(host: string, port: number): string {

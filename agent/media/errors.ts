@@ -3,7 +3,7 @@
  * unroutable datagram is dropped and counted. Errors are for the control path only: allocating
  * ports, binding sockets, using a relay that is not running.
  */
-import { AgentError } from '../lib/errors.ts';
+import { AgentError, BindError } from '../lib/errors.ts';
 
 export type MediaErrorCode =
   /** Every RTP/RTCP port pair of `rtp.portRange` is in use (or refused by the OS). */
@@ -28,7 +28,7 @@ export class MediaError extends AgentError {
  * process holds it (EADDRINUSE) or the OS reserves it for privileged use (EACCES).
  */
 export function isPortTaken(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = err instanceof BindError ? err.errno : (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EADDRINUSE' || code === 'EACCES';
 }
 

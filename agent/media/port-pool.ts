@@ -75,6 +75,11 @@ export class PortPool {
     throw new MediaError('media.ports-exhausted', `no free RTP port pair of ${this.capacity}${detail}`);
   }
 
+  /** The RTP ports of the free pairs, in the order allocate() tries them; the ring is not changed. */
+  *freePorts(): Generator<number> {
+    for (let k = 0; k < this.size; k++) yield this.first + 2 * this.ring[(this.head + k) % this.capacity]!;
+  }
+
   /** Returns a pair; a port that is not handed out (already freed, foreign) is ignored. */
   free(rtpPort: number): void {
     const index = (rtpPort - this.first) / 2;

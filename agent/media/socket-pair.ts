@@ -9,6 +9,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
+import { BindError } from '../lib/errors.ts';
 
 export interface SocketPair {
   rtp: Socket;
@@ -27,13 +28,13 @@ function literalLookup(address: string, family: unknown, callback: LookupCallbac
   dnsLookup(address, { family: fam }, (err, resolved, resolvedFamily) => callback(err, resolved, resolvedFamily));
 }
 
-/** Binds one UDP socket; rejects with the OS error (its `code` tells a taken port apart). */
+/** Binds one UDP socket; rejects with a BindError (its `errno` tells a taken port apart). */
 export function bindUdp(address: string, port: number): Promise<Socket> {
   const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', lookup: literalLookup as never });
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       socket.close();
-      reject(err);
+      reject(new BindError('udp', address, port, err));
     };
     socket.once('error', onError);
     socket.bind({ port, address, exclusive: true }, () => {

@@ -6,7 +6,8 @@
  */
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { MediaError } from './errors.ts';
+import { BindError } from '../lib/errors.ts';
+import { isPortTaken, MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
 import { RelayLeg } from './relay-leg.ts';
 import { UdpRelaySession } from './relay-session.ts';
@@ -32,6 +33,8 @@ export class UdpMediaRelay implements MediaRelay {
   private readonly sessions = new Set<UdpRelaySession>();
   private readonly checkIntervalMs: number;
   private running = false;
+  /** The bind check of start(); settled when allocate() may bind. */
+  private ready: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
   private nextId = 1;
 
@@ -51,13 +54,49 @@ export class UdpMediaRelay implements MediaRelay {
     return this.pool.available;
   }
 
-  start(): void {
-    if (this.running) return;
+  /**
+   * Starts the media timeout check, and binds one free port pair and closes it again: a relay
+   * address that is not on this host, or a port range whose every pair is taken, fails here (the
+   * node's start) with a MediaError whose cause is a BindError, not at the first call.
+   * allocate() waits for this check.
+   */
+  start(): Promise<void> {
+    if (this.running) return this.ready;
     this.running = true;
     this.schedule();
+    this.ready = this.checkBind();
+    // allocate() rethrows a failure; a caller that does not await start() must not crash on it.
+    this.ready.catch(() => undefined);
+    return this.ready;
+  }
+
+  private async checkBind(): Promise<void> {
+    const { address, portRange } = this.options;
+    let refused: unknown;
+    for (const port of this.pool.freePorts()) {
+      let pair: SocketPair;
+      try {
+        pair = await bindSocketPair(address, port);
+      } catch (err) {
+        if (!isPortTaken(err)) throw await this.failStart(new BindError('udp', address, portRange, err));
+        refused = err;
+        continue;
+      }
+      pair.rtp.close();
+      pair.rtcp.close();
+      return;
+    }
+    const why = (refused as BindError | undefined)?.errno === 'EACCES' ? 'reserved by the OS (permission denied)' : 'in use';
+    throw await this.failStart(new BindError('udp', address, portRange, refused, `every port pair of the range is ${why}`));
+  }
+
+  private async failStart(bind: BindError): Promise<MediaError> {
+    await this.stop();
+    return new MediaError('media.bind', bind.message, { cause: bind });
   }
 
   async allocate(callId: string, callbacks: RelayCallbacks): Promise<UdpRelaySession> {
+    await this.ready;
     if (!this.running) throw new MediaError('media.stopped', 'the media relay is not running');
     const id = `${callId}#${this.nextId++}`;
     const logger = this.options.logger.child({ relay: id });

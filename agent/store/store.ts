@@ -3,10 +3,11 @@
  * applies pragmas and migrations, and exposes the repositories and the group-commit queue.
  * Only agent/store/ contains SQL.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { ensureDataDir } from './data-dir.ts';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { BanRepository } from './bans.ts';
@@ -70,10 +71,7 @@ export class Store {
     if (!existsSync(extension)) {
       throw new StoreError('store.extension', `cr-sqlite extension not found at ${extension}; run "bash setup.sh" (or native/build-crsqlite.sh)`);
     }
-    if (!existsSync(options.dataDir)) {
-      if (options.mustExist) throw new StoreError('store.open', `data directory ${options.dataDir} does not exist`);
-      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    }
+    ensureDataDir(options.dataDir, options.mustExist === true);
     const path = join(options.dataDir, 'outpost.db');
     let db: Database.Database;
     try {

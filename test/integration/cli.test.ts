@@ -2,7 +2,8 @@
  * The CLI against a running node: `user add` takes effect at once (the next REGISTER
  * authenticates), `user list` shows it, `user codecs` sets, shows and clears its codec list,
  * `user remove` makes the node refuse the user and drop its binding within about a second,
- * `status` shows the node, `trunk add|list` work beside it; SIGINT stops the node cleanly.
+ * `status` shows the node, `trunk add|list` work beside it; SIGINT stops the node cleanly and
+ * `status` then exits 3 (not running).
  * Runs alone too: node --import tsx test/integration/cli.test.ts
  */
 import { existsSync } from 'node:fs';
@@ -118,7 +119,12 @@ cli('SIGINT stops the node with exit 0 and removes node.json', async (ctx) => {
   assert.is(await ctx.node.stop('SIGINT'), 0);
   assert.not.ok(existsSync(join(ctx.node.dataDir, 'node.json')));
   const res = await runCli(['status', ...cfg(ctx)], ctx.dir);
-  assert.match(res.stdout, /not running/);
+  assert.match(res.stdout, /^node\s+a1 \(site branch-a\) not running$/m);
+  assert.is(res.code, 3, 'status of a stopped node exits 3');
+  assert.is(res.stderr, `outpost: node a1 is not running (start it with: outpost node --config ${ctx.node.configFile})\n`);
+  const json = await runCli(['status', '--json', ...cfg(ctx)], ctx.dir);
+  assert.is(json.code, 3);
+  assert.is((JSON.parse(json.stdout) as { node: { running: boolean } }).node.running, false);
 });
 
 cli.run();

@@ -4,6 +4,7 @@
  * request to the same peer reuses it). Idle connections close after `idleTimeoutMs`.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listenOn } from '../../lib/listen.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { SipMessage } from '../message/sip-message.ts';
 import { serializeMessage } from '../message/serialize-message.ts';
@@ -44,21 +45,18 @@ export class TcpTransport implements Transport {
     return this.connections.size;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const server = createServer((socket) => this.adopt(socket));
     server.maxConnections = this.options.maxConnections ?? 10_000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(new TransportError('transport.listen', `cannot listen on tcp:${this.options.host}:${this.options.port}: ${err.message}`, { cause: err })),
-      );
-      server.listen(this.options.port, this.options.host, () => {
-        const addr = server.address();
-        if (addr && typeof addr === 'object') this.bound = { protocol: 'tcp', address: addr.address, port: addr.port };
-        server.on('error', (err) => this.options.logger.warn({ err: err.message }, 'tcp server error'));
-        resolve();
-      });
-    });
+    try {
+      await listenOn(server, this.options.host, this.options.port);
+    } catch (err) {
+      throw new TransportError('transport.listen', (err as Error).message, { cause: err });
+    }
+    const addr = server.address();
+    if (addr && typeof addr === 'object') this.bound = { protocol: 'tcp', address: addr.address, port: addr.port };
+    server.on('error', (err) => this.options.logger.warn({ err: err.message }, 'tcp server error'));
   }
 
   private adopt(socket: Socket): string | undefined {

@@ -4,6 +4,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { BindError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { SipMessage } from '../message/sip-message.ts';
 import { serializeMessage } from '../message/serialize-message.ts';
@@ -42,7 +43,8 @@ export class UdpTransport implements Transport {
     this.socket = socket;
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
-        reject(new TransportError('transport.listen', `cannot listen on udp:${this.options.host}:${this.options.port}: ${err.message}`, { cause: err }));
+        const bind = new BindError('udp', this.options.host, this.options.port, err);
+        reject(new TransportError('transport.listen', bind.message, { cause: bind }));
       };
       socket.once('error', onError);
       socket.bind(this.options.port, this.options.host, () => {

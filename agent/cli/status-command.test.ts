@@ -1,0 +1,75 @@
+/**
+ * `outpost status` run in-process against a temporary store: the report is printed whether or
+ * not the process runs, and a stopped box or hub ends in a one-line NotRunningError (exit 3).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Store } from '../store/store.ts';
+import { NotRunningError } from './cli-error.ts';
+import { writeConfig } from './cli-test-support.ts';
+import { writeRuntimeInfo } from './runtime-file.ts';
+import { registerStatusCommand } from './status-command.ts';
+
+/** Runs `outpost status ...`: what it printed, and what it threw (undefined: exit 0). */
+function status(args: string[]): { lines: string[]; error: unknown } {
+  const lines: string[] = [];
+  const program = new Command('outpost').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  registerStatusCommand(program, (line) => lines.push(line));
+  try {
+    program.parse(['status', ...args], { from: 'user' });
+  } catch (error) {
+    return { lines, error };
+  }
+  return { lines, error: undefined };
+}
+
+interface Ctx {
+  dir: string;
+  box: string;
+  hub: string;
+}
+
+const test = suite<Ctx>('status');
+
+test.before.each((ctx) => {
+  ctx.dir = mkdtempSync(join(tmpdir(), 'outpost-status-cli-'));
+  ctx.box = writeConfig(ctx.dir, 'a1.yaml', 'node: { id: a1, site: branch-a }\ndataDir: ./a1\nsip: { domain: branch-a.example, listen: ["udp:127.0.0.1:5070"] }\n');
+  ctx.hub = writeConfig(ctx.dir, 'hub.yaml', 'dataDir: ./hub\n');
+  Store.open({ dataDir: join(ctx.dir, 'a1') }).close();
+  Store.open({ dataDir: join(ctx.dir, 'hub') }).close();
+});
+
+test('a stopped box: the report, then a one-line NotRunningError that says how to start it', (ctx) => {
+  const { lines, error } = status(['--config', ctx.box]);
+  assert.is(lines[0], 'node      a1 (site branch-a) not running');
+  assert.ok(lines.some((l) => l.startsWith('table     users')));
+  assert.instance(error, NotRunningError);
+  assert.is((error as Error).message, `node a1 is not running (start it with: outpost node --config ${ctx.box})`);
+  assert.is(NotRunningError.EXIT_CODE, 3);
+});
+
+test('a stopped box with --json: valid JSON describing the stopped state, and the same error', (ctx) => {
+  const { lines, error } = status(['--json', '--config', ctx.box]);
+  assert.is(lines.length, 1);
+  const report = JSON.parse(lines[0]!) as { node: { running: boolean; pid: number | null } };
+  assert.equal(report.node, { id: 'a1', role: 'node', site: 'branch-a', running: false, pid: null, startedAt: null });
+  assert.instance(error, NotRunningError);
+});
+
+test('a stopped hub says "hub ... is not running"', (ctx) => {
+  const { error } = status(['--config', ctx.hub]);
+  assert.is((error as Error).message, `hub hub is not running (start it with: outpost hub --config ${ctx.hub})`);
+});
+
+test('a running box (node.json with a live pid): no error', (ctx) => {
+  writeRuntimeInfo(join(ctx.dir, 'a1'), { pid: process.pid, nodeId: 'a1', site: 'branch-a', startedAt: '2026-12-07T10:00:00.000Z', listen: ['udp:127.0.0.1:5070'] });
+  const { lines, error } = status(['--config', ctx.box]);
+  assert.is(error, undefined);
+  assert.is(lines[0], `node      a1 (site branch-a) running, pid ${process.pid}, since 2026-12-07T10:00:00.000Z`);
+});
+
+test.run();
