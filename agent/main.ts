@@ -157,7 +157,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await metrics?.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
-      logger.info({ node: config.node.id, site: config.node.site, listen: this.listenAddresses() }, 'node started');
+      // `node started` is logged by the caller once it has recorded the node (agent/cli/node-command.ts).
     },
     async stop() {
       clock.clearTimeout(housekeeping);

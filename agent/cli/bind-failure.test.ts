@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConfigText } from '../config/load-config.ts';
+import { parseConfigText, parseHubConfigText } from '../config/load-config.ts';
 import { AgentError, BindError } from '../lib/errors.ts';
 import { MediaError } from '../media/errors.ts';
 import { TransportError } from '../sip/transport/errors.ts';
-import { bindFailureInConfigTerms } from './bind-failure.ts';
+import { bindFailureInConfigTerms, hubBindFailureInConfigTerms } from './bind-failure.ts';
 
 const FILE = '/etc/outpost/outpost.yaml';
 const config = parseConfigText(
@@ -63,3 +63,17 @@ test('no BindError, or an address no key names: undefined (the error is shown as
 });
 
 test.run();
+
+const hub = suite('hubBindFailureInConfigTerms');
+
+hub('the hub names its broker and metrics keys; an external broker binds nothing', () => {
+  const HUB_FILE = '/etc/outpost/hub.yaml';
+  const own = parseHubConfigText('id: hub\ndataDir: ./h\nmqtt: { listen: "mqtt://127.0.0.1:1883" }\nmetrics: { listen: "127.0.0.1:9465" }\n', HUB_FILE);
+  const inUse = (port: number) => other(new BindError('tcp', '127.0.0.1', port, errno('EADDRINUSE')));
+  assert.is(hubBindFailureInConfigTerms(inUse(1883), own, HUB_FILE)?.message, `config error: mqtt.listen mqtt://127.0.0.1:1883 in ${HUB_FILE}: address in use`);
+  assert.is(hubBindFailureInConfigTerms(inUse(9465), own, HUB_FILE)?.message, `config error: metrics.listen 127.0.0.1:9465 in ${HUB_FILE}: address in use`);
+  const external = parseHubConfigText('id: hub\ndataDir: ./h\nmqtt: { url: "mqtt://127.0.0.1:1883" }\n', HUB_FILE);
+  assert.is(hubBindFailureInConfigTerms(inUse(1883), external, HUB_FILE), undefined);
+});
+
+hub.run();

@@ -5,6 +5,7 @@
  * which key each address came from.
  */
 import { formatListenAddress } from '../config/listen-address.ts';
+import type { HubConfig } from '../config/hub-schema.ts';
 import type { Config } from '../config/schema.ts';
 import { parseMetricsListen, parseMqttUrl } from '../config/sync-schema.ts';
 import { BindError, findCause } from '../lib/errors.ts';
@@ -26,13 +27,19 @@ function keyedAddresses(config: Config): KeyedAddress[] {
   const out: KeyedAddress[] = config.sip.listen.map((a, i) => ({
     key: `sip.listen[${i}]`, value: formatListenAddress(a), protocol: a.protocol, host: a.host, ports: [a.port, a.port], sip: true,
   }));
-  const mqtt = config.mqtt ? parseMqttUrl(config.mqtt.listen) : undefined;
-  if (config.mqtt && mqtt !== undefined && typeof mqtt !== 'string') {
-    out.push({ key: 'mqtt.listen', value: config.mqtt.listen, protocol: 'tcp', host: mqtt.host, ports: [mqtt.port, mqtt.port], sip: false });
+  return [...out, ...brokerAndMetrics(config.mqtt && 'listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen)];
+}
+
+/** The TCP listeners a box and the hub share: the embedded broker and the metrics endpoint. */
+function brokerAndMetrics(mqttListen: string | undefined, metricsListen: string | undefined): KeyedAddress[] {
+  const out: KeyedAddress[] = [];
+  const mqtt = mqttListen !== undefined ? parseMqttUrl(mqttListen) : undefined;
+  if (mqttListen !== undefined && mqtt !== undefined && typeof mqtt !== 'string') {
+    out.push({ key: 'mqtt.listen', value: mqttListen, protocol: 'tcp', host: mqtt.host, ports: [mqtt.port, mqtt.port], sip: false });
   }
-  if (config.metrics) {
-    const m = parseMetricsListen(config.metrics.listen);
-    out.push({ key: 'metrics.listen', value: config.metrics.listen, protocol: 'tcp', host: m.host, ports: [m.port, m.port], sip: false });
+  if (metricsListen !== undefined) {
+    const m = parseMetricsListen(metricsListen);
+    out.push({ key: 'metrics.listen', value: metricsListen, protocol: 'tcp', host: m.host, ports: [m.port, m.port], sip: false });
   }
   return out;
 }
@@ -49,7 +56,19 @@ export function bindFailureInConfigTerms(err: unknown, config: Config, file: str
       ? new ConfigUseError('rtp.portRange', `[${lo}, ${hi}] on ${bind.host}`, file, bind.reason, { cause: err })
       : new ConfigUseError('rtp.address', bind.host, file, `${bind.reason}${defaulted}`, { cause: err });
   }
-  const all = keyedAddresses(config).filter(
+  return keyedFailure(err, bind, keyedAddresses(config), file);
+}
+
+/** The same for `outpost hub`: its broker (`mqtt.listen`) and metrics endpoint. */
+export function hubBindFailureInConfigTerms(err: unknown, config: HubConfig, file: string): ConfigUseError | undefined {
+  const bind = findCause(err, BindError);
+  if (bind === undefined) return undefined;
+  return keyedFailure(err, bind, brokerAndMetrics('listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen), file);
+}
+
+/** The key among `keyed` whose address failed to bind. */
+function keyedFailure(err: unknown, bind: BindError, keyed: KeyedAddress[], file: string): ConfigUseError | undefined {
+  const all = keyed.filter(
     (a) => a.protocol === bind.protocol && a.host === bind.host && a.ports[0] === bind.ports[0] && a.ports[1] === bind.ports[1],
   );
   if (all.length === 0) return undefined;

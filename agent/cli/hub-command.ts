@@ -2,11 +2,13 @@
  * `outpost hub --config FILE`: runs the hub (a replica of every store and the fleet's broker)
  * until SIGINT/SIGTERM. Writes `<dataDir>/node.json` with the broker address nodes join.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadHubConfig } from '../config/load-config.ts';
 import type { HubConfig } from '../config/hub-schema.ts';
 import { buildHub, type Hub } from '../hub/hub.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
+import { hubBindFailureInConfigTerms } from './bind-failure.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
 import { untilStopSignal } from './stop-signal.ts';
 
@@ -18,7 +20,12 @@ export function registerHubCommand(program: Command): void {
     .action(async (opts: { config: string }) => {
       const config = loadHubConfig(opts.config);
       const logger = createLogger({ level: config.log.level });
-      const hub = await startHub(config, logger);
+      let hub: Hub;
+      try {
+        hub = await startHub(config, logger);
+      } catch (err) {
+        throw hubBindFailureInConfigTerms(err, config, resolve(opts.config)) ?? err;
+      }
       await untilStopSignal(logger);
       await stopHub(hub, logger);
     });
@@ -42,6 +49,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     mqtt: hub.brokerUrl(),
     ...(hub.metrics ? { metricsPort: hub.metrics.port } : {}),
   });
+  // Logged after node.json exists, so a `status` run on this line finds the hub running.
+  logger.info({ hub: config.id, broker: hub.brokerUrl(), metrics: hub.metrics?.port }, 'hub started');
   return hub;
 }
 

@@ -45,6 +45,8 @@ export async function runNode(config: Config, logger: Logger, onStarted?: (node:
     ...(node.broker ? { mqtt: node.broker.url } : {}),
     ...(node.metrics ? { metricsPort: node.metrics.port } : {}),
   });
+  // Logged after node.json exists, so a `status` run on this line finds the node running.
+  logger.info({ node: config.node.id, site: config.node.site, listen: node.listenAddresses() }, 'node started');
   onStarted?.(node);
   await untilStopSignal(logger);
   await node.stop().catch((err: Error) => logger.error({ err: err.message }, 'error while stopping'));

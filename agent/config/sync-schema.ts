@@ -74,8 +74,8 @@ export const SyncSection = z.strictObject({
   /** Seconds between checks that every stream is caught up with its source's announced head. */
   antiEntropy: z.number().int().min(1).max(3600).default(5),
   /**
-   * Node only: the site admin key file (`outpost site add --admin-key-out`). With it, users and
-   * routes of this box's site may be changed on the box (e.g. while the hub is gone); other
+   * Node only: the site admin key file (`outpost site add --admin-key-out`). With it, users,
+   * routes and trunks of this box's site may be changed on the box (e.g. while the hub is gone); other
    * replicas accept those changes because they carry this key's signature.
    */
   siteAdminKey: z.string().min(1).optional(),

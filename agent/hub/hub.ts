@@ -62,7 +62,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       replicator.start();
       statusFile.start();
       await metrics?.start();
-      logger.info({ hub: config.id, broker: brokerUrl(), metrics: metrics?.port }, 'hub started');
+      // `hub started` is logged by the caller once it has recorded the hub (agent/cli/hub-command.ts).
     },
     async stop() {
       await metrics?.stop();

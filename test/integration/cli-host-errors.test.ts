@@ -59,7 +59,7 @@ async function holdPorts(): Promise<{ udp: number; tcp: number; release(): void 
   };
 }
 
-test('outpost node: an address that cannot be bound names its key, the address and the file', async () => {
+test('outpost node and hub: an address that cannot be bound names its key, the address and the file', async () => {
   const dir = tempDir();
   const config = join(dir, 'outpost.yaml');
   const held = await holdPorts();
@@ -95,6 +95,12 @@ test('outpost node: an address that cannot be bound names its key, the address a
     assert.is(
       await node(sip('"udp:192.0.2.7:5070"', 'rtp: { address: 127.0.0.1 }\n')),
       `outpost: config error: sip.listen[0] udp:192.0.2.7:5070 in ${config}: address not available on this host`,
+    );
+    const hubFile = join(dir, 'hub.yaml');
+    writeFileSync(hubFile, `id: hub\ndataDir: ./hub\nlog: { level: warn }\nmqtt: { listen: "mqtt://127.0.0.1:${held.tcp}" }\n`);
+    assert.is(
+      await oneLineFailure(['hub', '--config', hubFile], dir),
+      `outpost: config error: mqtt.listen mqtt://127.0.0.1:${held.tcp} in ${hubFile}: address in use`,
     );
   } finally {
     held.release();

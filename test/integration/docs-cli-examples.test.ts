@@ -18,7 +18,6 @@ import { matchingPrefix, outputLines, outputMatches, parseDocSteps, shellWords, 
 
 const CLI_DOCS = join(ROOT, 'docs/cli');
 const BACKGROUND_WAIT_MS = 20_000;
-const SETTLE_MS = 300;
 
 interface Job {
   proc: ChildProcess;
@@ -97,9 +96,6 @@ async function runPage(page: string, common: DocStep[], runner: Runner): Promise
         }
         if (shown === undefined) assert.unreachable(describe(page, step, job.lines, job.proc.exitCode));
         job.shown = shown!;
-        // `node started` is logged just before node.json is written (agent/cli/node-command.ts);
-        // give the process a moment so that a `status` right after it finds the file.
-        await new Promise((r) => setTimeout(r, SETTLE_MS));
       } else if (words[0] === 'outpost') {
         const res = await runner.run({ args: words.slice(1), cwd: dir });
         const actual = [...outputLines(res.stdout), ...outputLines(res.stderr)];

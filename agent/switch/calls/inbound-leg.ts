@@ -27,7 +27,7 @@ export type CallSignalling = Pick<SipEndpoint, 'request' | 'sendStateless' | 'vi
 /** A transaction user for requests whose outcome does not matter (BYE on hang-up, CANCEL). */
 export const IGNORE: ClientTransactionUser = { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined };
 
-export const ALLOW_IN_CALL = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK';
+export const ALLOW_IN_CALL = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, MESSAGE, NOTIFY';
 
 /** Body and headers of an in-dialog request; the body's type defaults to application/sdp. */
 export interface BodyOptions {
