@@ -38,21 +38,21 @@
  *                        the .cpuprofile is written to DIR when the node exits
  *   --keep               keep the temporary directory (node data, sipp traces)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeHa1 } from '../agent/sip/auth/digest.ts';
 import { Store } from '../agent/store/store.ts';
-import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
+import { diagnostics, startNode, writeNodeConfig, type NodeProcess } from './lib/node-process.ts';
 import { udpPortBound } from '../test/helpers/calls.ts';
 import { netDrops, netDropsSince, type NetDrops } from './lib/net-stats.ts';
 import { freeUdpPort, processCpuSeconds, processRssMb, stopProcess } from './lib/procs.ts';
-import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
+import { climbAndBisect } from './lib/ladder.ts';
+import { CpuWindow, measureQuietly, waitForQuiet } from './lib/quiet.ts';
+import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { PACKETS_PER_SECOND_PER_DIRECTION, RtpLoad, type GeneratorKind, type RunSummary } from './lib/rtp-load.ts';
-import { spawnSippProc, stopAllSippProcs, type SippProc } from './lib/sipp-proc.ts';
-import { parseSippStats } from './lib/sipp-stats.ts';
+import { parseSippStats, sippOutcome, sippVersion, startSipp, stopAllSipp, type SippHandle, type SippLoadStep } from './lib/sipp.ts';
+import { Teardown } from './lib/teardown.ts';
 
 const DOMAIN = 'calls.example';
 const UAC_SCENARIO = join(import.meta.dirname, 'lib/sipp/call-uac-bench.xml');
@@ -167,26 +167,13 @@ calls: { maxPerUser: 100, maxTotal: 20000 }
     store.close();
   }
   log(`${USERS} callers and ${USERS} callees stored, callee bindings -> 127.0.0.1:${uasPort} (${Math.round(performance.now() - t0)} ms)`);
-  // Diagnostics for the node only (register.ts does the same): NODE_OPTIONS while it starts.
-  const savedNodeOptions = process.env['NODE_OPTIONS'];
-  const extra: string[] = [];
-  if (opts['trace-gc']) extra.push(`--import ${join(import.meta.dirname, 'lib/gc-trace-preload.mjs')}`);
+  let profDir: string | undefined;
   if (opts['cpu-prof']) {
-    const profDir = resolve(opts['cpu-prof']);
+    profDir = resolve(opts['cpu-prof']);
     mkdirSync(profDir, { recursive: true });
-    extra.push(`--import ${join(import.meta.dirname, 'lib/cpu-profile-preload.mjs')}`);
-    process.env['OUTPOST_BENCH_CPU_PROF_DIR'] = profDir;
     log(`profiling the node into ${profDir}`);
   }
-  if (extra.length) process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} ${extra.join(' ')}`.trim();
-  let node: NodeProcess;
-  try {
-    node = await startNode(config, dir);
-  } finally {
-    delete process.env['OUTPOST_BENCH_CPU_PROF_DIR'];
-    if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
-    else process.env['NODE_OPTIONS'] = savedNodeOptions;
-  }
+  const node = await startNode(config, dir, diagnostics({ cpuProfDir: profDir, traceGc: opts['trace-gc'] }));
   let exitInfo: string | undefined;
   node.proc.once('exit', (code, signal) => (exitInfo = `outpost node exited (code ${code}, signal ${signal})`));
   // The helper keeps every log line of the node: count the warnings and errors, then drop old lines.
@@ -242,7 +229,10 @@ function nodeProblems(box: Box): Record<string, number> {
 // ---------------------------------------------------------------------------------------------
 // sipp
 
-async function startCallee(box: Box, cwd: string, calls: number, deadlineS: number, trace: boolean): Promise<SippProc> {
+/** Every sipp here: UDP, one socket, on 127.0.0.1. */
+const SIPP_LOCAL = ['-t', 'u1', '-i', '127.0.0.1'];
+
+async function startCallee(box: Box, cwd: string, calls: number, deadlineS: number, trace: boolean): Promise<SippHandle> {
   // The previous callee must be gone: its port is in every binding.
   const free = Date.now() + 10_000;
   while (udpPortBound(box.uasPort)) {
@@ -254,7 +244,7 @@ async function startCallee(box: Box, cwd: string, calls: number, deadlineS: numb
   // last call. The bench stops the callee itself once the caller is done.
   const args = ['-sf', UAS_SCENARIO, '-p', String(box.uasPort), '-m', String(calls * 2 + 100), '-l', String(calls * 2 + 100), '-timeout', `${deadlineS}s`, '-timeout_error', '-trace_err'];
   if (trace) args.push('-trace_logs', '-log_file', join(cwd, 'uas-ports.log'));
-  const uas = spawnSippProc({ args, cwd, deadlineS: deadlineS + 10 });
+  const uas = startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: deadlineS + 10 });
   const up = Date.now() + 10_000;
   while (!udpPortBound(box.uasPort)) {
     if (uas.proc.exitCode !== null) throw new Error(`sipp callee exited at once: ${(await uas.done).stderr}`);
@@ -264,7 +254,7 @@ async function startCallee(box: Box, cwd: string, calls: number, deadlineS: numb
   return uas;
 }
 
-function startCaller(box: Box, cwd: string, o: { calls: number; rate: number; holdMs: number; maxConcurrent: number; deadlineS: number; trace: boolean }): SippProc {
+function startCaller(box: Box, cwd: string, o: { calls: number; rate: number; holdMs: number; maxConcurrent: number; deadlineS: number; trace: boolean }): SippHandle {
   const inf = join(cwd, 'callers.csv');
   // sipp's injection file, SEQUENTIAL: row i = caller i calls callee i; sipp starts over at the
   // first row after the last (only users that exist: an unknown one gets 403, and ten of those
@@ -285,7 +275,7 @@ function startCaller(box: Box, cwd: string, o: { calls: number; rate: number; ho
     '-trace_rtt', '-rtt_freq', '1',
   ];
   if (o.trace) args.push('-trace_logs', '-log_file', join(cwd, 'uac-ports.log'));
-  return spawnSippProc({ args, cwd, deadlineS: o.deadlineS + 10 });
+  return startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: o.deadlineS + 10 });
 }
 
 
@@ -317,18 +307,7 @@ function setupTimes(rttCsv: string): { count: number; p50: number; p99: number; 
 // ---------------------------------------------------------------------------------------------
 // Part 1: setup rate
 
-interface CpsStep {
-  rate: number;
-  attempts: number;
-  successful: number;
-  failed: number;
-  unanswered: number;
-  failRatio: number;
-  offeredRate: number;
-  achievedRate: number;
-  elapsedS: number;
-  retransmissions: number;
-  peakConcurrent: number;
+interface CpsStep extends SippLoadStep {
   /** sipp's rtd per call: first INVITE -> 200 (includes the 407 round trip), ms. */
   setupMs: { p50: number; p99: number; max: number } | null;
   nodeCpu: number;
@@ -336,13 +315,16 @@ interface CpsStep {
   otherCpu: number;
   nodeRssMb: number;
   kernelDrops: NetDrops;
-  pass: boolean;
   reason?: 'failures' | 'rate-not-offered' | 'node-died';
-  repeatedAfterDisturbance?: boolean;
-  sippExit: number | null;
 }
 
 let stepNo = 0;
+/** Logs the first lines of the sipp caller's error file. */
+function logCallerErrors(uac: SippHandle): void {
+  const errs = uac.file('_errors.log');
+  if (errs) log(`sipp caller errors (first lines): ${errs.split('\n').slice(0, 12).join(' | ').slice(0, 1500)}`);
+}
+
 function stepDir(box: Box, name: string): string {
   const d = join(box.dir, `step-${String(++stepNo).padStart(3, '0')}-${name}`);
   mkdirSync(d, { recursive: true });
@@ -373,12 +355,7 @@ async function runCpsStep(box: Box, rate: number, durationS: number): Promise<Cp
   const uasDone = await Promise.race([uas.done, sleep(3000).then(() => undefined)]);
   if (!uasDone) await uas.stop();
   clearInterval(sample);
-  const st = parseSippStats(res.stdout);
-  if (st.successful < 0) throw new Error(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
-  const failed = Math.max(0, st.failed);
-  const unanswered = Math.max(0, attempts - st.successful - failed);
-  const failRatio = (failed + unanswered) / attempts;
-  const elapsedS = st.elapsedS > 0 ? st.elapsedS : w.wallS;
+  const { stats: st, failed, unanswered, failRatio, elapsedS } = sippOutcome(res, attempts, w.wallS);
   const setup = setupTimes(uac.file('_rtt.csv'));
   // The rate sipp started calls at: from the answered calls' start times when there are enough
   // of them, else (most calls failed) from sipp's run time less the hold.
@@ -414,10 +391,7 @@ async function runCpsStep(box: Box, rate: number, durationS: number): Promise<Cp
       `retrans ${st.retransmissions}, peak ${st.peakConcurrent} calls, setup p50 ${setup?.p50 ?? '?'} p99 ${setup?.p99 ?? '?'} ms, ` +
       `cpu node ${step.nodeCpu} sipp ${step.sippCpu} other ${step.otherCpu} -> ${step.pass ? 'pass' : `FAIL (${step.reason})`}`,
   );
-  if (!step.pass) {
-    const errs = uac.file('_errors.log');
-    if (errs) log(`sipp caller errors (first lines): ${errs.split('\n').slice(0, 12).join(' | ').slice(0, 1500)}`);
-  }
+  if (!step.pass) logCallerErrors(uac);
   return step;
 }
 
@@ -435,41 +409,16 @@ interface CpsResult {
 async function benchCps(box: Box): Promise<CpsResult> {
   log(`setup rate: warm-up, 60 calls at 20/s`);
   const warm = await runCpsStep(box, 20, 3);
-  const steps: CpsStep[] = [];
   const own = () => box.cpuSeconds();
-  const measured = async (rate: number) => {
-    await waitForQuiet(own, log);
-    let step = await runCpsStep(box, rate, DURATION_S);
-    if (!step.pass && step.reason !== 'node-died' && step.otherCpu >= DISTURBED_CORES) {
-      log(`cps ${rate}/s was disturbed (${step.otherCpu} cores used by other processes): repeating it`);
-      await sleep(3000);
-      await waitForQuiet(own, log);
-      step = { ...(await runCpsStep(box, rate, DURATION_S)), repeatedAfterDisturbance: true };
-    }
-    return step;
-  };
-  let lastGood = 0;
-  let firstBad: number | undefined;
-  for (const rate of RATES) {
-    if (interrupted) throw new Error('interrupted');
-    const step = await measured(rate);
-    steps.push(step);
-    if (!step.pass) {
-      firstBad = rate;
-      break;
-    }
-    lastGood = rate;
-    await sleep(2000);
-  }
-  if (BISECT && firstBad !== undefined && lastGood > 0 && !box.dead()) {
-    const mid = Math.round((lastGood + firstBad) / 2 / 10) * 10;
-    if (mid > lastGood && mid < firstBad) {
-      await sleep(3000);
-      const step = await measured(mid);
-      steps.push(step);
-      if (step.pass) lastGood = mid;
-    }
-  }
+  const measured = (rate: number) =>
+    measureQuietly({ quiet: () => waitForQuiet(own, log), run: () => runCpsStep(box, rate, DURATION_S), disturbedCores: DISTURBED_CORES, diedReason: 'node-died', label: `cps ${rate}/s`, log });
+  const { lastGood, climbFailed: firstBad, steps } = await climbAndBisect({
+    loads: RATES,
+    measure: measured,
+    check: () => teardown.check(),
+    pauseMs: 2000,
+    ...(BISECT ? { bisect: { steps: 1, quantum: 10, pauseMs: 3000, canGo: () => !box.dead() } } : {}),
+  });
   const failing = steps.find((s) => !s.pass && s.rate === firstBad);
   let limitedBy: CpsResult['limitedBy'] = null;
   if (failing) limitedBy = failing.reason === 'rate-not-offered' && failing.sippCpu >= 0.9 ? 'sipp' : 'node';
@@ -662,10 +611,7 @@ async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: n
         : 'no rtp; ') +
       `cdrs ${cdr?.count ?? '?'} (unexpectedSource ${cdr?.unexpectedSource ?? '?'})${nodeGc ? `, gc ${JSON.stringify(nodeGc)}` : ''} -> ${step.pass ? 'pass' : `FAIL (${step.reason})`}`,
   );
-  if (!step.pass) {
-    const errs = uac.file('_errors.log');
-    if (errs) log(`sipp caller errors (first lines): ${errs.split('\n').slice(0, 12).join(' | ').slice(0, 1500)}`);
-  }
+  if (!step.pass) logCallerErrors(uac);
   return step;
 }
 
@@ -686,28 +632,22 @@ interface MediaResult {
 
 async function benchMedia(box: Box, setupRate: number): Promise<MediaResult> {
   const load = await RtpLoad.start({ workers: GENERATORS, kind: GENERATOR_KIND });
-  const stopLoad = () => load.stop();
-  cleanups.push(stopLoad);
-  const steps: MediaStep[] = [];
-  let lastGood = 0;
-  let firstBad: number | undefined;
+  const stopLoad = teardown.push(() => load.stop());
+  let search;
   try {
-    for (const calls of CALL_LADDER) {
-      if (interrupted) throw new Error('interrupted');
-      await waitForQuiet(() => box.cpuSeconds() + load.cpuSeconds(), log);
-      const step = await runMediaStep(box, load, calls, setupRate);
-      steps.push(step);
-      if (!step.pass) {
-        firstBad = calls;
-        break;
-      }
-      lastGood = calls;
-      await sleep(3000);
-    }
+    search = await climbAndBisect({
+      loads: CALL_LADDER,
+      measure: async (calls) => {
+        await waitForQuiet(() => box.cpuSeconds() + load.cpuSeconds(), log);
+        return runMediaStep(box, load, calls, setupRate);
+      },
+      check: () => teardown.check(),
+      pauseMs: 3000,
+    });
   } finally {
-    cleanups.splice(cleanups.indexOf(stopLoad), 1);
-    await stopLoad();
+    await teardown.release(stopLoad);
   }
+  const { lastGood, firstBad, steps } = search;
   const best = steps.find((s) => s.pass && s.calls === lastGood);
   return {
     maxCalls: lastGood,
@@ -728,37 +668,12 @@ async function benchMedia(box: Box, setupRate: number): Promise<MediaResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanupAll(): Promise<void> {
-  await stopAllSippProcs();
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    log(`${sig}: stopping`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
-
-function sippVersion(): string {
-  const res = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
-  return /SIPp v?(\S+)/.exec(`${res.stdout}${res.stderr}`)?.[1]?.replace(/[-.,]+$/, '') ?? 'unknown';
-}
+const teardown = new Teardown(log).install();
+teardown.first(stopAllSipp);
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const dir = tempDir('outpost-calls-bench-');
-  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  else log(`keeping ${dir}`);
+  const dir = teardown.tempDir('outpost-calls-bench-', opts.keep);
   let cps: CpsResult | null = null;
   let media: MediaResult | null = null;
   let setupRate = 0;
@@ -770,7 +685,7 @@ async function main(): Promise<void> {
       const code = await stopProcess(box.node.proc, { graceMs: 5000 });
       log(`outpost node stopped (${code !== null ? `exit ${code}` : `signal ${box.node.proc.signalCode}`})`);
     };
-    cleanups.push(stopBox);
+    teardown.push(stopBox);
     if (opts.only !== 'media') cps = await benchCps(box);
     setupRate = Number(opts['setup-rate'] ?? (cps && cps.maxRate > 0 ? Math.min(100, Math.max(5, Math.floor(cps.maxRate / 2))) : 100));
     if (!(setupRate > 0)) throw new Error('bad --setup-rate');
@@ -780,9 +695,8 @@ async function main(): Promise<void> {
     }
     warnings = nodeProblems(box);
   } finally {
-    await cleanupAll();
+    await teardown.runAll();
   }
-  const cpu = cpus();
   const result = {
     bench: 'calls',
     transport: 'udp',
@@ -800,16 +714,12 @@ async function main(): Promise<void> {
     /** Warnings/errors the node logged during the whole run, by message (last 5000 lines kept). */
     nodeWarnings: warnings,
     quietMachine: [cps?.disturbedSteps ?? 0, media?.disturbedSteps ?? 0].every((n) => n === 0),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    machine: machine(),
     sipp: { version: sippVersion(), sameHost: true },
-    outpostVersion: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    outpostVersion: outpostVersion(),
     durationS: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch(async (err: unknown) => {
-  await cleanupAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

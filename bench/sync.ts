@@ -49,7 +49,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SyncSection, type SyncConfig } from '../agent/config/sync-schema.ts';
-import { ROOT, tempDir } from '../test/helpers/node-process.ts';
+import { ROOT, tempDir } from './lib/node-process.ts';
 import { phaseBacklog } from './lib/sync-backlog.ts';
 import { Teardown } from './lib/sync-cleanup.ts';
 import { type BrokerKind, dead, diagnose, startCluster, waitForRows } from './lib/sync-cluster.ts';

@@ -57,8 +57,6 @@ export async function startOutpostRelay(portRange: [number, number], cpuList?: s
 
 export async function startRtpengineRelay(options: { dir: string; portRange: [number, number]; threads: number; cpuList?: string }): Promise<RelayUnderTest & { rtpengine: RtpengineProcess }> {
   const rtpe = await startRtpengine({ dir: options.dir, portMin: options.portRange[0], portMax: options.portRange[1], threads: options.threads });
-  let exitInfo: string | undefined;
-  rtpe.proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${rtpe.output().slice(-1500)}`));
   if (options.cpuList !== undefined) pinProcess(rtpe.proc.pid!, options.cpuList);
   let calls = 0;
   return {
@@ -67,7 +65,7 @@ export async function startRtpengineRelay(options: { dir: string; portRange: [nu
     pid: rtpe.proc.pid!,
     cpuSeconds: () => rtpe.cpuSeconds(),
     rssMb: () => processRssMb(rtpe.proc.pid!),
-    dead: () => exitInfo,
+    dead: rtpe.dead,
     async allocate(phones) {
       const out: Array<{ aSendsTo: number; bSendsTo: number }> = new Array(phones.length);
       // A few commands in flight at once; rtpengine handles ng requests on its own thread(s).

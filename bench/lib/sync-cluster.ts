@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OUTPOST_BIN, ROOT, tempDir } from '../../test/helpers/node-process.ts';
+import { OUTPOST_BIN, ROOT, tempDir } from './node-process.ts';
 import { waitForQuiet } from './quiet.ts';
 import type { Teardown } from './sync-cleanup.ts';
 import { log, sleep, type SyncBenchConfig } from './sync-config.ts';

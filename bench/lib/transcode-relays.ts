@@ -131,8 +131,6 @@ export async function rtpengineTranscodedCall(
 
 export async function startRtpengineTranscoder(options: { dir: string; portRange: [number, number]; threads: number }): Promise<TranscodingRelay & { rtpengine: RtpengineProcess }> {
   const rtpe = await startRtpengine({ dir: options.dir, portMin: options.portRange[0], portMax: options.portRange[1], threads: options.threads });
-  let exitInfo: string | undefined;
-  rtpe.proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${rtpe.output().slice(-1500)}`));
   let calls = 0;
   return {
     name: 'rtpengine',
@@ -140,7 +138,7 @@ export async function startRtpengineTranscoder(options: { dir: string; portRange
     pid: rtpe.proc.pid!,
     cpuSeconds: () => rtpe.cpuSeconds(),
     rssMb: () => processRssMb(rtpe.proc.pid!),
-    dead: () => exitInfo,
+    dead: rtpe.dead,
     async allocate(phones, codecs) {
       const out: Array<{ aSendsTo: number; bSendsTo: number; payloadTypeB: number }> = new Array(phones.length);
       const BATCH = 16;

@@ -19,10 +19,11 @@ import { join } from 'node:path';
 import type { StatusReport } from '../../agent/cli/status-command.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { TableDigest } from '../../agent/store/table-digest.ts';
-import { freeTcpPort, LOCALHOST } from './calls.ts';
-import { runCli, tempDir } from './node-process.ts';
+import { freeTcpPort } from '../../bench/lib/procs.ts';
+import { LOCALHOST } from './calls.ts';
+import { runCli, tempDir } from '../../bench/lib/node-process.ts';
 import { registerUser, type RegisterResult } from './sip-register.ts';
-import { waitFor } from './wait-for.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 import { Mosquitto, Replica, tailOf, waitExit } from './sync-processes.ts';
 export { Replica } from './sync-processes.ts';
 

@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { RuntimeInfo } from '../../agent/cli/runtime-file.ts';
 import { LOCALHOST } from './calls.ts';
-import { OUTPOST_BIN } from './node-process.ts';
-import { waitFor } from './wait-for.ts';
+import { OUTPOST_BIN } from '../../bench/lib/node-process.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const children = new Set<ChildProcess>();
 let exitHooked = false;

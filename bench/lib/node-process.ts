@@ -1,12 +1,14 @@
 /**
  * Runs `outpost node` as a child process on 127.0.0.1 with OS-chosen ports and a temporary
- * data directory, and reads the bound addresses from its "node started" log line.
+ * data directory, and reads the bound addresses from its "node started" log line; runs the
+ * outpost CLI. For the integration tests and the benches (register, calls); the replication
+ * cluster is in cluster.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './wait-for.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,12 +41,39 @@ ${extraSip}`,
   return file;
 }
 
+export interface SpawnOptions {
+  /** Extra node flags before bin/outpost.js (e.g. --import of a preload). */
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Node flags for a bench's Outpost process: V8's sampling profiler into `cpuProfDir`
+ * (cpu-profile-preload.mjs: a .cpuprofile written on exit) and GC tracing (gc-trace-preload.mjs:
+ * one JSON line per GC on stdout).
+ */
+export function diagnostics(o: { cpuProfDir?: string | undefined; traceGc?: boolean }): Required<SpawnOptions> {
+  const execArgv: string[] = [];
+  const env = { ...process.env };
+  const preload = (file: string) => execArgv.push('--import', pathToFileURL(join(import.meta.dirname, file)).href);
+  if (o.traceGc) preload('gc-trace-preload.mjs');
+  if (o.cpuProfDir) {
+    preload('cpu-profile-preload.mjs');
+    env['OUTPOST_BENCH_CPU_PROF_DIR'] = o.cpuProfDir;
+  }
+  return { execArgv, env };
+}
+
 export function tempDir(prefix = 'outpost-it-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startNode(configFile: string, dir: string): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, [OUTPOST_BIN, 'node', '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNode(configFile: string, dir: string, options: SpawnOptions = {}): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [...(options.execArgv ?? []), OUTPOST_BIN, 'node', '--config', configFile], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buffered = '';
