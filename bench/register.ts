@@ -37,7 +37,7 @@ import { climbAndBisect } from './lib/ladder.ts';
 import { freeUdpPort, machineBusySeconds, processCpuSeconds, processRssMb, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
 import { measureQuietly, waitForQuiet } from './lib/quiet.ts';
 import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
-import { parseSippStats, runSipp, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
+import { loadVerdict, parseSippStats, runSipp, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
 import { Teardown } from './lib/teardown.ts';
 
 const DOMAIN = 'branch-a.example';
@@ -181,9 +181,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
     sippExit: res.code,
   };
   const dead = target.dead();
-  if (dead) Object.assign(step, { pass: false, reason: 'server-died' });
-  else if (failRatio >= MAX_FAIL_RATIO) Object.assign(step, { pass: false, reason: 'failures' });
-  else if (offeredRate < MIN_OFFERED * rate) Object.assign(step, { pass: false, reason: 'rate-not-offered' });
+  Object.assign(step, loadVerdict({ died: dead ? 'server-died' : undefined, failRatio, maxFailRatio: MAX_FAIL_RATIO, offeredRate, minOfferedRate: MIN_OFFERED * rate }));
   log(
     `${target.name} ${rate}/s: ${st.successful}/${attempts} ok, ${failed} failed, ${unanswered} unanswered, ` +
       `offered ${step.offeredRate}/s, retrans ${st.retransmissions}, udp drops ${udpRcvbufDrops}, peak ${st.peakConcurrent} in flight, ` +

@@ -124,6 +124,12 @@ export async function stopProcess(proc: ChildProcess, options: { graceMs?: numbe
   return first;
 }
 
+/** True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it). */
+export function udpPortBound(port: number): boolean {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
+}
+
 /**
  * The kernel's UDP counters (/proc/net/snmp, whole network namespace): a rising RcvbufErrors
  * means datagrams were dropped because a socket's receive buffer was full, i.e. its reader

@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bdecode, bencode, type BValue } from './bencode.ts';
-import { captureOutput, freeUdpPort, processCpuSeconds, stopProcess } from './procs.ts';
+import { captureOutput, freeUdpPort, processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
 
 export const RTPENGINE_CONFIG = fileURLToPath(new URL('../rtpengine/rtpengine.conf', import.meta.url));
 
@@ -221,4 +221,16 @@ export async function rtpengineCall(ng: NgClient, callId: string, aPort: number,
   const aSide = sdpMedia(String(answer['sdp']));
   if (aSide.address !== '127.0.0.1' || bSide.address !== '127.0.0.1') throw new Error(`rtpengine answered with ${aSide.address}/${bSide.address}, not 127.0.0.1`);
   return { aSendsTo: aSide.port, bSendsTo: bSide.port };
+}
+
+/** What both relay benches report of rtpengine as the relay under test. */
+export function rtpengineUnderTest(rtpe: RtpengineProcess) {
+  return {
+    name: 'rtpengine' as const,
+    rtpengine: rtpe,
+    pid: rtpe.proc.pid!,
+    cpuSeconds: () => rtpe.cpuSeconds(),
+    rssMb: () => processRssMb(rtpe.proc.pid!),
+    dead: rtpe.dead,
+  };
 }

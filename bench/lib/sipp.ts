@@ -264,3 +264,15 @@ export interface SippLoadStep {
   repeatedAfterDisturbance?: boolean;
   sippExit: number | null;
 }
+
+/**
+ * A load step's verdict: it fails when the system under test died (`died` names the reason),
+ * when `maxFailRatio` or more of its calls failed or went unanswered, or when sipp offered less
+ * than `minOfferedRate`.
+ */
+export function loadVerdict<D extends string>(o: { died: D | undefined; failRatio: number; maxFailRatio: number; offeredRate: number; minOfferedRate: number }): { pass: boolean; reason?: D | 'failures' | 'rate-not-offered' } {
+  if (o.died) return { pass: false, reason: o.died };
+  if (o.failRatio >= o.maxFailRatio) return { pass: false, reason: 'failures' };
+  if (o.offeredRate < o.minOfferedRate) return { pass: false, reason: 'rate-not-offered' };
+  return { pass: true };
+}

@@ -12,6 +12,7 @@ import { Store } from '../../agent/store/store.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
 import { runCli, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { sippCounts, startSipp, type SippResult } from '../../bench/lib/sipp.ts';
+export { udpPortBound } from '../../bench/lib/procs.ts';
 import type { LegStats } from '../../agent/media/relay-types.ts';
 
 export const LOCALHOST = '127.0.0.1';
@@ -49,12 +50,6 @@ export async function freeUdpPorts(count = 1, host = LOCALHOST): Promise<number>
     if (ok) return base;
   }
   throw new Error(`no ${count} consecutive free UDP ports found`);
-}
-
-/** True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it). */
-export function udpPortBound(port: number): boolean {
-  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/udp', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
 }
 
 /** `outpost.yaml` sip-section extras and top-level sections for a call test node. */
