@@ -33,6 +33,8 @@ export interface MosquittoOptions {
   maxQueued?: number;
   /** Also log information lines (client connects and disconnects). */
   verbose?: boolean;
+  /** Sees every process started (a bench tracks its CPU, a test its teardown). */
+  onSpawn?: (proc: ChildProcess) => void;
 }
 
 export function tcpAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -51,14 +53,18 @@ export class Mosquitto {
   readonly configFile: string;
   readonly logFile: string;
 
-  private constructor(readonly port: number, private readonly dir: string) {
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly onSpawn: ((proc: ChildProcess) => void) | undefined,
+  ) {
     this.configFile = join(dir, 'mosquitto.conf');
     this.logFile = join(dir, 'mosquitto.log');
   }
 
   /** Writes the config (nothing runs yet). */
   static async create(o: MosquittoOptions): Promise<Mosquitto> {
-    const m = new Mosquitto(o.port ?? (await freeTcpPort()), o.dir);
+    const m = new Mosquitto(o.port ?? (await freeTcpPort()), o.dir, o.onSpawn);
     writeFileSync(
       m.configFile,
       [
@@ -97,6 +103,7 @@ export class Mosquitto {
     proc.once('error', (err) => log.write(`spawn error: ${err.message} (is mosquitto installed? bash setup.sh)\n`));
     proc.once('close', () => log.end());
     this.proc = proc;
+    this.onSpawn?.(proc);
     try {
       await waitFor(
         async () => {

@@ -58,7 +58,14 @@ export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kin
     hubPort: kind === 'aedes' ? 0 : undefined,
     hubExtra: syncYaml(cfg),
     nodeExtra: syncYaml(cfg),
-    mosquitto: { nodelay: cfg.nodelay, maxQueued: cfg.mosquittoMaxQueued },
+    mosquitto: {
+      nodelay: cfg.nodelay,
+      maxQueued: cfg.mosquittoMaxQueued,
+      onSpawn: (proc) => {
+        teardown.own(proc);
+        cpu.track('mosquitto', proc.pid!);
+      },
+    },
     spawn: (name) => {
       const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, kind, name) : undefined });
       if (cfg.nodelay) d.execArgv.push('--import', NODELAY_PRELOAD);
@@ -74,14 +81,9 @@ export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kin
   });
   // Stops whichever process then holds each role (n2 is restarted by the backlog phase).
   teardown.push(() => processes.stop());
-  const m = processes.mosquitto;
-  if (m) {
-    await m.start();
-    teardown.own(m.proc!);
-    cpu.track('mosquitto', m.proc!.pid!);
-    log(`mosquitto listening on ${m.url} (pid ${m.proc!.pid})`);
-  }
   await processes.start();
+  const m = processes.mosquitto;
+  if (m) log(`mosquitto listening on ${m.url} (pid ${m.proc!.pid})`);
   const [n1, n2] = processes.nodes as [OutpostProcess, OutpostProcess];
   log(`${kind}: hub (pid ${processes.hub.pid}, broker ${processes.hubUrl}), n1 (pid ${n1.pid}) and n2 (pid ${n2.pid}) started`);
   const writer = await SyncWriter.open(ROOT, join(dir, 'n1'));

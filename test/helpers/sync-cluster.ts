@@ -13,6 +13,7 @@
  *
  * The scenarios that use it are in sync-scenarios.ts. SYNC_TEST_TRACE=1 prints timings.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { StatusReport } from '../../agent/cli/status-command.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { TableDigest } from '../../agent/store/table-digest.ts';
@@ -32,9 +33,9 @@ export const TRACE = process.env['SYNC_TEST_TRACE'] !== undefined;
 
 /** Kills every child process on exit of the test process, also on a signal or a failed test. */
 let teardown: Teardown | undefined;
-const own = (p: OutpostProcess) => {
+const own = (proc: ChildProcess) => {
   teardown ??= new Teardown(() => {}).install([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]);
-  teardown.own(p.proc!);
+  teardown.own(proc);
 };
 
 // ---- the cluster ------------------------------------------------------------------------------
@@ -81,8 +82,8 @@ export class SyncCluster extends Cluster {
   registrar: { maxContactsPerAor: 100 }
 `,
       nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n`,
-      mosquitto: { verbose: true },
-      spawn: () => ({ onSpawn: own }),
+      mosquitto: { verbose: true, onSpawn: own },
+      spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
     });
     return new SyncCluster(plan, port, mosquitto);
   }
