@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './wait-for.ts';
 
@@ -64,6 +65,31 @@ export function diagnostics(o: { cpuProfDir?: string | undefined; traceGc?: bool
   return { execArgv, env };
 }
 
+/**
+ * Calls `onLine` with each line of `stream` parsed as JSON (`{ raw }` when it is not) and the
+ * time its chunk arrived; `onChunk` sees the raw chunks.
+ */
+export function onJsonLines(stream: Readable, onLine: (line: Record<string, unknown>, at: number) => void, onChunk?: (chunk: Buffer) => void): void {
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    const at = performance.timeOrigin + performance.now();
+    onChunk?.(chunk);
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        line = { raw: text };
+      }
+      onLine(line, at);
+    }
+  });
+}
+
 export function tempDir(prefix = 'outpost-it-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -76,20 +102,7 @@ export async function startNode(configFile: string, dir: string, options: SpawnO
   });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
-  let buffered = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
-  });
+  onJsonLines(proc.stdout!, (line) => logs.push(line));
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;

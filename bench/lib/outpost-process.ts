@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import type { RuntimeInfo } from '../../agent/cli/runtime-file.ts';
-import { OUTPOST_BIN, type SpawnOptions } from './node-process.ts';
+import { onJsonLines, OUTPOST_BIN, type SpawnOptions } from './node-process.ts';
 import { processCpuSeconds, stopProcess } from './procs.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -79,25 +79,8 @@ export class OutpostProcess {
     this.spawnedAt = now();
     this.runs++;
     const logs = this.logs;
-    let buffered = '';
     let stderr = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const at = now();
-      log.write(chunk);
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const text = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let line: Record<string, unknown>;
-        try {
-          line = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          line = { raw: text };
-        }
-        logs.push({ at, line });
-      }
-    });
+    onJsonLines(proc.stdout!, (line, at) => logs.push({ at, line }), (chunk) => log.write(chunk));
     proc.stderr!.on('data', (c: Buffer) => {
       log.write(c);
       stderr = (stderr + c.toString()).slice(-4000);
