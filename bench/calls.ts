@@ -38,25 +38,19 @@
  *                        the .cpuprofile is written to DIR when the node exits
  *   --keep               keep the temporary directory (node data, sipp traces)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { computeHa1 } from '../agent/sip/auth/digest.ts';
-import { Store } from '../agent/store/store.ts';
-import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
-import { udpPortBound } from '../test/helpers/calls.ts';
+import { CallsBox, logCallerErrors, relayPorts, setupTimes, type CdrSummary, type GcPauses } from './lib/calls-box.ts';
+import { climbAndBisect } from './lib/ladder.ts';
 import { netDrops, netDropsSince, type NetDrops } from './lib/net-stats.ts';
-import { freeUdpPort, processCpuSeconds, processRssMb, stopProcess } from './lib/procs.ts';
-import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
+import { stopProcess } from './lib/procs.ts';
+import { CpuWindow, measureQuietly, waitForQuiet } from './lib/quiet.ts';
+import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { PACKETS_PER_SECOND_PER_DIRECTION, RtpLoad, type GeneratorKind, type RunSummary } from './lib/rtp-load.ts';
-import { spawnSippProc, stopAllSippProcs, type SippProc } from './lib/sipp-proc.ts';
-import { parseSippStats } from './lib/sipp-stats.ts';
+import { loadVerdict, parseSippStats, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
+import { Teardown } from './lib/teardown.ts';
 
 const DOMAIN = 'calls.example';
-const UAC_SCENARIO = join(import.meta.dirname, 'lib/sipp/call-uac-bench.xml');
-const UAS_SCENARIO = join(import.meta.dirname, 'lib/sipp/call-uas-bench.xml');
 const MAX_CALL_FAIL_RATIO = 0.001;
 const MAX_LOSS_RATIO = 0.0001;
 const MIN_OFFERED_CPS = 0.95;
@@ -111,224 +105,10 @@ const log = (msg: string) => process.stderr.write(`[calls-bench] ${msg}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const callerExt = (i: number) => String(100000 + i);
-const calleeExt = (i: number) => String(200000 + i);
-const password = (ext: string) => `pw-${ext}-bench`;
-function injectionRows(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => {
-    const a = callerExt(i);
-    return `${a};[authentication username=${a} password=${password(a)}];${DOMAIN};${calleeExt(i)}`;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The node
-
-interface Box {
-  node: NodeProcess;
-  dir: string;
-  uasPort: number;
-  dead(): string | undefined;
-  cpuSeconds(): number;
-  rssMb(): number;
-}
-
-async function startBox(dir: string): Promise<Box> {
-  // The node's defaults except: MD5 only (sipp), no flood throttling of the one sipp source,
-  // call limits above anything the bench offers, and a media timeout longer than a step's
-  // silent set-up and tear-down phases (the RTP runs only in the measurement window).
-  const config = writeNodeConfig(
-    dir,
-    `  auth: { algorithms: [MD5] }
-  flood:
-    rateLimit: { perSecond: 1000000, burst: 1000000 }
-rtp: { portRange: [${RTP_RANGE[0]}, ${RTP_RANGE[1]}], timeout: 300 }
-calls: { maxPerUser: 100, maxTotal: 20000 }
-`,
-    DOMAIN,
-  );
-  const uasPort = await freeUdpPort();
-  const t0 = performance.now();
-  const store = Store.open({ dataDir: join(dir, 'data') });
-  try {
-    const now = Date.now();
-    for (let i = 0; i < USERS; i++) {
-      for (const ext of [callerExt(i), calleeExt(i)]) {
-        const pw = password(ext);
-        store.users.upsert({ ext, displayName: `Bench ${ext}`, realm: DOMAIN, site: 'branch-a', ha1Md5: computeHa1(ext, DOMAIN, pw, 'MD5'), ha1Sha256: computeHa1(ext, DOMAIN, pw, 'SHA-256') }, now);
-      }
-      const aor = calleeExt(i);
-      store.registrations.upsert({
-        aor, contact: `sip:${aor}@127.0.0.1:${uasPort}`, nodeId: 'a1', expiresAt: now + 24 * 3_600_000, q: null, callId: `bench-${aor}`, cseq: 1,
-        path: '', userAgent: 'sipp callee (bench)', received: `udp:127.0.0.1:${uasPort}`, instanceId: '', regId: 0, updatedAt: now,
-      });
-    }
-  } finally {
-    store.close();
-  }
-  log(`${USERS} callers and ${USERS} callees stored, callee bindings -> 127.0.0.1:${uasPort} (${Math.round(performance.now() - t0)} ms)`);
-  // Diagnostics for the node only (register.ts does the same): NODE_OPTIONS while it starts.
-  const savedNodeOptions = process.env['NODE_OPTIONS'];
-  const extra: string[] = [];
-  if (opts['trace-gc']) extra.push(`--import ${join(import.meta.dirname, 'lib/gc-trace-preload.mjs')}`);
-  if (opts['cpu-prof']) {
-    const profDir = resolve(opts['cpu-prof']);
-    mkdirSync(profDir, { recursive: true });
-    extra.push(`--import ${join(import.meta.dirname, 'lib/cpu-profile-preload.mjs')}`);
-    process.env['OUTPOST_BENCH_CPU_PROF_DIR'] = profDir;
-    log(`profiling the node into ${profDir}`);
-  }
-  if (extra.length) process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} ${extra.join(' ')}`.trim();
-  let node: NodeProcess;
-  try {
-    node = await startNode(config, dir);
-  } finally {
-    delete process.env['OUTPOST_BENCH_CPU_PROF_DIR'];
-    if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
-    else process.env['NODE_OPTIONS'] = savedNodeOptions;
-  }
-  let exitInfo: string | undefined;
-  node.proc.once('exit', (code, signal) => (exitInfo = `outpost node exited (code ${code}, signal ${signal})`));
-  // The helper keeps every log line of the node: count the warnings and errors, then drop old lines.
-  const trim = setInterval(() => {
-    if (node.logs.length > 5000) countProblems(node.logs.splice(0, node.logs.length - 1000));
-  }, 1000);
-  node.proc.once('exit', () => clearInterval(trim));
-  log(`outpost node on udp ${node.udp.host}:${node.udp.port} (pid ${node.proc.pid})`);
-  return {
-    node,
-    dir,
-    uasPort,
-    dead: () => exitInfo,
-    cpuSeconds: () => processCpuSeconds(node.proc.pid!),
-    rssMb: () => processRssMb(node.proc.pid!),
-  };
-}
-
-/** Warnings and errors (level >= 40) the node logged, counted by message. */
-const problems: Record<string, number> = {};
-function countProblems(lines: Array<Record<string, unknown>>): void {
-  for (const l of lines) {
-    if (typeof l['level'] === 'number' && l['level'] >= 40) {
-      const key = String(l['msg'] ?? l['raw'] ?? 'unknown').slice(0, 120);
-      problems[key] = (problems[key] ?? 0) + 1;
-    }
-  }
-}
-/**
- * GC pauses from the lines gc-trace-preload.mjs wrote among the node's log lines: count, total
- * and longest pause per kind (minor = scavenge, major = mark-compact, ...).
- */
-function gcPauses(lines: Array<Record<string, unknown>>): Record<string, { count: number; totalMs: number; maxMs: number }> | null {
-  if (!opts['trace-gc']) return null;
-  const out: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
-  for (const l of lines) {
-    const kind = l['benchGc'];
-    const ms = l['ms'];
-    if (typeof kind !== 'string' || typeof ms !== 'number') continue;
-    const e = (out[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
-    e.count++;
-    e.totalMs = round(e.totalMs + ms, 2);
-    e.maxMs = Math.max(e.maxMs, ms);
-  }
-  return out;
-}
-
-function nodeProblems(box: Box): Record<string, number> {
-  countProblems(box.node.logs.splice(0));
-  return { ...problems };
-}
-
-// ---------------------------------------------------------------------------------------------
-// sipp
-
-async function startCallee(box: Box, cwd: string, calls: number, deadlineS: number, trace: boolean): Promise<SippProc> {
-  // The previous callee must be gone: its port is in every binding.
-  const free = Date.now() + 10_000;
-  while (udpPortBound(box.uasPort)) {
-    if (Date.now() > free) throw new Error(`udp port ${box.uasPort} (the callee's) is still bound`);
-    await sleep(100);
-  }
-  // -m with room to spare: a stray request left over from an earlier, overloaded step (a BYE
-  // retransmission) counts as a call for sipp, and must not make it quit before this step's
-  // last call. The bench stops the callee itself once the caller is done.
-  const args = ['-sf', UAS_SCENARIO, '-p', String(box.uasPort), '-m', String(calls * 2 + 100), '-l', String(calls * 2 + 100), '-timeout', `${deadlineS}s`, '-timeout_error', '-trace_err'];
-  if (trace) args.push('-trace_logs', '-log_file', join(cwd, 'uas-ports.log'));
-  const uas = spawnSippProc({ args, cwd, deadlineS: deadlineS + 10 });
-  const up = Date.now() + 10_000;
-  while (!udpPortBound(box.uasPort)) {
-    if (uas.proc.exitCode !== null) throw new Error(`sipp callee exited at once: ${(await uas.done).stderr}`);
-    if (Date.now() > up) throw new Error('sipp callee did not bind its port within 10 s');
-    await sleep(50);
-  }
-  return uas;
-}
-
-function startCaller(box: Box, cwd: string, o: { calls: number; rate: number; holdMs: number; maxConcurrent: number; deadlineS: number; trace: boolean }): SippProc {
-  const inf = join(cwd, 'callers.csv');
-  // sipp's injection file, SEQUENTIAL: row i = caller i calls callee i; sipp starts over at the
-  // first row after the last (only users that exist: an unknown one gets 403, and ten of those
-  // would get the caller's address banned by the flood guard).
-  const rows = injectionRows(Math.max(1, Math.min(o.calls, USERS)));
-  writeFileSync(inf, `SEQUENTIAL\n${rows.join('\n')}\n`);
-  const args = [
-    `${box.node.udp.host}:${box.node.udp.port}`,
-    '-sf', UAC_SCENARIO,
-    '-inf', inf,
-    '-m', String(o.calls),
-    '-r', String(o.rate),
-    '-l', String(o.maxConcurrent),
-    '-d', String(o.holdMs),
-    '-timeout', `${o.deadlineS}s`,
-    '-timeout_error',
-    '-trace_err',
-    '-trace_rtt', '-rtt_freq', '1',
-  ];
-  if (o.trace) args.push('-trace_logs', '-log_file', join(cwd, 'uac-ports.log'));
-  return spawnSippProc({ args, cwd, deadlineS: o.deadlineS + 10 });
-}
-
-
-/**
- * From a -trace_rtt file (one line per answered call: ms since sipp started when the 200 came,
- * and the call's rtd = first INVITE sent -> 200 received): setup times, and the rate at which
- * those calls were started (each call started at its 200's time minus its rtd).
- */
-function setupTimes(rttCsv: string): { count: number; p50: number; p99: number; max: number; startRate: number | null } | null {
-  const values: number[] = [];
-  let first = Infinity;
-  let last = -Infinity;
-  for (const line of rttCsv.split('\n')) {
-    const f = line.split(';');
-    const at = Number(f[0]);
-    const v = Number(f[1]);
-    if (f.length < 3 || !Number.isFinite(v) || !Number.isFinite(at) || !/^\d/.test(f[0] ?? '')) continue;
-    values.push(v);
-    first = Math.min(first, at - v);
-    last = Math.max(last, at - v);
-  }
-  if (!values.length) return null;
-  values.sort((a, b) => a - b);
-  const q = (p: number) => values[Math.min(values.length - 1, Math.max(0, Math.ceil(values.length * p) - 1))]!;
-  const startRate = values.length > 1 && last > first ? ((values.length - 1) * 1000) / (last - first) : null;
-  return { count: values.length, p50: round(q(0.5), 2), p99: round(q(0.99), 2), max: round(values[values.length - 1]!, 2), startRate };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Part 1: setup rate
 
-interface CpsStep {
-  rate: number;
-  attempts: number;
-  successful: number;
-  failed: number;
-  unanswered: number;
-  failRatio: number;
-  offeredRate: number;
-  achievedRate: number;
-  elapsedS: number;
-  retransmissions: number;
-  peakConcurrent: number;
+interface CpsStep extends SippLoadStep {
   /** sipp's rtd per call: first INVITE -> 200 (includes the 407 round trip), ms. */
   setupMs: { p50: number; p99: number; max: number } | null;
   nodeCpu: number;
@@ -336,30 +116,20 @@ interface CpsStep {
   otherCpu: number;
   nodeRssMb: number;
   kernelDrops: NetDrops;
-  pass: boolean;
   reason?: 'failures' | 'rate-not-offered' | 'node-died';
-  repeatedAfterDisturbance?: boolean;
-  sippExit: number | null;
 }
 
-let stepNo = 0;
-function stepDir(box: Box, name: string): string {
-  const d = join(box.dir, `step-${String(++stepNo).padStart(3, '0')}-${name}`);
-  mkdirSync(d, { recursive: true });
-  return d;
-}
-
-async function runCpsStep(box: Box, rate: number, durationS: number): Promise<CpsStep> {
+async function runCpsStep(box: CallsBox, rate: number, durationS: number): Promise<CpsStep> {
   const attempts = Math.max(1, Math.round(rate * durationS));
-  const cwd = stepDir(box, `cps-${rate}`);
+  const cwd = box.stepDir(`cps-${rate}`);
   const deadlineS = Math.ceil(durationS * 2 + HOLD_MS / 1000 + 40);
   let uasCpu = 0;
   let uacCpu = 0;
   const window = new CpuWindow(() => box.cpuSeconds() + uasCpu + uacCpu);
   const node0 = box.cpuSeconds();
   const drops0 = netDrops();
-  const uas = await startCallee(box, cwd, attempts, deadlineS, false);
-  const uac = startCaller(box, cwd, { calls: attempts, rate, holdMs: HOLD_MS, maxConcurrent: Math.max(200, Math.ceil(rate * (HOLD_MS / 1000 + 5))), deadlineS, trace: false });
+  const uas = await box.startCallee(cwd, attempts, deadlineS, false);
+  const uac = box.startCaller(cwd, { calls: attempts, rate, holdMs: HOLD_MS, maxConcurrent: Math.max(200, Math.ceil(rate * (HOLD_MS / 1000 + 5))), deadlineS, trace: false });
   // sipp's CPU: sampled while it runs (a reaped child's counters are gone).
   const sample = setInterval(() => {
     uasCpu = Math.max(uasCpu, uas.cpuSeconds());
@@ -373,12 +143,7 @@ async function runCpsStep(box: Box, rate: number, durationS: number): Promise<Cp
   const uasDone = await Promise.race([uas.done, sleep(3000).then(() => undefined)]);
   if (!uasDone) await uas.stop();
   clearInterval(sample);
-  const st = parseSippStats(res.stdout);
-  if (st.successful < 0) throw new Error(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
-  const failed = Math.max(0, st.failed);
-  const unanswered = Math.max(0, attempts - st.successful - failed);
-  const failRatio = (failed + unanswered) / attempts;
-  const elapsedS = st.elapsedS > 0 ? st.elapsedS : w.wallS;
+  const { stats: st, failed, unanswered, failRatio, elapsedS } = sippOutcome(res, attempts, w.wallS);
   const setup = setupTimes(uac.file('_rtt.csv'));
   // The rate sipp started calls at: from the answered calls' start times when there are enough
   // of them, else (most calls failed) from sipp's run time less the hold.
@@ -406,18 +171,13 @@ async function runCpsStep(box: Box, rate: number, durationS: number): Promise<Cp
     sippExit: res.code,
   };
   const dead = box.dead();
-  if (dead) Object.assign(step, { pass: false, reason: 'node-died' });
-  else if (failRatio >= MAX_CALL_FAIL_RATIO) Object.assign(step, { pass: false, reason: 'failures' });
-  else if (offeredRate < MIN_OFFERED_CPS * rate) Object.assign(step, { pass: false, reason: 'rate-not-offered' });
+  Object.assign(step, loadVerdict({ died: dead ? 'node-died' : undefined, failRatio, maxFailRatio: MAX_CALL_FAIL_RATIO, offeredRate, minOfferedRate: MIN_OFFERED_CPS * rate }));
   log(
     `cps ${rate}/s: ${st.successful}/${attempts} ok, ${failed} failed, ${unanswered} unanswered, offered ${step.offeredRate}/s, ` +
       `retrans ${st.retransmissions}, peak ${st.peakConcurrent} calls, setup p50 ${setup?.p50 ?? '?'} p99 ${setup?.p99 ?? '?'} ms, ` +
       `cpu node ${step.nodeCpu} sipp ${step.sippCpu} other ${step.otherCpu} -> ${step.pass ? 'pass' : `FAIL (${step.reason})`}`,
   );
-  if (!step.pass) {
-    const errs = uac.file('_errors.log');
-    if (errs) log(`sipp caller errors (first lines): ${errs.split('\n').slice(0, 12).join(' | ').slice(0, 1500)}`);
-  }
+  if (!step.pass) logCallerErrors(uac, log);
   return step;
 }
 
@@ -432,44 +192,19 @@ interface CpsResult {
   steps: CpsStep[];
 }
 
-async function benchCps(box: Box): Promise<CpsResult> {
+async function benchCps(box: CallsBox): Promise<CpsResult> {
   log(`setup rate: warm-up, 60 calls at 20/s`);
   const warm = await runCpsStep(box, 20, 3);
-  const steps: CpsStep[] = [];
   const own = () => box.cpuSeconds();
-  const measured = async (rate: number) => {
-    await waitForQuiet(own, log);
-    let step = await runCpsStep(box, rate, DURATION_S);
-    if (!step.pass && step.reason !== 'node-died' && step.otherCpu >= DISTURBED_CORES) {
-      log(`cps ${rate}/s was disturbed (${step.otherCpu} cores used by other processes): repeating it`);
-      await sleep(3000);
-      await waitForQuiet(own, log);
-      step = { ...(await runCpsStep(box, rate, DURATION_S)), repeatedAfterDisturbance: true };
-    }
-    return step;
-  };
-  let lastGood = 0;
-  let firstBad: number | undefined;
-  for (const rate of RATES) {
-    if (interrupted) throw new Error('interrupted');
-    const step = await measured(rate);
-    steps.push(step);
-    if (!step.pass) {
-      firstBad = rate;
-      break;
-    }
-    lastGood = rate;
-    await sleep(2000);
-  }
-  if (BISECT && firstBad !== undefined && lastGood > 0 && !box.dead()) {
-    const mid = Math.round((lastGood + firstBad) / 2 / 10) * 10;
-    if (mid > lastGood && mid < firstBad) {
-      await sleep(3000);
-      const step = await measured(mid);
-      steps.push(step);
-      if (step.pass) lastGood = mid;
-    }
-  }
+  const measured = (rate: number) =>
+    measureQuietly({ quiet: () => waitForQuiet(own, log), run: () => runCpsStep(box, rate, DURATION_S), disturbedCores: DISTURBED_CORES, diedReason: 'node-died', label: `cps ${rate}/s`, log });
+  const { lastGood, climbFailed: firstBad, steps } = await climbAndBisect({
+    loads: RATES,
+    measure: measured,
+    check: () => teardown.check(),
+    pauseMs: 2000,
+    ...(BISECT ? { bisect: { steps: 1, quantum: 10, pauseMs: 3000, canGo: () => !box.dead() } } : {}),
+  });
   const failing = steps.find((s) => !s.pass && s.rate === firstBad);
   let limitedBy: CpsResult['limitedBy'] = null;
   if (failing) limitedBy = failing.reason === 'rate-not-offered' && failing.sippCpu >= 0.9 ? 'sipp' : 'node';
@@ -510,70 +245,31 @@ interface MediaStep {
   /** Cores the node used with all the calls up but no RTP yet (2 s, before the RTP window). */
   nodeIdleCpu: number | null;
   /** With --trace-gc: the node's GC pauses during the RTP window. */
-  nodeGc?: Record<string, { count: number; totalMs: number; maxMs: number }> | null;
+  nodeGc?: GcPauses | null;
   nodeRssMb: number;
   kernelDrops: NetDrops | null;
   /** From the CDRs of this step's calls: relay counters summed over both legs. */
-  cdr: { count: number; answered: number; packetsRelayed: number; lost: number; unexpectedSource: number; unroutable: number } | null;
+  cdr: CdrSummary | null;
   pass: boolean;
   reason?: 'call-failures' | 'loss' | 'rate-not-offered' | 'node-died' | 'misrouted';
 }
 
-function parsePortLog(text: string, tag: 'A' | 'B'): Map<string, number> {
-  const out = new Map<string, number>();
-  const re = new RegExp(`^${tag} (\\d+) (\\d+)\\s*$`, 'gm');
-  for (const m of text.matchAll(re)) out.set(m[1]!, Number(m[2]));
-  return out;
-}
-
-function readIfExists(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8') : '';
-}
-
-/** Relay counters from the CDRs of calls that started at or after `since` (Store API; the node keeps running). */
-function cdrSummary(box: Box, since: number): MediaStep['cdr'] {
-  let store: Store | undefined;
-  try {
-    store = Store.open({ dataDir: join(box.dir, 'data') });
-    const cdrs = store.cdrs.since(since, 100_000);
-    let packetsRelayed = 0;
-    let lost = 0;
-    let unexpectedSource = 0;
-    let unroutable = 0;
-    for (const c of cdrs) {
-      const media = JSON.parse(c.media || '{}') as Record<string, Record<string, number>>;
-      for (const leg of Object.values(media)) {
-        packetsRelayed += leg['packetsIn'] ?? 0;
-        lost += leg['lost'] ?? 0;
-        unexpectedSource += leg['unexpectedSource'] ?? 0;
-        unroutable += leg['unroutable'] ?? 0;
-      }
-    }
-    return { count: cdrs.length, answered: cdrs.filter((c) => c.disposition === 'answered').length, packetsRelayed, lost, unexpectedSource, unroutable };
-  } catch (err) {
-    log(`could not read the CDRs: ${(err as Error).message}`);
-    return null;
-  } finally {
-    store?.close();
-  }
-}
-
-async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: number): Promise<MediaStep> {
-  const cwd = stepDir(box, `media-${calls}`);
+async function runMediaStep(box: CallsBox, load: RtpLoad, calls: number, setupRate: number): Promise<MediaStep> {
+  const cwd = box.stepDir(`media-${calls}`);
   const setupS = calls / setupRate;
   // Each call holds long enough for the last one to be set up, the RTP window, and a margin.
   const holdMs = Math.ceil((setupS + 5 + DURATION_S + DRAIN_MS / 1000 + 10) * 1000);
   const deadlineS = Math.ceil(setupS * 2 + holdMs / 1000 + 60);
   const since = Date.now() - 1000;
-  const uas = await startCallee(box, cwd, calls, deadlineS, true);
-  const uac = startCaller(box, cwd, { calls, rate: setupRate, holdMs, maxConcurrent: calls + 10, deadlineS, trace: true });
+  const uas = await box.startCallee(cwd, calls, deadlineS, true);
+  const uac = box.startCaller(cwd, { calls, rate: setupRate, holdMs, maxConcurrent: calls + 10, deadlineS, trace: true });
   const t0 = performance.now();
   // Wait until both sipps have logged the relay ports of every call (or the set-up time has clearly passed).
   let pairs: Array<{ callee: string; aSendsTo: number; bSendsTo: number }> = [];
   const waitUntil = Date.now() + (setupS + 20) * 1000;
   for (;;) {
-    const a = parsePortLog(readIfExists(join(cwd, 'uac-ports.log')), 'A');
-    const b = parsePortLog(readIfExists(join(cwd, 'uas-ports.log')), 'B');
+    const a = relayPorts(join(cwd, 'uac-ports.log'), 'A');
+    const b = relayPorts(join(cwd, 'uas-ports.log'), 'B');
     pairs = [...a].filter(([callee]) => b.has(callee)).map(([callee, aPort]) => ({ callee, aSendsTo: aPort, bSendsTo: b.get(callee)! }));
     if (pairs.length >= calls || Date.now() > waitUntil || uac.proc.exitCode !== null || box.dead()) break;
     await sleep(250);
@@ -587,7 +283,7 @@ async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: n
   let nodeUsPerPacket: number | null = null;
   let kernelDrops: NetDrops | null = null;
   let nodeIdleCpu: number | null = null;
-  let nodeGc: ReturnType<typeof gcPauses> = null;
+  let nodeGc: GcPauses | null = null;
   if (pairs.length > 0 && !box.dead()) {
     const idle0 = box.cpuSeconds();
     const idleT0 = performance.now();
@@ -601,9 +297,9 @@ async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: n
     const node0 = box.cpuSeconds();
     const gen0 = load.cpuSeconds();
     const drops0 = netDrops();
-    countProblems(box.node.logs.splice(0)); // from here on, the log lines are the RTP window's
+    box.countProblems(box.node.logs.splice(0)); // from here on, the log lines are the RTP window's
     rtp = await load.run(pairs.length, DURATION_S, DRAIN_MS);
-    nodeGc = gcPauses(box.node.logs);
+    nodeGc = box.gcPauses();
     const w = window.read();
     nodeCpu = round((box.cpuSeconds() - node0) / w.wallS, 2);
     generatorCpu = round((load.cpuSeconds() - gen0) / w.wallS, 2);
@@ -621,7 +317,7 @@ async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: n
   const unanswered = Math.max(0, calls - successful - failed);
   const callFailRatio = (failed + unanswered) / calls;
   await sleep(500);
-  const cdr = cdrSummary(box, since);
+  const cdr = box.cdrSummary(since);
   const setup = setupTimes(uac.file('_rtt.csv'));
   const targetPps = pairs.length * 2 * PACKETS_PER_SECOND_PER_DIRECTION;
   const step: MediaStep = {
@@ -662,10 +358,7 @@ async function runMediaStep(box: Box, load: RtpLoad, calls: number, setupRate: n
         : 'no rtp; ') +
       `cdrs ${cdr?.count ?? '?'} (unexpectedSource ${cdr?.unexpectedSource ?? '?'})${nodeGc ? `, gc ${JSON.stringify(nodeGc)}` : ''} -> ${step.pass ? 'pass' : `FAIL (${step.reason})`}`,
   );
-  if (!step.pass) {
-    const errs = uac.file('_errors.log');
-    if (errs) log(`sipp caller errors (first lines): ${errs.split('\n').slice(0, 12).join(' | ').slice(0, 1500)}`);
-  }
+  if (!step.pass) logCallerErrors(uac, log);
   return step;
 }
 
@@ -684,30 +377,24 @@ interface MediaResult {
   steps: MediaStep[];
 }
 
-async function benchMedia(box: Box, setupRate: number): Promise<MediaResult> {
+async function benchMedia(box: CallsBox, setupRate: number): Promise<MediaResult> {
   const load = await RtpLoad.start({ workers: GENERATORS, kind: GENERATOR_KIND });
-  const stopLoad = () => load.stop();
-  cleanups.push(stopLoad);
-  const steps: MediaStep[] = [];
-  let lastGood = 0;
-  let firstBad: number | undefined;
+  const stopLoad = teardown.push(() => load.stop());
+  let search;
   try {
-    for (const calls of CALL_LADDER) {
-      if (interrupted) throw new Error('interrupted');
-      await waitForQuiet(() => box.cpuSeconds() + load.cpuSeconds(), log);
-      const step = await runMediaStep(box, load, calls, setupRate);
-      steps.push(step);
-      if (!step.pass) {
-        firstBad = calls;
-        break;
-      }
-      lastGood = calls;
-      await sleep(3000);
-    }
+    search = await climbAndBisect({
+      loads: CALL_LADDER,
+      measure: async (calls) => {
+        await waitForQuiet(() => box.cpuSeconds() + load.cpuSeconds(), log);
+        return runMediaStep(box, load, calls, setupRate);
+      },
+      check: () => teardown.check(),
+      pauseMs: 3000,
+    });
   } finally {
-    cleanups.splice(cleanups.indexOf(stopLoad), 1);
-    await stopLoad();
+    await teardown.release(stopLoad);
   }
+  const { lastGood, firstBad, steps } = search;
   const best = steps.find((s) => s.pass && s.calls === lastGood);
   return {
     maxCalls: lastGood,
@@ -728,49 +415,24 @@ async function benchMedia(box: Box, setupRate: number): Promise<MediaResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanupAll(): Promise<void> {
-  await stopAllSippProcs();
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    log(`${sig}: stopping`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
-
-function sippVersion(): string {
-  const res = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
-  return /SIPp v?(\S+)/.exec(`${res.stdout}${res.stderr}`)?.[1]?.replace(/[-.,]+$/, '') ?? 'unknown';
-}
+const teardown = new Teardown(log).install();
+teardown.first(stopAllSipp);
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const dir = tempDir('outpost-calls-bench-');
-  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  else log(`keeping ${dir}`);
+  const dir = teardown.tempDir('outpost-calls-bench-', opts.keep);
   let cps: CpsResult | null = null;
   let media: MediaResult | null = null;
   let setupRate = 0;
   let warnings: Record<string, number> = {};
   try {
-    const box = await startBox(dir);
+    const box = await CallsBox.start({ dir, domain: DOMAIN, users: USERS, rtpRange: RTP_RANGE, cpuProfDir: opts['cpu-prof'] ? resolve(opts['cpu-prof']) : undefined, traceGc: opts['trace-gc'], log });
     const stopBox = async () => {
       // SIGTERM, and SIGKILL after 5 s (docs/testing-calls.md: the node can linger after SIGTERM).
       const code = await stopProcess(box.node.proc, { graceMs: 5000 });
       log(`outpost node stopped (${code !== null ? `exit ${code}` : `signal ${box.node.proc.signalCode}`})`);
     };
-    cleanups.push(stopBox);
+    teardown.push(stopBox);
     if (opts.only !== 'media') cps = await benchCps(box);
     setupRate = Number(opts['setup-rate'] ?? (cps && cps.maxRate > 0 ? Math.min(100, Math.max(5, Math.floor(cps.maxRate / 2))) : 100));
     if (!(setupRate > 0)) throw new Error('bad --setup-rate');
@@ -778,11 +440,10 @@ async function main(): Promise<void> {
       await sleep(3000);
       media = await benchMedia(box, setupRate);
     }
-    warnings = nodeProblems(box);
+    warnings = box.warnings();
   } finally {
-    await cleanupAll();
+    await teardown.runAll();
   }
-  const cpu = cpus();
   const result = {
     bench: 'calls',
     transport: 'udp',
@@ -800,16 +461,12 @@ async function main(): Promise<void> {
     /** Warnings/errors the node logged during the whole run, by message (last 5000 lines kept). */
     nodeWarnings: warnings,
     quietMachine: [cps?.disturbedSteps ?? 0, media?.disturbedSteps ?? 0].every((n) => n === 0),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    machine: machine(),
     sipp: { version: sippVersion(), sameHost: true },
-    outpostVersion: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    outpostVersion: outpostVersion(),
     durationS: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch(async (err: unknown) => {
-  await cleanupAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

@@ -27,13 +27,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCodecs } from '../agent/media/codec/codec.ts';
 import { Channel, FRAME_MS, microTs, profileSplit, profiled, runTicks } from './lib/codecs-ts.ts';
 import { reapedChildrenCpuSeconds } from './lib/procs.ts';
 import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
+import { machine, printResult, runMain } from './lib/report.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -200,7 +200,6 @@ async function main(): Promise<void> {
   for (const ch of channels.values()) ch.close();
 
   const others = [...ts.values(), ...c.values()].flat().map((r) => r.otherCpu);
-  const cpu = cpus();
   const result = {
     bench: 'codecs',
     what: 'transcoding channels per core (both directions per channel, 20 ms frames, CPU time of the process)',
@@ -212,13 +211,10 @@ async function main(): Promise<void> {
     // False when other processes used >= 0.1 cores during a measurement that counted.
     quietMachine: others.every((o) => o < QUIET_CORES),
     maxOtherCpu: Math.max(0, ...others),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    machine: machine(),
     durationS: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch((err: unknown) => {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log);

@@ -26,17 +26,16 @@
  *   --no-baseline           skip the generator-only latency baseline
  *   --keep                  keep the temporary directory (rtpengine's log)
  */
-import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { netDrops, netDropsSince, type NetDrops } from './lib/net-stats.ts';
-import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
+import { climbAndBisect } from './lib/ladder.ts';
+import { CpuWindow, measureQuietly, waitForQuiet } from './lib/quiet.ts';
 import { startOutpostRelay, startRtpengineRelay, type RelayUnderTest } from './lib/relays.ts';
+import { kernelVersion, machine, printResult, runMain } from './lib/report.ts';
 import { PACKET_BYTES, PACKETS_PER_SECOND_PER_DIRECTION, RtpLoad, type GeneratorKind, type RunSummary } from './lib/rtp-load.ts';
 import { rtpengineVersion } from './lib/rtpengine.ts';
+import { Teardown } from './lib/teardown.ts';
 
 const MAX_LOSS_RATIO = 0.0001;
 const MIN_OFFERED = 0.99;
@@ -210,41 +209,17 @@ async function benchRelay(relay: RelayUnderTest, load: RtpLoad): Promise<RelayRe
   const warm = await load.run(warmCalls, 2);
   log(`${relay.name}: warm-up ${warmCalls} calls, lost ${warm.lost}/${warm.sent}, p50 ${warm.latencyMs.p50} ms`);
 
-  const steps: Step[] = [];
   const measured = async (calls: number): Promise<Step> => {
     await ensureCalls(relay, load, calls, allocated);
-    await waitForQuiet(own, log);
-    let step = await measureStep(relay, load, calls);
-    if (!step.pass && step.reason !== 'relay-died' && step.otherCpu >= DISTURBED_CORES) {
-      log(`${relay.name} ${calls} calls was disturbed (${step.otherCpu} cores used by other processes): repeating it`);
-      await sleep(3000);
-      await waitForQuiet(own, log);
-      step = { ...(await measureStep(relay, load, calls)), repeatedAfterDisturbance: true };
-    }
-    return step;
+    return measureQuietly({ quiet: () => waitForQuiet(own, log), run: () => measureStep(relay, load, calls), disturbedCores: DISTURBED_CORES, diedReason: 'relay-died', label: `${relay.name} ${calls} calls`, log });
   };
-  let lastGood = 0;
-  let firstBad: number | undefined;
-  for (const calls of LADDER) {
-    if (interrupted) throw new Error('interrupted');
-    const step = await measured(calls);
-    steps.push(step);
-    if (!step.pass) {
-      firstBad = calls;
-      break;
-    }
-    lastGood = calls;
-    await sleep(1000);
-  }
-  if (BISECT && firstBad !== undefined && lastGood > 0 && !relay.dead()) {
-    const mid = Math.round((lastGood + firstBad) / 2 / 50) * 50;
-    if (mid > lastGood && mid < firstBad) {
-      await sleep(2000);
-      const step = await measured(mid);
-      steps.push(step);
-      if (step.pass) lastGood = mid;
-    }
-  }
+  const { lastGood, climbFailed: firstBad, steps } = await climbAndBisect({
+    loads: LADDER,
+    measure: measured,
+    check: () => teardown.check(),
+    pauseMs: 1000,
+    ...(BISECT ? { bisect: { steps: 1, quantum: 50, pauseMs: 2000, canGo: () => !relay.dead() } } : {}),
+  });
   const best = steps.find((s) => s.pass && s.calls === lastGood);
   const failing = steps.find((s) => !s.pass && s.calls === firstBad);
   let limitedBy: RelayResult['limitedBy'] = null;
@@ -275,31 +250,12 @@ async function benchRelay(relay: RelayUnderTest, load: RtpLoad): Promise<RelayRe
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    log(`${sig}: stopping`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
+const teardown = new Teardown(log).install();
 
 /** Runs `fn` with a fresh generator and relay, and stops both whatever happens. */
 async function withRelay<T>(start: () => Promise<RelayUnderTest>, fn: (relay: RelayUnderTest, load: RtpLoad) => Promise<T>): Promise<T> {
   const load = await RtpLoad.start({ workers: GENERATORS, kind: GENERATOR_KIND, ...(GENERATOR_CPUS ? { cpus: GENERATOR_CPUS } : {}) });
-  const stopLoad = () => load.stop();
-  cleanups.push(stopLoad);
+  const stopLoad = teardown.push(() => load.stop());
   let relay: RelayUnderTest | undefined;
   let stopRelay: (() => Promise<unknown>) | undefined;
   try {
@@ -309,24 +265,19 @@ async function withRelay<T>(start: () => Promise<RelayUnderTest>, fn: (relay: Re
       const code = await r.stop();
       log(`${r.name} stopped (${code !== null ? `exit ${code}` : 'signal'})`);
     };
-    cleanups.push(stopRelay);
+    teardown.push(stopRelay);
     log(`${relay.name} relay running (pid ${relay.pid})`);
     return await fn(relay, load);
   } finally {
-    for (const f of [stopRelay, stopLoad]) {
-      if (!f) continue;
-      const i = cleanups.indexOf(f);
-      if (i >= 0) cleanups.splice(i, 1);
-      await f().catch((err: Error) => log(`stop: ${err.message}`));
-    }
+    await teardown.release(stopRelay);
+    await teardown.release(stopLoad);
   }
 }
 
 /** Generator only (phones send to each other directly): the latency and CPU floor of the harness. */
 async function baseline(): Promise<{ calls: number; latencyMs: RunSummary['latencyMs']; lossRatio: number; generatorCpu: number; generatorUsPerPacket: number }> {
   const load = await RtpLoad.start({ workers: GENERATORS, kind: GENERATOR_KIND, ...(GENERATOR_CPUS ? { cpus: GENERATOR_CPUS } : {}) });
-  const stop = () => load.stop();
-  cleanups.push(stop);
+  const stop = teardown.push(() => load.stop());
   try {
     const calls = 300;
     const ports = await load.open(calls);
@@ -340,8 +291,7 @@ async function baseline(): Promise<{ calls: number; latencyMs: RunSummary['laten
     log(`baseline (no relay) ${calls} calls: latency p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, lost ${r.lost}, generator cpu ${generatorCpu}`);
     return { calls, latencyMs: r.latencyMs, lossRatio: round(r.lossRatio, 7), generatorCpu, generatorUsPerPacket: round((cpuS * 1e6) / Math.max(1, r.sent), 2) };
   } finally {
-    cleanups.splice(cleanups.indexOf(stop), 1);
-    await stop();
+    await teardown.release(stop);
   }
 }
 
@@ -349,8 +299,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const version = rtpengineVersion();
   log(`ladder ${LADDER.join(', ')} calls, ${DURATION_S} s per step, ${GENERATORS} ${GENERATOR_KIND} generator process(es)${PIN ? ', pinned: relay cpu 0, generator cpu 1' : ''}`);
-  const dir = mkdtempSync(join(tmpdir(), 'media-bench-'));
-  if (!opts.keep) cleanups.unshift(async () => rmSync(dir, { recursive: true, force: true }));
+  const dir = teardown.tempDir('media-bench-', opts.keep);
   let base: Awaited<ReturnType<typeof baseline>> | null = null;
   let outpost: RelayResult | null = null;
   let rtpengine: (RelayResult & { version: string; threads: number }) | null = null;
@@ -379,7 +328,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await cleanupAll();
+    await teardown.runAll();
   }
   // Relay CPU per packet at the highest load both relays handled well (passed, p99 within the
   // limit): at the same offered load, and before either saturates (a saturated relay drains its
@@ -393,7 +342,6 @@ async function main(): Promise<void> {
     const r = rtpengine.steps.find((s) => good(s) && s.calls === calls);
     if (o && r) common = { calls, outpostUsPerPacket: o.relayUsPerPacket, rtpengineUsPerPacket: r.relayUsPerPacket };
   }
-  const cpu = cpus();
   const result = {
     bench: 'media-relay',
     packetBytes: PACKET_BYTES,
@@ -416,14 +364,10 @@ async function main(): Promise<void> {
       atCalls: common,
     },
     quietMachine: [outpost, rtpengine].every((r) => !r || r.disturbedSteps === 0),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version, kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim() },
+    machine: { ...machine(), kernel: kernelVersion() },
     durationS: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch(async (err: unknown) => {
-  await cleanupAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

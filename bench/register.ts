@@ -26,18 +26,19 @@
  *   --cpu-prof-dir DIR      ... and write the .cpuprofile to DIR
  *   --keep                  keep the temporary directories
  */
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeHa1 } from '../agent/sip/auth/digest.ts';
 import { Store } from '../agent/store/store.ts';
-import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../test/helpers/node-process.ts';
+import { diagnostics, startNode, tempDir, writeNodeConfig } from './lib/node-process.ts';
 import { findKamailio, startKamailio, type KamailioProcess } from './lib/kamailio.ts';
+import { climbAndBisect } from './lib/ladder.ts';
 import { freeUdpPort, machineBusySeconds, processCpuSeconds, processRssMb, reapedChildrenCpuSeconds, stopProcess, udpCounters } from './lib/procs.ts';
-import { runSippLoad, stopAllSipp } from './lib/sipp-load.ts';
-import { parseSippStats } from './lib/sipp-stats.ts';
+import { measureQuietly, waitForQuiet } from './lib/quiet.ts';
+import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
+import { loadVerdict, parseSippStats, runSipp, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
+import { Teardown } from './lib/teardown.ts';
 
 const DOMAIN = 'branch-a.example';
 const SCENARIO = join(import.meta.dirname, 'lib/sipp/register-auth.xml');
@@ -93,20 +94,8 @@ interface Target {
   rssMb?(): number;
 }
 
-interface Step {
-  rate: number;
-  attempts: number;
-  successful: number;
-  failed: number;
-  unanswered: number;
-  failRatio: number;
-  /** Registrations per second sipp actually started (created calls / sipp run time). */
-  offeredRate: number;
-  /** Successful registrations per second of sipp run time. */
-  achievedRate: number;
-  elapsedS: number;
-  retransmissions: number;
-  peakConcurrent: number;
+/** offeredRate: created registrations / sipp run time; achievedRate: successful ones / run time. */
+interface Step extends SippLoadStep {
   /** Datagrams the kernel dropped because a UDP receive buffer was full (server or sipp). */
   udpRcvbufDrops: number;
   /** Average cores used during the step by the server and by sipp. */
@@ -116,11 +105,7 @@ interface Step {
   otherCpu: number;
   /** Server resident memory at the end of the step (Outpost only), MB. */
   serverRssMb?: number;
-  pass: boolean;
   reason?: 'failures' | 'rate-not-offered' | 'server-died';
-  /** Set when a first attempt at this rate failed while other processes used the cores. */
-  repeatedAfterDisturbance?: boolean;
-  sippExit: number | null;
 }
 
 interface ServerResult {
@@ -144,7 +129,7 @@ const userExt = (i: number) => String(100000 + i);
 const userPassword = (i: number) => `pw-${i}-bench`;
 
 async function runStep(target: Target, rate: number, durationS: number, dir: string, injection: string[], localPort: number): Promise<Step> {
-  if (interrupted) throw new Error('interrupted');
+  teardown.check();
   const attempts = Math.max(1, Math.round(rate * durationS));
   const cpu0 = target.cpuSeconds();
   const sipp0 = reapedChildrenCpuSeconds();
@@ -152,7 +137,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
   const busy0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
-  const res = await runSippLoad({
+  const res = await runSipp({
     scenario: SCENARIO,
     target: target.udp,
     transport: 'u1',
@@ -173,12 +158,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
   const selfCpu = (self.user + self.system) / 1e6 / wallS;
   const otherCpu = Math.max(0, busy - serverCpu - sippCpu - selfCpu);
   const udpRcvbufDrops = udpCounters().rcvbufErrors - udp0.rcvbufErrors;
-  const st = parseSippStats(res.stdout);
-  if (st.successful < 0) throw new Error(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
-  const failed = Math.max(0, st.failed);
-  const unanswered = Math.max(0, attempts - st.successful - failed);
-  const failRatio = (failed + unanswered) / attempts;
-  const elapsedS = st.elapsedS > 0 ? st.elapsedS : wallS;
+  const { stats: st, failed, unanswered, failRatio, elapsedS } = sippOutcome(res, attempts, wallS);
   const offeredRate = st.created / elapsedS;
   const step: Step = {
     rate,
@@ -201,9 +181,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
     sippExit: res.code,
   };
   const dead = target.dead();
-  if (dead) Object.assign(step, { pass: false, reason: 'server-died' });
-  else if (failRatio >= MAX_FAIL_RATIO) Object.assign(step, { pass: false, reason: 'failures' });
-  else if (offeredRate < MIN_OFFERED * rate) Object.assign(step, { pass: false, reason: 'rate-not-offered' });
+  Object.assign(step, loadVerdict({ died: dead ? 'server-died' : undefined, failRatio, maxFailRatio: MAX_FAIL_RATIO, offeredRate, minOfferedRate: MIN_OFFERED * rate }));
   log(
     `${target.name} ${rate}/s: ${st.successful}/${attempts} ok, ${failed} failed, ${unanswered} unanswered, ` +
       `offered ${step.offeredRate}/s, retrans ${st.retransmissions}, udp drops ${udpRcvbufDrops}, peak ${st.peakConcurrent} in flight, ` +
@@ -215,7 +193,7 @@ async function runStep(target: Target, rate: number, durationS: number, dir: str
 
 async function checkBadPassword(target: Target, dir: string): Promise<boolean> {
   // From 127.0.0.2 so that a failure-counting ban (Outpost) cannot touch the load source.
-  const res = await runSippLoad({
+  const res = await runSipp({
     scenario: BAD_PASSWORD_SCENARIO,
     target: target.udp,
     transport: 'u1',
@@ -235,33 +213,8 @@ async function checkBadPassword(target: Target, dir: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * This machine may be shared: waits (up to `maxWaitS`) until processes other than ours use
- * less than QUIET_CORES, measured over one second. Returns the load it last saw.
- */
-const QUIET_CORES = 0.1;
+/** Steps during which other processes used at least this many cores count as disturbed. */
 const DISTURBED_CORES = 0.1;
-async function waitForQuiet(target: Target | undefined, maxWaitS = 120): Promise<number> {
-  const deadline = Date.now() + maxWaitS * 1000;
-  let warned = false;
-  for (;;) {
-    const busy0 = machineBusySeconds();
-    const srv0 = target?.cpuSeconds() ?? 0;
-    const self0 = process.cpuUsage();
-    const t0 = performance.now();
-    await sleep(1000);
-    const wallS = (performance.now() - t0) / 1000;
-    const self = process.cpuUsage(self0);
-    const other = (machineBusySeconds() - busy0 - ((target?.cpuSeconds() ?? 0) - srv0) - (self.user + self.system) / 1e6) / wallS;
-    if (other < QUIET_CORES) return round(Math.max(0, other), 2);
-    if (Date.now() > deadline) {
-      log(`machine still busy (${round(other, 2)} cores used by other processes): going on anyway`);
-      return round(other, 2);
-    }
-    if (!warned) log(`machine busy (${round(other, 2)} cores used by other processes): waiting up to ${maxWaitS} s for it to calm down`);
-    warned = true;
-  }
-}
 
 async function benchServer(target: Target, dir: string): Promise<ServerResult> {
   const injection = userRows();
@@ -275,45 +228,16 @@ async function benchServer(target: Target, dir: string): Promise<ServerResult> {
   const rejectsBadPassword = await checkBadPassword(target, dir);
   await sleep(1000);
 
-  const steps: Step[] = [];
-  let lastGood = 0;
-  let firstBad: number | undefined;
-  const measured = async (rate: number): Promise<Step> => {
-    await waitForQuiet(target);
-    let step = await runStep(target, rate, DURATION_S, dir, injection, localPort);
-    if (!step.pass && step.reason !== 'server-died' && step.otherCpu >= DISTURBED_CORES) {
-      // Another process competed for the cores: measure this rate again once it is quiet.
-      log(`${target.name} ${rate}/s was disturbed (${step.otherCpu} cores used by other processes): repeating it`);
-      await sleep(3000);
-      await waitForQuiet(target);
-      const again = await runStep(target, rate, DURATION_S, dir, injection, localPort);
-      step = { ...again, repeatedAfterDisturbance: true };
-    }
-    return step;
-  };
-  for (const rate of RATES) {
-    const step = await measured(rate);
-    steps.push(step);
-    if (step.reason === 'server-died') {
-      firstBad = rate;
-      break;
-    }
-    if (!step.pass) {
-      firstBad = rate;
-      break;
-    }
-    lastGood = rate;
-    await sleep(2000);
-  }
-  if (BISECT && firstBad !== undefined && lastGood > 0 && !target.dead()) {
-    const mid = Math.round((lastGood + firstBad) / 2 / 50) * 50;
-    if (mid > lastGood && mid < firstBad) {
-      await sleep(3000);
-      const step = await measured(mid);
-      steps.push(step);
-      if (step.pass) lastGood = mid;
-    }
-  }
+  // This machine may be shared: before each step, wait (up to 120 s) until other processes are quiet.
+  const quiet = () => waitForQuiet(() => target.cpuSeconds(), log, 0.1, 120);
+  const measured = (rate: number) =>
+    measureQuietly({ quiet, run: () => runStep(target, rate, DURATION_S, dir, injection, localPort), disturbedCores: DISTURBED_CORES, diedReason: 'server-died', label: `${target.name} ${rate}/s`, log });
+  const { lastGood, climbFailed: firstBad, steps } = await climbAndBisect({
+    loads: RATES,
+    measure: measured,
+    pauseMs: 2000,
+    ...(BISECT ? { bisect: { steps: 1, quantum: 50, pauseMs: 3000, canGo: () => !target.dead() } } : {}),
+  });
   const failing = steps.find((s) => !s.pass && s.rate === firstBad);
   let limitedBy: ServerResult['limitedBy'] = null;
   if (failing) {
@@ -334,35 +258,11 @@ async function benchServer(target: Target, dir: string): Promise<ServerResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanupAll(): Promise<void> {
-  await stopAllSipp();
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-/** Drops a cleanup that the normal path is about to run itself. */
-function forget(fn: () => Promise<unknown>): void {
-  const i = cleanups.indexOf(fn);
-  if (i >= 0) cleanups.splice(i, 1);
-}
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    log(`${sig}: stopping servers`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
+const teardown = new Teardown(log).install();
+teardown.first(stopAllSipp);
 
 async function benchOutpost(): Promise<ServerResult & { version: string; cpuProfile?: string }> {
-  const dir = tempDir('outpost-bench-');
-  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const dir = teardown.tempDir('outpost-bench-', opts.keep);
   // The node's own defaults except: MD5 only (sipp 3.6 does no other digest), and a flood
   // limit high enough not to throttle one source sending thousands of requests a second.
   const config = writeNodeConfig(
@@ -386,27 +286,17 @@ async function benchOutpost(): Promise<ServerResult & { version: string; cpuProf
   }
   log(`outpost: ${USERS} users stored in ${Math.round(performance.now() - t0)} ms`);
 
-  const savedNodeOptions = process.env['NODE_OPTIONS'];
   let profDir: string | undefined;
   if (cpuProf) {
     profDir = resolve(cpuProfDir ?? tempDir('outpost-cpuprof-')); // outlives the data dir
     mkdirSync(profDir, { recursive: true });
-    process.env['NODE_OPTIONS'] = `${savedNodeOptions ?? ''} --import ${join(import.meta.dirname, 'lib/cpu-profile-preload.mjs')}`.trim();
-    process.env['OUTPOST_BENCH_CPU_PROF_DIR'] = profDir;
   }
-  let node: NodeProcess;
-  try {
-    node = await startNode(config, dir);
-  } finally {
-    delete process.env['OUTPOST_BENCH_CPU_PROF_DIR'];
-    if (savedNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
-    else process.env['NODE_OPTIONS'] = savedNodeOptions;
-  }
+  const node = await startNode(config, dir, diagnostics({ cpuProfDir: profDir }));
   const stop = async () => {
     const code = await stopProcess(node.proc, { graceMs: 15_000 });
     log(`outpost stopped (${code !== null ? `exit ${code}` : `signal ${node.proc.signalCode}`})`);
   };
-  cleanups.push(stop);
+  teardown.push(stop);
   log(`outpost listening on udp ${node.udp.host}:${node.udp.port} (pid ${node.proc.pid})`);
   let exitInfo: string | undefined;
   node.proc.once('exit', (code, signal) => (exitInfo = `exit code ${code}, signal ${signal}`));
@@ -419,11 +309,9 @@ async function benchOutpost(): Promise<ServerResult & { version: string; cpuProf
   };
   try {
     const result = await benchServer(target, dir);
-    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    return { version, ...result, ...(profDir ? { cpuProfile: profDir } : {}) };
+    return { version: outpostVersion(), ...result, ...(profDir ? { cpuProfile: profDir } : {}) };
   } finally {
-    forget(stop);
-    await stop();
+    await teardown.release(stop);
   }
 }
 
@@ -433,15 +321,14 @@ async function benchKamailio(): Promise<(ServerResult & { version: string; child
     log('kamailio is not installed: skipping it');
     return null;
   }
-  const dir = tempDir('kamailio-bench-');
-  if (!opts.keep) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const dir = teardown.tempDir('kamailio-bench-', opts.keep);
   const users: Array<[string, string]> = Array.from({ length: USERS }, (_, i) => [userExt(i), computeHa1(userExt(i), DOMAIN, userPassword(i), 'MD5')]);
   const kam: KamailioProcess = await startKamailio({ info, dir, realm: DOMAIN, users, children: KAMAILIO_CHILDREN, shmMb: Number(opts['kamailio-shm']), memManager: opts['kamailio-mem'] as 'qm' | 'fm' | 'tlsf' | undefined });
   const stop = async () => {
     const code = await kam.stop();
     log(`kamailio stopped (${code !== null ? `exit ${code}` : `signal ${kam.proc.signalCode}`})`);
   };
-  cleanups.push(stop);
+  teardown.push(stop);
   log(`kamailio ${info.version} listening on udp ${kam.udp.host}:${kam.udp.port} (children=${KAMAILIO_CHILDREN}, pid ${kam.proc.pid})`);
   let exitInfo: string | undefined;
   kam.proc.once('exit', (code, signal) => (exitInfo = `exit code ${code}, signal ${signal}: ${kam.output().slice(-2000)}`));
@@ -453,14 +340,8 @@ async function benchKamailio(): Promise<(ServerResult & { version: string; child
     if (errors.length) log(`kamailio logged ${errors.length} ERROR lines, first: ${errors[0]}`);
     return { version: info.version, children: KAMAILIO_CHILDREN, ...result };
   } finally {
-    forget(stop);
-    await stop();
+    await teardown.release(stop);
   }
-}
-
-function sippVersion(): string {
-  const res = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
-  return /SIPp v?(\S+)/.exec(`${res.stdout}${res.stderr}`)?.[1]?.replace(/[-.,]+$/, '') ?? 'unknown';
 }
 
 async function main(): Promise<void> {
@@ -472,10 +353,9 @@ async function main(): Promise<void> {
     if (opts.only !== 'kamailio') outpost = await benchOutpost();
     if (opts.only !== 'outpost') kamailio = await benchKamailio();
   } finally {
-    await cleanupAll();
+    await teardown.runAll();
   }
   const ratio = outpost && kamailio && kamailio.maxRate > 0 ? round(outpost.maxRate / kamailio.maxRate) : null;
-  const cpu = cpus();
   const result = {
     bench: 'register-digest',
     transport: 'udp',
@@ -489,15 +369,11 @@ async function main(): Promise<void> {
     ratio,
     // False when other processes competed for the cores during a measured step: compare with care.
     quietMachine: [outpost, kamailio].every((r) => !r || r.disturbedSteps === 0),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    machine: machine(),
     sipp: { version: sippVersion(), sameHost: true },
     durationS: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch(async (err: unknown) => {
-  await cleanupAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

@@ -44,19 +44,19 @@
  *   --keep               keep the temporary directories (configs, stores, logs)
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SyncSection, type SyncConfig } from '../agent/config/sync-schema.ts';
-import { ROOT, tempDir } from '../test/helpers/node-process.ts';
+import { ROOT } from './lib/node-process.ts';
+import { machine, printResult, runMain } from './lib/report.ts';
 import { phaseBacklog } from './lib/sync-backlog.ts';
-import { Teardown } from './lib/sync-cleanup.ts';
+import { Teardown } from './lib/teardown.ts';
 import { type BrokerKind, dead, diagnose, startCluster, waitForRows } from './lib/sync-cluster.ts';
 import { log, sleep, TARGETS, type SyncBenchConfig } from './lib/sync-config.ts';
 import { phaseE2e } from './lib/sync-e2e.ts';
 import { phaseLatency } from './lib/sync-latency.ts';
-import { findMosquitto, now } from './lib/sync-procs.ts';
+import { findMosquitto } from './lib/mosquitto.ts';
+import { now } from './lib/outpost-process.ts';
 import { rawMerge, type RawResult } from './lib/sync-raw.ts';
 import { CHANGES_PER_ROW } from './lib/sync-writer.ts';
 
@@ -125,8 +125,8 @@ const teardown = new Teardown(log).install();
 
 // ---- per broker -----------------------------------------------------------------------------
 
-async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitto?: { bin: string; version: string }) {
-  const c = await startCluster(cfg, teardown, kind, mosquitto?.bin);
+async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitto?: { version: string }) {
+  const c = await startCluster(cfg, teardown, kind);
   const out: Record<string, unknown> = {
     broker: kind === 'aedes' ? 'aedes (embedded in the hub)' : `mosquitto ${mosquitto!.version} (external)`,
   };
@@ -164,12 +164,10 @@ async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitt
   } finally {
     // Stop in order (writer, nodes, hub, broker) and report unclean exits.
     await c.writer.close();
-    const exits: Record<string, number | null> = {};
-    for (const p of [c.n2, c.n1, c.hub]) exits[p.name] = await p.stop();
-    if (c.mosquitto) exits['mosquitto'] = await c.mosquitto.stop();
-    out['exits'] = exits;
+    out['exits'] = await c.processes.stop();
     out['problems'] = Object.fromEntries([c.hub, c.n1, c.n2].map((p) => [p.name, p.problems()]).filter(([, v]) => Object.keys(v as object).length > 0));
-    if (c.mosquitto && /error|warning/i.test(c.mosquitto.output())) out['mosquittoLog'] = c.mosquitto.output().split('\n').filter((l) => /error|warning/i.test(l)).slice(-10);
+    const mosquittoLog = c.processes.mosquitto?.tail(1000) ?? '';
+    if (/error|warning/i.test(mosquittoLog)) out['mosquittoLog'] = mosquittoLog.split('\n').filter((l) => /error|warning/i.test(l)).slice(-10);
     if (cpuProfDir) out['profiles'] = { dir: join(cpuProfDir, kind), pids: c.profiles };
   }
   const e2e = out['e2e'] as { ratioToRaw?: number | null } | undefined;
@@ -221,8 +219,7 @@ async function main(): Promise<void> {
   let mosq: Record<string, unknown> | { skipped: string } | null = null;
   try {
     if (PHASES.has('raw')) {
-      const base = tempDir('outpost-sync-raw-');
-      teardown.push(async () => rmSync(base, { recursive: true, force: true }));
+      const base = teardown.tempDir('outpost-sync-raw-');
       raw = await rawMerge(cfg, base);
       log(`raw merge: best ${raw.bestMs} ms = ${raw.changesPerS} changes/s (batched: ${raw.batched.changesPerS} changes/s)`);
     }
@@ -241,7 +238,6 @@ async function main(): Promise<void> {
   } finally {
     await teardown.runAll();
   }
-  const cpu = cpus();
   const others = [aedes, mosq].flatMap((b) => (b && !('skipped' in b) ? ['e2e', 'latency', 'backlog'].map((p) => (b[p] as { otherCpu?: number } | undefined)?.otherCpu ?? 0) : []));
   const result = {
     bench: 'sync',
@@ -263,16 +259,11 @@ async function main(): Promise<void> {
     // False when other processes used >= 0.1 cores during a measured phase: compare with care.
     quietMachine: others.every((o) => o < 0.1),
     maxOtherCpu: Math.max(0, ...others),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version },
+    machine: machine(),
     code,
     durationS: Math.round((now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  printResult(result);
 }
 
-main().catch(async (err: unknown) => {
-  if (teardown.interrupted) return; // the signal handler cleans up and exits
-  await teardown.runAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

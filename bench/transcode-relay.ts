@@ -40,18 +40,21 @@
  *                         gets the top functions by self time
  *   --keep                keep the temporary directory (rtpengine's log)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { availableCodecs, Codec, Resampler } from '../agent/media/codec/codec.ts';
+import { availableCodecs } from '../agent/media/codec/codec.ts';
 import type { LegCodec } from '../agent/media/relay-types.ts';
 import { netDrops, netDropsSince, type NetDrops } from './lib/net-stats.ts';
 import { reapedChildrenCpuSeconds } from './lib/procs.ts';
+import { climbAndBisect, doubling } from './lib/ladder.ts';
 import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
+import { kernelVersion, machine, printResult, runMain } from './lib/report.ts';
 import { rtpengineVersion } from './lib/rtpengine.ts';
-import { FRAME_MS, signalFrames, TranscodeLoad, type DirectionResult, type Signal } from './lib/transcode-load.ts';
+import { Teardown } from './lib/teardown.ts';
+import { TranscodeLoad, type DirectionResult, type Signal } from './lib/transcode-load.ts';
+import { codecReferences, profileSummary } from './lib/transcode-refs.ts';
 import { startOutpostTranscoder, startRtpengineTranscoder, type ChildStats, type TranscodingRelay } from './lib/transcode-relays.ts';
 
 const { values: opts } = parseArgs({
@@ -103,8 +106,6 @@ const DISTURBED_CORES = 0.15;
 const PACKETS_PER_CALL_PER_S = 100; // 50 each way
 /** Payload types: PCMA and G.722 static (RFC 3551), opus dynamic (rtpengine picks its own in its offer). */
 const PAYLOAD_TYPES: Record<string, number> = { PCMA: 8, G722: 9, opus: 111 };
-const ROOT = resolve(import.meta.dirname, '..');
-const C_BIN = join(ROOT, 'native/build/bench_codecs');
 
 const log = (msg: string) => process.stderr.write(`[transcode-bench] ${msg}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -277,10 +278,9 @@ async function ladder(relay: TranscodingRelay, load: TranscodeLoad, pair: string
     log(`${label}: ${calls - allocated} more sessions in ${Math.round(performance.now() - t0)} ms (${calls} in all), ${c.ok}/${c.total} output streams calibrated`);
     allocated = calls;
   };
-  const steps: Step[] = [];
   const stepTimeS = () => DURATION_S + DRAIN_MS / 1000 + 2.5;
   const timeLeft = () => (deadline - performance.now()) / 1000;
-  const measure = async (calls: number, record = true): Promise<Step> => {
+  const measure = async (calls: number): Promise<Step> => {
     await ensure(calls);
     const quiet = () => waitForQuiet(() => relay.cpuSeconds() + load.cpuSeconds(), log, 0.1, Math.min(QUIET_WAIT_S, Math.max(0, timeLeft() - stepTimeS())));
     await quiet();
@@ -304,52 +304,32 @@ async function ladder(relay: TranscodingRelay, load: TranscodeLoad, pair: string
       await quiet();
       step = { ...(await measureStep(relay, load, calls, label)), repeatedAfter: why };
     }
-    if (record) steps.push(step);
     await sleep(300);
     return step;
   };
 
   await ensure(START_CALLS);
   if (calibration.ok === 0) {
-    return { maxCalls: 0, atMax: null, atFixedCalls: null, saturated: true, limitedBy: null, stoppedBy: 'failure', payloadTypeB, calibration, disturbedSteps: 0, steps };
+    return { maxCalls: 0, atMax: null, atFixedCalls: null, saturated: true, limitedBy: null, stoppedBy: 'failure', payloadTypeB, calibration, disturbedSteps: 0, steps: [] };
   }
   // Warm-up (JIT, socket buffers, codec state): not recorded.
   const warm = await load.run(START_CALLS, 2, DRAIN_MS);
   log(`${label}: warm-up ${START_CALLS} calls, lost ${warm.sent - warm.received}/${warm.sent}, p50 ${warm.latencyMs.p50} ms`);
 
-  let lastGood = 0;
-  let firstBad: number | undefined;
-  let stoppedBy: LadderResult['stoppedBy'] = 'cap';
-  for (let calls = START_CALLS; ; calls = Math.min(MAX_CALLS, calls * 2)) {
-    if (timeLeft() < stepTimeS()) {
-      stoppedBy = 'time';
-      break;
-    }
-    const step = await measure(calls);
-    if (!step.pass) {
-      firstBad = calls;
-      stoppedBy = 'failure';
-      break;
-    }
-    lastGood = calls;
-    if (calls >= MAX_CALLS) break;
-  }
   // The fixed N for CPU per call: the ladder's step at it (if it has one) plus extra runs, before
   // the bisection so that the time bound cuts the bisection rather than these.
-  const fixedRuns = steps.filter((s) => s.calls === CPU_CALLS);
-  while (fixedRuns.length < CPU_RUNS && !relay.dead() && timeLeft() >= stepTimeS()) fixedRuns.push(await measure(CPU_CALLS, false));
-  // Bisect down to ~10 % (at least 1 call).
-  while (firstBad !== undefined && !relay.dead()) {
-    if (firstBad - lastGood <= Math.max(1, Math.round(lastGood * 0.1))) break;
-    if (timeLeft() < stepTimeS()) {
-      stoppedBy = 'time';
-      break;
-    }
-    const mid = Math.round((lastGood + firstBad) / 2);
-    const step = await measure(mid);
-    if (step.pass) lastGood = mid;
-    else firstBad = mid;
-  }
+  const fixedRuns: Step[] = [];
+  const { lastGood, firstBad, steps, stoppedBy } = await climbAndBisect({
+    loads: doubling(START_CALLS, MAX_CALLS),
+    measure,
+    hasTime: () => timeLeft() >= stepTimeS(),
+    afterClimb: async (climb) => {
+      fixedRuns.push(...climb.filter((s) => s.calls === CPU_CALLS));
+      while (fixedRuns.length < CPU_RUNS && !relay.dead() && timeLeft() >= stepTimeS()) fixedRuns.push(await measure(CPU_CALLS));
+    },
+    // Bisect down to ~10 % (at least 1 call).
+    bisect: { steps: Infinity, quantum: 1, fromZero: true, closeEnough: (good) => Math.max(1, Math.round(good * 0.1)), canGo: () => !relay.dead() },
+  });
   const fixed = [...fixedRuns].sort((x, y) => Number(y.pass) - Number(x.pass) || x.relayCpu - y.relayCpu)[0];
   const best = steps.find((s) => s.pass && s.calls === lastGood);
   const failing = steps.find((s) => !s.pass && s.calls === firstBad);
@@ -389,23 +369,7 @@ async function ladder(relay: TranscodingRelay, load: TranscodeLoad, pair: string
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
+const teardown = new Teardown(log).install();
 
 /** Runs `fn` with a fresh generator and relay for one pair, and stops both whatever happens. */
 async function withRelay<T>(pair: string, start: () => Promise<TranscodingRelay>, fn: (relay: TranscodingRelay, load: TranscodeLoad) => Promise<T>): Promise<T> {
@@ -416,8 +380,7 @@ async function withRelay<T>(pair: string, start: () => Promise<TranscodingRelay>
     ],
     SIGNAL,
   );
-  const stopLoad = () => load.stop();
-  cleanups.push(stopLoad);
+  const stopLoad = teardown.push(() => load.stop());
   let stopRelay: (() => Promise<unknown>) | undefined;
   try {
     const relay = await start();
@@ -425,151 +388,13 @@ async function withRelay<T>(pair: string, start: () => Promise<TranscodingRelay>
       const code = await relay.stop();
       log(`${relay.name} stopped (${code !== null ? `exit ${code}` : 'signal'})`);
     };
-    cleanups.push(stopRelay);
+    teardown.push(stopRelay);
     log(`${relay.name} relay running (pid ${relay.pid}), generator pid ${load.pid}`);
     return await fn(relay, load);
   } finally {
-    for (const f of [stopRelay, stopLoad]) {
-      if (!f) continue;
-      const i = cleanups.indexOf(f);
-      if (i >= 0) cleanups.splice(i, 1);
-      await f().catch((err: Error) => log(`stop: ${(err as Error).message}`));
-    }
+    await teardown.release(stopRelay);
+    await teardown.release(stopLoad);
   }
-}
-
-type CodecRef = { channelsPerCore: number; usPerTick: number };
-
-/** The codecs alone in a plain C loop (bench/codecs.ts's reference, speech-like signal): channels per core per pair. */
-function cLoop(pairs: string[], seconds: number): Record<string, CodecRef> {
-  const res = spawnSync(C_BIN, ['--seconds', String(seconds), '--pairs', pairs.join(',')], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`bench_codecs failed (${res.status ?? res.signal}): ${res.stderr}`);
-  const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { pairs: Array<{ pair: string; ticks: number; cpuS: number }> };
-  const result: Record<string, CodecRef> = {};
-  for (const p of out.pairs) result[p.pair.replace('PCMA<->', '')] = perTick(p.cpuS, p.ticks);
-  return result;
-}
-
-const perTick = (cpuS: number, ticks: number): CodecRef => {
-  const usPerTick = (cpuS / ticks) * 1e6;
-  return { usPerTick: round(usPerTick), channelsPerCore: round(1e6 / (usPerTick * (1000 / FRAME_MS)), 1) };
-};
-
-/**
- * The same codec work in this process through the Codec binding, on the frames the phones send
- * (this run's signal): what the codecs alone cost for exactly this traffic. One tick = PCMA
- * frame -> decode -> resample -> encode B, and B frame -> decode -> resample -> encode PCMA,
- * as the relay's two Transcoders do per 20 ms (bench/lib/codecs-ts.ts Channel, other frames).
- */
-class SignalChannel {
-  private readonly a = Codec.create('PCMA', FRAME_MS);
-  private readonly b: Codec;
-  private readonly ab: Resampler;
-  private readonly ba: Resampler;
-  private readonly fa: Uint8Array[];
-  private readonly fb: Uint8Array[];
-  private i = 0;
-  bytes = 0;
-
-  constructor(pair: string, signal: Signal) {
-    this.b = Codec.create(pair, FRAME_MS);
-    this.ab = new Resampler(this.a.pcmRate, this.b.pcmRate);
-    this.ba = new Resampler(this.b.pcmRate, this.a.pcmRate);
-    this.fa = signalFrames('PCMA', signal).frames;
-    this.fb = signalFrames(pair, signal).frames;
-  }
-
-  /** Ticks until `seconds` of this process's CPU are spent. */
-  run(seconds: number): { ticks: number; cpuS: number } {
-    const c0 = process.cpuUsage();
-    let ticks = 0;
-    let spent = 0;
-    while (spent < seconds) {
-      for (let k = 0; k < 50; k++) {
-        const n = this.i++;
-        this.bytes += this.b.encode(this.ab.process(this.a.decode(this.fa[n % this.fa.length]!))).length;
-        this.bytes += this.a.encode(this.ba.process(this.b.decode(this.fb[n % this.fb.length]!))).length;
-      }
-      ticks += 50;
-      const u = process.cpuUsage(c0);
-      spent = (u.user + u.system) / 1e6;
-    }
-    return { ticks, cpuS: spent };
-  }
-
-  close(): void {
-    for (const c of [this.a, this.b, this.ab, this.ba]) c.close();
-  }
-}
-
-/** C loop and TS loop on this run's signal, 2 rounds each, interleaved; the best round of each counts. */
-function codecReferences(pairs: string[]): { c: Record<string, CodecRef>; ts: Record<string, CodecRef> } {
-  execFileSync('make', ['-s', '-C', join(ROOT, 'native/codec'), 'bench'], { stdio: ['ignore', 2, 2] });
-  const channels = new Map(pairs.map((p) => [p, new SignalChannel(p, SIGNAL)]));
-  for (const ch of channels.values()) ch.run(0.3); // JIT and codec state
-  const best = (x: CodecRef | undefined, y: CodecRef) => (x && x.usPerTick <= y.usPerTick ? x : y);
-  const c: Record<string, CodecRef> = {};
-  const ts: Record<string, CodecRef> = {};
-  for (let round = 0; round < 2; round++) {
-    const cr = cLoop(pairs, C_SECONDS / 2);
-    for (const p of pairs) {
-      if (cr[p]) c[p] = best(c[p], cr[p]);
-      const r = channels.get(p)!.run(C_SECONDS / 2);
-      ts[p] = best(ts[p], perTick(r.cpuS, r.ticks));
-    }
-  }
-  for (const ch of channels.values()) ch.close();
-  return { c, ts };
-}
-
-interface ProfNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-/**
- * Self time by function (top 15) and by area, from a .cpuprofile. V8 does not see inside koffi
- * calls: the C work of a codec call shows as self time of the Codec/Resampler method that made
- * it (or as a native frame under it), so the codec areas are koffi + C together.
- */
-function profileSummary(file: string): { busyMs: number; areas: Record<string, number>; top: Array<{ fn: string; pct: number }> } {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfNode[]; samples: number[]; timeDeltas: number[] };
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const fns = new Map<string, number>();
-  const areas = new Map<string, number>();
-  let busy = 0;
-  const short = (url: string) => url.replace(/^.*\/(agent|bench|node_modules)\//, '$1/').replace(/^file:\/\//, '');
-  p.samples.forEach((id, i) => {
-    let f = byId.get(id)!.callFrame;
-    if (i === 0 || f.functionName === '(idle)') return;
-    const us = p.timeDeltas[i] ?? 0;
-    busy += us;
-    const caller = byId.get(parent.get(id) ?? -1)?.callFrame;
-    // A native frame under a Codec/Resampler method is that method's koffi call.
-    if (!f.url && caller?.url.includes('/agent/media/codec/')) f = caller;
-    const name = `${f.functionName || '(anonymous)'}${f.url ? ` ${short(f.url)}` : ''}`;
-    let area: string;
-    if (f.functionName === '(garbage collector)') area = 'gc';
-    else if (f.functionName === '(program)') area = 'V8/libuv outside JS (incl. receiving datagrams)';
-    else if (f.url.includes('/agent/media/codec/')) area = f.functionName === 'process' ? 'resample (koffi + C)' : `codec ${f.functionName} (koffi + C)`;
-    else if (!f.url && f.functionName === 'send') area = 'udp send (syscall, incl. loopback delivery)';
-    else if (!f.url) area = 'other native';
-    else if (f.url.includes('/agent/media/transcode/')) area = 'js transcoder + jitter buffer';
-    else if (f.url.includes('/agent/media/')) area = 'js relay leg';
-    else if (f.url.startsWith('node:')) area = 'node js (dgram, events, buffer)';
-    else area = 'other js';
-    fns.set(name, (fns.get(name) ?? 0) + us);
-    areas.set(area, (areas.get(area) ?? 0) + us);
-  });
-  const pct = (us: number) => Math.round((us / busy) * 1000) / 10;
-  return {
-    busyMs: Math.round(busy / 1000),
-    areas: Object.fromEntries([...areas].sort((a, b) => b[1] - a[1]).map(([k, us]) => [k, pct(us)])),
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, us]) => ({ fn, pct: pct(us) })),
-  };
 }
 
 async function main(): Promise<void> {
@@ -583,14 +408,13 @@ async function main(): Promise<void> {
   // The C loop runs as a child process that is reaped before the window is read: its CPU is ours.
   await waitForQuiet(reapedChildrenCpuSeconds, log, 0.1, QUIET_WAIT_S);
   const cw = new CpuWindow(reapedChildrenCpuSeconds);
-  const { c, ts: codecTs } = codecReferences(pairs);
+  const { c, ts: codecTs } = codecReferences(pairs, SIGNAL, C_SECONDS);
   const cOther = cw.read().other;
   log(`C loop (speech-like): ${Object.entries(c).map(([p, v]) => `PCMA<->${p} ${v.channelsPerCore}`).join(', ')} channels/core`);
   log(`TS codec loop (${SIGNAL}): ${Object.entries(codecTs).map(([p, v]) => `PCMA<->${p} ${v.channelsPerCore}`).join(', ')} channels/core`);
 
   const version = rtpengineVersion();
-  const dir = mkdtempSync(join(tmpdir(), 'transcode-bench-'));
-  if (!opts.keep) cleanups.unshift(async () => rmSync(dir, { recursive: true, force: true }));
+  const dir = teardown.tempDir('transcode-bench-', opts.keep);
   const profDir = opts['cpu-prof-dir'] ? resolve(opts['cpu-prof-dir']) : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
 
@@ -664,11 +488,10 @@ async function main(): Promise<void> {
       results.push(entry);
     }
   } finally {
-    await cleanupAll();
+    await teardown.runAll();
   }
 
   const steps = results.flatMap((e) => ['outpost', 'rtpengine'].flatMap((k) => ((e[k] as LadderResult | null | undefined)?.steps ?? [])));
-  const cpu = cpus();
   const out = {
     bench: 'transcode-relay',
     what: 'transcoded calls through the relay over UDP on 127.0.0.1 (both directions, 20 ms packets); largest N with loss < 0.5 % and p99 < 50 ms; relay CPU per call at a fixed N',
@@ -680,14 +503,10 @@ async function main(): Promise<void> {
     cLoopOtherCpu: cOther,
     quietMachine: cOther < DISTURBED_CORES && steps.every((s) => s.otherCpu < DISTURBED_CORES),
     maxOtherCpu: Math.max(cOther, ...steps.map((s) => s.otherCpu)),
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', node: process.version, rtpengine: version ?? null, kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim() },
+    machine: { ...machine(), rtpengine: version ?? null, kernel: kernelVersion() },
     durationS: Math.round(elapsedS()),
   };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  printResult(out);
 }
 
-main().catch(async (err: unknown) => {
-  await cleanupAll();
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+runMain(main, log, teardown);

@@ -1,5 +1,5 @@
 /**
- * The TypeScript side of bench/codecs.ts: one transcoding channel through the koffi binding
+ * The TypeScript side of bench/codecs.ts (and of the codec loop of bench/transcode-relay.ts): one transcoding channel through the koffi binding
  * (agent/media/codec/codec.ts, the path the relay will use) and micro-benchmarks of single
  * koffi calls. The C side is native/codec/bench_codecs.c; both use the same signal and loop.
  */
@@ -36,13 +36,14 @@ export class Channel {
   /** Payload bytes produced: checked so that nothing can be optimised away. */
   bytes = 0;
 
-  constructor(b: string) {
+  /** `frames`: what each side decodes (default: the speech-like signal, pre-encoded). */
+  constructor(b: string, frames?: { a: Uint8Array[]; b: Uint8Array[] }) {
     this.b = Codec.create(b, FRAME_MS);
     const same = this.a.pcmRate === this.b.pcmRate;
     this.ab = same ? null : new Resampler(this.a.pcmRate, this.b.pcmRate);
     this.ba = same ? null : new Resampler(this.b.pcmRate, this.a.pcmRate);
-    this.fa = preEncode('PCMA');
-    this.fb = preEncode(b);
+    this.fa = frames?.a ?? preEncode('PCMA');
+    this.fb = frames?.b ?? preEncode(b);
   }
 
   /** One 20 ms tick: decode A -> resample -> encode B, and decode B -> resample -> encode A. */

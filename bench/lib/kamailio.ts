@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeUdpPort, groupCpuSeconds, stopProcess } from './procs.ts';
+import { captureOutput, freeUdpPort, groupCpuSeconds, stopProcess } from './procs.ts';
 import { waitForSip } from './sip-probe.ts';
 
 export const KAMAILIO_TEMPLATE = fileURLToPath(new URL('../kamailio/registrar.cfg.tmpl', import.meta.url));
@@ -105,16 +105,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   if (options.memManager) args.push('-x', options.memManager);
   // Own process group: stopping it reaches the forked workers too.
   const proc = spawn(options.info.binary, args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  const logFile = createWriteStream(join(options.dir, 'kamailio.log'));
-  proc.once('exit', () => logFile.end());
-  const keep = (c: Buffer) => {
-    logFile.write(c);
-    output += c.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
+  const output = captureOutput(proc, join(options.dir, 'kamailio.log'));
   let exitCode: number | null | undefined;
   proc.once('exit', (code) => (exitCode = code));
   const udp = { host: '127.0.0.1', port };
@@ -123,11 +114,11 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
     udp,
     configFile,
     cpuSeconds: () => groupCpuSeconds(proc.pid!),
-    output: () => output,
+    output,
     stop: () => stopProcess(proc, { group: true, graceMs: 10_000 }),
   };
   try {
-    await waitForSip(udp, options.realm, 15_000, () => (exitCode !== undefined ? `kamailio exited with ${exitCode}:\n${output.slice(-3000)}` : undefined));
+    await waitForSip(udp, options.realm, 15_000, () => (exitCode !== undefined ? `kamailio exited with ${exitCode}:\n${output().slice(-3000)}` : undefined));
   } catch (err) {
     await handle.stop();
     throw err;

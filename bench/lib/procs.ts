@@ -1,10 +1,11 @@
 /**
- * Process helpers for the benchmarks: a free loopback UDP port, CPU time of a process (or of a
+ * Process helpers for the benchmarks and tests: a free loopback UDP or TCP port, CPU time of a process (or of a
  * whole process group) from /proc, and a stop that escalates from SIGTERM to SIGKILL.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 
 /** Binds a UDP socket to 127.0.0.1:0, reads the port the OS chose, and closes it. */
 export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
@@ -14,6 +15,18 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
     sock.bind(0, host, () => {
       const { port } = sock.address();
       sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** Binds a TCP listener to 127.0.0.1:0, reads the port the OS chose, and closes it. */
+export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
     });
   });
 }
@@ -111,6 +124,12 @@ export async function stopProcess(proc: ChildProcess, options: { graceMs?: numbe
   return first;
 }
 
+/** True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it). */
+export function udpPortBound(port: number): boolean {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
+}
+
 /**
  * The kernel's UDP counters (/proc/net/snmp, whole network namespace): a rising RcvbufErrors
  * means datagrams were dropped because a socket's receive buffer was full, i.e. its reader
@@ -141,4 +160,22 @@ export function processRssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Appends a child's stdout and stderr to `logFile` and keeps the last ~100-200 kB of it in
+ * memory; returns a reader of that tail.
+ */
+export function captureOutput(proc: ChildProcess, logFile: string): () => string {
+  let output = '';
+  const log = createWriteStream(logFile);
+  proc.once('exit', () => log.end());
+  const keep = (c: Buffer) => {
+    log.write(c);
+    output += c.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  return () => output;
 }

@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { stopProcess } from './procs.ts';
+import { processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -63,4 +63,10 @@ export async function forkRelayChild(script: string, args: string[], options: { 
     throw err;
   }
   return { proc, next, exitInfo: () => exitInfo, stop };
+}
+
+/** What both relay benches report of Outpost's relay child as the relay under test. */
+export function outpostUnderTest(child: RelayChild) {
+  const pid = child.proc.pid!;
+  return { name: 'outpost' as const, pid, cpuSeconds: () => processCpuSeconds(pid), rssMb: () => processRssMb(pid), dead: child.exitInfo };
 }

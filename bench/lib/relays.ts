@@ -6,9 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { pinProcess } from './rtp-load.ts';
-import { processCpuSeconds, processRssMb } from './procs.ts';
-import { forkRelayChild } from './relay-child.ts';
-import { rtpengineCall, startRtpengine, type RtpengineProcess } from './rtpengine.ts';
+import { forkRelayChild, outpostUnderTest } from './relay-child.ts';
+import { rtpengineCall, rtpengineUnderTest, startRtpengine, type RtpengineProcess } from './rtpengine.ts';
 
 const RELAY_CHILD = fileURLToPath(new URL('./outpost-relay-child.ts', import.meta.url));
 
@@ -35,11 +34,7 @@ export async function startOutpostRelay(portRange: [number, number], cpuList?: s
   const { proc, next, stop } = child;
   if (cpuList !== undefined) pinProcess(proc.pid!, cpuList);
   return {
-    name: 'outpost',
-    pid: proc.pid!,
-    cpuSeconds: () => processCpuSeconds(proc.pid!),
-    rssMb: () => processRssMb(proc.pid!),
-    dead: child.exitInfo,
+    ...outpostUnderTest(child),
     async allocate(phones) {
       const reply = next(120_000, 'allocate');
       proc.send({ type: 'allocate', phones });
@@ -57,17 +52,10 @@ export async function startOutpostRelay(portRange: [number, number], cpuList?: s
 
 export async function startRtpengineRelay(options: { dir: string; portRange: [number, number]; threads: number; cpuList?: string }): Promise<RelayUnderTest & { rtpengine: RtpengineProcess }> {
   const rtpe = await startRtpengine({ dir: options.dir, portMin: options.portRange[0], portMax: options.portRange[1], threads: options.threads });
-  let exitInfo: string | undefined;
-  rtpe.proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${rtpe.output().slice(-1500)}`));
   if (options.cpuList !== undefined) pinProcess(rtpe.proc.pid!, options.cpuList);
   let calls = 0;
   return {
-    name: 'rtpengine',
-    rtpengine: rtpe,
-    pid: rtpe.proc.pid!,
-    cpuSeconds: () => rtpe.cpuSeconds(),
-    rssMb: () => processRssMb(rtpe.proc.pid!),
-    dead: () => exitInfo,
+    ...rtpengineUnderTest(rtpe),
     async allocate(phones) {
       const out: Array<{ aSendsTo: number; bSendsTo: number }> = new Array(phones.length);
       // A few commands in flight at once; rtpengine handles ng requests on its own thread(s).

@@ -7,11 +7,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bdecode, bencode, type BValue } from './bencode.ts';
-import { freeUdpPort, processCpuSeconds, stopProcess } from './procs.ts';
+import { captureOutput, freeUdpPort, processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
 
 export const RTPENGINE_CONFIG = fileURLToPath(new URL('../rtpengine/rtpengine.conf', import.meta.url));
 
@@ -129,6 +128,8 @@ export interface RtpengineProcess {
   cpuSeconds(): number;
   /** The last ~100 kB rtpengine logged (all of it is in <dir>/rtpengine.log). */
   output(): string;
+  /** Why it is gone, once it has exited (or could not start). */
+  dead(): string | undefined;
   stop(): Promise<number | null>;
 }
 
@@ -144,18 +145,9 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
     `--pidfile=${join(options.dir, 'rtpengine.pid')}`,
   ];
   const proc = spawn('rtpengine', args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const logFile = createWriteStream(join(options.dir, 'rtpengine.log'));
-  proc.once('exit', () => logFile.end());
-  const keep = (c: Buffer) => {
-    logFile.write(c);
-    output += c.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
+  const output = captureOutput(proc, join(options.dir, 'rtpengine.log'));
   let exitInfo: string | undefined;
-  proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${output.slice(-2000)}`));
+  proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${output().slice(-2000)}`));
   proc.once('error', (err) => (exitInfo = `rtpengine could not start: ${err.message}`));
   const ng = await NgClient.open({ host: '127.0.0.1', port: ngPort });
   const handle: RtpengineProcess = {
@@ -163,7 +155,8 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
     ng,
     ngPort,
     cpuSeconds: () => processCpuSeconds(proc.pid!),
-    output: () => output,
+    output,
+    dead: () => exitInfo,
     stop: async () => {
       ng.close();
       return stopProcess(proc, { graceMs: 5000 });
@@ -182,7 +175,7 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
     } catch (err) {
       if (Date.now() > deadline) {
         await handle.stop();
-        throw new Error(`rtpengine did not answer an ng ping within 10 s: ${(err as Error).message}\n${output.slice(-2000)}`);
+        throw new Error(`rtpengine did not answer an ng ping within 10 s: ${(err as Error).message}\n${output().slice(-2000)}`);
       }
     }
   }
@@ -228,4 +221,16 @@ export async function rtpengineCall(ng: NgClient, callId: string, aPort: number,
   const aSide = sdpMedia(String(answer['sdp']));
   if (aSide.address !== '127.0.0.1' || bSide.address !== '127.0.0.1') throw new Error(`rtpengine answered with ${aSide.address}/${bSide.address}, not 127.0.0.1`);
   return { aSendsTo: aSide.port, bSendsTo: bSide.port };
+}
+
+/** What both relay benches report of rtpengine as the relay under test. */
+export function rtpengineUnderTest(rtpe: RtpengineProcess) {
+  return {
+    name: 'rtpengine' as const,
+    rtpengine: rtpe,
+    pid: rtpe.proc.pid!,
+    cpuSeconds: () => rtpe.cpuSeconds(),
+    rssMb: () => processRssMb(rtpe.proc.pid!),
+    dead: rtpe.dead,
+  };
 }

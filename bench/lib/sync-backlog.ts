@@ -4,11 +4,11 @@
  * it holds every row.
  */
 import { join } from 'node:path';
-import { type Cluster, quiet, spawnNode, waitForRows } from './sync-cluster.ts';
+import { type Cluster, quiet, waitForRows } from './sync-cluster.ts';
 import { log, sleep } from './sync-config.ts';
 import { counterDelta, counters, freshCounters } from './sync-counters.ts';
 import { coresBetween } from './sync-cpu.ts';
-import { now, type LogLine } from './sync-procs.ts';
+import { now, type LogLine } from './outpost-process.ts';
 import { CHANGES_PER_ROW } from './sync-writer.ts';
 import { CpuWindow } from './quiet.ts';
 
@@ -37,8 +37,8 @@ export async function phaseBacklog(c: Cluster) {
 
   const cpu0 = c.cpu.snapshot();
   const win = new CpuWindow(() => c.cpu.total());
-  const n2 = spawnNode(c, 'n2', 'n2 (restarted)');
-  c.n2 = n2;
+  const n2 = c.n2;
+  n2.spawn();
   const spawnAt = n2.spawnedAt;
   let firstRowAt = 0;
   const allAt = await waitForRows(c, 'backlog n2', () => c.views.n2.count(prefix), ROWS, 5, (t, n) => {

@@ -1,18 +1,19 @@
 /**
  * The cluster of bench/sync.ts for one broker: hub (embedded aedes, or Mosquitto as its external
- * broker), n1 and n2 of site `a` as `outpost` processes, the writer process on n1's store and
- * read-only views of the three stores; plus the waits and diagnostics the phases share.
+ * broker), n1 and n2 of site `a` (cluster.ts), the writer process on n1's store and read-only
+ * views of the three stores; plus the waits and diagnostics the phases share.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { OUTPOST_BIN, ROOT, tempDir } from '../../test/helpers/node-process.ts';
+import { Cluster as Processes } from './cluster.ts';
+import { diagnostics, ROOT } from './node-process.ts';
+import type { OutpostProcess } from './outpost-process.ts';
 import { waitForQuiet } from './quiet.ts';
-import type { Teardown } from './sync-cleanup.ts';
+import type { Teardown } from './teardown.ts';
 import { log, sleep, type SyncBenchConfig } from './sync-config.ts';
 import { readStatus } from './sync-counters.ts';
 import { CpuBook } from './sync-cpu.ts';
-import { freeTcpPort, now, OutpostProcess, startMosquitto, StoreView, waitForRuntimeFile, type MosquittoProcess, type SpawnOptions } from './sync-procs.ts';
+import { now } from './outpost-process.ts';
+import { StoreView } from './sync-procs.ts';
 import { SyncWriter } from './sync-writer.ts';
 
 const NODELAY_PRELOAD =
@@ -30,108 +31,68 @@ export interface Cluster {
   teardown: Teardown;
   kind: BrokerKind;
   dir: string;
-  hubUrl: string;
+  processes: Processes;
   hub: OutpostProcess;
   n1: OutpostProcess;
   n2: OutpostProcess;
-  mosquitto?: MosquittoProcess;
   views: { hub: StoreView; n1: StoreView; n2: StoreView };
   writer: SyncWriter;
   cpu: CpuBook;
   profiles: Array<{ role: string; pid: number }>;
 }
 
-type ClusterBase = Pick<Cluster, 'cfg' | 'teardown' | 'dir' | 'kind' | 'cpu' | 'profiles'>;
-
 function syncYaml(cfg: SyncBenchConfig): string {
   const entries = Object.entries(cfg.syncOverrides).map(([k, v]) => `${k}: ${v}`);
   return entries.length ? `sync: { ${entries.join(', ')} }\n` : '';
 }
 
-function spawnOptions(cfg: SyncBenchConfig, kind: BrokerKind, role: string): SpawnOptions {
-  const execArgv: string[] = [];
-  const env = { ...process.env };
-  if (cfg.nodelay) execArgv.push('--import', NODELAY_PRELOAD);
-  if (cfg.cpuProfDir) {
-    const dir = join(cfg.cpuProfDir, kind, role);
-    mkdirSync(dir, { recursive: true });
-    execArgv.push('--import', pathToFileURL(join(import.meta.dirname, 'cpu-profile-preload.mjs')).href);
-    env['OUTPOST_BENCH_CPU_PROF_DIR'] = dir;
-  }
-  return { execArgv, env };
-}
-
-function nodeYaml(cfg: SyncBenchConfig, id: string, hubUrl: string): string {
-  return `node: { id: ${id}, site: a }
-dataDir: ./${id}
-log: { level: info }
-sip: { domain: bench.local, listen: ["udp:127.0.0.1:0"] }
-hub: { url: "${hubUrl}" }
-${syncYaml(cfg)}`;
-}
-
-/**
- * Spawns `outpost node` for `id` with its config in the cluster's directory (same data directory
- * on a restart) and accounts for it; `profileRole` names it in the list of profiled processes.
- */
-export function spawnNode(c: ClusterBase, id: 'n1' | 'n2', profileRole: string = id): OutpostProcess {
-  const p = new OutpostProcess(id, OUTPOST_BIN, 'node', join(c.dir, `${id}.yaml`), c.dir, spawnOptions(c.cfg, c.kind, id));
-  c.teardown.own(p.proc);
-  c.cpu.track(id, p.pid);
-  c.profiles.push({ role: profileRole, pid: p.pid });
-  return p;
-}
-
-async function startNodeProc(c: ClusterBase, id: 'n1' | 'n2'): Promise<OutpostProcess> {
-  const p = spawnNode(c, id);
-  c.teardown.push(() => p.stop());
-  await p.waitForLog('node started', 30_000);
-  return p;
-}
-
-export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind, mosquittoBin?: string): Promise<Cluster> {
-  const dir = tempDir(`outpost-sync-${kind}-`);
-  if (!cfg.keep) teardown.push(async () => rmSync(dir, { recursive: true, force: true }));
-  else log(`${kind}: keeping ${dir}`);
+export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind): Promise<Cluster> {
+  const dir = teardown.tempDir(`outpost-sync-${kind}-`, cfg.keep);
   const cpu = new CpuBook();
   const profiles: Array<{ role: string; pid: number }> = [];
-  let mosquitto: MosquittoProcess | undefined;
-  let mqtt = `{ listen: "mqtt://127.0.0.1:0" }`;
-  if (kind === 'mosquitto') {
-    const port = await freeTcpPort();
-    mosquitto = await startMosquitto(mosquittoBin!, dir, port, cfg.nodelay, cfg.mosquittoMaxQueued);
-    teardown.own(mosquitto.proc);
-    cpu.track('mosquitto', mosquitto.proc.pid!);
-    const m = mosquitto;
-    teardown.push(() => m.stop());
-    mqtt = `{ url: "${mosquitto.url}" }`;
-    log(`mosquitto listening on ${mosquitto.url} (pid ${mosquitto.proc.pid})`);
-  }
-  writeFileSync(join(dir, 'hub.yaml'), `dataDir: ./hub\nlog: { level: info }\nmqtt: ${mqtt}\nsip: { domain: bench.local }\n${syncYaml(cfg)}`);
-  const hub = new OutpostProcess('hub', OUTPOST_BIN, 'hub', join(dir, 'hub.yaml'), dir, spawnOptions(cfg, kind, 'hub'));
-  teardown.own(hub.proc);
-  cpu.track('hub', hub.pid);
-  profiles.push({ role: 'hub', pid: hub.pid });
-  teardown.push(() => hub.stop());
-  const info = await waitForRuntimeFile(hub, join(dir, 'hub'), 30_000);
-  const hubUrl = info.mqtt!;
-  log(`${kind}: hub started (pid ${hub.pid}), broker ${hubUrl}`);
-  for (const id of ['n1', 'n2']) writeFileSync(join(dir, `${id}.yaml`), nodeYaml(cfg, id, hubUrl));
-  const base: ClusterBase = { cfg, teardown, dir, kind, cpu, profiles };
-  const n1 = await startNodeProc(base, 'n1');
-  const n2 = await startNodeProc(base, 'n2');
-  // views and writer are filled in below, once the nodes run.
-  const c: Cluster = { ...base, hubUrl, hub, n1, n2, ...(mosquitto ? { mosquitto } : {}), views: undefined!, writer: undefined! };
-  // n2 is restarted by the backlog phase: stop whichever process then holds the role.
-  teardown.push(() => c.n2.stop());
-  log(`${kind}: n1 (pid ${n1.pid}) and n2 (pid ${n2.pid}) started`);
-  c.writer = await SyncWriter.open(ROOT, join(dir, 'n1'));
-  teardown.own(c.writer.proc);
-  cpu.track('writer', c.writer.pid);
-  teardown.push(() => c.writer.close());
-  c.views = { hub: new StoreView(join(dir, 'hub')), n1: new StoreView(join(dir, 'n1')), n2: new StoreView(join(dir, 'n2')) };
-  teardown.push(async () => Object.values(c.views).forEach((v) => v.close()));
-  return c;
+  const processes = await Processes.prepare({
+    dir,
+    broker: kind === 'aedes' ? 'embedded' : 'mosquitto',
+    nodes: ['n1', 'n2'],
+    domain: 'bench.local',
+    hubPort: kind === 'aedes' ? 0 : undefined,
+    hubExtra: syncYaml(cfg),
+    nodeExtra: syncYaml(cfg),
+    mosquitto: {
+      nodelay: cfg.nodelay,
+      maxQueued: cfg.mosquittoMaxQueued,
+      onSpawn: (proc) => {
+        teardown.own(proc);
+        cpu.track('mosquitto', proc.pid!);
+      },
+    },
+    spawn: (name) => {
+      const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, kind, name) : undefined });
+      if (cfg.nodelay) d.execArgv.push('--import', NODELAY_PRELOAD);
+      return {
+        ...d,
+        onSpawn: (p) => {
+          teardown.own(p.proc!);
+          cpu.track(p.name, p.pid);
+          profiles.push({ role: p.runs > 1 ? `${p.name} (restarted)` : p.name, pid: p.pid });
+        },
+      };
+    },
+  });
+  // Stops whichever process then holds each role (n2 is restarted by the backlog phase).
+  teardown.push(() => processes.stop());
+  await processes.start();
+  const m = processes.mosquitto;
+  if (m) log(`mosquitto listening on ${m.url} (pid ${m.proc!.pid})`);
+  const [n1, n2] = processes.nodes as [OutpostProcess, OutpostProcess];
+  log(`${kind}: hub (pid ${processes.hub.pid}, broker ${processes.hubUrl}), n1 (pid ${n1.pid}) and n2 (pid ${n2.pid}) started`);
+  const writer = await SyncWriter.open(ROOT, join(dir, 'n1'));
+  teardown.own(writer.proc);
+  cpu.track('writer', writer.pid);
+  teardown.push(() => writer.close());
+  const views = { hub: new StoreView(join(dir, 'hub')), n1: new StoreView(join(dir, 'n1')), n2: new StoreView(join(dir, 'n2')) };
+  teardown.push(async () => Object.values(views).forEach((v) => v.close()));
+  return { cfg, teardown, kind, dir, processes, hub: processes.hub, n1, n2, views, writer, cpu, profiles };
 }
 
 /** Why the cluster cannot go on (a process died without being asked to stop), if it cannot. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SyncStatus } from '../../agent/sync/sync-status.ts';
 import { sleep } from './sync-config.ts';
-import { now } from './sync-procs.ts';
+import { now } from './outpost-process.ts';
 
 export function readStatus(dataDir: string): SyncStatus | undefined {
   try {

@@ -7,7 +7,7 @@ import { type Cluster, quiet, waitForRows } from './sync-cluster.ts';
 import { log, round } from './sync-config.ts';
 import { counterDelta, counters, freshCounters } from './sync-counters.ts';
 import { coresBetween } from './sync-cpu.ts';
-import { now } from './sync-procs.ts';
+import { now } from './outpost-process.ts';
 import { CHANGES_PER_ROW } from './sync-writer.ts';
 import { CpuWindow } from './quiet.ts';
 

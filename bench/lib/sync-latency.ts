@@ -5,7 +5,7 @@
 import { checkAlive, type Cluster, diagnose, quiet } from './sync-cluster.ts';
 import { log, round, sleep } from './sync-config.ts';
 import { coresBetween } from './sync-cpu.ts';
-import { now } from './sync-procs.ts';
+import { now } from './outpost-process.ts';
 import { uuidOf } from './sync-writer.ts';
 import { CpuWindow } from './quiet.ts';
 

@@ -9,7 +9,7 @@ import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { Store } from '../../agent/store/store.ts';
 import { waitForQuiet } from './quiet.ts';
 import { log, round, type SyncBenchConfig } from './sync-config.ts';
-import { now } from './sync-procs.ts';
+import { now } from './outpost-process.ts';
 import { CDR_INSERT, cdrRow, uuidOf } from './sync-writer.ts';
 
 export interface RawResult {

@@ -7,9 +7,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { LegCodec } from '../../agent/media/relay-types.ts';
-import { processCpuSeconds, processRssMb } from './procs.ts';
-import { forkRelayChild } from './relay-child.ts';
-import { audioSdp, startRtpengine, type NgClient, type RtpengineProcess } from './rtpengine.ts';
+import { forkRelayChild, outpostUnderTest } from './relay-child.ts';
+import { audioSdp, rtpengineUnderTest, startRtpengine, type NgClient, type RtpengineProcess } from './rtpengine.ts';
 
 const CHILD = fileURLToPath(new URL('./transcode-relay-child.ts', import.meta.url));
 const PROFILE_PRELOAD = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
@@ -51,11 +50,7 @@ export async function startOutpostTranscoder(portRange: [number, number], profil
   });
   const { proc, next, stop } = child;
   return {
-    name: 'outpost',
-    pid: proc.pid!,
-    cpuSeconds: () => processCpuSeconds(proc.pid!),
-    rssMb: () => processRssMb(proc.pid!),
-    dead: child.exitInfo,
+    ...outpostUnderTest(child),
     async allocate(phones, codecs) {
       const reply = next(120_000, 'allocate');
       proc.send({ type: 'allocate', phones, codecs });
@@ -131,16 +126,9 @@ export async function rtpengineTranscodedCall(
 
 export async function startRtpengineTranscoder(options: { dir: string; portRange: [number, number]; threads: number }): Promise<TranscodingRelay & { rtpengine: RtpengineProcess }> {
   const rtpe = await startRtpengine({ dir: options.dir, portMin: options.portRange[0], portMax: options.portRange[1], threads: options.threads });
-  let exitInfo: string | undefined;
-  rtpe.proc.once('exit', (code, signal) => (exitInfo = `rtpengine exited (code ${code}, signal ${signal}): ${rtpe.output().slice(-1500)}`));
   let calls = 0;
   return {
-    name: 'rtpengine',
-    rtpengine: rtpe,
-    pid: rtpe.proc.pid!,
-    cpuSeconds: () => rtpe.cpuSeconds(),
-    rssMb: () => processRssMb(rtpe.proc.pid!),
-    dead: () => exitInfo,
+    ...rtpengineUnderTest(rtpe),
     async allocate(phones, codecs) {
       const out: Array<{ aSendsTo: number; bSendsTo: number; payloadTypeB: number }> = new Array(phones.length);
       const BATCH = 16;

@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freeTcpPort, LOCALHOST } from './calls.ts';
+import { freeTcpPort } from '../../bench/lib/procs.ts';
+import { LOCALHOST } from './calls.ts';
 
 export interface BaresipOptions {
   /** Directory for its config, accounts and recordings (created). */

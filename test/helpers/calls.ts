@@ -3,16 +3,16 @@
  * from the OS, users and injected bindings in the store, CDRs read through the CLI, and sipp
  * processes run in the background (a callee that must be up before the caller dials).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { computeHa1 } from '../../agent/sip/auth/digest.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
-import { runCli, type NodeProcess } from './node-process.ts';
-import { sippCounts, type SippResult } from './sipp.ts';
+import { runCli, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { sippCounts, startSipp, type SippResult } from '../../bench/lib/sipp.ts';
+export { udpPortBound } from '../../bench/lib/procs.ts';
 import type { LegStats } from '../../agent/media/relay-types.ts';
 
 export const LOCALHOST = '127.0.0.1';
@@ -50,23 +50,6 @@ export async function freeUdpPorts(count = 1, host = LOCALHOST): Promise<number>
     if (ok) return base;
   }
   throw new Error(`no ${count} consecutive free UDP ports found`);
-}
-
-/** True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it). */
-export function udpPortBound(port: number): boolean {
-  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/udp', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
-}
-
-export function freeTcpPort(host = LOCALHOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** `outpost.yaml` sip-section extras and top-level sections for a call test node. */
@@ -188,21 +171,17 @@ export function spawnSipp(run: SippSpawn): SippProcess {
   args.push('-m', String(run.calls), '-l', String(run.maxConcurrent ?? 10));
   if (run.rate !== undefined) args.push('-r', String(run.rate));
   if (run.rtpEcho) args.push('-rtp_echo');
-  args.push('-timeout', `${run.timeoutS}s`, '-timeout_error', '-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile, ...(run.extra ?? []));
-  const proc = spawn('sipp', args, { cwd: run.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<SippResult>((resolve) => proc.on('exit', (code) => resolve({ code, stdout, stderr })));
+  args.push('-timeout', `${run.timeoutS}s`, '-timeout_error', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile, ...(run.extra ?? []));
+  const sipp = startSipp({ args, cwd: run.dir });
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'latin1') : '');
   return {
-    proc, done, messageFile, errorFile,
+    proc: sipp.proc,
+    done: sipp.done,
+    messageFile,
+    errorFile,
     messages: () => read(messageFile),
     errors: () => read(errorFile),
-    kill: () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    },
+    kill: sipp.kill,
   };
 }
 

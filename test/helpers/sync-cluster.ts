@@ -1,11 +1,10 @@
 /**
- * A replication cluster of real processes for the sync integration tests: one hub
- * (`outpost hub`) and N nodes (`outpost node`) of one site, each with its own config and data
- * directory under one temporary folder, every process's stdout and stderr appended to
- * `<name>.log` there. The hub's MQTT port is fixed for the run (picked free from the OS first)
- * so the hub, or Mosquitto, can be restarted on the same address; nodes' own brokers (for their
- * site peers) use port 0. The broker is a parameter: 'embedded' (the hub's aedes, `mqtt.listen`)
- * or 'mosquitto' (started here with its own config; the hub uses `mqtt.url`).
+ * A replication cluster of real processes for the sync integration tests: bench/lib/cluster.ts
+ * (one hub and N nodes of one site under one temporary folder, the broker the hub's embedded
+ * aedes or Mosquitto) with the nodes' SIP set up for the scenarios, and what the scenarios ask
+ * of it: users added through the CLI, REGISTERs, the stores read directly, waits for
+ * convergence. The hub's MQTT port is fixed for the run, so the hub or Mosquitto restarts on the
+ * same address; nodes' own brokers (for their site peers) use port 0.
  *
  * Every child process is killed (SIGKILL) in destroy(), which the suites call from `after`,
  * and on exit (or SIGINT/SIGTERM/SIGHUP) of the test process, also when a test failed. The
@@ -14,22 +13,30 @@
  *
  * The scenarios that use it are in sync-scenarios.ts. SYNC_TEST_TRACE=1 prints timings.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { StatusReport } from '../../agent/cli/status-command.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { TableDigest } from '../../agent/store/table-digest.ts';
-import { freeTcpPort, LOCALHOST } from './calls.ts';
-import { runCli, tempDir } from './node-process.ts';
+import { Cluster, type Broker } from '../../bench/lib/cluster.ts';
+import { runCli, tempDir } from '../../bench/lib/node-process.ts';
+import type { OutpostProcess } from '../../bench/lib/outpost-process.ts';
+import { Teardown } from '../../bench/lib/teardown.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
+import { LOCALHOST } from './calls.ts';
 import { registerUser, type RegisterResult } from './sip-register.ts';
-import { waitFor } from './wait-for.ts';
-import { Mosquitto, Replica, tailOf, waitExit } from './sync-processes.ts';
-export { Replica } from './sync-processes.ts';
 
-export type BrokerKind = 'embedded' | 'mosquitto';
+export type BrokerKind = Broker;
+export type Replica = OutpostProcess;
 
 /** SYNC_TEST_TRACE=1: print the timing of each step (and of each convergence round). */
 export const TRACE = process.env['SYNC_TEST_TRACE'] !== undefined;
+
+/** Kills every child process on exit of the test process, also on a signal or a failed test. */
+let teardown: Teardown | undefined;
+const own = (proc: ChildProcess) => {
+  teardown ??= new Teardown(() => {}).install([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]);
+  teardown.own(proc);
+};
 
 // ---- the cluster ------------------------------------------------------------------------------
 
@@ -58,85 +65,27 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn';
 }
 
-export class SyncCluster {
-  readonly hub: Replica;
-  readonly nodes: Replica[];
-  readonly mosquitto: Mosquitto | undefined;
+export class SyncCluster extends Cluster {
   private contactSeq = 0;
-
-  private constructor(
-    readonly dir: string,
-    readonly broker: BrokerKind,
-    readonly hubPort: number,
-    readonly domain: string,
-    readonly site: string,
-    nodeIds: string[],
-    logLevel: string,
-  ) {
-    const url = `mqtt://${LOCALHOST}:${hubPort}`;
-    if (broker === 'mosquitto') this.mosquitto = new Mosquitto(hubPort, dir, join(dir, 'mosquitto.conf'), join(dir, 'mosquitto.log'));
-    const hubConfig = join(dir, 'hub.yaml');
-    writeFileSync(
-      hubConfig,
-      `dataDir: ./hub
-log: { level: ${logLevel} }
-mqtt: { ${broker === 'embedded' ? 'listen' : 'url'}: "${url}" }
-sip: { domain: ${domain} }
-`,
-    );
-    this.hub = new Replica('hub', 'hub', dir, hubConfig, join(dir, 'hub'), join(dir, 'hub.log'));
-    this.nodes = nodeIds.map((id) => {
-      const file = join(dir, `${id}.yaml`);
-      // maxContactsPerAor: the burst gives one user many contacts on one node; none may be evicted.
-      writeFileSync(
-        file,
-        `node: { id: ${id}, site: ${site} }
-dataDir: ./${id}
-log: { level: ${logLevel} }
-sip:
-  domain: ${domain}
-  listen: ["udp:${LOCALHOST}:0"]
-  auth: { algorithms: [MD5] }
-  registrar: { maxContactsPerAor: 100 }
-hub: { url: "${url}" }
-mqtt: { listen: "mqtt://${LOCALHOST}:0" }
-`,
-      );
-      return new Replica(id, 'node', dir, file, join(dir, id), join(dir, `${id}.log`));
-    });
-  }
 
   /** Writes the configs (nothing runs yet). */
   static async create(o: ClusterOptions): Promise<SyncCluster> {
-    const port = await freeTcpPort();
-    return new SyncCluster(tempDir('outpost-sync-'), o.broker, port, o.domain ?? 'sync.example', o.site ?? 'a', o.nodes ?? ['n1', 'n2', 'n3'], o.logLevel ?? 'info');
-  }
-
-  get replicas(): Replica[] {
-    return [this.hub, ...this.nodes];
-  }
-
-  node(id: string): Replica {
-    const n = this.nodes.find((x) => x.name === id);
-    if (!n) throw new Error(`no node ${id}`);
-    return n;
-  }
-
-  /** Starts the broker (mosquitto), then the hub and every node together (nodes retry the hub's broker). */
-  async start(): Promise<void> {
-    await this.mosquitto?.start();
-    await Promise.all(this.replicas.map((r) => r.start()));
-  }
-
-  /**
-   * Kills every process of the cluster (SIGKILL). The temporary folder (configs, data, logs) is
-   * removed with `removeDir`, else kept for a post-mortem.
-   */
-  async destroy(removeDir = false): Promise<void> {
-    for (const r of this.replicas) if (r.running) r.proc!.kill('SIGKILL');
-    if (this.mosquitto?.running) this.mosquitto.proc!.kill('SIGKILL');
-    await Promise.all([...this.replicas.map((r) => r.proc && waitExit(r.proc)), this.mosquitto?.proc && waitExit(this.mosquitto.proc)]);
-    if (removeDir) rmSync(this.dir, { recursive: true, force: true });
+    const [plan, port, mosquitto] = await Cluster.plan({
+      dir: tempDir('outpost-sync-'),
+      broker: o.broker,
+      nodes: o.nodes ?? ['n1', 'n2', 'n3'],
+      ...(o.site ? { site: o.site } : {}),
+      domain: o.domain ?? 'sync.example',
+      logLevel: o.logLevel ?? 'info',
+      // maxContactsPerAor: the burst gives one user many contacts on one node; none may be evicted.
+      nodeSip: `  auth: { algorithms: [MD5] }
+  registrar: { maxContactsPerAor: 100 }
+`,
+      nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n`,
+      mosquitto: { verbose: true, onSpawn: own },
+      spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
+    });
+    return new SyncCluster(plan, port, mosquitto);
   }
 
   /** `outpost user add` for each user against the hub's config, two CLI processes at a time. */
@@ -263,13 +212,6 @@ mqtt: { listen: "mqtt://${LOCALHOST}:0" }
       await new Promise((r) => setTimeout(r, 150));
     }
     throw new Error(`replicas did not converge within ${timeoutMs} ms:\n${describeDigests(last)}${missing.length ? `\n  ${missing.join('\n  ')}` : ''}`);
-  }
-
-  /** The last lines of every log, for a failed test's report. */
-  logTails(lines = 25): string {
-    const parts = this.replicas.map((r) => `=== ${r.name}.log\n${r.tail(lines)}`);
-    if (this.mosquitto) parts.push(`=== mosquitto.log\n${tailOf(this.mosquitto.logFile, lines)}`);
-    return `logs in ${this.dir}\n${parts.join('\n')}`;
   }
 }
 

@@ -13,7 +13,7 @@ import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser } from './sip-register.ts';
 import { passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
-import { waitFor } from './wait-for.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 interface Ctx {
   cluster: SyncCluster;

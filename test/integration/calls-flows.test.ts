@@ -15,10 +15,10 @@ import {
   addUsers, callNodeSections, checkpoints, describeSipp, finalInviteStatus, freeUdpPorts, headerOf, injectBinding, listCdrs, passwordOf, receivedMessages,
   spawnSipp, SIPP_SCENARIOS, udpPortBound, type Cdr, type SippProcess,
 } from '../helpers/calls.ts';
-import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
-import type { SippResult } from '../helpers/sipp.ts';
-import { sippCounts } from '../helpers/sipp.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import type { SippResult } from '../../bench/lib/sipp.ts';
+import { sippCounts } from '../../bench/lib/sipp.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'calls-flows.example';
 const PORT_RANGE: [number, number] = [30000, 30999];

@@ -14,10 +14,10 @@ import * as assert from 'uvu/assert';
 import {
   addUsers, callNodeSections, describeSipp, freeUdpPorts, injectBinding, listCdrs, passwordOf, spawnSipp, SIPP_SCENARIOS, udpPortBound, type Cdr, type SippProcess,
 } from '../helpers/calls.ts';
-import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
+import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { SipCallee, pcmaAnswer } from '../helpers/sip-callee.ts';
-import { sippCounts } from '../helpers/sipp.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { sippCounts } from '../../bench/lib/sipp.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'calls-sipp.example';
 const PORT_RANGE: [number, number] = [31000, 31999];

@@ -14,8 +14,8 @@ import * as assert from 'uvu/assert';
 import { firstChannel, readWav, toneBlocks, writeToneWav } from '../helpers/audio.ts';
 import { startBaresip, type Baresip } from '../helpers/baresip.ts';
 import { addUsers, callNodeSections, listCdrs, passwordOf } from '../helpers/calls.ts';
-import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'calls-transcoding.example';
 const PORT_RANGE: [number, number] = [33000, 33499];

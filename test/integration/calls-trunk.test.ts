@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addUsers, callNodeSections, describeSipp, freeUdpPorts, listCdrs, passwordOf, spawnSipp, SIPP_SCENARIOS } from '../helpers/calls.ts';
-import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
+import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { SipCallee, g729Answer } from '../helpers/sip-callee.ts';
-import { sippCounts } from '../helpers/sipp.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { sippCounts } from '../../bench/lib/sipp.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'calls-trunk.example';
 const PORT_RANGE: [number, number] = [34000, 34499];

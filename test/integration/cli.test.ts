@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
-import { runSipp, sippCounts } from '../helpers/sipp.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { runSipp, sippCounts } from '../../bench/lib/sipp.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'branch-c.example';
 const SCENARIOS = join(import.meta.dirname, 'sipp');

@@ -9,10 +9,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { computeHa1 } from '../../agent/sip/auth/digest.ts';
 import { Store } from '../../agent/store/store.ts';
-import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
-import { runSipp, sippCounts } from '../helpers/sipp.ts';
+import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { runSipp, sippCounts } from '../../bench/lib/sipp.ts';
 import { optionsRequest, udpProbe } from '../helpers/udp-probe.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const DOMAIN = 'branch-a.example';
 const USERS = 200;

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadTortureFixtures, type TortureFixture } from '../fixtures/sip/load-fixtures.ts';
-import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../helpers/node-process.ts';
+import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { optionsRequest, udpProbe } from '../helpers/udp-probe.ts';
 
 /** Messages whose RFC expectation assumes features or policies this box does not have. */

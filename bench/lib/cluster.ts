@@ -1,0 +1,159 @@
+/**
+ * A replication cluster of real processes on 127.0.0.1, for bench/sync.ts and the sync
+ * integration tests (test/helpers/sync-cluster.ts): one hub (`outpost hub`) and N nodes
+ * (`outpost node`) of one site, each with its own config and data directory under one
+ * temporary folder and its log in `<name>.log` there. The broker is the hub's embedded aedes
+ * (`mqtt.listen`) or Mosquitto (mosquitto.ts; the hub uses `mqtt.url`). The hub's MQTT port is
+ * free from the OS and fixed for the run, so the hub or Mosquitto restarts on the same address;
+ * with `hubPort: 0` (embedded only) the hub binds port 0 and the nodes' configs are written once
+ * its runtime file names the port. Every wait polls with a deadline.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Mosquitto, type MosquittoOptions } from './mosquitto.ts';
+import type { SpawnOptions } from './node-process.ts';
+import { OutpostProcess } from './outpost-process.ts';
+import { freeTcpPort } from './procs.ts';
+
+export type Broker = 'embedded' | 'mosquitto';
+
+export interface ClusterOptions {
+  dir: string;
+  broker: Broker;
+  nodes: string[];
+  site?: string;
+  domain?: string;
+  logLevel?: string;
+  /** Default: a free port. 0: the OS chooses when the hub binds (embedded broker only). */
+  hubPort?: number;
+  /** YAML lines inside every node's sip section (indented by two spaces). */
+  nodeSip?: string;
+  /** YAML at the top level of every node's config, and of the hub's. */
+  nodeExtra?: string;
+  hubExtra?: string;
+  mosquitto?: Omit<MosquittoOptions, 'dir' | 'port'>;
+  /** Node flags and environment per process name, and a hook that sees every spawn. */
+  spawn?: (name: string) => SpawnOptions & { onSpawn?: (p: OutpostProcess) => void };
+}
+
+export class Cluster {
+  readonly dir: string;
+  readonly broker: Broker;
+  readonly domain: string;
+  readonly site: string;
+  readonly hub: OutpostProcess;
+  readonly nodes: OutpostProcess[];
+  readonly mosquitto: Mosquitto | undefined;
+  /** The hub's broker URL (known once the hub started when the port is 0). */
+  hubUrl: string | undefined;
+
+  protected constructor(
+    private readonly o: ClusterOptions,
+    hubPort: number,
+    mosquitto: Mosquitto | undefined,
+  ) {
+    this.dir = o.dir;
+    this.broker = o.broker;
+    this.domain = o.domain ?? 'sync.example';
+    this.site = o.site ?? 'a';
+    this.mosquitto = mosquitto;
+    const logLevel = o.logLevel ?? 'info';
+    const url = mosquitto?.url ?? `mqtt://127.0.0.1:${hubPort}`;
+    this.hubUrl = hubPort === 0 ? undefined : url;
+    const make = (name: string, role: 'hub' | 'node') =>
+      new OutpostProcess(name, role, o.dir, join(o.dir, `${name}.yaml`), join(o.dir, name), join(o.dir, `${name}.log`), o.spawn?.(name) ?? {});
+    writeFileSync(
+      join(o.dir, 'hub.yaml'),
+      `dataDir: ./hub
+log: { level: ${logLevel} }
+mqtt: { ${mosquitto ? 'url' : 'listen'}: "${url}" }
+sip: { domain: ${this.domain} }
+${o.hubExtra ?? ''}`,
+    );
+    this.hub = make('hub', 'hub');
+    this.nodes = o.nodes.map((id) => make(id, 'node'));
+    if (this.hubUrl) this.writeNodeConfigs(this.hubUrl);
+  }
+
+  /** Plans the cluster: ports, configs (nothing runs yet). */
+  protected static async plan(o: ClusterOptions): Promise<[ClusterOptions, number, Mosquitto | undefined]> {
+    if (o.broker === 'mosquitto') {
+      const m = await Mosquitto.create({ ...o.mosquitto, dir: o.dir, ...(o.hubPort ? { port: o.hubPort } : {}) });
+      return [o, m.port, m];
+    }
+    return [o, o.hubPort ?? (await freeTcpPort()), undefined];
+  }
+
+  /** Writes the configs (nothing runs yet). */
+  static async prepare(o: ClusterOptions): Promise<Cluster> {
+    return new Cluster(...(await Cluster.plan(o)));
+  }
+
+  private writeNodeConfigs(hubUrl: string): void {
+    for (const n of this.nodes) {
+      writeFileSync(
+        n.configFile,
+        `node: { id: ${n.name}, site: ${this.site} }
+dataDir: ./${n.name}
+log: { level: ${this.o.logLevel ?? 'info'} }
+sip:
+  domain: ${this.domain}
+  listen: ["udp:127.0.0.1:0"]
+${this.o.nodeSip ?? ''}hub: { url: "${hubUrl}" }
+${this.o.nodeExtra ?? ''}`,
+      );
+    }
+  }
+
+  get replicas(): OutpostProcess[] {
+    return [this.hub, ...this.nodes];
+  }
+
+  node(id: string): OutpostProcess {
+    const n = this.nodes.find((x) => x.name === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /**
+   * Starts the broker (Mosquitto, unless it runs), then the hub and every node together (nodes
+   * retry the hub's broker); with the hub on port 0, the hub first.
+   */
+  async start(): Promise<void> {
+    if (this.mosquitto && !this.mosquitto.running) await this.mosquitto.start();
+    if (this.hubUrl) {
+      await Promise.all(this.replicas.map((r) => r.start()));
+      return;
+    }
+    await this.hub.start();
+    this.hubUrl = this.hub.info!.mqtt!;
+    this.writeNodeConfigs(this.hubUrl);
+    await Promise.all(this.nodes.map((n) => n.start()));
+  }
+
+  /** Stops the nodes (last first), the hub and the broker in turn; their exit codes by name. */
+  async stop(): Promise<Record<string, number | null>> {
+    const exits: Record<string, number | null> = {};
+    for (const p of [...this.nodes].reverse()) exits[p.name] = await p.stop();
+    exits['hub'] = await this.hub.stop();
+    if (this.mosquitto) exits['mosquitto'] = await this.mosquitto.stop();
+    return exits;
+  }
+
+  /** Kills every process (SIGKILL); removes the folder (configs, data, logs) with `removeDir`. */
+  async destroy(removeDir = false): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.kill()));
+    if (this.mosquitto?.proc) {
+      this.mosquitto.proc.kill('SIGKILL');
+      await this.mosquitto.stop();
+    }
+    if (removeDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines of every log, for a failure report. */
+  logTails(lines = 25): string {
+    const parts = this.replicas.map((r) => `=== ${r.name}.log\n${r.tail(lines)}`);
+    if (this.mosquitto) parts.push(`=== mosquitto.log\n${this.mosquitto.tail(lines)}`);
+    return `logs in ${this.dir}\n${parts.join('\n')}`;
+  }
+}
