@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { SyncSection } from '../config/sync-schema.ts';
 import { createSilentLogger } from '../lib/logger.ts';
 import { TempStores } from '../../test/helpers/sim-replicas.ts';
-import { waitFor } from '../../test/helpers/wait-for.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
 import { NodeKey } from './node-key.ts';
 import { Replicator, type ReplicatorOptions } from './replicator.ts';
 import { syncStatus } from './sync-status.ts';

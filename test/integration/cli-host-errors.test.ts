@@ -11,7 +11,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli, tempDir } from '../helpers/node-process.ts';
+import { runCli, tempDir } from '../../bench/lib/node-process.ts';
 
 const BOX = (dataDir: string, extra = '') => `node: { id: a1, site: branch-a }
 dataDir: ${dataDir}

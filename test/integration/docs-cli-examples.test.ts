@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OUTPOST_BIN, ROOT, tempDir } from '../helpers/node-process.ts';
+import { OUTPOST_BIN, ROOT, tempDir } from '../../bench/lib/node-process.ts';
 import { RUNNER_FILE, type RunRequest, type RunResult } from '../helpers/docs-cli-runner.ts';
 import { matchingPrefix, outputLines, outputMatches, parseDocSteps, shellWords, type DocStep } from '../helpers/docs-examples.ts';
 

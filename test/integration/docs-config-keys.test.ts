@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { ConfigSchema } from '../../agent/config/schema.ts';
 import { HubConfigSchema } from '../../agent/config/hub-schema.ts';
 import { documentedKeys, schemaKeys, type KeyRow } from '../helpers/docs-config-keys.ts';
-import { ROOT } from '../helpers/node-process.ts';
+import { ROOT } from '../../bench/lib/node-process.ts';
 
 const CONFIG_DOCS = join(ROOT, 'docs/config');
 /** The page of the hub's file: its rows name keys of the hub's file. Every other page: a box's file. */

@@ -1,6 +1,0 @@
-/**
- * Moved to bench/lib/node-process.ts (shared by the benches and the integration tests). This
- * re-export keeps the tests written on other branches against the old path compiling; import
- * from bench/lib in new code and delete this file once nothing imports it.
- */
-export * from '../../bench/lib/node-process.ts';
