@@ -12,6 +12,8 @@ import { DEFAULT_CRSQLITE_PATH, type Store } from './store.ts';
 export interface DirectSqlOptions {
   /** false: commits are not fsynced (throwaway test stores). */
   durable?: boolean;
+  /** Open read-only, without cr-sqlite: a watcher beside a running node (benchmarks). */
+  readonly?: boolean;
 }
 
 export class DirectSql {
@@ -19,8 +21,9 @@ export class DirectSql {
   readonly db: Database.Database;
 
   private constructor(path: string, options: DirectSqlOptions) {
-    this.db = new Database(path, { fileMustExist: true });
+    this.db = new Database(path, { fileMustExist: true, readonly: options.readonly === true });
     this.db.pragma('busy_timeout = 5000');
+    if (options.readonly) return;
     this.db.pragma(`synchronous = ${options.durable === false ? 'OFF' : 'FULL'}`);
     this.db.loadExtension(DEFAULT_CRSQLITE_PATH);
   }
@@ -37,7 +40,7 @@ export class DirectSql {
 
   close(): void {
     if (!this.db.open) return;
-    this.db.prepare('SELECT crsql_finalize()').get();
+    if (!this.db.readonly) this.db.prepare('SELECT crsql_finalize()').get();
     this.db.close();
   }
 }

@@ -3,8 +3,8 @@
  * replica's store for polling. The processes themselves are in cluster.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { DirectSql } from '../../agent/store/direct-sql.ts';
 
 /**
  * Seconds the threads of `pid` spent runnable but waiting for a core (/proc/PID/task/TID/schedstat,
@@ -34,17 +34,17 @@ export function runqueueWaitSeconds(pid: number): number {
  * are read), for polling while the replica runs. WAL mode: every query sees the last commit.
  */
 export class StoreView {
-  private readonly db: Database.Database;
-  private readonly countRange: Database.Statement<[string, string], { n: number }>;
-  private readonly newRows: Database.Statement<[string, string], { uuid: string }>;
-  private readonly clockRows: Database.Statement<[], { n: number }>;
+  private readonly sql: DirectSql;
+  private readonly countRange: Statement<[string, string], { n: number }>;
+  private readonly newRows: Statement<[string, string], { uuid: string }>;
+  private readonly clockRows: Statement<[], { n: number }>;
 
   constructor(dataDir: string) {
-    this.db = new Database(join(dataDir, 'outpost.db'), { readonly: true, fileMustExist: true });
-    this.db.pragma('busy_timeout = 5000');
-    this.countRange = this.db.prepare('SELECT count(*) AS n FROM cdrs WHERE uuid >= ? AND uuid < ?');
-    this.newRows = this.db.prepare('SELECT uuid FROM cdrs WHERE uuid > ? AND uuid < ? ORDER BY uuid');
-    this.clockRows = this.db.prepare('SELECT count(*) AS n FROM cdrs__crsql_clock');
+    this.sql = DirectSql.open(dataDir, { readonly: true });
+    const db = this.sql.db;
+    this.countRange = db.prepare('SELECT count(*) AS n FROM cdrs WHERE uuid >= ? AND uuid < ?');
+    this.newRows = db.prepare('SELECT uuid FROM cdrs WHERE uuid > ? AND uuid < ? ORDER BY uuid');
+    this.clockRows = db.prepare('SELECT count(*) AS n FROM cdrs__crsql_clock');
   }
 
   /** Rows whose uuid starts with `prefix` (a range on the primary key). */
@@ -63,6 +63,6 @@ export class StoreView {
   }
 
   close(): void {
-    this.db.close();
+    this.sql.close();
   }
 }
