@@ -29,6 +29,16 @@ export interface PeerStatus {
   streams: StreamStatus[];
 }
 
+/** A site peer's liveness (docs/peer-liveness.md), as the box's keep-alive last saw it. */
+export interface PeerLivenessEntry {
+  nodeId: string;
+  state: 'up' | 'down' | 'unknown';
+  /** ISO 8601: when it entered `state`. */
+  since: string;
+  /** Where its keep-alive goes (`udp:host:port`); null while unknown. */
+  sip: string | null;
+}
+
 export interface SyncStatus {
   role: 'node' | 'hub';
   nodeId: string;
@@ -37,6 +47,8 @@ export interface SyncStatus {
   at: string;
   links: Array<{ name: string; url: string; connected: boolean; inFlight: number; published: number }>;
   peers: PeerStatus[];
+  /** A running box: each site peer up, down or unknown, and since when (the hub has none). */
+  liveness?: PeerLivenessEntry[];
   counters: {
     batchesIn: number;
     batchesOut: number;
