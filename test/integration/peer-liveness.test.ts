@@ -13,6 +13,7 @@ import { readSyncStatus } from '../../agent/sync/sync-status.ts';
 import { Cluster } from '../../bench/lib/cluster.ts';
 import { runCli, tempDir } from '../../bench/lib/node-process.ts';
 import type { OutpostProcess } from '../../bench/lib/outpost-process.ts';
+import { Teardown } from '../../bench/lib/teardown.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 
 interface Ctx {
@@ -50,9 +51,14 @@ function print(what: string, ms: number, reason: string): void {
   process.stdout.write(`  peer-liveness: ${what}: ${ms} ms (${reason})\n`);
 }
 
+/** Kills the children on exit of the test process, also on a signal or a failed test. */
+let teardown: Teardown | undefined;
+
 test.before(async (ctx) => {
   ctx.passed = false;
-  ctx.cluster = await Cluster.prepare({ dir: tempDir('outpost-liveness-'), broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: 'liveness.example' });
+  teardown ??= new Teardown(() => {}).install([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]);
+  const own = (p: OutpostProcess) => teardown!.own(p.proc!);
+  ctx.cluster = await Cluster.prepare({ dir: tempDir('outpost-liveness-'), broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: 'liveness.example', spawn: () => ({ onSpawn: own }) });
   await ctx.cluster.start();
 });
 
