@@ -159,7 +159,13 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       if (replicatorOptions) {
         keepAlive!.start();
         const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address);
-        replicator = new Replicator({ ...replicatorOptions, ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}), ...(sipAddress ? { sipAddress } : {}), onPeerState: (p) => keepAlive!.peerState(p) });
+        replicator = new Replicator({
+          ...replicatorOptions,
+          ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),
+          ...(sipAddress ? { sipAddress } : {}),
+          onPeerState: (p) => keepAlive!.peerState(p),
+          onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
+        });
         replicator.start();
       }
       statusFile?.start();

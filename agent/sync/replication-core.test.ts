@@ -253,6 +253,10 @@ test('a box announces its SIP address; the states of its site peers (not others)
   const bad = { ...JSON.parse(n2.core.stateMessage(true).toString()), sip: 'sip:n2@10.0.0.2' };
   assert.equal(heard(n1.core.message('hub', topics.nodeState('n2'), Buffer.from(JSON.stringify(bad)))), [], 'a malformed address refuses the state');
   assert.is(n1.core.counters.malformed, 1);
+  const n1b = node('n1b', { peers: [{ id: 'n2', url: 'mqtt://n2.test:1' }] });
+  online(n1b, 'hub', 'peer:n2');
+  assert.equal(n1b.core.linkDown('peer:n2'), [{ kind: 'peer-link-lost', nodeId: 'n2' }], 'a lost peer link is a hint');
+  assert.equal(n1b.core.linkDown('hub'), []);
 });
 
 test('anti-entropy pulls a stream behind its source\'s announced head for a whole interval, not before', () => {

@@ -131,10 +131,11 @@ export class ReplicationCore implements LinkView {
     return out;
   }
 
+  /** A link dropped; for the link to a peer's own broker, liveness hears of it (a hint). */
   linkDown(link: string): Command[] {
     const entry = this.links.get(link);
     if (entry) entry.up = false;
-    return [];
+    return entry && !this.stopped && link.startsWith('peer:') ? [{ kind: 'peer-link-lost', nodeId: link.slice('peer:'.length) }] : [];
   }
 
   /** A message on one of the links; a malformed or refused one is counted and logged. */

@@ -42,6 +42,8 @@ export interface ReplicatorOptions {
   sipAddress?: string;
   /** Called with each state of a peer it reports on (a box: its site's nodes). */
   onPeerState?: (peer: { nodeId: string; online: boolean; sip: string | undefined }) => void;
+  /** Called when the link to a peer's own broker drops. */
+  onPeerLinkLost?: (nodeId: string) => void;
   /** Called after a merge changed the store (caches of users and bans). */
   onApplied?: () => void;
   /** Real time by default. */
@@ -155,6 +157,9 @@ export class Replicator {
           break;
         case 'peer-state':
           this.options.onPeerState?.({ nodeId: c.nodeId, online: c.online, sip: c.sip });
+          break;
+        case 'peer-link-lost':
+          this.options.onPeerLinkLost?.(c.nodeId);
           break;
         case 'schedule':
           this.timers.schedule(c.timer, c.ms);

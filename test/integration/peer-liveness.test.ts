@@ -1,9 +1,11 @@
 /**
  * Peer liveness with real processes (docs/peer-liveness.md): a hub (embedded broker) and two
- * boxes a1, a2 of one site. a2 is killed with SIGKILL and a1's status must show it DOWN; a2
- * restarts and a1 shows it up again; then the hub is killed too, and a2 once more, so that only
- * the SIP keep-alive can tell. Waits poll with generous deadlines; the detection times (from the
- * kill to a1's `peer down` log line) are measured and printed, not asserted.
+ * boxes a1, a2 of one site, each running its own broker for the other. a2 is killed with SIGKILL
+ * and a1's status must show it DOWN; a2 restarts and a1 shows it up again. a2 is frozen
+ * (SIGSTOP: its connections stay open, so no will and no lost link, only the SIP keep-alive can
+ * tell) and thawed. Then the hub is killed, and a2 once more. Waits poll with generous
+ * deadlines; the detection times (from the signal to a1's `peer down` decision) are measured and
+ * printed, not asserted.
  * Runs alone too: node --import tsx test/integration/peer-liveness.test.ts
  */
 import { suite } from 'uvu';
@@ -58,7 +60,10 @@ test.before(async (ctx) => {
   ctx.passed = false;
   teardown ??= new Teardown(() => {}).install([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]);
   const own = (p: OutpostProcess) => teardown!.own(p.proc!);
-  ctx.cluster = await Cluster.prepare({ dir: tempDir('outpost-liveness-'), broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: 'liveness.example', spawn: () => ({ onSpawn: own }) });
+  ctx.cluster = await Cluster.prepare({ dir: tempDir('outpost-liveness-'), broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: 'liveness.example',
+    nodeExtra: 'mqtt: { listen: "mqtt://127.0.0.1:0" }\n',
+    spawn: () => ({ onSpawn: own }),
+  });
   await ctx.cluster.start();
 });
 
@@ -77,7 +82,7 @@ test('a1 sees a2 up, then DOWN within about a second of its SIGKILL, then up aga
   const killedAt = Date.now();
   await a2.kill();
   const down = await decided(a1, 'down', from);
-  print('SIGKILL of a2 -> a1 declares it down (hub up: will + confirming probe)', down.time - killedAt, down.reason);
+  print('SIGKILL of a2 -> a1 declares it down (hub up)', down.time - killedAt, down.reason);
   const report = await statusShows(ctx, 'down');
   const shown = report.sync!.liveness!.find((p) => p.nodeId === 'a2')!;
   assert.is(Date.parse(shown.since), down.time, 'since: when a1 decided');
@@ -91,19 +96,40 @@ test('a1 sees a2 up, then DOWN within about a second of its SIGKILL, then up aga
   ctx.passed = true;
 });
 
-test('with the hub gone too, the keep-alive alone declares a dead peer down', async (ctx) => {
+test('a frozen box (SIGSTOP: no will, no lost link) is declared down by the keep-alive alone, and up when thawed', async (ctx) => {
+  ctx.passed = false;
+  const a1 = ctx.cluster.node('a1');
+  const a2 = ctx.cluster.node('a2');
+  let from = a1.logs.length;
+  const stoppedAt = Date.now();
+  process.kill(a2.pid, 'SIGSTOP');
+  try {
+    const down = await decided(a1, 'down', from);
+    print('SIGSTOP of a2 -> a1 declares it down (keep-alive only)', down.time - stoppedAt, down.reason);
+    assert.is(down.reason, '3 keep-alives unanswered');
+    await statusShows(ctx, 'down');
+    from = a1.logs.length;
+  } finally {
+    process.kill(a2.pid, 'SIGCONT');
+  }
+  const thawedAt = Date.now();
+  const up = await decided(a1, 'up', from);
+  print('SIGCONT of a2 -> a1 declares it up', up.time - thawedAt, up.reason);
+  ctx.passed = true;
+});
+
+test('with the hub gone, a dead peer is still declared down (its broker link drops, the keep-alive confirms)', async (ctx) => {
   ctx.passed = false;
   const a1 = ctx.cluster.node('a1');
   const a2 = ctx.cluster.node('a2');
   await ctx.cluster.hub.kill();
   await waitFor(() => readSyncStatus(a1.dataDir)?.links.find((l) => l.name === 'hub')?.connected === false, 'a1 to lose the hub', 15_000, 50);
-  assert.is(livenessOf(a1)?.state, 'up', 'a2 stays up without the broker');
+  assert.is(livenessOf(a1)?.state, 'up', 'a2 stays up without the hub');
   const from = a1.logs.length;
   const killedAt = Date.now();
   await a2.kill();
   const down = await decided(a1, 'down', from);
-  print('SIGKILL of a2 with no broker -> a1 declares it down (keep-alive only)', down.time - killedAt, down.reason);
-  assert.is(down.reason, '3 keep-alives unanswered');
+  print('SIGKILL of a2 with the hub gone -> a1 declares it down', down.time - killedAt, down.reason);
   await statusShows(ctx, 'down');
   ctx.passed = true;
 });

@@ -89,6 +89,11 @@ export class PeerKeepAlive implements PeerLivenessView {
     this.run(this.core.mqttState(peer.nodeId, peer.online));
   }
 
+  /** The link to the peer's own broker dropped: a confirming probe now. */
+  peerLinkLost(nodeId: string): void {
+    if (this.running) this.run(this.core.suspect(nodeId));
+  }
+
   isUp(peer: string): boolean {
     return this.core.isUp(peer);
   }

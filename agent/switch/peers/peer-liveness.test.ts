@@ -104,11 +104,34 @@ test('an MQTT offline that the keep-alive contradicts leaves the peer up', () =>
   assert.is(h.core.isUp('a2'), true);
 });
 
+test('a lost link to the peer\'s broker is a hint: confirmed by one unanswered probe, contradicted by an answer', () => {
+  const h = harness();
+  h.alive.set('a2', true);
+  h.run(h.core.learn('a2', 'udp:10.0.0.2:5060'));
+  h.clock.advance(400);
+  h.run(h.core.suspect('a2'));
+  h.clock.advance(1000);
+  assert.equal(h.transitions.map((t) => t.state), ['up'], 'answered: stays up');
+  h.alive.set('a2', false);
+  const lostAt = h.clock.now();
+  const before = h.probes.length;
+  h.run(h.core.suspect('a2'));
+  h.run(h.core.suspect('a2'));
+  assert.is(h.probes.length - before, 1, 'one confirming probe, however many hints');
+  h.clock.advance(1000);
+  const down = h.transitions.at(-1)!;
+  assert.equal([down.state, down.reason], ['down', 'broker link lost, keep-alive unanswered']);
+  assert.ok(down.at - lostAt <= 300);
+  assert.equal(h.core.suspect('a3'), [], 'an unknown peer');
+});
+
 test('without a SIP address the MQTT state alone decides', () => {
   const h = harness();
   h.run(h.core.learn('a3', undefined));
   assert.is(h.core.view()[0]!.state, 'unknown');
   h.run(h.core.mqttState('a3', true));
+  assert.is(h.core.isUp('a3'), true);
+  assert.equal(h.core.suspect('a3'), [], 'a hint proves nothing without a keep-alive');
   assert.is(h.core.isUp('a3'), true);
   h.run(h.core.mqttState('a3', false));
   assert.is(h.core.isUp('a3'), false);

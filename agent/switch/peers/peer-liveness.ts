@@ -8,8 +8,9 @@
  * - a peer with a SIP address is probed every `intervalMs`; a probe not answered within
  *   `timeoutMs` is a miss; `misses` consecutive misses declare it down (at most
  *   misses * interval + timeout after its last answer: 850 ms with the defaults);
- * - an MQTT offline (the will) is checked at once by a confirming probe: if that probe misses,
- *   the peer is down after one timeout (250 ms); if it is answered, the peer stays up;
+ * - an MQTT offline (the will), or the loss of the link to the peer's own broker, is checked at
+ *   once by a confirming probe: if that probe misses, the peer is down after one timeout
+ *   (250 ms); if it is answered, the peer stays up;
  * - the first answer declares it up again; a peer without a SIP address follows its MQTT state;
  * - circuit breaker: while down, `isUp` is false (nothing waits on it) and the probes go on
  *   (half-open) until one is answered.
@@ -67,8 +68,10 @@ interface Peer {
   /** Probes in flight: seq -> deadline. */
   outstanding: Map<number, number>;
   nextProbeAt: number;
-  /** The probe sent to check an MQTT offline: its miss alone declares the peer down. */
+  /** The probe sent to check an MQTT offline or a lost link: its miss alone declares the peer down. */
   confirmSeq: number | undefined;
+  /** What that probe checks (for the transition's reason). */
+  confirmWhy: string;
 }
 
 export class PeerLiveness {
@@ -91,7 +94,7 @@ export class PeerLiveness {
     const now = this.clock.now();
     let p = this.peers.get(peer);
     if (!p) {
-      p = { state: 'unknown', since: now, sip: undefined, mqttOnline: undefined, misses: 0, outstanding: new Map(), nextProbeAt: now, confirmSeq: undefined };
+      p = { state: 'unknown', since: now, sip: undefined, mqttOnline: undefined, misses: 0, outstanding: new Map(), nextProbeAt: now, confirmSeq: undefined, confirmWhy: '' };
       this.peers.set(peer, p);
     }
     if (p.sip === sip) return out;
@@ -115,12 +118,22 @@ export class PeerLiveness {
       this.become(peer, p, online ? 'up' : 'down', online ? 'mqtt online' : 'mqtt offline', out);
       return out;
     }
-    if (!online && was !== false && p.state !== 'down') {
-      // The will says gone: confirm with a probe of its own, whose miss alone is enough.
-      p.confirmSeq = this.probe(peer, p, this.clock.now(), out);
+    if (!online && was !== false) {
+      this.confirm(peer, p, 'mqtt offline', out); // the will says gone
     } else if (online && p.state !== 'up' && was !== true) {
       this.probe(peer, p, this.clock.now(), out); // half-open at once rather than at the next interval
     }
+    return out;
+  }
+
+  /**
+   * A hint that the peer may be gone (the link to its own broker dropped): a confirming probe
+   * now, whose miss alone declares it down. Without a SIP address a hint proves nothing.
+   */
+  suspect(peer: string): LivenessOutput[] {
+    const out: LivenessOutput[] = [];
+    const p = this.peers.get(peer);
+    if (p && p.sip !== undefined) this.confirm(peer, p, 'broker link lost', out);
     return out;
   }
 
@@ -198,11 +211,18 @@ export class PeerLiveness {
     return seq;
   }
 
+  /** One probe of its own, unless the peer is down already or such a probe is in flight. */
+  private confirm(peer: string, p: Peer, why: string, out: LivenessOutput[]): void {
+    if (p.state === 'down' || p.confirmSeq !== undefined) return;
+    p.confirmSeq = this.probe(peer, p, this.clock.now(), out);
+    p.confirmWhy = why;
+  }
+
   private miss(peer: string, p: Peer, seq: number, out: LivenessOutput[]): void {
     p.misses++;
     const confirmed = p.confirmSeq === seq;
     if (confirmed) p.confirmSeq = undefined;
-    if (confirmed) this.become(peer, p, 'down', 'mqtt offline, keep-alive unanswered', out);
+    if (confirmed) this.become(peer, p, 'down', `${p.confirmWhy}, keep-alive unanswered`, out);
     else if (p.misses >= this.timings.misses) this.become(peer, p, 'down', `${p.misses} keep-alives unanswered`, out);
   }
 
