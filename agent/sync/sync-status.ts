@@ -1,7 +1,8 @@
 /**
  * A snapshot of replication for `outpost status` and metrics: links, and per known peer whether
  * it is reachable, each stream's watermark and lag (in versions of the source and in seconds),
- * and the counters. Written by the running process to `<dataDir>/sync-status.json` each second.
+ * and the counters; on a running box also its site peers' liveness (`liveness`, added by main.ts
+ * from agent/switch/peers/). Written by the running process to `<dataDir>/sync-status.json` each second.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
