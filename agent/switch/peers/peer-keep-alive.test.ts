@@ -4,10 +4,14 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createSystemClock } from '../../lib/clock.ts';
+import { createSystemClock, ManualClock } from '../../lib/clock.ts';
 import { createSilentLogger } from '../../lib/logger.ts';
 import { createResponse } from '../../sip/message/create-response.ts';
+import type { SipRequest } from '../../sip/message/sip-message.ts';
 import { SipEndpoint } from '../../sip/sip-endpoint.ts';
+import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
+import type { ClientTransaction } from '../../sip/transaction/transaction-layer.ts';
+import type { Endpoint } from '../../sip/transport/transport.ts';
 import { announcedSipAddress, PeerKeepAlive } from './peer-keep-alive.ts';
 import type { Transition } from './peer-liveness.ts';
 
@@ -64,6 +68,44 @@ test('probes a peer over UDP: up at its first 200, down within 1 s once it goes 
     await a.stop();
     await b.stop();
   }
+});
+
+test('on a ManualClock: an OPTIONS to the peer box, abandoned at its deadline; stop abandons what is in flight', () => {
+  const manual = new ManualClock();
+  const sent: Array<{ req: SipRequest; dest: Endpoint; user: ClientTransactionUser; abandoned: boolean }> = [];
+  const signalling = {
+    viaFor: () => 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKtest;rport',
+    request(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+      const entry = { req, dest, user, abandoned: false };
+      sent.push(entry);
+      return { abandon: () => (entry.abandoned = true) } as unknown as ClientTransaction;
+    },
+  };
+  const keepAlive = new PeerKeepAlive({ nodeId: 'a1', domain: 'site.test', userAgent: 'outpost-test', signalling, clock: manual, logger });
+  keepAlive.peerState({ nodeId: 'a2', online: true, sip: 'udp:10.0.0.2:5062' });
+  assert.is(sent.length, 0, 'nothing before start');
+  keepAlive.start();
+  keepAlive.peerState({ nodeId: 'a1', online: true, sip: 'udp:10.0.0.1:5060' });
+  keepAlive.peerState({ nodeId: 'a2', online: true, sip: 'udp:10.0.0.2:5062' });
+  const first = sent[0]!;
+  assert.equal([first.req.method, first.req.uri, first.req.headers.get('cseq'), first.req.headers.get('to')], ['OPTIONS', 'sip:10.0.0.2:5062', '1 OPTIONS', '<sip:a2@site.test>']);
+  assert.equal(first.dest, { protocol: 'udp', address: '10.0.0.2', port: 5062 });
+  assert.is(sent.length, 1, 'never itself');
+  manual.advance(250);
+  assert.ok(first.abandoned, 'missed at 250 ms, its transaction abandoned');
+  const last = sent.at(-1)!;
+  last.user.onResponse(createResponse(last.req, 200, 'OK'));
+  assert.is(keepAlive.isUp('a2'), true);
+  manual.advance(60);
+  const inFlight = sent.filter((s) => !s.abandoned).length;
+  assert.ok(inFlight >= 1);
+  keepAlive.stop();
+  assert.is(sent.filter((s) => !s.abandoned).length, 1, 'stop abandons every probe in flight but the answered one');
+  const count = sent.length;
+  manual.advance(5000);
+  assert.is(sent.length, count, 'no probe after stop');
+  keepAlive.peerLinkLost('a2');
+  assert.is(sent.length, count);
 });
 
 test('announcedSipAddress: the first UDP listener; a wildcard host takes the given address', () => {

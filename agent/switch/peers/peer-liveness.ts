@@ -120,7 +120,7 @@ export class PeerLiveness {
     }
     if (!online && was !== false) {
       this.confirm(peer, p, 'mqtt offline', out); // the will says gone
-    } else if (online && p.state !== 'up' && was !== true) {
+    } else if (online && p.state !== 'up' && was !== true && p.outstanding.size === 0) {
       this.probe(peer, p, this.clock.now(), out); // half-open at once rather than at the next interval
     }
     return out;
