@@ -22,6 +22,7 @@ import { syncStatus } from './sync/sync-status.ts';
 import { CallController } from './switch/calls/call-controller.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
 import { Registrar } from './switch/registrar.ts';
+import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './switch/peers/peer-keep-alive.ts';
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
 
 export interface Node {
@@ -36,6 +37,8 @@ export interface Node {
   readonly broker: EmbeddedBroker | undefined;
   /** The Prometheus endpoint (`metrics.listen`). */
   readonly metrics: MetricsServer | undefined;
+  /** Liveness of the site's peers (a box that replicates). */
+  readonly peers: PeerLivenessView | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
@@ -114,7 +117,10 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const replicatorOptions = replicates ? { ...nodeReplicatorOptions(config, store, logger), onApplied: reloadCaches } : undefined;
   // Built in start(): it announces the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
-  const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  const keepAlive = replicates
+    ? new PeerKeepAlive({ nodeId: config.node.id, domain: config.sip.domain, userAgent: config.sip.userAgent, listed: config.peers.map((p) => p.id), signalling: endpoint, clock, logger: logger.child({ mod: 'peers' }) })
+    : undefined;
+  const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}) } : undefined);
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
@@ -143,6 +149,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     relay,
     broker,
     metrics,
+    peers: keepAlive,
     async start() {
       flood.start();
       await relay.start();
@@ -150,7 +157,15 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await endpoint.start();
       await broker?.start();
       if (replicatorOptions) {
-        replicator = new Replicator({ ...replicatorOptions, ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}) });
+        keepAlive!.start();
+        const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address);
+        replicator = new Replicator({
+          ...replicatorOptions,
+          ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),
+          ...(sipAddress ? { sipAddress } : {}),
+          onPeerState: (p) => keepAlive!.peerState(p),
+          onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
+        });
         replicator.start();
       }
       statusFile?.start();
@@ -164,6 +179,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await metrics?.stop();
       statusFile?.stop();
       await replicator?.stop();
+      keepAlive?.stop();
       await broker?.stop();
       await calls!.stop();
       await endpoint.stop();

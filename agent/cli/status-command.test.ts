@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Store } from '../store/store.ts';
+import { writeSyncStatus, type PeerLivenessEntry } from '../sync/sync-status.ts';
 import { NotRunningError } from './cli-error.ts';
 import { writeConfig } from './cli-test-support.ts';
 import { writeRuntimeInfo } from './runtime-file.ts';
@@ -70,6 +71,22 @@ test('a running box (node.json with a live pid): no error', (ctx) => {
   const { lines, error } = status(['--config', ctx.box]);
   assert.is(error, undefined);
   assert.is(lines[0], `node      a1 (site branch-a) running, pid ${process.pid}, since 2026-12-07T10:00:00.000Z`);
+});
+
+test('a running box that replicates: each site peer up or DOWN and since when, as the node wrote it', (ctx) => {
+  const box = writeConfig(ctx.dir, 'a1.yaml', 'node: { id: a1, site: branch-a }\ndataDir: ./a1\nsip: { domain: branch-a.example, listen: ["udp:127.0.0.1:5070"] }\npeers: [{ id: a2, url: "mqtt://127.0.0.1:1884" }]\n');
+  writeRuntimeInfo(join(ctx.dir, 'a1'), { pid: process.pid, nodeId: 'a1', site: 'branch-a', startedAt: '2026-12-07T10:00:00.000Z', listen: ['udp:127.0.0.1:5070'] });
+  const liveness: PeerLivenessEntry[] = [
+    { nodeId: 'a2', state: 'down', since: '2026-12-07T10:00:05.250Z', sip: 'udp:127.0.0.1:5072' },
+    { nodeId: 'a3', state: 'up', since: '2026-12-07T10:00:01.000Z', sip: 'udp:127.0.0.1:5074' },
+  ];
+  const counters = { batchesIn: 0, batchesOut: 0, changesApplied: 0, changesRejected: 0, rejectedBy: {}, badSignature: 0, unknownSender: 0, malformed: 0, requestsIn: 0, requestsOut: 0, keyMismatches: 0, pendingBatches: 0 };
+  writeSyncStatus(join(ctx.dir, 'a1'), { role: 'node', nodeId: 'a1', site: 'branch-a', head: '1', at: '2026-12-07T10:00:06.000Z', links: [], peers: [], liveness, counters });
+  const { lines } = status(['--config', box]);
+  assert.ok(lines.includes('  peer a2           DOWN since 2026-12-07T10:00:05.250Z  (keep-alive udp:127.0.0.1:5072)'), lines.join('\n'));
+  assert.ok(lines.includes('  peer a3           up since 2026-12-07T10:00:01.000Z  (keep-alive udp:127.0.0.1:5074)'));
+  const json = status(['--json', '--config', box]);
+  assert.equal(JSON.parse(json.lines[0]!).sync.liveness, liveness);
 });
 
 test.run();

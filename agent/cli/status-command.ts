@@ -1,6 +1,6 @@
 /**
  * `outpost status`: identity, listen addresses, users, live registrations, replication (per
- * peer: connected, watermark, lag) and per replicated table its row count and content digest.
+ * peer: connected, watermark, lag; per site peer: up or down since when) and per replicated table its row count and content digest.
  * Works with a node's or the hub's config, whether or not the process runs; exits 3 when it does not.
  */
 import type { Command } from 'commander';
@@ -123,6 +123,9 @@ function formatStatus(r: StatusReport): string[] {
     for (const p of r.sync.peers) {
       const streams = p.streams.map((s) => `${s.stream}@${s.watermark}${s.lagVersions !== '0' ? ` (behind ${s.lagVersions} versions, ${s.lagSeconds}s)` : ''}`).join(', ');
       lines.push(`  ${p.role} ${p.nodeId.padEnd(12)} ${p.connected ? 'connected' : 'not connected'}  ${streams || '-'}`);
+    }
+    for (const p of r.sync.liveness ?? []) {
+      lines.push(`  peer ${p.nodeId.padEnd(12)} ${p.state === 'down' ? 'DOWN' : p.state} since ${p.since}${p.sip ? `  (keep-alive ${p.sip})` : ''}`);
     }
   }
   for (const t of r.tables) lines.push(`table     ${t.table.padEnd(14)} ${String(t.rows).padStart(7)} rows  ${t.digest}`);

@@ -25,6 +25,10 @@ const status: SyncStatus = {
       streams: [{ stream: 'site/branch-a', watermark: '45', lagVersions: '5', lagSeconds: 1.5, pulling: false, blocked: false, applied: 120, rejected: 0 }],
     },
   ],
+  liveness: [
+    { nodeId: 'a2', state: 'down', since: '2026-11-22T00:00:00.000Z', sip: 'udp:127.0.0.1:5072' },
+    { nodeId: 'a3', state: 'up', since: '2026-11-22T00:00:00.000Z', sip: 'udp:127.0.0.1:5074' },
+  ],
   counters: {
     batchesIn: 3,
     batchesOut: 4,
@@ -54,6 +58,8 @@ test('replication status and table digests become Prometheus samples', () => {
     'outpost_sync_changes_rejected_total 2',
     'outpost_sync_changes_rejected_by_node_total{node="a3"} 2',
     'outpost_sync_unknown_sender_total 1',
+    'outpost_peer_up{peer="a2"} 0',
+    'outpost_peer_up{peer="a3"} 1',
     'outpost_table_rows{table="users"} 2',
     'outpost_table_digest_info{table="users",digest="abc123"} 1',
   ]) {

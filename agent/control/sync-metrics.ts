@@ -25,6 +25,7 @@ export function syncMetrics(s: SyncStatus, tables: TableDigest[]): MetricSample[
       c('outpost_sync_stream_changes_applied_total', 'changes merged from this stream', st.applied, labels);
     }
   }
+  for (const p of s.liveness ?? []) g('outpost_peer_up', 'site peer up by keep-alive or MQTT state (1), down or unknown (0)', p.state === 'up' ? 1 : 0, { peer: p.nodeId });
   const k = s.counters;
   c('outpost_sync_batches_received_total', 'change batches received', k.batchesIn);
   c('outpost_sync_batches_sent_total', 'change batches published', k.batchesOut);

@@ -44,6 +44,10 @@ export type Command =
   | { kind: 'push-page'; links: string[]; batches: OutgoingBatch[]; more: boolean }
   /** Hub: write the node's row in `nodes` (through the store's write queue). */
   | { kind: 'record-node'; node: NodeRecordInput; at: number }
+  /** A state of a peer this replica reports on (liveness: agent/switch/peers/). */
+  | { kind: 'peer-state'; nodeId: string; online: boolean; sip: string | undefined }
+  /** The link to a peer's own broker dropped: perhaps the peer died (liveness checks). */
+  | { kind: 'peer-link-lost'; nodeId: string }
   /** A merge changed the store (caches of users and bans). */
   | { kind: 'applied' }
   | { kind: 'schedule'; timer: TimerName; ms: number }

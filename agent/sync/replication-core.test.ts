@@ -23,7 +23,7 @@ const stores = new TempStores();
 type Publish = Extract<Command, { kind: 'publish' }>;
 type Replica = ReturnType<typeof replica>;
 
-function replica(id: string, strategy: 'hub' | Omit<NodeStrategyOptions, 'nodeId'>) {
+function replica(id: string, strategy: 'hub' | Omit<NodeStrategyOptions, 'nodeId'>, sip?: string) {
   const { store, dir } = stores.open(`core-${id}`);
   const clock = new ManualClock();
   let requests = 0;
@@ -38,6 +38,7 @@ function replica(id: string, strategy: 'hub' | Omit<NodeStrategyOptions, 'nodeId
     clock,
     logger: createSilentLogger(),
     requestId: () => `${id}-r${++requests}`,
+    ...(sip ? { sip } : {}),
   });
   return { id, store, clock, core };
 }
@@ -236,6 +237,26 @@ test('a box opens a link to a site peer that announces a broker, and follows it 
   const state = JSON.parse(moved.core.stateMessage(true).toString());
   const again = n1.core.message('hub', topics.nodeState('n2'), Buffer.from(JSON.stringify({ ...state, nodeId: 'n2', publicKey: JSON.parse(n2.core.stateMessage(true).toString()).publicKey })));
   assert.equal(again.filter((c) => c.kind === 'disconnect' || c.kind === 'connect').map((c) => c.kind), ['disconnect', 'connect']);
+});
+
+test('a box announces its SIP address; the states of its site peers (not others) go to liveness', () => {
+  const n1 = node('n1');
+  const n2 = replica('n2', { site: 's1', hub: { url: HUB_URL, id: 'hub' } }, 'udp:10.0.0.2:5060');
+  const n3 = replica('n3', { site: 's2', hub: { url: HUB_URL, id: 'hub' } }, 'udp:10.0.0.3:5060');
+  assert.is(JSON.parse(n2.core.stateMessage(true).toString()).sip, 'udp:10.0.0.2:5060');
+  assert.is(JSON.parse(n1.core.stateMessage(true).toString()).sip, undefined, 'none without one');
+  online(n1, 'hub');
+  const heard = (cmds: Command[]) => cmds.filter((c) => c.kind === 'peer-state');
+  assert.equal(heard(introduce(n1, n2, 'hub')), [{ kind: 'peer-state', nodeId: 'n2', online: true, sip: 'udp:10.0.0.2:5060' }]);
+  assert.equal(heard(n1.core.message('hub', topics.nodeState('n2'), n2.core.stateMessage(false))), [{ kind: 'peer-state', nodeId: 'n2', online: false, sip: 'udp:10.0.0.2:5060' }], 'its will');
+  assert.equal(heard(introduce(n1, n3, 'hub')), [], 'another site');
+  const bad = { ...JSON.parse(n2.core.stateMessage(true).toString()), sip: 'sip:n2@10.0.0.2' };
+  assert.equal(heard(n1.core.message('hub', topics.nodeState('n2'), Buffer.from(JSON.stringify(bad)))), [], 'a malformed address refuses the state');
+  assert.is(n1.core.counters.malformed, 1);
+  const n1b = node('n1b', { peers: [{ id: 'n2', url: 'mqtt://n2.test:1' }] });
+  online(n1b, 'hub', 'peer:n2');
+  assert.equal(n1b.core.linkDown('peer:n2'), [{ kind: 'peer-link-lost', nodeId: 'n2' }], 'a lost peer link is a hint');
+  assert.equal(n1b.core.linkDown('hub'), []);
 });
 
 test('anti-entropy pulls a stream behind its source\'s announced head for a whole interval, not before', () => {

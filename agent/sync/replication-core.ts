@@ -46,6 +46,8 @@ export interface ReplicationCoreOptions {
   logger: Logger;
   /** Publishes awaiting their acknowledgement on a link (the hub relays at once only with room). */
   inFlight?: (link: string) => number;
+  /** Node: its SIP address for site peers, announced in its state (`sip` of NodeState). */
+  sip?: string;
   /** Ids of catch-up requests (16 random hex digits by default). */
   requestId?: () => string;
 }
@@ -129,10 +131,11 @@ export class ReplicationCore implements LinkView {
     return out;
   }
 
+  /** A link dropped; for the link to a peer's own broker, liveness hears of it (a hint). */
   linkDown(link: string): Command[] {
     const entry = this.links.get(link);
     if (entry) entry.up = false;
-    return [];
+    return entry && !this.stopped && link.startsWith('peer:') ? [{ kind: 'peer-link-lost', nodeId: link.slice('peer:'.length) }] : [];
   }
 
   /** A message on one of the links; a malformed or refused one is counted and logged. */
@@ -204,6 +207,7 @@ export class ReplicationCore implements LinkView {
       schema: SCHEMA_VERSION,
       head: o.store.changes.head().toString(),
       ...(broker ? { mqtt: broker } : {}),
+      ...(o.sip ? { sip: o.sip } : {}),
       at: o.clock.now(),
     };
     return Buffer.from(JSON.stringify(state));
@@ -254,6 +258,7 @@ export class ReplicationCore implements LinkView {
     const now = this.o.clock.now();
     const result = this.directory.observe(state, now);
     if (result === 'key-mismatch') return;
+    if (this.strategy.reportsOn(this.directory.get(state.nodeId)!)) out.push({ kind: 'peer-state', nodeId: state.nodeId, online: state.online, sip: state.sip });
     const reaction = this.strategy.onState(state);
     if (!reaction) return;
     if (reaction.peerLink) this.addPeer(state.nodeId, reaction.peerLink, out);

@@ -38,6 +38,12 @@ export interface ReplicatorOptions {
   ownBrokerUrl?: string;
   sync: SyncConfig;
   logger: Logger;
+  /** Node: its SIP address for site peers, announced in its state. */
+  sipAddress?: string;
+  /** Called with each state of a peer it reports on (a box: its site's nodes). */
+  onPeerState?: (peer: { nodeId: string; online: boolean; sip: string | undefined }) => void;
+  /** Called when the link to a peer's own broker drops. */
+  onPeerLinkLost?: (nodeId: string) => void;
   /** Called after a merge changed the store (caches of users and bans). */
   onApplied?: () => void;
   /** Real time by default. */
@@ -68,6 +74,7 @@ export class Replicator {
       clock,
       logger: options.logger,
       inFlight: (link) => this.links.get(link)?.inFlight ?? 0,
+      ...(options.sipAddress ? { sip: options.sipAddress } : {}),
     });
     this.timers = new CoreTimers(clock, (timer) => this.run(this.core.timerFired(timer)));
   }
@@ -147,6 +154,12 @@ export class Replicator {
         }
         case 'applied':
           this.options.onApplied?.();
+          break;
+        case 'peer-state':
+          this.options.onPeerState?.({ nodeId: c.nodeId, online: c.online, sip: c.sip });
+          break;
+        case 'peer-link-lost':
+          this.options.onPeerLinkLost?.(c.nodeId);
           break;
         case 'schedule':
           this.timers.schedule(c.timer, c.ms);

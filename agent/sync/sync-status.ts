@@ -1,7 +1,8 @@
 /**
  * A snapshot of replication for `outpost status` and metrics: links, and per known peer whether
  * it is reachable, each stream's watermark and lag (in versions of the source and in seconds),
- * and the counters. Written by the running process to `<dataDir>/sync-status.json` each second.
+ * and the counters; on a running box also its site peers' liveness (`liveness`, added by main.ts
+ * from agent/switch/peers/). Written by the running process to `<dataDir>/sync-status.json` each second.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,16 @@ export interface PeerStatus {
   streams: StreamStatus[];
 }
 
+/** A site peer's liveness (docs/peer-liveness.md), as the box's keep-alive last saw it. */
+export interface PeerLivenessEntry {
+  nodeId: string;
+  state: 'up' | 'down' | 'unknown';
+  /** ISO 8601: when it entered `state`. */
+  since: string;
+  /** Where its keep-alive goes (`udp:host:port`); null while unknown. */
+  sip: string | null;
+}
+
 export interface SyncStatus {
   role: 'node' | 'hub';
   nodeId: string;
@@ -37,6 +48,8 @@ export interface SyncStatus {
   at: string;
   links: Array<{ name: string; url: string; connected: boolean; inFlight: number; published: number }>;
   peers: PeerStatus[];
+  /** A running box: each site peer up, down or unknown, and since when (the hub has none). */
+  liveness?: PeerLivenessEntry[];
   counters: {
     batchesIn: number;
     batchesOut: number;

@@ -22,6 +22,8 @@ export const NodeStateSchema = z.object({
   head: version,
   /** The node's own broker for site peers, when it runs one. */
   mqtt: z.string().max(200).optional(),
+  /** The box's SIP address for its site peers (keep-alive, inter-box requests): `udp|tcp:host:port`. */
+  sip: z.string().max(200).regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/).optional(),
   at: z.number().int(),
 });
 export type NodeState = z.infer<typeof NodeStateSchema>;

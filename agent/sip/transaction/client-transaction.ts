@@ -48,6 +48,15 @@ export abstract class ClientTransaction<S extends string> extends Transaction<S>
     this.startTimers();
   }
 
+  /**
+   * The TU stops waiting before Timer B/F (a keep-alive's own deadline): the transaction ends
+   * at once, its retransmissions stop, the TU is not told, and a later response matches no
+   * transaction (dropped, §18.1.2). RFC 3261 leaves the TU free to ignore a transaction's outcome.
+   */
+  abandon(): void {
+    this.terminate('abandoned by the TU');
+  }
+
   /** A response matched to this transaction by the layer (RFC 3261 §17.1.3). */
   abstract receiveResponse(response: SipResponse): void;
 

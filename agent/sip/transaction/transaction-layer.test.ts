@@ -152,6 +152,21 @@ client('RFC 3261 §17.1: ACK, a missing branch and a duplicate key are refused',
   assert.throws(() => layer.createClientTransaction(makeRequest('BYE'), PEER, udp, user), (e: TransactionError) => code(e) === 'transaction.duplicate');
 });
 
+client('abandon (the TU gives up before Timer F): no more retransmissions, no TU callback, a late response is stray', () => {
+  const { layer, udp, clock } = setup();
+  const user = new RecordingUser(new ManualClock());
+  const options = makeRequest('OPTIONS');
+  const tx = layer.createClientTransaction(options, PEER, udp, user);
+  clock.advance(250);
+  tx.abandon();
+  assert.is(tx.state, 'Terminated');
+  assert.is(layer.counts().total, 0, 'the layer forgot it');
+  clock.advance(64_000);
+  assert.is(udp.times('OPTIONS').length, 1, 'Timer E stopped with it');
+  assert.not.ok(layer.handleResponse(makeResponse(options, 200)));
+  assert.equal([user.responses.length, user.timeouts.length, user.transportErrors.length], [0, 0, 0]);
+});
+
 client('transportFor picks the transport when none is given; TCP gets reliable timers (§17.1.1.2)', () => {
   const { layer, tcp, picked, clock } = setup();
   const dest: Endpoint = { protocol: 'tcp', address: '192.0.2.20', port: 5060 };
