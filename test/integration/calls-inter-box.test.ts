@@ -5,7 +5,8 @@
  * with sipp and calls 2002 through a1 from the same port, playing G.711 audio: a1 forwards the
  * INVITE to a2 signed with its node key, a2 rings its phone; the call is answered, RTP flows
  * both ways through both relays, the caller's BYE ends it, and each box writes its CDR. Then
- * the callee hangs up a second call: its BYE goes back through a2 and a1 to the caller. Last, a
+ * the callee hangs up a second call: its BYE goes back through a2 and a1 to the caller; the
+ * caller holds and resumes a third one with re-INVITEs through both boxes. Last, a
  * forged INVITE sent straight to a2 with a bad Outpost-Node header gets 403 and a warning.
  * Runs alone too: node --import tsx test/integration/calls-inter-box.test.ts
  */
@@ -18,7 +19,7 @@ import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { Store } from '../../agent/store/store.ts';
 import { describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type Cdr, type SippProcess } from '../helpers/calls.ts';
-import { passwordOf, SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
+import { explainedOn, passwordOf, SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -56,18 +57,8 @@ function pinned(box: Replica, peer: string): boolean {
   }
 }
 
-/** Runs `body`; on failure prints every process's log tail and keeps the folder. */
-function explained(body: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
-  return async (ctx) => {
-    try {
-      await body(ctx);
-    } catch (err) {
-      ctx.failed = true;
-      console.error(`\n${ctx.cluster.logTails(40)}\n`);
-      throw err;
-    }
-  };
-}
+/** A test body that prints every process's log tail when it fails (the folder is then kept). */
+const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body, 40);
 
 const auth = (ext: string) => `[authentication username=${ext} password=${passwordOf(ext)}]`;
 
@@ -140,6 +131,11 @@ inter('the callee hangs up: its BYE goes back through a2 and a1 to the caller', 
   const cdrs = await call(ctx, 'call-uas-bye.xml', 'call-uac-wait-bye.xml');
   assert.equal([cdrs.a1.disposition, cdrs.a1.endedBy], ['answered', 'callee'], summary(cdrs.a1));
   assert.equal([cdrs.a2.disposition, cdrs.a2.endedBy], ['answered', 'callee'], summary(cdrs.a2));
+}));
+
+inter('hold and resume: the caller\'s two re-INVITEs cross both boxes, each answered and ACKed', explained(async (ctx) => {
+  const cdrs = await call(ctx, 'call-uas-hold.xml', 'call-uac-hold.xml');
+  assert.equal([cdrs.a1.disposition, cdrs.a2.disposition], ['answered', 'answered']);
 }));
 
 inter('a forged INVITE to a2 claiming to come from a1: 403, logged with the claimed node and source', explained(async (ctx) => {
