@@ -6,8 +6,9 @@
  * INVITE to a2 signed with its node key, a2 rings its phone; the call is answered, RTP flows
  * both ways through both relays, the caller's BYE ends it, and each box writes its CDR. Then
  * the callee hangs up a second call: its BYE goes back through a2 and a1 to the caller; the
- * caller holds and resumes a third one with re-INVITEs through both boxes. Last, a
- * forged INVITE sent straight to a2 with a bad Outpost-Node header gets 403 and a warning.
+ * caller holds and resumes a third one with re-INVITEs through both boxes, and cancels a
+ * fourth while it rings. Last, a forged INVITE sent straight to a2 with a bad Outpost-Node
+ * header gets 403 and a warning.
  * Runs alone too: node --import tsx test/integration/calls-inter-box.test.ts
  */
 import { createSocket } from 'node:dgram';
@@ -136,6 +137,12 @@ inter('the callee hangs up: its BYE goes back through a2 and a1 to the caller', 
 inter('hold and resume: the caller\'s two re-INVITEs cross both boxes, each answered and ACKed', explained(async (ctx) => {
   const cdrs = await call(ctx, 'call-uas-hold.xml', 'call-uac-hold.xml');
   assert.equal([cdrs.a1.disposition, cdrs.a2.disposition], ['answered', 'answered']);
+}));
+
+inter('the caller cancels while it rings: the CANCEL crosses both boxes, each CDR says cancelled', explained(async (ctx) => {
+  const cdrs = await call(ctx, 'call-uas-cancel.xml', 'call-uac-cancel.xml');
+  assert.equal([cdrs.a1.disposition, cdrs.a1.sipStatus], ['cancelled', 487], summary(cdrs.a1));
+  assert.equal([cdrs.a2.disposition, cdrs.a2.sipStatus], ['cancelled', 487], summary(cdrs.a2));
 }));
 
 inter('a forged INVITE to a2 claiming to come from a1: 403, logged with the claimed node and source', explained(async (ctx) => {
