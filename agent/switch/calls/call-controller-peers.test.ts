@@ -22,9 +22,9 @@ const pinned: Record<string, PeerKey> = {
 const assertionOf = (nodeId: string, signer: NodeKey | undefined) =>
   new NodeAssertion({ nodeId, site: 'branch-a', ...(signer ? { signer } : {}), keyOf: (id) => pinned[id], verify: verifySignature, clock: new ManualClock() });
 
-/** Box a1 with peer a2 at PEER; `signer` false: a1 has no node key. */
-function box(signer = true) {
-  const w = callWorld({}, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined) } });
+/** Box a1 with peer a2 at PEER; `signer` false: a1 has no node key; `calls` overrides config. */
+function box(signer = true, calls: Record<string, number> = {}) {
+  const w = callWorld(calls, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined) } });
   const bindAt = (node: string, aor: string, ip: string) =>
     w.store.registrations.upsert({
       aor, contact: `sip:${aor}@${ip}:5062`, nodeId: node, expiresAt: w.clock.now() + 3_600_000, q: 1, callId: `reg-${node}-${aor}`, cseq: 1,
@@ -61,6 +61,17 @@ receiving('a header that does not verify (another key, an unknown node, garbage)
   await flush();
   assert.equal(w.statusesTo(CALLER), [403, 403, 403]);
   assert.is(w.requestsTo(CALLEE, 'INVITE').length, 0);
+  await w.close();
+});
+
+receiving('a verified request still meets the limits: calls.maxTotal reached gives 503, as for a phone', async () => {
+  const { w } = box(true, { maxTotal: 1 });
+  await w.dial();
+  const req = w.invite({ auth: false, from: '1003' });
+  req.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(req));
+  w.receive(req);
+  await flush();
+  assert.equal(w.responsesTo(CALLER).map((r) => r.status).filter((s) => s >= 400), [503]);
   await w.close();
 });
 
