@@ -16,10 +16,12 @@ import { boxMetrics } from './control/box-metrics.ts';
 import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
-import { NodeKey } from './sync/node-key.ts';
+import { NodeKey, verifySignature } from './sync/node-key.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
 import { syncStatus } from './sync/sync-status.ts';
 import { CallController } from './switch/calls/call-controller.ts';
+import { NodeAssertion } from './switch/calls/node-assertion.ts';
+import { SitePeers } from './switch/calls/site-peers.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
 import { Registrar } from './switch/registrar.ts';
 import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './switch/peers/peer-keep-alive.ts';
@@ -88,6 +90,15 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       onCancel: (_cancel, invite) => calls!.handleCancel(invite),
     },
   });
+  // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
+  // INVITEs between boxes signed with the node key and checked against the pinned keys.
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
+  const replicates = config.hub !== undefined || config.peers.length > 0 || broker !== undefined;
+  const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
+  // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
+  const sitePeers = new SitePeers((id) => keepAlive?.isUp(id) ?? true);
+  const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);
+  const assertion = new NodeAssertion({ nodeId: config.node.id, site: config.node.site, ...(nodeKey ? { signer: nodeKey } : {}), keyOf, verify: verifySignature, clock });
   calls = new CallController({
     endpoint,
     store,
@@ -102,19 +113,19 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     timers: { t1: config.sip.timers.t1, t2: config.sip.timers.t2 },
     clock,
     logger: logger.child({ mod: 'calls' }),
+    assertion,
+    peers: sitePeers,
   });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   // Replication: the box's broker for its site peers, and the replicator when the box joins a
   // hub, lists peers or runs that broker. Metrics on every box that configures `metrics`.
-  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
-  const replicates = config.hub !== undefined || config.peers.length > 0 || broker !== undefined;
   // Users and bans changed under the caches: merged by the replicator, or committed by the CLI.
   const reloadCaches = () => {
     store.users.invalidate();
     flood.reloadBans();
   };
-  const replicatorOptions = replicates ? { ...nodeReplicatorOptions(config, store, logger), onApplied: reloadCaches } : undefined;
+  const replicatorOptions = nodeKey ? { ...nodeReplicatorOptions(config, store, nodeKey, logger), onApplied: reloadCaches } : undefined;
   // Built in start(): it announces the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
   const keepAlive = replicates
@@ -163,7 +174,10 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
           ...replicatorOptions,
           ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),
           ...(sipAddress ? { sipAddress } : {}),
-          onPeerState: (p) => keepAlive!.peerState(p),
+          onPeerState: (p) => {
+            sitePeers.learn(p);
+            keepAlive!.peerState(p);
+          },
           onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
         });
         replicator.start();
@@ -195,14 +209,14 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
 }
 
 /** What the node's replicator needs besides its broker's address and merge callback. */
-function nodeReplicatorOptions(config: Config, store: Store, logger: Logger): ReplicatorOptions {
+function nodeReplicatorOptions(config: Config, store: Store, key: NodeKey, logger: Logger): ReplicatorOptions {
   const siteAdminKey = config.sync.siteAdminKey;
   return {
     role: 'node',
     nodeId: config.node.id,
     site: config.node.site,
     store,
-    key: NodeKey.loadOrCreate(config.dataDir),
+    key,
     ...(siteAdminKey ? { siteAdminKey: NodeKey.load(siteAdminKey, 'site admin key') } : {}),
     ...(config.hub ? { hub: config.hub } : {}),
     peers: config.peers,

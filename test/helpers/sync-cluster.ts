@@ -245,3 +245,19 @@ function describeDigests(all: Array<{ name: string; tables: TableDigest[] }>): s
 }
 
 export const passwordOf = (ext: string) => `pw-${ext}-secret`;
+
+/**
+ * A test body that, when it fails, prints the tails of every process's log and marks the
+ * context failed (the suite then keeps the cluster's folder).
+ */
+export function explainedOn<C extends { cluster?: SyncCluster; failed: boolean }>(body: (ctx: C) => Promise<void>, lines?: number): (ctx: C) => Promise<void> {
+  return async (ctx) => {
+    try {
+      await body(ctx);
+    } catch (err) {
+      ctx.failed = true;
+      if (ctx.cluster) console.error(`\n${ctx.cluster.logTails(lines)}\n`);
+      throw err;
+    }
+  };
+}

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser } from './sip-register.ts';
-import { passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
+import { explainedOn, passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 
 interface Ctx {
@@ -48,17 +48,7 @@ async function registerAcked(ctx: Ctx, node: Replica, user: string, tag: string)
 }
 
 /** A test body that prints the tails of every process's log when it fails. */
-function explained(body: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
-  return async (ctx) => {
-    try {
-      await body(ctx);
-    } catch (err) {
-      ctx.failed = true;
-      if (ctx.cluster) console.error(`\n${ctx.cluster.logTails()}\n`);
-      throw err;
-    }
-  };
-}
+const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
 
 /** Registers the replication scenarios against a fresh cluster with `broker` and runs them. */
 export function syncSuite(broker: BrokerKind): void {

@@ -1,7 +1,8 @@
 /**
  * Whether the box takes a new INVITE (docs/calls.md §1): Max-Forwards (483 at zero, RFC 3261
  * §16.3), a Call-ID of one of the box's own INVITEs (482), digest authentication
- * with 407 (RFC 3261 §22.3, RFC 8760), the box's and the caller's call limits, the callee's
+ * with 407 (RFC 3261 §22.3, RFC 8760) unless a box of the site vouches for the caller with a
+ * verified Outpost-Node header (node-assertion.ts; a header that fails gets 403), the box's and the caller's call limits, the callee's
  * limit (asked by routing), and then the session: the RFC 4028 session timer (422) and an
  * SDP offer the box can use. A refusal is the response to send; nothing is stored.
  */
@@ -17,6 +18,7 @@ import type { FloodGuard } from '../flood-guard.ts';
 import { authenticateRequest } from '../request-auth.ts';
 import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
 import type { CallSessionTimer } from './call.ts';
+import { fromUser, type NodeAssertion } from './node-assertion.ts';
 
 export interface CallAdmissionDeps {
   authenticator: DigestAuthenticator;
@@ -31,10 +33,15 @@ export interface CallAdmissionDeps {
   callsOf(user: string): number;
   /** True when `callId` is one of the box's own INVITEs coming back (a loop). */
   isOwnCallId(callId: string): boolean;
+  /** Checks the Outpost-Node header of requests from the site's other boxes. */
+  assertion?: NodeAssertion;
 }
 
-/** A caller the box takes: its user name and the Max-Forwards left for the callee's INVITE. */
-export type CallerVerdict = { ok: true; caller: string; maxForwards: number } | { ok: false; response: SipResponse };
+/**
+ * A caller the box takes: its user name and the Max-Forwards left for the callee's INVITE;
+ * `peer` names the box of the site that forwarded the call (it authenticated the caller).
+ */
+export type CallerVerdict = { ok: true; caller: string; maxForwards: number; peer?: string } | { ok: false; response: SipResponse };
 
 /** The session the box takes: the caller's offer, and the session timer when the caller refreshes. */
 export type SessionVerdict = { ok: true; offer: SessionDescription; sessionTimer: CallSessionTimer | undefined } | { ok: false; response: SipResponse };
@@ -50,11 +57,27 @@ export class CallAdmission {
     if (!Number.isInteger(maxForwards) || maxForwards < 0) return refuse(400, 'Bad Max-Forwards');
     if (maxForwards === 0) return refuse(483, 'Too Many Hops');
     if (d.isOwnCallId(req.headers.get('call-id') ?? '')) return refuse(482, 'Loop Detected');
-    const auth = authenticateRequest(req, source, 'proxy', d);
+    const peer = this.peerOf(req, source);
+    if (peer === false) return refuse(403, 'Forbidden');
+    const auth = peer ? { ok: true as const, username: fromUser(req.headers.get('from') ?? '') } : authenticateRequest(req, source, 'proxy', d);
     if (!auth.ok) return auth;
+    if (auth.username === '') return refuse(400, 'Bad From user part');
     if (d.activeCalls() >= d.config.maxTotal) return refuse(503, 'Call limit of this box reached', [['Retry-After', '30']]);
     if (d.callsOf(auth.username) >= d.config.maxPerUser) return refuse(486, 'Call limit reached for caller');
-    return { ok: true, caller: auth.username, maxForwards };
+    return { ok: true, caller: auth.username, maxForwards, ...(peer ? { peer } : {}) };
+  }
+
+  /**
+   * The box of the site that vouches for this request (a verified Outpost-Node header), undefined
+   * without the header, false when the header does not verify (logged: a forgery or a
+   * misconfigured peer). Without a verifier (tests of the local call core) the header is ignored.
+   */
+  private peerOf(req: SipRequest, source: Endpoint): string | undefined | false {
+    const verdict = this.deps.assertion?.verify(req);
+    if (!verdict || verdict.kind === 'none') return undefined;
+    if (verdict.kind === 'verified') return verdict.node;
+    this.deps.logger.warn({ node: verdict.node, reason: verdict.reason, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
+    return false;
   }
 
   /** Check 7: a callee already in as many calls as a user may be in is busy. */

@@ -19,11 +19,12 @@ import type { Store } from '../../store/store.ts';
 import type { FloodGuard } from '../flood-guard.ts';
 import { CallAdmission, refusal } from './call-admission.ts';
 import { CallRegistry } from './call-registry.ts';
-import { CallRouter } from './call-router.ts';
+import { CallRouter, type SitePeerView } from './call-router.ts';
 import { Call } from './call.ts';
 import { CdrRecorder } from './cdr-recorder.ts';
 import { handleInDialog } from './handle-in-dialog.ts';
 import { InboundLeg, type CallSignalling } from './inbound-leg.ts';
+import { NODE_HEADER, type NodeAssertion } from './node-assertion.ts';
 
 const CHECKPOINT_MS = 30_000;
 
@@ -44,6 +45,10 @@ export interface CallControllerDeps {
   timers: { t1: number; t2: number };
   clock: Clock;
   logger: Logger;
+  /** Inter-box calls (docs/inter-box.md): signs INVITEs to peer boxes, verifies theirs. */
+  assertion?: NodeAssertion;
+  /** The other boxes of the site, where calls to users registered there go. */
+  peers?: SitePeerView;
 }
 
 export class CallController {
@@ -63,7 +68,9 @@ export class CallController {
       callsOf: (user) => registry.countOf(user),
       isOwnCallId: (id) => registry.isOutgoingCallId(id),
     });
-    this.router = new CallRouter({ ...deps, busy: (user) => this.admission.calleeBusy(user) });
+    // Peer boxes take only signed INVITEs: a box without a node key rings its own phones only.
+    const { peers, ...routed } = deps;
+    this.router = new CallRouter({ ...routed, ...(peers && deps.assertion?.canSign ? { peers } : {}), busy: (user) => this.admission.calleeBusy(user) });
   }
 
   get activeCalls(): number {
@@ -124,7 +131,7 @@ export class CallController {
     const d = this.deps;
     const caller = this.admission.admitCaller(req, source);
     if (!caller.ok) return incoming.respond(caller.response);
-    const destination = this.router.route(req.uri);
+    const destination = this.router.route(req.uri, caller.peer !== undefined);
     if ('status' in destination) return incoming.respond(refusal(req, destination.status, destination.reason));
     const session = this.admission.admitSession(req);
     if (!session.ok) return incoming.respond(session.response);
@@ -164,9 +171,10 @@ export class CallController {
     });
     const callerUser = d.store.users.get(caller.caller);
     call.ring(
-      destination.targets.map(({ target, dest }) => ({
+      destination.targets.map(({ target, dest, peer }) => ({
         target,
         dest,
+        ...(peer && d.assertion ? { signedHeaders: (inv: SipRequest): Array<[string, string]> => [[NODE_HEADER, d.assertion!.stamp(inv)]] } : {}),
         from: { displayName: callerUser?.displayName ?? '', user: caller.caller },
         to: { user: destination.callee },
         domain: d.domain,

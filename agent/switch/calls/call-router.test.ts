@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { ManualClock } from '../../lib/clock.ts';
 import { Store } from '../../store/store.ts';
 import type { TrunkRecord } from '../../store/trunks.ts';
-import { CallRouter, dialledNumber, endpointOf } from './call-router.ts';
+import type { Endpoint } from '../../sip/transport/transport.ts';
+import { CallRouter, dialledNumber, endpointOf, type SitePeerView } from './call-router.ts';
 
 const dialled = suite('dialledNumber');
 
@@ -65,6 +66,84 @@ route('a disabled trunk, or one of another site: 503', () => {
   }
 });
 
+const site = suite('CallRouter.route: users registered on other boxes of the site');
+
+/** Box a1 of branch-a with user 2002; peers a2 (udp) and a3 (tcp, IPv6) announced SIP addresses, a4 none. */
+function siteRouter(peers: Partial<SitePeerView> = {}) {
+  const store = Store.open({ dataDir: mkdtempSync(join(tmpdir(), 'outpost-router-site-')) });
+  const clock = new ManualClock();
+  store.users.upsert({ ext: '2002', displayName: '', realm: 'branch-a.example', site: 'branch-a', ha1Md5: '', ha1Sha256: '' }, 0);
+  const addresses: Record<string, Endpoint> = {
+    a2: { protocol: 'udp', address: '10.0.0.2', port: 5060 },
+    a3: { protocol: 'tcp', address: '2001:db8::3', port: 5070 },
+  };
+  const r = new CallRouter({
+    store, nodeId: 'a1', site: 'branch-a', clock, codecs: { available: ['PCMA'], boxDefault: ['PCMA'] }, busy: () => false,
+    peers: { sipOf: (id) => addresses[id], ...peers },
+  });
+  const bind = (node: string, phone: string) =>
+    store.registrations.upsert({
+      aor: '2002', contact: `sip:2002@${phone}:5062`, nodeId: node, expiresAt: clock.now() + 3_600_000, q: 1, callId: `reg-${node}-${phone}`, cseq: 1,
+      path: '', userAgent: 'test', received: `udp:${phone}:5062`, instanceId: '', regId: 0, updatedAt: clock.now(),
+    });
+  const targets = (fromPeer = false) => {
+    const out = r.route('sip:2002@branch-a.example', fromPeer);
+    return 'status' in out ? `${out.status} ${out.reason}` : out.targets;
+  };
+  return { store, bind, targets };
+}
+
+const phone = (ip: string) => ({ target: `sip:2002@${ip}:5062`, dest: { protocol: 'udp', address: ip, port: 5062 } });
+
+site('bindings on this box only: its phones, as before', () => {
+  const { store, bind, targets } = siteRouter();
+  bind('a1', '192.0.2.1');
+  assert.equal(targets(), [phone('192.0.2.1')]);
+  store.close();
+});
+
+site('bindings owned by another box only: one fork to that box\'s SIP address (TCP and IPv6 written in the URI)', () => {
+  const { store, bind, targets } = siteRouter();
+  bind('a2', '192.0.2.2');
+  bind('a2', '192.0.2.22');
+  assert.equal(targets(), [{ target: 'sip:2002@10.0.0.2:5060', dest: { protocol: 'udp', address: '10.0.0.2', port: 5060 }, peer: 'a2' }], 'one branch per box, not per phone');
+  store.close();
+  const other = siteRouter();
+  other.bind('a3', '192.0.2.3');
+  assert.equal(other.targets(), [{ target: 'sip:2002@[2001:db8::3]:5070;transport=tcp', dest: { protocol: 'tcp', address: '2001:db8::3', port: 5070 }, peer: 'a3' }]);
+  other.store.close();
+});
+
+site('bindings here and on two other boxes: fork to this box\'s phone and to each box', () => {
+  const { store, bind, targets } = siteRouter();
+  bind('a3', '192.0.2.3');
+  bind('a1', '192.0.2.1');
+  bind('a2', '192.0.2.2');
+  const out = targets() as Array<{ target: string; peer?: string }>;
+  assert.equal(out.map((t) => [t.target, t.peer]), [['sip:2002@192.0.2.1:5062', undefined], ['sip:2002@10.0.0.2:5060', 'a2'], ['sip:2002@[2001:db8::3]:5070;transport=tcp', 'a3']]);
+  store.close();
+});
+
+site('an owner without an announced address, or down: not rung; nothing else: 480 as before', () => {
+  const { store, bind, targets } = siteRouter({ isUp: (id) => id !== 'a2' });
+  bind('a4', '192.0.2.4');
+  bind('a2', '192.0.2.2');
+  assert.is(targets(), '480 2002 is not registered');
+  bind('a1', '192.0.2.1');
+  assert.equal(targets(), [phone('192.0.2.1')]);
+  store.close();
+});
+
+site('a call a peer box forwarded rings only this box\'s phones (no second hop, no loop)', () => {
+  const { store, bind, targets } = siteRouter();
+  bind('a2', '192.0.2.2');
+  assert.is(targets(true), '480 2002 is not registered');
+  bind('a1', '192.0.2.1');
+  assert.equal(targets(true), [phone('192.0.2.1')]);
+  store.close();
+});
+
 dialled.run();
 endpoint.run();
 route.run();
+site.run();

@@ -40,6 +40,8 @@ export interface OutboundSpec {
   domain: string;
   maxForwards: number;
   sdp: string;
+  /** Headers computed over the finished INVITE (Outpost-Node towards a peer box), appended. */
+  signedHeaders?: (invite: SipRequest) => Array<[string, string]>;
 }
 
 export class OutboundLeg {
@@ -79,6 +81,7 @@ export class OutboundLeg {
       ]),
       body: Buffer.from(spec.sdp),
     };
+    for (const [name, value] of spec.signedHeaders?.(this.invite) ?? []) this.invite.headers.append(name, value);
   }
 
   get state(): OutboundState {

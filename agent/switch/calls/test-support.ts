@@ -27,7 +27,7 @@ import type { Endpoint } from '../../sip/transport/transport.ts';
 import type { CdrRecord } from '../../store/cdrs.ts';
 import { Store } from '../../store/store.ts';
 import { FloodGuard } from '../flood-guard.ts';
-import { CallController } from './call-controller.ts';
+import { CallController, type CallControllerDeps } from './call-controller.ts';
 import type { CallSignalling } from './inbound-leg.ts';
 
 export const DOMAIN = 'branch-a.example';
@@ -113,8 +113,11 @@ function signallingOver(layer: TransactionLayer, transport: FakeTransport): Call
 
 export type CallWorld = ReturnType<typeof callWorld>;
 
-/** Users 1001 (caller) and 1002 (callee, registered at CALLEE on this node); `calls` overrides config. */
-export function callWorld(calls: Record<string, number> = {}) {
+/**
+ * Users 1001 (caller) and 1002 (callee, registered at CALLEE on this node); `calls` overrides
+ * config; `interBox` gives the box its peers and node assertion (node a1 of branch-a).
+ */
+export function callWorld(calls: Record<string, number> = {}, interBox: Pick<CallControllerDeps, 'assertion' | 'peers'> = {}) {
   const config = ConfigSchema.parse({ node: { id: 'a1', site: 'branch-a' }, dataDir: '/unused', sip: { domain: DOMAIN, listen: ['udp:127.0.0.1:0'] }, calls });
   const clock = new ManualClock();
   const logger = createSilentLogger();
@@ -133,7 +136,7 @@ export function callWorld(calls: Record<string, number> = {}) {
   const flood = new FloodGuard(config.sip.flood, { clock, store, nodeId: 'a1', logger });
   const controller = new CallController({
     endpoint: signallingOver(layer, transport), store, relay, authenticator, flood, nodeId: 'a1', site: 'branch-a', domain: DOMAIN,
-    config: config.calls, codecs: { available: [], boxDefault: config.rtp.codecs }, timers: { t1: 500, t2: 4000 }, clock, logger,
+    config: config.calls, codecs: { available: [], boxDefault: config.rtp.codecs }, timers: { t1: 500, t2: 4000 }, clock, logger, ...interBox,
   });
   let seq = 0;
 

@@ -1,0 +1,34 @@
+/**
+ * The SIP addresses of the other boxes of the site, as their node states announce them
+ * (`sip` of NodeState, docs/mqtt/sync.md): the replicator hands each state of a site peer here,
+ * and call routing asks where a peer's calls go. An address stays known while the peer is
+ * offline (whether it is up is liveness' call: `isUp`, every peer up until one is given).
+ * What this box announces is announcedSipAddress in agent/switch/peers/peer-keep-alive.ts.
+ */
+import { parseListenAddress } from '../../config/listen-address.ts';
+import type { Endpoint } from '../../sip/transport/transport.ts';
+import type { SitePeerView } from './call-router.ts';
+
+export class SitePeers implements SitePeerView {
+  private readonly addresses = new Map<string, Endpoint>();
+
+  constructor(private readonly up: (nodeId: string) => boolean = () => true) {}
+
+  /** A peer's state: its announced address replaces the one known (none: forgotten). */
+  learn(state: { nodeId: string; sip: string | undefined }): void {
+    const parsed = state.sip === undefined ? undefined : parseListenAddress(state.sip);
+    if (parsed === undefined || typeof parsed === 'string') {
+      this.addresses.delete(state.nodeId);
+      return;
+    }
+    this.addresses.set(state.nodeId, { protocol: parsed.protocol, address: parsed.host, port: parsed.port });
+  }
+
+  sipOf(nodeId: string): Endpoint | undefined {
+    return this.addresses.get(nodeId);
+  }
+
+  isUp(nodeId: string): boolean {
+    return this.up(nodeId);
+  }
+}
