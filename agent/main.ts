@@ -17,6 +17,7 @@ import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { NodeKey } from './sync/node-key.ts';
+import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
 import { syncStatus } from './sync/sync-status.ts';
 import { CallController } from './switch/calls/call-controller.ts';
@@ -114,6 +115,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const replicatorOptions = replicates ? { ...nodeReplicatorOptions(config, store, logger), onApplied: reloadCaches } : undefined;
   // Built in start(): it announces the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
+  // Closes the calls of a dead box of the site (docs/calls.md, 8), fed by the replicator's peer states.
+  const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
   const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
@@ -152,6 +155,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       if (replicatorOptions) {
         replicator = new Replicator({ ...replicatorOptions, ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}) });
         replicator.start();
+        takeover?.start(replicator.directory);
       }
       statusFile?.start();
       await metrics?.start();
@@ -163,6 +167,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       clock.clearTimeout(housekeeping);
       await metrics?.stop();
       statusFile?.stop();
+      takeover?.stop();
       await replicator?.stop();
       await broker?.stop();
       await calls!.stop();
