@@ -71,7 +71,7 @@ export class ReplicationCore implements LinkView {
     this.strategy = options.strategy;
     const { nodeId, store, logger } = options;
     this.directory = new PeerDirectory(store, logger);
-    this.receiver = new BatchReceiver({ nodeId, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
+    this.receiver = new BatchReceiver({ nodeId, site: options.site, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
     this.source = this.strategy.createSource({
       nodeId,
       store,
