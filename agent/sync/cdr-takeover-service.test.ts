@@ -22,18 +22,20 @@ service.after.each(() => {
   opened.splice(0).forEach((s) => s.close());
 });
 
-service("closes a dead peer's calls from the directory's states once the grace period is over", async () => {
+service("closes a dead peer's calls from the directory's states the moment the grace period is over", async () => {
   const clock = new ManualClock();
   const store = open();
   store.cdrs.checkpoint({ callUuid: 'c1', nodeId: 'a1', caller: '1', callee: '2', aCallId: 'x', bCallId: 'y', state: 'ringing', startedAt: 5, answeredAt: null, codec: 'PCMU', updatedAt: 5 });
   const dir = new PeerDirectory(store, createSilentLogger());
   const svc = new CdrTakeoverService({ store, self: 'b1', site: 'site-a', graceSeconds: 2, clock, logger: createSilentLogger() });
   svc.start(dir);
+  clock.advance(300); // declared dead between two ticks
   dir.observe(stateOf('a1', false), clock.now());
-  clock.advance(TAKEOVER_TICK_MS);
+  clock.advance(TAKEOVER_TICK_MS + 500);
   await new Promise((r) => setTimeout(r, 20));
   assert.is(store.cdrs.get('c1'), undefined, 'within the grace period');
-  clock.advance(2000);
+  // Due at 2300 ms: checked then, not at the next tick (3000 ms).
+  clock.advance(500);
   for (let i = 0; i < 50 && svc.closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.is(svc.closed, 1);
   assert.is(store.cdrs.get('c1')!.disposition, 'interrupted');

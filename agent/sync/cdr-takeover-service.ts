@@ -28,6 +28,8 @@ export interface CdrTakeoverServiceOptions {
 export class CdrTakeoverService {
   readonly core: CdrTakeover;
   private timer: TimerHandle | undefined;
+  /** One-shot checks at the moment a takeover falls due (the tick alone would add up to 1 s). */
+  private readonly dueTimers = new Set<TimerHandle>();
   private unsubscribe: (() => void) | undefined;
   private busy = false;
   /** Calls closed on another node's behalf since start. */
@@ -46,7 +48,14 @@ export class CdrTakeoverService {
   start(feed: PeerChangeFeed): void {
     this.unsubscribe = feed.onChange((change) => {
       this.core.changed(change);
-      if (change.state === 'down') this.o.logger.info({ peer: change.peer, takeoverAt: this.core.dueAt(change.peer) }, 'peer declared dead');
+      const due = change.state === 'down' ? this.core.dueAt(change.peer) : undefined;
+      if (due === undefined) return;
+      this.o.logger.info({ peer: change.peer, takeoverAt: due }, 'peer declared dead');
+      const timer = this.o.clock.setTimeout(() => {
+        this.dueTimers.delete(timer);
+        this.check();
+      }, Math.max(0, due - this.o.clock.now()));
+      this.dueTimers.add(timer);
     });
     this.timer = this.o.clock.setTimeout(() => this.tick(), TAKEOVER_TICK_MS);
   }
@@ -56,10 +65,16 @@ export class CdrTakeoverService {
     this.unsubscribe = undefined;
     this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.dueTimers) this.o.clock.clearTimeout(t);
+    this.dueTimers.clear();
   }
 
   private tick(): void {
     this.timer = this.o.clock.setTimeout(() => this.tick(), TAKEOVER_TICK_MS);
+    this.check();
+  }
+
+  private check(): void {
     if (this.busy) return;
     let due: Takeover[];
     try {
