@@ -1,7 +1,8 @@
 /**
  * The shell around CdrTakeover (cdr-takeover.ts), on a box and on the hub: follows a feed of
  * peer liveness changes (today the MQTT states of peer-directory.ts; the SIP keep-alive later,
- * through the same PeerChangeFeed), ticks the core every second on the injected Clock, and
+ * through the same PeerChangeFeed), ticks the core every second on the injected Clock (and once
+ * more at the moment a takeover falls due), and
  * commits each takeover it returns through the store's write queue (store/cdrs.ts `takeOver`:
  * the checkpoint's delete and the CDR's insert in one transaction), then replication sends it.
  */

@@ -5,7 +5,8 @@
  * hub) must close the call as one `interrupted` CDR of a1 within 15 s, visible on a2 and the
  * hub. Then a1 starts again on its data directory: its own recovery of the same checkpoint
  * (before it has caught up) must leave exactly one CDR everywhere, and every table's digest
- * must converge on the three replicas.
+ * must converge on the three replicas. Then a site with no survivor: a2 and a1 killed, the hub
+ * closes a1's call after twice the grace period (10 s), still within the 15 s.
  * Runs alone too: node --import tsx test/integration/cdr-takeover.test.ts
  */
 import { join } from 'node:path';
@@ -35,11 +36,40 @@ function callIn(r: Replica, uuid: string): { checkpoint: boolean; cdr: CdrRecord
     return {
       checkpoint: store.cdrs.checkpointsOf('a1').some((c) => c.callUuid === uuid),
       cdr: store.cdrs.get(uuid),
-      cdrs: store.cdrs.since(0, 1000).length,
+      cdrs: store.cdrs.since(0, 1000).filter((c) => c.uuid === uuid).length,
     };
   } finally {
     store.close();
   }
+}
+
+/**
+ * A call through `box`: a sipp callee bound at it, a sipp caller authenticating at it. Resolves
+ * with the call's uuid once it is answered and its checkpoint has reached `replicas`.
+ */
+async function callThrough(ctx: Ctx, box: Replica, replicas: Replica[]): Promise<string> {
+  const { cluster } = ctx;
+  const n = ctx.sipps.length;
+  const uasPort = await freeUdpPorts(1);
+  injectBinding(box.dataDir, CALLEE, uasPort);
+  const uas = spawnSipp({ scenario: join(SIPP_SCENARIOS, 'call-uas.xml'), dir: cluster.dir, name: `uas${n}`, port: uasPort, mediaPort: await freeUdpPorts(4), calls: 1, timeoutS: 60 });
+  ctx.sipps.push(uas);
+  await waitFor(() => udpPortBound(uasPort), 'the sipp callee to listen', 5_000);
+  const uac = spawnSipp({
+    scenario: join(SIPP_SCENARIOS, 'call-uac-wait-bye.xml'), dir: cluster.dir, name: `uac${n}`, port: await freeUdpPorts(1), mediaPort: await freeUdpPorts(4),
+    target: box.sip, injection: [`${CALLER};[authentication username=${CALLER} password=${passwordOf(CALLER)}];${cluster.domain};${CALLEE}`], calls: 1, rate: 1, timeoutS: 60,
+  });
+  ctx.sipps.push(uac);
+  const uuid = await waitFor(() => {
+    const store = Store.open({ dataDir: box.dataDir, mustExist: true });
+    try {
+      return store.cdrs.checkpointsOf(box.name).find((c) => c.state === 'answered')?.callUuid;
+    } finally {
+      store.close();
+    }
+  }, `the call to be answered and checkpointed on ${box.name}`, 10_000);
+  await waitFor(() => replicas.every((r) => callIn(r, uuid).checkpoint), `the checkpoint on ${replicas.map((r) => r.name).join(', ')}`, 10_000, 50);
+  return uuid;
 }
 
 const takeover = suite<Ctx>('CDR takeover of a dead box');
@@ -63,28 +93,7 @@ takeover('a1 killed mid-call: a2 writes one interrupted CDR of a1 within 15 s; a
   try {
     const { cluster } = ctx;
     const [a1, a2] = [cluster.node('a1'), cluster.node('a2')];
-    // A call through a1: sipp callee bound at a1, sipp caller authenticating at a1.
-    const uasPort = await freeUdpPorts(1);
-    injectBinding(a1.dataDir, CALLEE, uasPort);
-    const uas = spawnSipp({ scenario: join(SIPP_SCENARIOS, 'call-uas.xml'), dir: cluster.dir, name: 'uas', port: uasPort, mediaPort: await freeUdpPorts(4), calls: 1, timeoutS: 60 });
-    ctx.sipps.push(uas);
-    await waitFor(() => udpPortBound(uasPort), 'the sipp callee to listen', 5_000);
-    const uac = spawnSipp({
-      scenario: join(SIPP_SCENARIOS, 'call-uac-wait-bye.xml'), dir: cluster.dir, name: 'uac', port: await freeUdpPorts(1), mediaPort: await freeUdpPorts(4),
-      target: a1.sip, injection: [`${CALLER};[authentication username=${CALLER} password=${passwordOf(CALLER)}];${cluster.domain};${CALLEE}`], calls: 1, rate: 1, timeoutS: 60,
-    });
-    ctx.sipps.push(uac);
-    // Answered, and its checkpoint replicated to a2 and the hub.
-    const uuid = await waitFor(() => {
-      const store = Store.open({ dataDir: a1.dataDir, mustExist: true });
-      try {
-        return store.cdrs.checkpointsOf('a1').find((c) => c.state === 'answered')?.callUuid;
-      } finally {
-        store.close();
-      }
-    }, 'the call to be answered and checkpointed on a1', 10_000);
-    await waitFor(() => callIn(a2, uuid).checkpoint && callIn(cluster.hub, uuid).checkpoint, 'the checkpoint on a2 and the hub', 10_000, 50);
-
+    const uuid = await callThrough(ctx, a1, [a2, cluster.hub]);
     const killedAt = Date.now();
     await a1.kill();
     for (const s of ctx.sipps) s.kill(); // both wait for a BYE that will not come
@@ -117,9 +126,40 @@ takeover('a1 killed mid-call: a2 writes one interrupted CDR of a1 within 15 s; a
       const seen = callIn(r, uuid);
       assert.equal([seen.checkpoint, seen.cdrs], [false, 1], r.name);
       assert.equal(seen.cdr, closed, `${r.name}: one CDR, the same row`);
-      assert.is(reports[i]!.tables.find((t) => t.table === 'cdrs')?.rows, 1);
+      assert.is(reports[i]!.tables.find((t) => t.table === 'cdrs')?.rows, 1, 'one call so far, one CDR');
     }
     for (const r of [cluster.hub, a1, a2]) assert.is(r.findLog('refused changes a node may not make'), undefined, `${r.name} refused nothing`);
+  } catch (err) {
+    ctx.failed = true;
+    throw err;
+  }
+});
+
+takeover('a site with no survivor: a2 and then a1 killed mid-call, the hub closes the call after twice the grace', async (ctx) => {
+  try {
+    const { cluster } = ctx;
+    const [a1, a2] = [cluster.node('a1'), cluster.node('a2')];
+    const uuid = await callThrough(ctx, a1, [a2, cluster.hub]);
+    await a2.kill();
+    const killedAt = Date.now();
+    await a1.kill();
+    for (const s of ctx.sipps) s.kill();
+    const closed = await waitFor(() => callIn(cluster.hub, uuid).cdr, 'the interrupted CDR on the hub', DEADLINE_MS + 5_000, 100);
+    const tookMs = Date.now() - killedAt;
+    console.log(`    hub fallback: CDR of ${uuid} on the hub ${tookMs} ms after SIGKILL of a1`);
+    assert.ok(tookMs >= 10_000 - 500 && tookMs < DEADLINE_MS, `the hub waits twice the grace (10 s) and stays within 15 s: ${tookMs} ms`);
+    assert.equal([closed.nodeId, closed.disposition], ['a1', 'interrupted']);
+    const took = await cluster.hub.waitForLog('took over the calls of a dead peer', 1_000);
+    assert.is(took.line['peer'], 'a1');
+    // Both come back: a1 recovers the same call itself; every replica ends with the same row.
+    await Promise.all([a1.start(), a2.start()]);
+    await cluster.waitForConvergence([cluster.hub, a1, a2], 20_000);
+    for (const r of [cluster.hub, a1, a2]) {
+      const seen = callIn(r, uuid);
+      assert.equal([seen.checkpoint, seen.cdrs], [false, 1], r.name);
+      assert.equal(seen.cdr, closed, `${r.name}: the hub's row`);
+      assert.is(r.findLog('refused changes a node may not make'), undefined, `${r.name} refused nothing`);
+    }
   } catch (err) {
     ctx.failed = true;
     throw err;
