@@ -168,9 +168,11 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await metrics?.stop();
       statusFile?.stop();
       takeover?.stop();
+      // Calls end (CDRs committed) and replicate before the offline state: peers take nothing over.
+      await calls!.stop();
+      await replicator?.drain(1000);
       await replicator?.stop();
       await broker?.stop();
-      await calls!.stop();
       await endpoint.stop();
       await relay.stop();
       flood.stop();

@@ -178,6 +178,11 @@ export class ReplicationCore implements LinkView {
 
   // ---- queries -------------------------------------------------------------------------------
 
+  /** Has every local commit so far been handed to the links (no push armed or running)? */
+  pushedAll(): boolean {
+    return this.pushes.idle && this.source.pushed >= this.o.store.changes.head();
+  }
+
   isConnected(link: string): boolean {
     return this.links.get(link)?.up === true;
   }

@@ -5,7 +5,8 @@
  * hub) must close the call as one `interrupted` CDR of a1 within 15 s, visible on a2 and the
  * hub. Then a1 starts again on its data directory: its own recovery of the same checkpoint
  * (before it has caught up) must leave exactly one CDR everywhere, and every table's digest
- * must converge on the three replicas. Then a site with no survivor: a2 and a1 killed, the hub
+ * must converge on the three replicas. A clean stop (SIGTERM) mid-call instead: a1's own CDR
+ * reaches its peers before its offline state, and nothing is taken over. Then a site with no survivor: a2 and a1 killed, the hub
  * closes a1's call after twice the grace period (10 s), still within the 15 s.
  * Runs alone too: node --import tsx test/integration/cdr-takeover.test.ts
  */
@@ -129,6 +130,32 @@ takeover('a1 killed mid-call: a2 writes one interrupted CDR of a1 within 15 s; a
       assert.is(reports[i]!.tables.find((t) => t.table === 'cdrs')?.rows, 1, 'one call so far, one CDR');
     }
     for (const r of [cluster.hub, a1, a2]) assert.is(r.findLog('refused changes a node may not make'), undefined, `${r.name} refused nothing`);
+  } catch (err) {
+    ctx.failed = true;
+    throw err;
+  }
+});
+
+takeover('a1 stopped cleanly (SIGTERM) mid-call: its own CDR reaches a2 before its offline state, nothing is taken over', async (ctx) => {
+  try {
+    const { cluster } = ctx;
+    const [a1, a2] = [cluster.node('a1'), cluster.node('a2')];
+    const uuid = await callThrough(ctx, a1, [a2, cluster.hub]);
+    const tookBefore = a2.logs.filter((l) => l.line['msg'] === 'took over the calls of a dead peer').length;
+    const stoppedAt = Date.now();
+    assert.is(await a1.stop('SIGTERM'), 0);
+    for (const s of ctx.sipps) s.kill();
+    const own = await waitFor(() => callIn(a2, uuid).cdr, 'a1’s own CDR on a2', 5_000, 50);
+    assert.equal([own.disposition, own.sipReason], ['answered', 'node shutting down']);
+    // Past a2's grace period: nothing of a1's was left for it to take over.
+    await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + 6_500 - Date.now())));
+    assert.is(a2.logs.filter((l) => l.line['msg'] === 'took over the calls of a dead peer').length, tookBefore);
+    await a1.start();
+    await cluster.waitForConvergence([cluster.hub, a1, a2], 20_000);
+    for (const r of [cluster.hub, a1, a2]) {
+      assert.equal(callIn(r, uuid).cdr, own, `${r.name}: a1's own row`);
+      assert.is(r.findLog('refused changes a node may not make'), undefined, `${r.name} refused nothing`);
+    }
   } catch (err) {
     ctx.failed = true;
     throw err;
