@@ -17,6 +17,7 @@ import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { NodeKey, verifySignature } from './sync/node-key.ts';
+import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
 import { syncStatus } from './sync/sync-status.ts';
 import { CallController } from './switch/calls/call-controller.ts';
@@ -132,6 +133,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     ? new PeerKeepAlive({ nodeId: config.node.id, domain: config.sip.domain, userAgent: config.sip.userAgent, listed: config.peers.map((p) => p.id), signalling: endpoint, clock, logger: logger.child({ mod: 'peers' }) })
     : undefined;
   const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}) } : undefined);
+  // Closes the calls of a dead box of the site (docs/calls.md, 9), fed by peer liveness.
+  const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
@@ -181,6 +184,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
           onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
         });
         replicator.start();
+        takeover?.start(keepAlive ?? replicator.directory);
       }
       statusFile?.start();
       await metrics?.start();
@@ -192,10 +196,13 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       clock.clearTimeout(housekeeping);
       await metrics?.stop();
       statusFile?.stop();
+      takeover?.stop();
+      // Calls end (CDRs committed) and replicate before the offline state: peers take nothing over.
+      await calls!.stop();
+      await replicator?.drain(1000);
       await replicator?.stop();
       keepAlive?.stop();
       await broker?.stop();
-      await calls!.stop();
       await endpoint.stop();
       await relay.stop();
       flood.stop();

@@ -79,6 +79,11 @@ export const SyncSection = z.strictObject({
    * replicas accept those changes because they carry this key's signature.
    */
   siteAdminKey: z.string().min(1).optional(),
+  /**
+   * Seconds a box waits after a peer of its site is declared dead before it closes that peer's
+   * calls as `interrupted` CDRs on its behalf; the hub waits twice as long (docs/calls.md, 8).
+   */
+  takeoverGrace: z.number().int().min(1).max(60).default(5),
 });
 
 export const MetricsSection = z.strictObject({

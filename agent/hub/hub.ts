@@ -14,6 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import { Store } from '../store/store.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from '../sync/embedded-broker.ts';
 import { NodeKey } from '../sync/node-key.ts';
+import { CdrTakeoverService } from '../sync/cdr-takeover-service.ts';
 import { Replicator } from '../sync/replicator.ts';
 import { syncStatus } from '../sync/sync-status.ts';
 
@@ -38,6 +39,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   // Built in start(): it joins the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
   const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  // Closes the calls of a dead box when no box of its site did (twice the grace period).
+  const takeover = new CdrTakeoverService({ store, self: config.id, site: undefined, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) });
   const statusFile = new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger });
   const metrics = config.metrics
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
@@ -60,6 +63,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         logger: logger.child({ mod: 'sync' }),
       });
       replicator.start();
+      takeover.start(replicator.directory);
       statusFile.start();
       await metrics?.start();
       // `hub started` is logged by the caller once it has recorded the hub (agent/cli/hub-command.ts).
@@ -67,6 +71,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     async stop() {
       await metrics?.stop();
       statusFile.stop();
+      takeover.stop();
       await replicator?.stop();
       await broker?.stop();
       store.close();

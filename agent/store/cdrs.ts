@@ -2,6 +2,9 @@
  * Call detail records (node-owned CRR rows, one per call, written once at call end) and the
  * `dialogs` checkpoints of calls in progress. Ending a call deletes its checkpoint and inserts
  * its CDR in the same transaction, so a call is always in exactly one of the two tables.
+ * A call whose node stopped without ending it is closed from its checkpoint alone
+ * (`interruptedCdr`), by the node itself when it starts again or by a peer that takes over
+ * (`takeOver`): every replica that does it writes the identical row (docs/calls.md, section 8).
  */
 import type { Database, Statement } from 'better-sqlite3';
 
@@ -44,6 +47,38 @@ export interface CallCheckpoint {
   updatedAt: number;
 }
 
+/** Why an `interrupted` CDR ended, the same whoever closes it. */
+export const INTERRUPTED_REASON = 'node stopped during the call';
+
+/**
+ * The CDR of a call its node left in progress, computed from the checkpoint only (never from
+ * the clock or the identity of whoever closes it), so replicas that close the same call write
+ * the same row. The last checkpoint is the last moment the call is known to have been up.
+ * Every value that depends on the checkpoint's version grows with it (ended_at, duration_ms,
+ * answered_at from NULL), so two closers holding different versions merge to the newer values.
+ */
+export function interruptedCdr(c: CallCheckpoint): CdrRecord {
+  return {
+    uuid: c.callUuid,
+    nodeId: c.nodeId,
+    caller: c.caller,
+    callee: c.callee,
+    startedAt: c.startedAt,
+    answeredAt: c.answeredAt,
+    endedAt: Math.max(c.updatedAt, c.answeredAt ?? c.startedAt),
+    durationMs: c.answeredAt === null ? 0 : Math.max(0, c.updatedAt - c.answeredAt),
+    disposition: 'interrupted',
+    sipStatus: 0,
+    sipReason: INTERRUPTED_REASON,
+    endedBy: 'system',
+    codecA: c.codec,
+    codecB: c.codec,
+    aCallId: c.aCallId,
+    bCallId: c.bCallId,
+    media: '{}',
+  };
+}
+
 const cdrColumns = `uuid, node_id AS nodeId, caller, callee, started_at AS startedAt, answered_at AS answeredAt,
   ended_at AS endedAt, duration_ms AS durationMs, disposition, sip_status AS sipStatus, sip_reason AS sipReason,
   ended_by AS endedBy, codec_a AS codecA, codec_b AS codecB, a_call_id AS aCallId, b_call_id AS bCallId, media`;
@@ -57,6 +92,7 @@ export class CdrRepository {
   private readonly saveCheckpoint: Statement;
   private readonly deleteCheckpoint: Statement<[string]>;
   private readonly ownCheckpoints: Statement<[string], CallCheckpoint>;
+  private readonly deleteCheckpointOf: Statement<[string, string]>;
 
   constructor(db: Database) {
     this.insertCdr = db.prepare(`INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at,
@@ -73,6 +109,7 @@ export class CdrRepository {
       answered_at = excluded.answered_at, codec = excluded.codec, updated_at = excluded.updated_at`);
     this.deleteCheckpoint = db.prepare('DELETE FROM dialogs WHERE call_uuid = ?');
     this.ownCheckpoints = db.prepare(`SELECT ${checkpointColumns} FROM dialogs WHERE node_id = ? ORDER BY started_at`);
+    this.deleteCheckpointOf = db.prepare('DELETE FROM dialogs WHERE call_uuid = ? AND node_id = ?');
   }
 
   /** Records a call in progress (insert or update). */
@@ -86,7 +123,19 @@ export class CdrRepository {
     this.insertCdr.run(cdr);
   }
 
-  /** Checkpoints this node left behind (calls that were in progress when it stopped). */
+  /**
+   * Closes a call of another node as `interrupted` on its behalf (a takeover), only if its
+   * checkpoint is still here and still that node's: a call already closed (by its node, or by
+   * another replica whose row has arrived) is left alone. Returns whether it closed it.
+   */
+  takeOver(cdr: CdrRecord): boolean {
+    if (cdr.disposition !== 'interrupted') return false;
+    if (this.deleteCheckpointOf.run(cdr.uuid, cdr.nodeId).changes === 0) return false;
+    this.insertCdr.run(cdr);
+    return true;
+  }
+
+  /** Checkpoints of a node (its own: calls in progress when it stopped; a peer's: for a takeover). */
   checkpointsOf(nodeId: string): CallCheckpoint[] {
     return this.ownCheckpoints.all(nodeId);
   }

@@ -4,12 +4,14 @@
  * accepted (it checked them when they reached it). A node signs only its own changes, and only
  * to rows it owns: its registrations, bans, dialogs and CDRs. Admin-owned tables (users, routes,
  * sites, nodes) change through the hub, except that a box whose batch also carries a valid
- * signature by its site's admin key may change users, routes and trunks of its own site. A rejected
+ * signature by its site's admin key may change users, routes and trunks of its own site, and a box
+ * may close a call of a dead box of its site on its behalf (takeover-authority.ts). A rejected
  * change is not merged; the rest of its batch is.
  */
 import type { Change, SqlValue } from '../store/change-log.ts';
 import { unpackPrimaryKey } from '../store/pk-codec.ts';
 import { replicatedTable } from '../store/replicated-tables.ts';
+import { interruptedInBatch, takeoverRefusal, type SiteOfNode } from './takeover-authority.ts';
 
 export interface Signer {
   nodeId: string;
@@ -19,6 +21,8 @@ export interface Signer {
   isHub: boolean;
   /** Set when the batch carries a valid signature by this site's admin key. */
   adminOfSite?: string;
+  /** The signer's site as this receiver knows it (a takeover needs it; the hub has none). */
+  site?: string;
 }
 
 export interface Rejection {
@@ -36,7 +40,15 @@ export type ColumnLookup = (table: string, pk: Uint8Array, column: string) => Sq
 
 const DELETE_SENTINEL = '-1';
 
-export function checkAuthority(changes: readonly Change[], signer: Signer, lookup: ColumnLookup): AuthorityVerdict {
+/** What decides a change to another node's row: the receiver's store, the sites of nodes, the batch. */
+interface Context {
+  lookup: ColumnLookup;
+  ownersInBatch: Map<string, SqlValue>;
+  siteOf: SiteOfNode | undefined;
+  interrupted: Set<string>;
+}
+
+export function checkAuthority(changes: readonly Change[], signer: Signer, lookup: ColumnLookup, siteOf?: SiteOfNode): AuthorityVerdict {
   if (signer.isHub) return { accepted: [...changes], rejected: [] };
   // Owners named inside the batch itself (a new dialog or CDR carries its node_id column).
   // and sites named inside it (a new user carries its site column).
@@ -59,15 +71,17 @@ export function checkAuthority(changes: readonly Change[], signer: Signer, looku
   };
   const accepted: Change[] = [];
   const rejected: Rejection[] = [];
+  const context: Context = { lookup: cachedLookup, ownersInBatch, siteOf, interrupted: interruptedInBatch(changes) };
   for (const c of changes) {
-    const reason = reasonToReject(c, signer, cachedLookup, ownersInBatch);
+    const reason = reasonToReject(c, signer, context);
     if (reason === undefined) accepted.push(c);
     else rejected.push({ change: c, reason });
   }
   return { accepted, rejected };
 }
 
-function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersInBatch: Map<string, SqlValue>): string | undefined {
+function reasonToReject(c: Change, signer: Signer, context: Context): string | undefined {
+  const { lookup, ownersInBatch } = context;
   const origin = Buffer.from(c.siteId).toString('hex');
   if (origin !== signer.siteId) return `relays a change from another replica (${origin}); only the hub relays`;
   const t = replicatedTable(c.table);
@@ -94,14 +108,22 @@ function reasonToReject(c: Change, signer: Signer, lookup: ColumnLookup, ownersI
     } catch {
       return 'malformed primary key';
     }
-    if (stored !== undefined && stored !== signer.nodeId) return `row of ${c.table} belongs to ${String(stored)}, not ${signer.nodeId}`;
+    if (stored !== undefined && stored !== signer.nodeId) return notOwner(c, signer, stored, context);
     owner = c.cid === column ? c.val : (stored ?? ownersInBatch.get(`${c.table}:${Buffer.from(c.pk).toString('hex')}`));
     // A delete of a row this replica never had: nothing of anyone else's can change.
     if (owner === undefined && c.cid === DELETE_SENTINEL) return undefined;
   }
   if (owner === undefined) return `row of ${c.table} with unknown owner`;
-  if (owner !== signer.nodeId) return `row of ${c.table} belongs to ${String(owner)}, not ${signer.nodeId}`;
+  if (owner !== signer.nodeId) return notOwner(c, signer, owner, context);
   return undefined;
+}
+
+/** A change to a row of `owner`: refused, unless it is part of a takeover of owner's call. */
+function notOwner(c: Change, signer: Signer, owner: SqlValue, context: Context): string | undefined {
+  const reason = `row of ${c.table} belongs to ${String(owner)}, not ${signer.nodeId}`;
+  if (c.table !== 'dialogs' && c.table !== 'cdrs') return reason;
+  const takeover = takeoverRefusal(c, signer, owner, context.lookup, context.siteOf, context.interrupted);
+  return takeover === undefined ? undefined : `${reason} (takeover: ${takeover})`;
 }
 
 function adminReason(c: Change, signer: Signer, lookup: ColumnLookup, sitesInBatch: Map<string, SqlValue>): string | undefined {

@@ -20,6 +20,8 @@ import type { SyncCounters } from './sync-counters.ts';
 
 export interface BatchReceiverOptions {
   nodeId: string;
+  /** This replica's site ('' for the hub): the site of its own rows in a takeover check. */
+  site?: string;
   /** Which streams of whom this replica takes, and its hub (node and hub strategies). */
   policy: StreamPolicy;
   store: Store;
@@ -99,8 +101,9 @@ export class BatchReceiver {
     const fresh = batch.changes.filter((c) => c.dbVersion > s.watermark && !own.equals(c.siteId)) as Change[];
     const signerIsHub = o.policy.hubId !== undefined && h.sender === o.policy.hubId && known.role === 'hub';
     const adminOfSite = adminSignature && this.siteAdminSigned(known.site, signed, adminSignature, h.sender) ? known.site : undefined;
-    const signer = { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub, ...(adminOfSite ? { adminOfSite } : {}) };
-    const verdict = checkAuthority(fresh, signer, (t, pk, col) => o.store.changes.column(t, pk, col));
+    const signer = { nodeId: h.sender, siteId: known.siteId, isHub: signerIsHub, site: known.site, ...(adminOfSite ? { adminOfSite } : {}) };
+    const siteOf = (nodeId: string) => (nodeId === o.nodeId ? o.site : o.directory.get(nodeId)?.site);
+    const verdict = checkAuthority(fresh, signer, (t, pk, col) => o.store.changes.column(t, pk, col), siteOf);
     if (verdict.rejected.length > 0) {
       s.rejected += verdict.rejected.length;
       o.counters.reject(h.sender, verdict.rejected.length);

@@ -3,11 +3,13 @@
  * broker address) and their public keys, pinned at first sight (trust on first use) in the
  * store's local_sync_keys, so a restart keeps them. A later announcement with another key for
  * the same node id is refused and logged. The hub's `nodes` table fills in nodes this replica
- * has never heard from directly.
+ * has never heard from directly. It reports each node's online/offline changes to listeners
+ * (`onChange`): the MQTT signal of liveness, which the CDR takeover follows.
  */
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { NodeState } from '../wire/messages.ts';
+import type { PeerChange, PeerChangeFeed } from './cdr-takeover.ts';
 
 export interface KnownNode {
   nodeId: string;
@@ -27,8 +29,9 @@ export interface KnownNode {
 /** new: first state this process saw; back: it was offline and is online again. */
 export type ObserveResult = 'new' | 'back' | 'updated' | 'key-mismatch';
 
-export class PeerDirectory {
+export class PeerDirectory implements PeerChangeFeed {
   private readonly nodes = new Map<string, KnownNode>();
+  private readonly listeners = new Set<(change: PeerChange) => void>();
   private readonly bySiteId = new Map<string, string>();
   keyMismatches = 0;
 
@@ -68,8 +71,19 @@ export class PeerDirectory {
       mqtt: state.mqtt,
       seenAt: now,
     });
+    // The first state this process sees of a node, or a flip of its online flag (its will).
+    if (!before || before.seenAt === 0 || before.online !== state.online) {
+      const change: PeerChange = { peer: state.nodeId, state: state.online ? 'up' : 'down', at: now, site: state.site, role: state.role };
+      for (const listener of this.listeners) listener(change);
+    }
     if (!before || before.seenAt === 0) return 'new';
     return !before.online && state.online ? 'back' : 'updated';
+  }
+
+  /** Calls `listener` on each node's first state and each change of its online flag. */
+  onChange(listener: (change: PeerChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   get(nodeId: string): KnownNode | undefined {

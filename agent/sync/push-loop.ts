@@ -31,6 +31,11 @@ export class PushLoop {
 
   constructor(private readonly o: PushLoopOptions) {}
 
+  /** Nothing armed, nothing being pushed. */
+  get idle(): boolean {
+    return !this.armed && !this.pushing;
+  }
+
   /** Something new to push: arm the timer, or push again after the running push. */
   schedule(out: Command[]): void {
     if (this.pushing) {

@@ -73,7 +73,7 @@ export class ReplicationCore implements LinkView {
     this.strategy = options.strategy;
     const { nodeId, store, logger } = options;
     this.directory = new PeerDirectory(store, logger);
-    this.receiver = new BatchReceiver({ nodeId, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
+    this.receiver = new BatchReceiver({ nodeId, site: options.site, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
     this.source = this.strategy.createSource({
       nodeId,
       store,
@@ -180,6 +180,11 @@ export class ReplicationCore implements LinkView {
   }
 
   // ---- queries -------------------------------------------------------------------------------
+
+  /** Has every local commit so far been handed to the links (no push armed or running)? */
+  pushedAll(): boolean {
+    return this.pushes.idle && this.source.pushed >= this.o.store.changes.head();
+  }
 
   isConnected(link: string): boolean {
     return this.links.get(link)?.up === true;

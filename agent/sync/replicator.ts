@@ -57,11 +57,13 @@ export class Replicator {
   private readonly links = new Map<string, BrokerLink>();
   private readonly timers: CoreTimers;
   private readonly log: Logger;
+  private readonly clock: Clock;
 
   constructor(options: ReplicatorOptions) {
     this.options = options;
     this.log = options.logger;
     const clock = options.clock ?? createSystemClock();
+    this.clock = clock;
     this.strategy = strategyFor(options);
     this.core = new ReplicationCore({
       strategy: this.strategy,
@@ -90,6 +92,21 @@ export class Replicator {
   start(): void {
     this.run(this.core.start());
     this.options.store.writes.onCommit = () => this.run(this.core.committed());
+  }
+
+  /**
+   * Resolves once every local commit so far has been published and acknowledged on every
+   * connected link, or after `timeoutMs`: a node stopping cleanly lets its last CDRs reach its
+   * peers before its offline state, so they do not take over calls it closed itself.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.clock.now() + timeoutMs;
+    const drained = () => this.core.pushedAll() && [...this.links.values()].every((l) => !l.connected || l.inFlight === 0);
+    while (!drained()) {
+      if (this.clock.now() >= deadline) return false;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10));
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -217,7 +217,7 @@ flows('restart mid-call: a node killed while a call is up closes its CDR as inte
   assert.is(cdr.uuid, up.callUuid);
   assert.is(cdr.disposition, 'interrupted');
   assert.is(cdr.endedBy, 'system');
-  assert.is(cdr.sipReason, 'node restarted during the call');
+  assert.is(cdr.sipReason, 'node stopped during the call');
   assert.ok(cdr.answeredAt !== null, 'it had been answered');
   assert.equal(checkpoints(ctx.node.dataDir), [], 'no call left in progress');
   assert.ok(ctx.node.logs.some((l) => l['msg'] === 'closed CDRs of calls interrupted by a restart' && l['count'] === 1));

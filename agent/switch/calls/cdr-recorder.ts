@@ -2,12 +2,13 @@
  * Keeps every call in the store from start to end: a `dialogs` checkpoint while it rings and
  * talks, then exactly one CDR when it ends (the checkpoint's delete and the CDR's insert in one
  * group-commit transaction). At start-up, checkpoints this node left behind (a crash or a kill
- * in the middle of calls) are closed as 'interrupted', so billing never loses a call.
+ * in the middle of calls) are closed as 'interrupted', so billing never loses a call; a peer
+ * that took them over while this node was down wrote the identical rows (agent/sync/cdr-takeover.ts).
  */
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LegName, LegStats } from '../../media/relay-types.ts';
-import type { CallCheckpoint, Disposition } from '../../store/cdrs.ts';
+import { interruptedCdr, type CallCheckpoint, type Disposition } from '../../store/cdrs.ts';
 import type { Store } from '../../store/store.ts';
 
 export interface CallRecord {
@@ -83,28 +84,9 @@ export class CdrRecorder {
     const left = store.cdrs.checkpointsOf(nodeId);
     if (left.length === 0) return Promise.resolve(0);
     return store.writes.submit(() => {
-      for (const c of left) {
-        store.cdrs.close({
-          uuid: c.callUuid,
-          nodeId,
-          caller: c.caller,
-          callee: c.callee,
-          startedAt: c.startedAt,
-          answeredAt: c.answeredAt,
-          // The last checkpoint is the last moment the call is known to have been up.
-          endedAt: Math.max(c.updatedAt, c.answeredAt ?? c.startedAt),
-          durationMs: c.answeredAt === null ? 0 : Math.max(0, c.updatedAt - c.answeredAt),
-          disposition: 'interrupted',
-          sipStatus: 0,
-          sipReason: 'node restarted during the call',
-          endedBy: 'system',
-          codecA: c.codec,
-          codecB: c.codec,
-          aCallId: c.aCallId,
-          bCallId: c.bCallId,
-          media: '{}',
-        });
-      }
+      // The same row a peer writes when it takes the calls over (store/cdrs.ts): if one did,
+      // and its row arrives after this one, the two merge into one.
+      for (const c of left) store.cdrs.close(interruptedCdr(c));
       this.deps.logger.warn({ count: left.length, at: clock.now() }, 'closed CDRs of calls interrupted by a restart');
       return left.length;
     });
