@@ -67,7 +67,7 @@ export interface DigestAuthenticatorOptions {
   opaque?: string;
   /** Nonce HMAC key (default: random per instance). */
   nonceKey?: Uint8Array;
-  /** Nonces remembered for replay protection (default 10 000). */
+  /** Nonces remembered for replay protection (default 100 000). */
   replayWindow?: number;
   /** Accept the RFC 2069 form without qop/nc/cnonce (default true; no replay protection). */
   allowNoQop?: boolean;
