@@ -120,7 +120,7 @@ async function outpostStep(phones: number): Promise<Step> {
   const dir = teardown.tempDir('outpost-stampede-', opts.keep);
   // The box's defaults except the flood limit: the bench's phones come from a few loopback
   // addresses, not from one address each as on a LAN (docs/bench-stampede.md).
-  const config = writeNodeConfig(dir, `  flood:\n    rateLimit: { perSecond: 1000000, burst: 1000000 }\nrtp: { portRange: [33200, 33299] }\n`, DOMAIN);
+  const config = writeNodeConfig(dir, `  flood:\n    rateLimit: { perSecond: 1000000, burst: 1000000 }\nrtp: { portRange: [29900, 29999] }\n`, DOMAIN);
   const exts = Array.from({ length: phones }, (_, i) => stampedeExt(i));
   await seedUsers(join(dir, 'data'), DOMAIN, [...exts, CALLER, CALLEE]);
   const node = await startNode(config, dir);

@@ -57,7 +57,7 @@ defaults('baresip 1.0 registers against the default challenge', async (ctx) => {
   const wav = join(ctx.dir, 'tone.wav');
   writeToneWav(wav, 1000, 1);
   ctx.phone = await startBaresip({
-    home: join(ctx.dir, 'baresip'), ext: BARESIP_USER, password: passwordOf(BARESIP_USER), domain: DOMAIN, proxy: ctx.node.udp, sourceWav: wav, autoAnswer: false, rtpPorts: [32700, 32799], lifetimeS: 60,
+    home: join(ctx.dir, 'baresip'), ext: BARESIP_USER, password: passwordOf(BARESIP_USER), domain: DOMAIN, proxy: ctx.node.udp, sourceWav: wav, autoAnswer: false, rtpPorts: [32700, 32719], lifetimeS: 60,
   });
   const phone = ctx.phone;
   await waitFor(async () => (await boundAors(ctx)).includes(BARESIP_USER), `baresip to register (output: ${phone.output().slice(-600)})`, 15_000, 200);

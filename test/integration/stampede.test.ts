@@ -34,7 +34,8 @@ const herd = suite<Ctx>('re-registration stampede');
 
 herd.before(async (ctx) => {
   ctx.dir = tempDir('outpost-stampede-');
-  const config = writeNodeConfig(ctx.dir, 'rtp: { portRange: [33100, 33199] }\n', DOMAIN);
+  // Relay ports below the OS's ephemeral range (32768-) and outside the other tests' ranges.
+  const config = writeNodeConfig(ctx.dir, 'rtp: { portRange: [32720, 32759] }\n', DOMAIN);
   await seedUsers(`${ctx.dir}/data`, DOMAIN, [...Array.from({ length: PHONES }, (_, i) => stampedeExt(i)), CALLER, CALLEE]);
   ctx.node = await startNode(config, ctx.dir);
 });
