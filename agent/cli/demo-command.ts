@@ -36,9 +36,6 @@ sip:
   domain: demo.outpost.local
   # 127.0.0.1 keeps the demo private to this machine; use the box's LAN address for desk phones.
   listen: ["udp:127.0.0.1:${port}", "tcp:127.0.0.1:${port}"]
-  # MD5 only: older SIP stacks (e.g. Debian 12's baresip 1.0) give up when any challenge names
-  # an algorithm they do not know. Use [SHA-256, MD5] once every phone supports RFC 8760.
-  auth: { algorithms: [MD5] }
 `;
 
 export function registerDemoCommand(program: Command, out: (line: string) => void): void {

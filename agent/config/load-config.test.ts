@@ -38,7 +38,7 @@ load('reads the issue example with defaults and resolves dataDir against the fil
     { protocol: 'tcp', host: '127.0.0.1', port: 5070 },
   ]);
   assert.is(c.sip.registrar.minExpires, 60);
-  assert.equal(c.sip.auth.algorithms, ['SHA-256', 'MD5']);
+  assert.equal(c.sip.auth.algorithms, ['MD5']);
   assert.is(c.sip.flood.ban.failures, 10);
   assert.is(c.log.level, 'info');
 });

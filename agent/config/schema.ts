@@ -44,7 +44,7 @@ export const AuthSection = z.strictObject({
   algorithms: z
     .array(z.enum(['SHA-256', 'MD5']))
     .min(1)
-    .default(['SHA-256', 'MD5'])
+    .default(['MD5'])
     .refine((a) => new Set(a).size === a.length, { message: 'lists an algorithm twice' }),
   nonceLifetime: seconds(10, 86_400).default(300),
 });

@@ -61,13 +61,13 @@ export interface DigestAuthenticatorOptions {
   clock: Clock;
   /** Nonce lifetime (default 300 000 ms). */
   nonceLifetimeMs?: number;
-  /** Offered algorithms, most preferred first (default ['SHA-256', 'MD5']). */
+  /** Offered algorithms, most preferred first (default ['MD5']: see docs/config/sip-auth.md). */
   algorithms?: readonly DigestAlgorithm[];
   /** Sent in every challenge and required back unchanged when set. */
   opaque?: string;
   /** Nonce HMAC key (default: random per instance). */
   nonceKey?: Uint8Array;
-  /** Nonces remembered for replay protection (default 10 000). */
+  /** Nonces remembered for replay protection (default 100 000). */
   replayWindow?: number;
   /** Accept the RFC 2069 form without qop/nc/cnonce (default true; no replay protection). */
   allowNoQop?: boolean;
@@ -89,7 +89,7 @@ export class DigestAuthenticator {
     this.realm = options.realm;
     this.opaque = options.opaque;
     this.allowNoQop = options.allowNoQop ?? true;
-    const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
+    const algorithms = options.algorithms ?? ['MD5'];
     if (algorithms.length === 0) throw new AuthError('sip.auth.invalid-argument', 'no digest algorithms configured');
     this.algorithms = algorithms.map((a) => {
       const canonical = parseAlgorithm(a);

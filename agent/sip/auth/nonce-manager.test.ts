@@ -170,4 +170,13 @@ options('bad options throw a typed error', () => {
   assert.throws(() => new NonceManager({ clock, key: Buffer.alloc(8) }), invalid);
 });
 
+options('the default replay window holds a stampede: 20 000 nonces used in a row are all ok, none stale', () => {
+  const clock = new ManualClock();
+  const nonces = new NonceManager({ clock });
+  assert.is(nonces.replayWindow, 100_000);
+  const issued = Array.from({ length: 20_000 }, () => nonces.issue());
+  assert.ok(issued.every((n) => nonces.acceptCount(n, 1) === 'ok'));
+  assert.is(nonces.acceptCount(issued[0]!, 2), 'ok', 'the first one is still remembered');
+});
+
 options.run();

@@ -36,7 +36,10 @@ export interface NonceManagerOptions {
    * accept each other's nonces.
    */
   key?: Uint8Array;
-  /** Maximum number of nonces whose nc is remembered (default 10 000). */
+  /**
+   * Maximum number of nonces whose nc is remembered (default 100 000, about 13 MB when full:
+   * a re-registration stampede of a dead box's phones must fit in one nonce lifetime).
+   */
   replayWindow?: number;
 }
 
@@ -80,7 +83,7 @@ export class NonceManager {
   constructor(options: NonceManagerOptions) {
     this.clock = options.clock;
     this.lifetimeMs = options.lifetimeMs ?? 300_000;
-    this.replayWindow = options.replayWindow ?? 10_000;
+    this.replayWindow = options.replayWindow ?? 100_000;
     this.key = options.key ?? nodeCrypto.randomBytes(32);
     if (!(this.lifetimeMs > 0)) throw new AuthError('sip.auth.invalid-argument', 'lifetimeMs must be > 0');
     if (!Number.isInteger(this.replayWindow) || this.replayWindow < 1) {
