@@ -13,9 +13,12 @@ import { Store } from '../../agent/store/store.ts';
 import { describeSipp, freeUdpPorts, spawnSipp, SIPP_SCENARIOS, type Cdr, type SippProcess } from './calls.ts';
 import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
 
-/** A hub and `nodes` of site `a`, started, with `users` on every box and every box's key pinned by the others. */
-export async function siteCluster(o: { nodes: string[]; users: string[]; domain: string }): Promise<SyncCluster> {
-  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain });
+/**
+ * A hub and `nodes` of site `a`, started, with `users` on every box and every box's key pinned
+ * by the others; `nodeExtra`: YAML at the top level of each box's config.
+ */
+export async function siteCluster(o: { nodes: string[]; users: string[]; domain: string; nodeExtra?: string }): Promise<SyncCluster> {
+  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}) });
   await cluster.start();
   await cluster.addUsers(o.users.map((ext) => ({ ext })));
   await cluster.waitForUsers(cluster.nodes, o.users, 20_000);
