@@ -11,8 +11,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
-import { assertRelayedBothWays, cdrsOf, cdrSummary, registerWithSipp, siteCluster, sippAuth, waitForPeerState } from '../helpers/inter-box.ts';
+import { assertRelayedBothWays, cdrSummary, describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
+import { cdrsOf, registerWithSipp, siteCluster, sippAuth, waitForPeerState } from '../helpers/inter-box.ts';
 import { explainedOn, type SyncCluster } from '../helpers/sync-cluster.ts';
 
 interface Ctx {
