@@ -1,12 +1,14 @@
 /**
  * Helpers for the call integration tests (test/integration/calls-*.test.ts): free ports probed
  * from the OS, users and injected bindings in the store, CDRs read through the CLI, and sipp
- * processes run in the background (a callee that must be up before the caller dials).
+ * processes run in the background (a callee that must be up before the caller dials), and the
+ * check that a call's CDR saw RTP both ways on both legs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as assert from 'uvu/assert';
 import { computeHa1 } from '../../agent/sip/auth/digest.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
@@ -109,6 +111,18 @@ export async function listCdrs(node: NodeProcess): Promise<Cdr[]> {
   const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', node.configFile], node.dir);
   if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
   return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr);
+}
+
+export const cdrSummary = (c: Cdr) => `${c.caller}->${c.callee} ${c.disposition} ${c.endedBy} ${JSON.stringify(c.media)}`;
+
+/** Both legs of the CDR's call carried RTP each way, all from the latched sources. */
+export function assertRelayedBothWays(c: Cdr, summary: (c: Cdr) => string = cdrSummary): void {
+  const { a, b } = c.media;
+  assert.ok(a && b, summary(c));
+  assert.ok(a!.packetsIn > 0 && a!.packetsOut > 0, `caller leg both ways: ${summary(c)}`);
+  assert.ok(b!.packetsIn > 0 && b!.packetsOut > 0, `callee leg both ways: ${summary(c)}`);
+  assert.is(a!.unexpectedSource, 0, summary(c));
+  assert.is(b!.unexpectedSource, 0, summary(c));
 }
 
 /** Checkpoints of calls in progress (the `dialogs` table), read through the Store API. */

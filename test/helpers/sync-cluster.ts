@@ -63,6 +63,8 @@ export interface ClusterOptions {
   site?: string;
   domain?: string;
   logLevel?: 'debug' | 'info' | 'warn';
+  /** YAML at the top level of every node's config, after the node's own broker. */
+  nodeExtra?: string;
 }
 
 export class SyncCluster extends Cluster {
@@ -81,7 +83,7 @@ export class SyncCluster extends Cluster {
       nodeSip: `  auth: { algorithms: [MD5] }
   registrar: { maxContactsPerAor: 100 }
 `,
-      nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n`,
+      nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
       mosquitto: { verbose: true, onSpawn: own },
       spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
     });

@@ -170,6 +170,7 @@ export class CallController {
       onEnded: (c) => this.registry.ended(c),
     });
     const callerUser = d.store.users.get(caller.caller);
+    for (const t of destination.targets) if (t.ownerDown) d.logger.info({ callId: leg.dialog.id.callId, owner: t.ownerDown, target: t.target }, 'owner down: ringing its phone directly');
     call.ring(
       destination.targets.map(({ target, dest, peer }) => ({
         target,

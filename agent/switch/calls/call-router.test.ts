@@ -7,7 +7,8 @@ import { ManualClock } from '../../lib/clock.ts';
 import { Store } from '../../store/store.ts';
 import type { TrunkRecord } from '../../store/trunks.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
-import { CallRouter, dialledNumber, endpointOf, type SitePeerView } from './call-router.ts';
+import type { Binding } from '../../store/registrations.ts';
+import { CallRouter, dialledNumber, endpointOf, forksOf, type SitePeerView } from './call-router.ts';
 
 const dialled = suite('dialledNumber');
 
@@ -81,16 +82,16 @@ function siteRouter(peers: Partial<SitePeerView> = {}) {
     store, nodeId: 'a1', site: 'branch-a', clock, codecs: { available: ['PCMA'], boxDefault: ['PCMA'] }, busy: () => false,
     peers: { sipOf: (id) => addresses[id], ...peers },
   });
-  const bind = (node: string, phone: string) =>
+  const bind = (node: string, phone: string, instanceId = '') =>
     store.registrations.upsert({
       aor: '2002', contact: `sip:2002@${phone}:5062`, nodeId: node, expiresAt: clock.now() + 3_600_000, q: 1, callId: `reg-${node}-${phone}`, cseq: 1,
-      path: '', userAgent: 'test', received: `udp:${phone}:5062`, instanceId: '', regId: 0, updatedAt: clock.now(),
+      path: '', userAgent: 'test', received: `udp:${phone}:5062`, instanceId, regId: 0, updatedAt: clock.now(),
     });
   const targets = (fromPeer = false) => {
     const out = r.route('sip:2002@branch-a.example', fromPeer);
     return 'status' in out ? `${out.status} ${out.reason}` : out.targets;
   };
-  return { store, bind, targets };
+  return { store, bind, targets, clock };
 }
 
 const phone = (ip: string) => ({ target: `sip:2002@${ip}:5062`, dest: { protocol: 'udp', address: ip, port: 5062 } });
@@ -124,13 +125,65 @@ site('bindings here and on two other boxes: fork to this box\'s phone and to eac
   store.close();
 });
 
-site('an owner without an announced address, or down: not rung; nothing else: 480 as before', () => {
-  const { store, bind, targets } = siteRouter({ isUp: (id) => id !== 'a2' });
-  bind('a4', '192.0.2.4');
+site('owner up: one fork to the owner box; the same binding once the owner is down: straight to the phone from here', () => {
+  let up = true;
+  const { store, bind, targets } = siteRouter({ isUp: () => up });
   bind('a2', '192.0.2.2');
-  assert.is(targets(), '480 2002 is not registered');
+  assert.equal(targets(), [{ target: 'sip:2002@10.0.0.2:5060', dest: { protocol: 'udp', address: '10.0.0.2', port: 5060 }, peer: 'a2' }]);
+  up = false;
+  assert.equal(targets(), [{ ...phone('192.0.2.2'), ownerDown: 'a2' }], 'the contact, at the address the dead box saw (received)');
+  store.close();
+});
+
+site('an owner without an announced address: its phones straight from here, next to this box\'s own', () => {
+  const { store, bind, targets } = siteRouter();
+  bind('a4', '192.0.2.4');
+  assert.equal(targets(), [{ ...phone('192.0.2.4'), ownerDown: 'a4' }]);
   bind('a1', '192.0.2.1');
-  assert.equal(targets(), [phone('192.0.2.1')]);
+  const byUri = (ts: unknown) => (ts as Array<{ target: string }>).sort((x, y) => x.target.localeCompare(y.target));
+  assert.equal(byUri(targets()), [phone('192.0.2.1'), { ...phone('192.0.2.4'), ownerDown: 'a4' }]);
+  store.close();
+});
+
+site('a phone bound at the dead owner and again, later, here (re-registered): one fork, here', () => {
+  const { store, bind, targets, clock } = siteRouter({ isUp: (id) => id !== 'a2' });
+  bind('a2', '192.0.2.2');
+  clock.advance(5_000);
+  bind('a1', '192.0.2.2');
+  assert.equal(targets(), [phone('192.0.2.2')]);
+  store.close();
+});
+
+site('the owner back up with its older binding of a phone that moved here: one fork, here, not to the owner', () => {
+  const { store, bind, targets, clock } = siteRouter();
+  bind('a2', '192.0.2.2');
+  clock.advance(5_000);
+  bind('a1', '192.0.2.2');
+  assert.equal(targets(), [phone('192.0.2.2')]);
+  store.close();
+});
+
+site('one phone is its +sip.instance: bound with two contacts at two boxes, it rings at the newest', () => {
+  const { store, bind, targets, clock } = siteRouter({ isUp: (id) => id !== 'a2' });
+  bind('a2', '192.0.2.2', 'urn:uuid:00000000-0000-0000-0000-000000000001');
+  clock.advance(5_000);
+  bind('a1', '192.0.2.9', 'urn:uuid:00000000-0000-0000-0000-000000000001');
+  assert.equal(targets(), [phone('192.0.2.9')]);
+  store.close();
+});
+
+site('an expired binding of a dead owner is ignored: 480', () => {
+  const { store, bind, targets, clock } = siteRouter({ isUp: () => false });
+  bind('a2', '192.0.2.2');
+  clock.advance(3_600_001);
+  assert.is(targets(), '480 2002 is not registered');
+  store.close();
+});
+
+site('a call a peer forwarded does not ring the phones of a dead owner (the forwarding box did)', () => {
+  const { store, bind, targets } = siteRouter({ isUp: () => false });
+  bind('a3', '192.0.2.3');
+  assert.is(targets(true), '480 2002 is not registered');
   store.close();
 });
 
@@ -143,7 +196,31 @@ site('a call a peer box forwarded rings only this box\'s phones (no second hop, 
   store.close();
 });
 
+const forks = suite('forksOf');
+
+const binding = (nodeId: string, contact: string, updatedAt: number, expiresAt = 10_000): Binding => ({
+  aor: '2002', contact, nodeId, expiresAt, q: 1, callId: 'c', cseq: 1, path: '', userAgent: '', received: 'udp:192.0.2.1:5062', instanceId: '', regId: 0, updatedAt,
+});
+const at = (id: string): Endpoint => ({ protocol: 'udp', address: `10.0.0.${id.slice(1)}`, port: 5060 });
+
+forks('phones (own and of dead owners) first, in the bindings\' order, then one fork per live owner by id', () => {
+  const peers: SitePeerView = { sipOf: at, isUp: (id) => id !== 'a9' };
+  const out = forksOf([binding('a3', 'sip:x', 1), binding('a9', 'sip:y', 1), binding('a2', 'sip:z', 1), binding('a1', 'sip:w', 1), binding('a2', 'sip:v', 1)], { self: 'a1', fromPeer: false, now: 0, peers });
+  assert.equal(out.map((f) => (f.kind === 'peer' ? `peer ${f.owner}` : `${f.kind} ${f.binding.contact}`)), ['direct sip:y', 'local sip:w', 'peer a2', 'peer a3']);
+});
+
+forks('one contact refreshed at the same ms at this box and a peer: this box\'s binding; expired ones do not count', () => {
+  const peers: SitePeerView = { sipOf: at };
+  const out = forksOf([binding('a2', 'sip:x', 5), binding('a1', 'sip:x', 5), binding('a3', 'sip:x', 9, 100)], { self: 'a1', fromPeer: false, now: 100, peers });
+  assert.equal(out.map((f) => f.kind), ['local']);
+});
+
+forks('without a view of the peers (a box that does not replicate): only this box\'s bindings', () => {
+  assert.equal(forksOf([binding('a2', 'sip:x', 1), binding('a1', 'sip:y', 1)], { self: 'a1', fromPeer: false, now: 0 }).map((f) => f.kind), ['local']);
+});
+
 dialled.run();
 endpoint.run();
 route.run();
 site.run();
+forks.run();

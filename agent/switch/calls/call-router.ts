@@ -3,8 +3,10 @@
  * part of a sip:/sips: URI, the number of a tel: URI), the dial plan's decision, and then the
  * destination: every live binding of a local user on this node (sent to the address its
  * REGISTER came from, for phones behind NAT) plus one fork per other box of the site that owns
- * live bindings of the user (sent to that box's SIP address, which delivers to its phones:
- * docs/inter-box.md), or a trunk of this site with the rewritten number. A call a peer box
+ * live bindings of the user and is up (sent to that box's SIP address, which delivers to its
+ * phones: docs/inter-box.md), or a trunk of this site with the rewritten number. A binding
+ * whose owner cannot be reached (down for liveness) is rung straight at its phone from here
+ * (docs/failover.md); one phone bound at several boxes rings once (forksOf). A call a peer box
  * forwarded rings only this box's bindings. Each destination carries the callee side's codec
  * preference order for transcoding.
  */
@@ -15,6 +17,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatUri, parseUri, type SipUri } from '../../sip/message/sip-uri.ts';
 import type { Endpoint } from '../../sip/transport/transport.ts';
 import type { Store } from '../../store/store.ts';
+import type { Binding } from '../../store/registrations.ts';
 import { effectiveCodecs } from '../../store/users.ts';
 import { decideRoute } from './dial-plan.ts';
 
@@ -26,11 +29,15 @@ export interface Destination {
   codecs: readonly string[];
 }
 
-/** One fork: its Request-URI and address; `peer` names the box of the site it goes through. */
+/**
+ * One fork: its Request-URI and address; `peer` names the box of the site it goes through,
+ * `ownerDown` the box that owns the binding when it is rung straight at the phone instead.
+ */
 export interface Target {
   target: string;
   dest: Endpoint;
   peer?: string;
+  ownerDown?: string;
 }
 
 /** The other boxes of the site as routing sees them (fed by their announced states). */
@@ -78,20 +85,16 @@ export class CallRouter {
     return this.available(effectiveCodecs(this.deps.store.users.get(user), this.deps.codecs.boxDefault));
   }
 
-  /**
-   * Where a call to an extension goes: every live binding of the user on this box, and one fork
-   * per other box of the site that owns live bindings, is up and announced its SIP address.
-   */
+  /** Where a call to an extension goes: the forks of forksOf() for its live bindings, else 480. */
   private extensionDestination(ext: string, fromPeer: boolean): RouteOutcome {
     if (this.deps.busy(ext)) return { status: 486, reason: 'Busy Here' };
-    const { nodeId, peers } = this.deps;
-    const bindings = this.deps.store.registrations.live(ext, this.deps.clock.now());
-    const targets: Target[] = bindings.filter((b) => b.nodeId === nodeId).map((b) => ({ target: b.contact, dest: endpointOf(b.received) }));
-    const owners = fromPeer || !peers ? [] : [...new Set(bindings.map((b) => b.nodeId).filter((n) => n !== nodeId))].sort();
-    for (const owner of owners) {
-      const dest = peers!.sipOf(owner);
-      if (dest && (peers!.isUp?.(owner) ?? true)) targets.push({ target: uriAt(ext, dest), dest, peer: owner });
-    }
+    const { nodeId, peers, clock } = this.deps;
+    const bindings = this.deps.store.registrations.live(ext, clock.now());
+    const targets = forksOf(bindings, { self: nodeId, fromPeer, now: clock.now(), ...(peers ? { peers } : {}) }).map((f): Target => {
+      if (f.kind === 'peer') return { target: uriAt(ext, f.dest), dest: f.dest, peer: f.owner };
+      const phone = { target: f.binding.contact, dest: endpointOf(f.binding.received) };
+      return f.kind === 'direct' ? { ...phone, ownerDown: f.binding.nodeId } : phone;
+    });
     if (targets.length === 0) return { status: 480, reason: `${ext} is not registered` };
     return { callee: ext, targets, codecs: this.codecsOf(ext) };
   }
@@ -113,6 +116,55 @@ export class CallRouter {
   private available(codecs: readonly string[]): readonly string[] {
     return codecs.filter((c) => this.deps.codecs.available.includes(c));
   }
+}
+
+/** A fork as forksOf() decides it: a phone rung from here, or a peer box that rings its own. */
+export type Fork =
+  /** A binding this box owns: its phone. */
+  | { kind: 'local'; binding: Binding }
+  /** A binding whose owner cannot be reached: its phone, from here (the owner is down). */
+  | { kind: 'direct'; binding: Binding }
+  /** The owner of one or more bindings, up, at its SIP address. */
+  | { kind: 'peer'; owner: string; dest: Endpoint };
+
+/** The identity of a phone across boxes: its `+sip.instance` (RFC 5626), else its Contact URI. */
+const phoneOf = (b: Binding) => (b.instanceId !== '' ? `instance ${b.instanceId}` : `contact ${b.contact}`);
+
+/**
+ * The forks of a call to a user, from the user's bindings on every box (docs/failover.md):
+ * 1. expired bindings are ignored;
+ * 2. one phone (one instance id, else one contact) bound at several boxes keeps only its
+ *    binding refreshed last (a phone that re-registered at a survivor rings once, there);
+ * 3. a binding this box owns: its phone, from here;
+ * 4. a binding owned by a peer that is up and announced its address: one fork per such peer,
+ *    which rings its own phones (none when the call came from a peer: one hop at most);
+ * 5. a binding owned by a peer that cannot be reached (down or not yet known up for liveness,
+ *    or no address known): its phone, straight from here (not for a call from a peer: the box
+ *    that forwarded it rang that phone itself). Without `peers` (a box that does not
+ *    replicate), only this box's bindings ring.
+ * Phones come first in the bindings' order, then the peers by id.
+ */
+export function forksOf(bindings: readonly Binding[], o: { self: string; fromPeer: boolean; now: number; peers?: SitePeerView }): Fork[] {
+  const latest = new Map<string, Binding>();
+  for (const b of bindings) {
+    if (b.expiresAt <= o.now) continue;
+    const seen = latest.get(phoneOf(b));
+    if (!seen || b.updatedAt > seen.updatedAt || (b.updatedAt === seen.updatedAt && b.nodeId === o.self)) latest.set(phoneOf(b), b);
+  }
+  const kept = bindings.filter((b) => latest.get(phoneOf(b)) === b);
+  const phones: Fork[] = [];
+  const owners = new Map<string, Endpoint>();
+  for (const b of kept) {
+    if (b.nodeId === o.self) phones.push({ kind: 'local', binding: b });
+    else if (o.fromPeer || !o.peers) continue;
+    else {
+      const dest = o.peers.sipOf(b.nodeId);
+      if (dest && (o.peers.isUp?.(b.nodeId) ?? true)) owners.set(b.nodeId, dest);
+      else phones.push({ kind: 'direct', binding: b });
+    }
+  }
+  const peers = [...owners.keys()].sort().map((owner): Fork => ({ kind: 'peer', owner, dest: owners.get(owner)! }));
+  return [...phones, ...peers];
 }
 
 /** `sip:user@host:port` for a destination, `;transport=tcp` over TCP, the user part escaped. */
