@@ -1,0 +1,77 @@
+/**
+ * A site of two boxes for the cross-box call tests (docs/inter-box.md): a hub and boxes a1 and
+ * a2 of site `a` as real processes (sync-cluster.ts), users added at the hub, and the wait until
+ * both boxes have those users and have pinned each other's key (having seen each other's state,
+ * and with it the peer's SIP address). Also: a sipp REGISTER at a box, a box's CDRs through the
+ * CLI, and whether one box has pinned another's key.
+ */
+import { join } from 'node:path';
+import * as assert from 'uvu/assert';
+import { Store } from '../../agent/store/store.ts';
+import { runCli } from '../../bench/lib/node-process.ts';
+import { sippCounts } from '../../bench/lib/sipp.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
+import { describeSipp, freeUdpPorts, SIPP_SCENARIOS, spawnSipp, type Cdr, type SippProcess } from './calls.ts';
+import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
+
+export interface SiteOfTwo {
+  cluster: SyncCluster;
+  a1: Replica;
+  a2: Replica;
+}
+
+/** Starts a hub and boxes a1, a2 of site `a` with `users`; resolves once both boxes can route to each other. */
+export async function startSiteOfTwo(domain: string, users: string[]): Promise<SiteOfTwo> {
+  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain });
+  try {
+    await cluster.start();
+    await cluster.addUsers(users.map((ext) => ({ ext })));
+    const [a1, a2] = cluster.nodes as [Replica, Replica];
+    await cluster.waitForUsers([a1, a2], users, 20_000);
+    await waitFor(() => pinned(a1, 'a2') && pinned(a2, 'a1'), 'a1 and a2 to know each other', 20_000, 200);
+    return { cluster, a1, a2 };
+  } catch (err) {
+    await cluster.destroy(false);
+    throw err;
+  }
+}
+
+/** True once `box` has pinned `peer`'s node key. */
+export function pinned(box: Replica, peer: string): boolean {
+  const store = Store.open({ dataDir: box.dataDir, mustExist: true });
+  try {
+    return store.changes.knownKey(peer) !== undefined;
+  } finally {
+    store.close();
+  }
+}
+
+/** The sipp injection field for a user's digest credentials. */
+export const sippAuth = (ext: string) => `[authentication username=${ext} password=${passwordOf(ext)}]`;
+
+/** REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs); the sipp is pushed to `sipps`. */
+export async function sippRegister(cluster: SyncCluster, sipps: SippProcess[], box: Replica, ext: string, port: number): Promise<void> {
+  const reg = spawnSipp({
+    scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: cluster.dir, name: `register-${ext}-${port}`, port, mediaPort: await freeUdpPorts(4),
+    target: box.sip, injection: [`${ext};${sippAuth(ext)};${cluster.domain}`], calls: 1, timeoutS: 10,
+  });
+  sipps.push(reg);
+  const res = await reg.done;
+  assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, describeSipp(`REGISTER ${ext}`, reg, res));
+}
+
+/** Waits until `box` holds a live binding of `ext` owned by `owner` (whose contact contains `contactPart`, if given). */
+export async function waitForBinding(cluster: SyncCluster, box: Replica, ext: string, owner: string, contactPart = ''): Promise<void> {
+  const held = (b: string) => b.startsWith(`${ext} `) && b.includes(contactPart) && b.endsWith(` ${owner}`);
+  await waitFor(() => [...cluster.snapshot(box).bindings].some(held), `${box.name} to hold ${ext}'s binding at ${owner}`, 20_000, 100);
+}
+
+/** `outpost cdr list --json` of a box, oldest first. */
+export async function cdrsOf(box: Replica): Promise<Cdr[]> {
+  const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', box.configFile], box.dir);
+  if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
+  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).sort((x, y) => x.startedAt - y.startedAt);
+}
+
+/** A CDR in one line, for assertion messages. */
+export const cdrSummary = (c: Cdr) => `${c.caller}->${c.callee} ${c.disposition} ${c.endedBy} ${c.codecA}|${c.codecB} ${JSON.stringify(c.media)}`;
