@@ -66,11 +66,11 @@ export async function waitForBinding(cluster: SyncCluster, box: Replica, ext: st
   await waitFor(() => [...cluster.snapshot(box).bindings].some(held), `${box.name} to hold ${ext}'s binding at ${owner}`, 20_000, 100);
 }
 
-/** `outpost cdr list --json` of a box, oldest first. */
+/** The CDRs a box wrote itself (`outpost cdr list --json` lists its peers' too: CDRs replicate), oldest first. */
 export async function cdrsOf(box: Replica): Promise<Cdr[]> {
   const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', box.configFile], box.dir);
   if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
-  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).sort((x, y) => x.startedAt - y.startedAt);
+  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).filter((c) => c.nodeId === box.name).sort((x, y) => x.startedAt - y.startedAt);
 }
 
 /** A CDR in one line, for assertion messages. */
