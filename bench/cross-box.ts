@@ -71,6 +71,8 @@ interface Step extends SippLoadStep {
   setupMs: { p50: number; p99: number; max: number } | null;
   /** Average cores used by each box during the step, and by everything else on the machine but sipp and this script. */
   cpu: { a1: number; a2: number; other: number };
+  /** Times a1's peer liveness declared a2 down during the step (a2's users then get 480). */
+  peerDowns: number;
   reason?: 'failures' | 'rate-not-offered' | 'box-died';
 }
 
@@ -82,6 +84,7 @@ async function runStep(site: CrossBoxSite, dir: string, kind: Kind, rate: number
   mkdirSync(cwd, { recursive: true });
   const deadlineS = Math.ceil(durationS * 2 + HOLD_MS / 1000 + 40);
   const cpu0 = { a1: site.a1.cpuSeconds(), a2: site.a2.cpuSeconds() };
+  const downs0 = site.peerDowns();
   const window = new CpuWindow(() => site.a1.cpuSeconds() + site.a2.cpuSeconds());
   const uas = await startBenchCallee(site.uasPort, cwd, attempts, deadlineS, false);
   const rows = site.rows(kind, USERS, DOMAIN).map((r) => callRow(...r));
@@ -99,13 +102,13 @@ async function runStep(site: CrossBoxSite, dir: string, kind: Kind, rate: number
     kind, rate, attempts, successful: st.successful, failed, unanswered, failRatio: round(failRatio, 5),
     offeredRate: round(offeredRate, 1), achievedRate: round(offeredRate * (st.successful / Math.max(1, st.created)), 1), elapsedS: round(elapsedS, 2),
     retransmissions: st.retransmissions, peakConcurrent: st.peakConcurrent, setupMs: setup ? { p50: setup.p50, p99: setup.p99, max: setup.max } : null,
-    cpu, pass: true, sippExit: res.code,
+    cpu, peerDowns: site.peerDowns() - downs0, pass: true, sippExit: res.code,
   };
   const died = site.dead();
   Object.assign(step, loadVerdict({ died: died ? 'box-died' : undefined, failRatio, maxFailRatio: MAX_CALL_FAIL_RATIO, offeredRate, minOfferedRate: MIN_OFFERED_CPS * rate }));
   log(
     `${kind}-box ${rate}/s: ${st.successful}/${attempts} ok, ${failed} failed, ${unanswered} unanswered, offered ${step.offeredRate}/s, retrans ${st.retransmissions}, ` +
-      `setup p50 ${setup?.p50 ?? '?'} p99 ${setup?.p99 ?? '?'} ms, cpu a1 ${cpu.a1} a2 ${cpu.a2} other ${cpu.other} -> ${step.pass ? 'pass' : `FAIL (${step.reason}${died ? `: ${died}` : ''})`}`,
+      `setup p50 ${setup?.p50 ?? '?'} p99 ${setup?.p99 ?? '?'} ms, cpu a1 ${cpu.a1} a2 ${cpu.a2} other ${cpu.other}, a2 declared down ${step.peerDowns}x -> ${step.pass ? 'pass' : `FAIL (${step.reason}${died ? `: ${died}` : ''})`}`,
   );
   if (!step.pass) logCallerErrors(uac, log);
   return step;
@@ -117,6 +120,8 @@ interface KindResult {
   /** Setup time at the max rate, ms. */
   setupMsAtMax: Step['setupMs'];
   cpuAtMax: Step['cpu'] | null;
+  /** Times a1 declared a2 down over all the steps of this kind. */
+  peerDowns: number;
   steps: Step[];
 }
 
@@ -131,7 +136,7 @@ async function climb(site: CrossBoxSite, dir: string, kind: Kind): Promise<KindR
     ...(BISECT ? { bisect: { steps: 1, quantum: 10, pauseMs: 2000, canGo: () => site.dead() === undefined } } : {}),
   });
   const best = steps.find((s) => s.pass && s.rate === lastGood);
-  return { maxRate: lastGood, saturated: firstBad !== undefined, setupMsAtMax: best?.setupMs ?? null, cpuAtMax: best?.cpu ?? null, steps };
+  return { maxRate: lastGood, saturated: firstBad !== undefined, setupMsAtMax: best?.setupMs ?? null, cpuAtMax: best?.cpu ?? null, peerDowns: steps.reduce((n, s) => n + s.peerDowns, 0), steps };
 }
 
 const teardown = new Teardown(log).install();

@@ -3,7 +3,8 @@
  * (cluster.ts) with callers 5000+i, callees 6000+i registered at a1 and callees 7000+i
  * registered at a2, every callee's binding pointing at the one sipp callee (each callee
  * REGISTERs from that sipp's port with sipp). A call from a caller at a1 to 6000+i stays on a1;
- * one to 7000+i crosses to a2 (docs/inter-box.md).
+ * one to 7000+i crosses to a2 (docs/inter-box.md). The boxes log at `info`, so that the bench
+ * sees when a1's peer liveness declares a2 down (its calls to a2's users then get 480).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ export class CrossBoxSite {
     // The boxes' defaults except: MD5 only (sipp), no flood throttling of the one sipp source,
     // call limits above anything the bench offers, no media timeout (the calls carry no RTP).
     const cluster = await Cluster.prepare({
-      dir: o.dir, broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: o.domain, logLevel: 'warn',
+      dir: o.dir, broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: o.domain, logLevel: 'info',
       nodeSip: '  auth: { algorithms: [MD5] }\n  flood:\n    rateLimit: { perSecond: 1000000, burst: 1000000 }\n',
       nodeExtra: 'mqtt: { listen: "mqtt://127.0.0.1:0" }\nrtp: { timeout: 300 }\ncalls: { maxPerUser: 100, maxTotal: 20000 }\n',
       spawn: () => ({ onSpawn: (p) => o.teardown.own(p.proc!) }),
@@ -83,6 +84,11 @@ export class CrossBoxSite {
   /** The caller's injection rows: caller i calls callee i on a1 (`same`) or on a2 (`cross`). */
   rows(where: 'same' | 'cross', users: number, domain: string): Array<[string, string, string, string]> {
     return Array.from({ length: users }, (_, i) => [callerExt(i), password(callerExt(i)), domain, calleeExt(i, where)]);
+  }
+
+  /** How many times a1 has declared a2 down so far (peer liveness, `peer down` in its log). */
+  peerDowns(): number {
+    return this.a1.logs.filter((l) => l.line['msg'] === 'peer down' && l.line['peer'] === 'a2').length;
   }
 
   /** Which box process has died, if any. */
