@@ -127,22 +127,24 @@ function assertAnswered(cdrs: { a1: Cdr; a2: Cdr }): void {
   }
 }
 
-phones('2001 at a1 calls 2002 at a2: each phone hears the other\'s tone', explained(async (ctx) => {
-  const { files } = await dial(ctx, G711_A1, G711_A2);
-  await talk(ctx, G711_A1, G711_A2, files);
-  const cdrs = await hangUp(ctx, G711_A1, G711_A2);
-  assertHeard(ctx, G711_A1, G711_A2);
+/** A call in which both talk TALK_S seconds: each hears the other's tone, both CDRs say answered with media. */
+async function toneCall(ctx: Ctx, caller: Phone, callee: Phone): Promise<{ a1: Cdr; a2: Cdr }> {
+  const { files } = await dial(ctx, caller, callee);
+  await talk(ctx, caller, callee, files);
+  const cdrs = await hangUp(ctx, caller, callee);
+  assertHeard(ctx, caller, callee);
   assertAnswered(cdrs);
+  return cdrs;
+}
+
+phones('2001 at a1 calls 2002 at a2: each phone hears the other\'s tone', explained(async (ctx) => {
+  const cdrs = await toneCall(ctx, G711_A1, G711_A2);
   for (const c of [cdrs.a1, cdrs.a2]) assert.ok(/^PCM[AU]\/8000$/.test(c.codecA) && c.codecA === c.codecB, `no transcoding: ${cdrSummary(c)}`);
   assert.is(cdrs.a1.codecB, cdrs.a2.codecA, 'one codec end to end');
 }));
 
 phones('G.711 phone at a1 calls opus phone at a2: audio both ways, transcoded on one box only', explained(async (ctx) => {
-  const { files } = await dial(ctx, G711_A1, OPUS_A2);
-  await talk(ctx, G711_A1, OPUS_A2, files);
-  const cdrs = await hangUp(ctx, G711_A1, OPUS_A2);
-  assertHeard(ctx, G711_A1, OPUS_A2);
-  assertAnswered(cdrs);
+  const cdrs = await toneCall(ctx, G711_A1, OPUS_A2);
   // The caller's box a1 transcodes: it offers a2 its codecs after the caller's, a2 relays opus
   // untouched between a1 and the opus phone, so a1's legs differ and a2's do not.
   assert.ok(/^PCM[AU]\/8000$/.test(cdrs.a1.codecA) && /^opus\/48000/i.test(cdrs.a1.codecB), `a1 transcodes: ${cdrSummary(cdrs.a1)}`);
@@ -159,6 +161,10 @@ phones('DTMF (RFC 4733) crosses both boxes both ways', explained(async (ctx) => 
   await waitFor(() => count(b, /received event: '5' \(end=1\)/g) > was.b, '2002 at a2 to receive 2001\'s digit 5', 5_000, 50);
   assert.ok((await b.command('sndcode', '#')).ok);
   await waitFor(() => count(a, /received event: '#' \(end=1\)/g) > was.a, '2001 at a1 to receive 2002\'s digit #', 5_000, 50);
+  // baresip 1.0 may never report a call ended by a BYE that arrives while it still sends a
+  // digit's end packets: talk on for a second first.
+  const sentAt = Date.now();
+  await waitFor(() => Date.now() - sentAt >= 1000, 'a second of talk after the digits', 2000, 100);
   assertAnswered(await hangUp(ctx, G711_A1, G711_A2));
 }));
 
