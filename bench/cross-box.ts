@@ -24,7 +24,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { callRow, logCallerErrors, setupTimes, startBenchCallee, startBenchCaller } from './lib/calls-box.ts';
+import { callRow, logCallerErrors, offeredCallRate, setupTimes, startBenchCallee, startBenchCaller } from './lib/calls-box.ts';
 import { CrossBoxSite } from './lib/cross-box-site.ts';
 import { climbAndBisect } from './lib/ladder.ts';
 import { CpuWindow } from './lib/quiet.ts';
@@ -96,8 +96,7 @@ async function runStep(site: CrossBoxSite, dir: string, kind: Kind, rate: number
   if (!(await Promise.race([uas.done, sleep(3000).then(() => undefined)]))) await uas.stop();
   const { stats: st, failed, unanswered, failRatio, elapsedS } = sippOutcome(res, attempts, w.wallS);
   const setup = setupTimes(uac.file('_rtt.csv'));
-  const creationS = Math.max(1e-3, elapsedS - HOLD_MS / 1000);
-  const offeredRate = setup?.startRate && setup.count >= attempts / 2 ? setup.startRate : st.created / creationS;
+  const offeredRate = offeredCallRate(setup, attempts, st.created, elapsedS, HOLD_MS);
   const step: Step = {
     kind, rate, attempts, successful: st.successful, failed, unanswered, failRatio: round(failRatio, 5),
     offeredRate: round(offeredRate, 1), achievedRate: round(offeredRate * (st.successful / Math.max(1, st.created)), 1), elapsedS: round(elapsedS, 2),

@@ -281,6 +281,15 @@ export function setupTimes(rttCsv: string): { count: number; p50: number; p99: n
   return { count: values.length, p50: round(q(0.5), 2), p99: round(q(0.99), 2), max: round(values[values.length - 1]!, 2), startRate };
 }
 
+/**
+ * The rate sipp started calls at: from the answered calls' start times when there are enough of
+ * them, else (most calls failed) from the calls sipp created over its run time less the hold.
+ */
+export function offeredCallRate(setup: ReturnType<typeof setupTimes>, attempts: number, created: number, elapsedS: number, holdMs: number): number {
+  if (setup?.startRate && setup.count >= attempts / 2) return setup.startRate;
+  return created / Math.max(1e-3, elapsedS - holdMs / 1000);
+}
+
 /** The relay ports sipp logged per call (`A <callee> <port>` / `B <callee> <port>`), by callee. */
 export function relayPorts(file: string, tag: 'A' | 'B'): Map<string, number> {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
