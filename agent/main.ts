@@ -24,6 +24,7 @@ import { CallController } from './switch/calls/call-controller.ts';
 import { NodeAssertion } from './switch/calls/node-assertion.ts';
 import { SitePeers } from './switch/calls/site-peers.ts';
 import { FloodGuard } from './switch/flood-guard.ts';
+import { peerVouches } from './switch/calls/peer-vouch.ts';
 import { Registrar } from './switch/registrar.ts';
 import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './switch/peers/peer-keep-alive.ts';
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
@@ -84,7 +85,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     clock,
     timers: config.sip.timers,
     logger: logger.child({ mod: 'sip' }),
-    admit: (ip) => flood.admit(ip),
+    // A site peer's signed requests are never throttled or banned (docs/inter-box.md).
+    admit: (ip, data): boolean => flood.admit(ip, (): boolean => peerVouches({ peers: sitePeers, assertion }, ip, data)),
     user: {
       onRequest: (incoming) => void dispatcher!.dispatch(incoming),
       onAck: (ack) => calls!.handleAck(ack),

@@ -40,7 +40,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CallsBox, logCallerErrors, relayPorts, setupTimes, type CdrSummary, type GcPauses } from './lib/calls-box.ts';
+import { CallsBox, logCallerErrors, offeredCallRate, relayPorts, setupTimes, type CdrSummary, type GcPauses } from './lib/calls-box.ts';
 import { climbAndBisect } from './lib/ladder.ts';
 import { netDrops, netDropsSince, type NetDrops } from './lib/net-stats.ts';
 import { stopProcess } from './lib/procs.ts';
@@ -145,10 +145,7 @@ async function runCpsStep(box: CallsBox, rate: number, durationS: number): Promi
   clearInterval(sample);
   const { stats: st, failed, unanswered, failRatio, elapsedS } = sippOutcome(res, attempts, w.wallS);
   const setup = setupTimes(uac.file('_rtt.csv'));
-  // The rate sipp started calls at: from the answered calls' start times when there are enough
-  // of them, else (most calls failed) from sipp's run time less the hold.
-  const creationS = Math.max(1e-3, elapsedS - HOLD_MS / 1000);
-  const offeredRate = setup?.startRate && setup.count >= attempts / 2 ? setup.startRate : st.created / creationS;
+  const offeredRate = offeredCallRate(setup, attempts, st.created, elapsedS, HOLD_MS);
   const step: CpsStep = {
     rate,
     attempts,

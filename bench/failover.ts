@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import { Store } from '../agent/store/store.ts';
 import { freeUdpPorts, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../test/helpers/calls.ts';
-import { registerWithSipp, siteCluster } from '../test/helpers/inter-box.ts';
+import { sippRegister, siteCluster } from '../test/helpers/inter-box.ts';
 import { passwordOf, type SyncCluster } from '../test/helpers/sync-cluster.ts';
 import { now, type OutpostProcess } from './lib/outpost-process.ts';
 import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
@@ -73,7 +73,7 @@ async function trial(cluster: SyncCluster, calleePort: number, first: boolean): 
   await waitFor(() => a1.findLog('peer up', from, (l) => l['peer'] === 'a2'), 'a1 to see a2 up', 20_000, 20);
   const sipps: SippProcess[] = [];
   const since = Date.now() - 1_000;
-  await registerWithSipp(cluster, sipps, a2, CALLEE, calleePort);
+  await sippRegister(cluster, sipps, a2, CALLEE, calleePort);
   await waitFor(() => holdsFresh(a1, since), 'a1 to hold 2002\'s fresh binding at a2', 20_000, 50);
   const uas = spawnSipp({
     scenario: `${SIPP_SCENARIOS}/call-uas.xml`, dir: cluster.dir, name: `uas-${calleePort}-${a2.runs}`, port: calleePort, mediaPort: await freeUdpPorts(4),

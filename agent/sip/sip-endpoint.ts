@@ -47,8 +47,8 @@ export interface SipEndpointOptions {
   clock: Clock;
   logger: Logger;
   timers?: TimerSettings;
-  /** Edge admission per source IP (rate limit, bans); false drops the packet unanswered. */
-  admit: (ip: string) => boolean;
+  /** Edge admission per source IP (rate limit, bans), given the raw packet; false drops it unanswered. */
+  admit: (ip: string, data: Buffer) => boolean;
   user: SipUser;
 }
 
@@ -106,7 +106,7 @@ export class SipEndpoint {
 
   private receive(data: Buffer, source: Endpoint, transport: Transport): void {
     this.stats.received++;
-    if (!this.options.admit(source.address)) {
+    if (!this.options.admit(source.address, data)) {
       this.stats.dropped++;
       return;
     }

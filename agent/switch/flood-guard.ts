@@ -2,7 +2,10 @@
  * Flood protection at the transport edge: a token bucket per source IP, and a ban after
  * repeated authentication failures. Bans are rows of the `bans` table (they replicate to the
  * site later), mirrored in memory so the per-packet check is one Map look-up. A banned or
- * rate-limited source gets no response at all.
+ * rate-limited source gets no response at all, unless the packet is vouched for: a request a
+ * peer box of the site signed (switch/calls/peer-vouch.ts), asked only of a packet about to be
+ * dropped, so a peer's calls are never throttled or banned while the rest of its address's
+ * traffic still is.
  */
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -20,6 +23,8 @@ export interface FloodStats {
   rateLimited: number;
   bannedDrops: number;
   bansIssued: number;
+  /** Packets let through although rate-limited or banned, because a site peer signed them. */
+  vouched: number;
 }
 
 export class FloodGuard {
@@ -28,7 +33,7 @@ export class FloodGuard {
   private readonly banned = new Map<string, number>();
   private readonly trusted: Set<string>;
   private timer: TimerHandle | undefined;
-  readonly stats: FloodStats = { rateLimited: 0, bannedDrops: 0, bansIssued: 0 };
+  readonly stats: FloodStats = { rateLimited: 0, bannedDrops: 0, bansIssued: 0, vouched: 0 };
 
   constructor(
     private readonly config: FloodConfig,
@@ -47,13 +52,14 @@ export class FloodGuard {
     this.timer = undefined;
   }
 
-  /** Per-packet admission: false means drop silently. */
-  admit(ip: string): boolean {
+  /** Per-packet admission: false means drop silently. `vouched` is asked only before a drop. */
+  admit(ip: string, vouched?: () => boolean): boolean {
     if (this.trusted.has(ip)) return true;
     const now = this.deps.clock.now();
     const until = this.banned.get(ip);
     if (until !== undefined) {
       if (until > now) {
+        if (this.vouchedFor(vouched)) return true;
         this.stats.bannedDrops++;
         return false;
       }
@@ -69,10 +75,17 @@ export class FloodGuard {
       bucket.last = now;
     }
     if (bucket.tokens < 1) {
+      if (this.vouchedFor(vouched)) return true;
       this.stats.rateLimited++;
       return false;
     }
     bucket.tokens -= 1;
+    return true;
+  }
+
+  private vouchedFor(vouched: (() => boolean) | undefined): boolean {
+    if (!vouched?.()) return false;
+    this.stats.vouched++;
     return true;
   }
 

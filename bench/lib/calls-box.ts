@@ -153,52 +153,14 @@ calls: { maxPerUser: 100, maxTotal: 20000 }
   }
 
   async startCallee(cwd: string, calls: number, deadlineS: number, trace: boolean): Promise<SippHandle> {
-    // The previous callee must be gone: its port is in every binding.
-    const free = Date.now() + 10_000;
-    while (udpPortBound(this.uasPort)) {
-      if (Date.now() > free) throw new Error(`udp port ${this.uasPort} (the callee's) is still bound`);
-      await sleep(100);
-    }
-    // -m with room to spare: a stray request left over from an earlier, overloaded step (a BYE
-    // retransmission) counts as a call for sipp, and must not make it quit before this step's
-    // last call. The bench stops the callee itself once the caller is done.
-    const args = ['-sf', UAS_SCENARIO, '-p', String(this.uasPort), '-m', String(calls * 2 + 100), '-l', String(calls * 2 + 100), '-timeout', `${deadlineS}s`, '-timeout_error', '-trace_err'];
-    if (trace) args.push('-trace_logs', '-log_file', join(cwd, 'uas-ports.log'));
-    const uas = startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: deadlineS + 10 });
-    const up = Date.now() + 10_000;
-    while (!udpPortBound(this.uasPort)) {
-      if (uas.proc.exitCode !== null) throw new Error(`sipp callee exited at once: ${(await uas.done).stderr}`);
-      if (Date.now() > up) throw new Error('sipp callee did not bind its port within 10 s');
-      await sleep(50);
-    }
-    return uas;
+    return startBenchCallee(this.uasPort, cwd, calls, deadlineS, trace);
   }
 
-  startCaller(cwd: string, o: { calls: number; rate: number; holdMs: number; maxConcurrent: number; deadlineS: number; trace: boolean }): SippHandle {
-    const inf = join(cwd, 'callers.csv');
-    // sipp's injection file, SEQUENTIAL: row i = caller i calls callee i; sipp starts over at the
-    // first row after the last (only users that exist: an unknown one gets 403, and ten of those
-    // would get the caller's address banned by the flood guard).
-    const rows = Array.from({ length: Math.max(1, Math.min(o.calls, this.o.users)) }, (_, i) => {
-      const a = callerExt(i);
-      return `${a};[authentication username=${a} password=${password(a)}];${this.o.domain};${calleeExt(i)}`;
-    });
-    writeFileSync(inf, `SEQUENTIAL\n${rows.join('\n')}\n`);
-    const args = [
-      `${this.node.udp.host}:${this.node.udp.port}`,
-      '-sf', UAC_SCENARIO,
-      '-inf', inf,
-      '-m', String(o.calls),
-      '-r', String(o.rate),
-      '-l', String(o.maxConcurrent),
-      '-d', String(o.holdMs),
-      '-timeout', `${o.deadlineS}s`,
-      '-timeout_error',
-      '-trace_err',
-      '-trace_rtt', '-rtt_freq', '1',
-    ];
-    if (o.trace) args.push('-trace_logs', '-log_file', join(cwd, 'uac-ports.log'));
-    return startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: o.deadlineS + 10 });
+  startCaller(cwd: string, o: CallerRun): SippHandle {
+    // Only users that exist: an unknown one gets 403, and ten of those would get the caller's
+    // address banned by the flood guard.
+    const rows = Array.from({ length: Math.max(1, Math.min(o.calls, this.o.users)) }, (_, i) => callRow(callerExt(i), password(callerExt(i)), this.o.domain, calleeExt(i)));
+    return startBenchCaller(this.node.udp, cwd, rows, o);
   }
 
   /** Relay counters from the CDRs of calls that started at or after `since` (Store API; the node keeps running). */
@@ -230,6 +192,64 @@ calls: { maxPerUser: 100, maxTotal: 20000 }
   }
 }
 
+/** A sipp caller run: `calls` calls at `rate`/s, each held `holdMs`, at most `maxConcurrent` at once. */
+export interface CallerRun {
+  calls: number;
+  rate: number;
+  holdMs: number;
+  maxConcurrent: number;
+  deadlineS: number;
+  trace: boolean;
+}
+
+/** A row of the caller's injection file (call-uac-bench.xml): caller, credentials, domain, callee. */
+export const callRow = (caller: string, pw: string, domain: string, callee: string) => `${caller};[authentication username=${caller} password=${pw}];${domain};${callee}`;
+
+/** Starts the sipp callee (call-uas-bench.xml) on `port` once the previous one has let it go; resolves when it listens. */
+export async function startBenchCallee(port: number, cwd: string, calls: number, deadlineS: number, trace: boolean): Promise<SippHandle> {
+  // The previous callee must be gone: its port is in every binding.
+  const free = Date.now() + 10_000;
+  while (udpPortBound(port)) {
+    if (Date.now() > free) throw new Error(`udp port ${port} (the callee's) is still bound`);
+    await sleep(100);
+  }
+  // -m with room to spare: a stray request left over from an earlier, overloaded step (a BYE
+  // retransmission) counts as a call for sipp, and must not make it quit before this step's
+  // last call. The bench stops the callee itself once the caller is done.
+  const args = ['-sf', UAS_SCENARIO, '-p', String(port), '-m', String(calls * 2 + 100), '-l', String(calls * 2 + 100), '-timeout', `${deadlineS}s`, '-timeout_error', '-trace_err'];
+  if (trace) args.push('-trace_logs', '-log_file', join(cwd, 'uas-ports.log'));
+  const uas = startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: deadlineS + 10 });
+  const up = Date.now() + 10_000;
+  while (!udpPortBound(port)) {
+    if (uas.proc.exitCode !== null) throw new Error(`sipp callee exited at once: ${(await uas.done).stderr}`);
+    if (Date.now() > up) throw new Error('sipp callee did not bind its port within 10 s');
+    await sleep(50);
+  }
+  return uas;
+}
+
+/** Starts the sipp caller (call-uac-bench.xml) towards `target`, row i of `rows` for its call i. */
+export function startBenchCaller(target: { host: string; port: number }, cwd: string, rows: string[], o: CallerRun): SippHandle {
+  const inf = join(cwd, 'callers.csv');
+  // sipp's injection file, SEQUENTIAL: sipp starts over at the first row after the last.
+  writeFileSync(inf, `SEQUENTIAL\n${rows.join('\n')}\n`);
+  const args = [
+    `${target.host}:${target.port}`,
+    '-sf', UAC_SCENARIO,
+    '-inf', inf,
+    '-m', String(o.calls),
+    '-r', String(o.rate),
+    '-l', String(o.maxConcurrent),
+    '-d', String(o.holdMs),
+    '-timeout', `${o.deadlineS}s`,
+    '-timeout_error',
+    '-trace_err',
+    '-trace_rtt', '-rtt_freq', '1',
+  ];
+  if (o.trace) args.push('-trace_logs', '-log_file', join(cwd, 'uac-ports.log'));
+  return startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: o.deadlineS + 10 });
+}
+
 /** Logs the first lines of the sipp caller's error file. */
 export function logCallerErrors(uac: SippHandle, log: (msg: string) => void): void {
   const errs = uac.file('_errors.log');
@@ -259,6 +279,15 @@ export function setupTimes(rttCsv: string): { count: number; p50: number; p99: n
   const q = (p: number) => values[Math.min(values.length - 1, Math.max(0, Math.ceil(values.length * p) - 1))]!;
   const startRate = values.length > 1 && last > first ? ((values.length - 1) * 1000) / (last - first) : null;
   return { count: values.length, p50: round(q(0.5), 2), p99: round(q(0.99), 2), max: round(values[values.length - 1]!, 2), startRate };
+}
+
+/**
+ * The rate sipp started calls at: from the answered calls' start times when there are enough of
+ * them, else (most calls failed) from the calls sipp created over its run time less the hold.
+ */
+export function offeredCallRate(setup: ReturnType<typeof setupTimes>, attempts: number, created: number, elapsedS: number, holdMs: number): number {
+  if (setup?.startRate && setup.count >= attempts / 2) return setup.startRate;
+  return created / Math.max(1e-3, elapsedS - holdMs / 1000);
 }
 
 /** The relay ports sipp logged per call (`A <callee> <port>` / `B <callee> <port>`), by callee. */

@@ -1,17 +1,24 @@
 /**
- * Helpers for the integration tests of calls across the boxes of a site (docs/inter-box.md,
- * docs/failover.md): a hub and boxes of one site (SyncCluster) with the users added and each
- * box knowing the others' keys, REGISTERs with sipp, a box's CDRs and its view of a peer's
- * liveness through the CLI.
+ * A site of boxes for the cross-box and failover call tests (docs/inter-box.md,
+ * docs/failover.md): a hub and boxes of site `a` as real processes (sync-cluster.ts), users added
+ * at the hub, and the wait until every box has those users and has pinned the others' keys
+ * (having seen their states, and with them their SIP addresses). Also: a sipp REGISTER at a box,
+ * a box's CDRs through the CLI, and a box's view of a peer's liveness.
  */
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
+import { Store } from '../../agent/store/store.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { Store } from '../../agent/store/store.ts';
-import { describeSipp, freeUdpPorts, spawnSipp, SIPP_SCENARIOS, type Cdr, type SippProcess } from './calls.ts';
+import { describeSipp, freeUdpPorts, SIPP_SCENARIOS, spawnSipp, type Cdr, type SippProcess } from './calls.ts';
 import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
+
+export interface SiteOfTwo {
+  cluster: SyncCluster;
+  a1: Replica;
+  a2: Replica;
+}
 
 /**
  * A hub and `nodes` of site `a`, started, with `users` on every box and every box's key pinned
@@ -19,16 +26,28 @@ import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
  */
 export async function siteCluster(o: { nodes: string[]; users: string[]; domain: string; nodeExtra?: string }): Promise<SyncCluster> {
   const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}) });
-  await cluster.start();
-  await cluster.addUsers(o.users.map((ext) => ({ ext })));
-  await cluster.waitForUsers(cluster.nodes, o.users, 20_000);
-  // Each box has pinned the others' keys: it has seen their states, and with them their SIP addresses.
-  const everyPair = () => cluster.nodes.every((box) => cluster.nodes.every((peer) => peer === box || pinned(box, peer.name)));
-  await waitFor(everyPair, 'the boxes to know each other', 20_000, 200);
-  return cluster;
+  try {
+    await cluster.start();
+    await cluster.addUsers(o.users.map((ext) => ({ ext })));
+    await cluster.waitForUsers(cluster.nodes, o.users, 20_000);
+    const everyPair = () => cluster.nodes.every((box) => cluster.nodes.every((peer) => peer === box || pinned(box, peer.name)));
+    await waitFor(everyPair, 'the boxes to know each other', 20_000, 200);
+    return cluster;
+  } catch (err) {
+    await cluster.destroy(false);
+    throw err;
+  }
 }
 
-function pinned(box: Replica, peer: string): boolean {
+/** Starts a hub and boxes a1, a2 of site `a` with `users`; resolves once both boxes can route to each other. */
+export async function startSiteOfTwo(domain: string, users: string[]): Promise<SiteOfTwo> {
+  const cluster = await siteCluster({ nodes: ['a1', 'a2'], users, domain });
+  const [a1, a2] = cluster.nodes as [Replica, Replica];
+  return { cluster, a1, a2 };
+}
+
+/** True once `box` has pinned `peer`'s node key. */
+export function pinned(box: Replica, peer: string): boolean {
   const store = Store.open({ dataDir: box.dataDir, mustExist: true });
   try {
     return store.changes.knownKey(peer) !== undefined;
@@ -37,11 +56,11 @@ function pinned(box: Replica, peer: string): boolean {
   }
 }
 
-/** sipp's `[authentication ...]` keyword for a user of SyncCluster. */
+/** The sipp injection field for a user's digest credentials. */
 export const sippAuth = (ext: string) => `[authentication username=${ext} password=${passwordOf(ext)}]`;
 
-/** REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs); the sipp is added to `sipps`. */
-export async function registerWithSipp(cluster: SyncCluster, sipps: SippProcess[], box: Replica, ext: string, port: number): Promise<void> {
+/** REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs); the sipp is pushed to `sipps`. */
+export async function sippRegister(cluster: SyncCluster, sipps: SippProcess[], box: Replica, ext: string, port: number): Promise<void> {
   const reg = spawnSipp({
     scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: cluster.dir, name: `register-${ext}-${port}`, port, mediaPort: await freeUdpPorts(4),
     target: box.sip, injection: [`${ext};${sippAuth(ext)};${cluster.domain}`], calls: 1, timeoutS: 10,
@@ -51,12 +70,21 @@ export async function registerWithSipp(cluster: SyncCluster, sipps: SippProcess[
   assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, describeSipp(`REGISTER ${ext}`, reg, res));
 }
 
-/** The box's CDRs (`outpost cdr list --json`), oldest first. */
+/** Waits until `box` holds a live binding of `ext` owned by `owner` (whose contact contains `contactPart`, if given). */
+export async function waitForBinding(cluster: SyncCluster, box: Replica, ext: string, owner: string, contactPart = ''): Promise<void> {
+  const held = (b: string) => b.startsWith(`${ext} `) && b.includes(contactPart) && b.endsWith(` ${owner}`);
+  await waitFor(() => [...cluster.snapshot(box).bindings].some(held), `${box.name} to hold ${ext}'s binding at ${owner}`, 20_000, 100);
+}
+
+/** The CDRs a box wrote itself (`outpost cdr list --json` lists its peers' too: CDRs replicate), oldest first. */
 export async function cdrsOf(box: Replica): Promise<Cdr[]> {
   const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', box.configFile], box.dir);
   if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
-  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).sort((x, y) => x.startedAt - y.startedAt);
+  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).filter((c) => c.nodeId === box.name).sort((x, y) => x.startedAt - y.startedAt);
 }
+
+/** A CDR in one line, for assertion messages. */
+export const cdrSummary = (c: Cdr) => `${c.caller}->${c.callee} ${c.disposition} ${c.endedBy} ${c.codecA}|${c.codecB} ${JSON.stringify(c.media)}`;
 
 /** Polls `outpost status --json` of `box` until its liveness shows `peer` in `state`. */
 export async function waitForPeerState(cluster: SyncCluster, box: Replica, peer: string, state: 'up' | 'down', timeoutMs = 15_000): Promise<void> {

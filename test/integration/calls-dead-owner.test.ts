@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { assertRelayedBothWays, cdrSummary, describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
-import { cdrsOf, registerWithSipp, siteCluster, sippAuth, waitForPeerState } from '../helpers/inter-box.ts';
+import { cdrsOf, sippRegister, siteCluster, sippAuth, waitForPeerState } from '../helpers/inter-box.ts';
 import { explainedOn, type SyncCluster } from '../helpers/sync-cluster.ts';
 
 interface Ctx {
@@ -40,8 +40,8 @@ test('2002 registered at a2, a2 killed: 2001 at a1 reaches 2002\'s phone directl
   const { cluster } = ctx;
   const [a1, a2] = [cluster.node('a1'), cluster.node('a2')];
   const [calleePort, callerPort] = [await freeUdpPorts(1), await freeUdpPorts(1)];
-  await registerWithSipp(cluster, ctx.sipps, a2, CALLEE, calleePort);
-  await registerWithSipp(cluster, ctx.sipps, a1, CALLER, callerPort);
+  await sippRegister(cluster, ctx.sipps, a2, CALLEE, calleePort);
+  await sippRegister(cluster, ctx.sipps, a1, CALLER, callerPort);
   const held = (b: string) => b.startsWith(`${CALLEE} `) && b.includes(`:${calleePort}`) && b.endsWith(' a2');
   await waitFor(() => [...cluster.snapshot(a1).bindings].some(held), 'a1 to hold 2002\'s binding at a2', 20_000, 100);
   await waitForPeerState(cluster, a1, 'a2', 'up');

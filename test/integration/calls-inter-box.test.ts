@@ -15,12 +15,11 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli } from '../../bench/lib/node-process.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { Store } from '../../agent/store/store.ts';
 import { describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type Cdr, type SippProcess } from '../helpers/calls.ts';
-import { explainedOn, passwordOf, SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
+import { cdrsOf, cdrSummary as summary, sippAuth as auth, sippRegister, startSiteOfTwo, waitForBinding } from '../helpers/inter-box.ts';
+import { explainedOn, type SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -35,13 +34,7 @@ const inter = suite<Ctx>('calls across the boxes of a site');
 inter.before(async (ctx) => {
   ctx.sipps = [];
   ctx.failed = false;
-  ctx.cluster = await SyncCluster.create({ broker: 'embedded', nodes: ['a1', 'a2'], site: 'a', domain: 'inter-box.example' });
-  await ctx.cluster.start();
-  await ctx.cluster.addUsers([{ ext: CALLER }, { ext: CALLEE }]);
-  const [a1, a2] = ctx.cluster.nodes as [Replica, Replica];
-  await ctx.cluster.waitForUsers([a1, a2], [CALLER, CALLEE], 20_000);
-  // Each box has pinned the other's key: it has seen its state, and with it its SIP address.
-  await waitFor(() => pinned(a1, 'a2') && pinned(a2, 'a1'), 'a1 and a2 to know each other', 20_000, 200);
+  ctx.cluster = (await startSiteOfTwo('inter-box.example', [CALLER, CALLEE])).cluster;
 });
 
 inter.after(async (ctx) => {
@@ -49,39 +42,16 @@ inter.after(async (ctx) => {
   await ctx.cluster?.destroy(!ctx.failed);
 });
 
-function pinned(box: Replica, peer: string): boolean {
-  const store = Store.open({ dataDir: box.dataDir, mustExist: true });
-  try {
-    return store.changes.knownKey(peer) !== undefined;
-  } finally {
-    store.close();
-  }
-}
-
 /** A test body that prints every process's log tail when it fails (the folder is then kept). */
 const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body, 40);
-
-const auth = (ext: string) => `[authentication username=${ext} password=${passwordOf(ext)}]`;
-
-/** REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs). */
-async function register(ctx: Ctx, box: Replica, ext: string, port: number): Promise<void> {
-  const reg = spawnSipp({
-    scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: ctx.cluster.dir, name: `register-${ext}-${port}`, port, mediaPort: await freeUdpPorts(4),
-    target: box.sip, injection: [`${ext};${auth(ext)};${ctx.cluster.domain}`], calls: 1, timeoutS: 10,
-  });
-  ctx.sipps.push(reg);
-  const res = await reg.done;
-  assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, describeSipp(`REGISTER ${ext}`, reg, res));
-}
 
 /** A call from 2001 at a1 to 2002 at a2 with the given sipp scenarios; returns both boxes' new CDRs. */
 async function call(ctx: Ctx, uasScenario: string, uacScenario: string): Promise<{ a1: Cdr; a2: Cdr }> {
   const [a1, a2] = ctx.cluster.nodes as [Replica, Replica];
   const [calleePort, callerPort] = [await freeUdpPorts(1), await freeUdpPorts(1)];
-  await register(ctx, a2, CALLEE, calleePort);
-  await register(ctx, a1, CALLER, callerPort);
-  const held = (b: string) => b.startsWith(`${CALLEE} `) && b.includes(`:${calleePort}`) && b.endsWith(' a2');
-  await waitFor(() => [...ctx.cluster.snapshot(a1).bindings].some(held), 'a1 to hold 2002\'s binding at a2', 20_000, 100);
+  await sippRegister(ctx.cluster, ctx.sipps, a2, CALLEE, calleePort);
+  await sippRegister(ctx.cluster, ctx.sipps, a1, CALLER, callerPort);
+  await waitForBinding(ctx.cluster, a1, CALLEE, 'a2', `:${calleePort}`);
   const before = { a1: (await cdrsOf(a1)).length, a2: (await cdrsOf(a2)).length };
   const uas = spawnSipp({
     scenario: join(SIPP_SCENARIOS, uasScenario), dir: ctx.cluster.dir, name: `uas-${calleePort}`, port: calleePort, mediaPort: await freeUdpPorts(4),
@@ -100,14 +70,6 @@ async function call(ctx: Ctx, uasScenario: string, uacScenario: string): Promise
   const newCdr = async (box: Replica, n: number) => waitFor(async () => (await cdrsOf(box))[n], `${box.name}'s CDR`, 10_000, 200);
   return { a1: await newCdr(a1, before.a1), a2: await newCdr(a2, before.a2) };
 }
-
-async function cdrsOf(box: Replica): Promise<Cdr[]> {
-  const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', box.configFile], box.dir);
-  if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
-  return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).sort((x, y) => x.startedAt - y.startedAt);
-}
-
-const summary = (c: Cdr) => `${c.caller}->${c.callee} ${c.disposition} ${c.endedBy} ${JSON.stringify(c.media)}`;
 
 function assertRelayedBothWays(c: Cdr): void {
   const { a, b } = c.media;

@@ -108,6 +108,16 @@ test('the same signature twice (a captured INVITE sent again): replayed', () => 
   assert.equal(a2.verify(req), { kind: 'refused', node: 'a1', reason: 'replayed' });
 });
 
+test('check() runs every check but does not spend the signature: verify() afterwards still verifies once', () => {
+  const { a1, a2, b1 } = boxes();
+  const req = stamped(a1);
+  assert.equal(a2.check(req), { kind: 'verified', node: 'a1' });
+  assert.equal(a2.check(req), { kind: 'verified', node: 'a1' });
+  assert.is(a2.verify(req).kind, 'verified');
+  assert.equal(a2.check(req), { kind: 'refused', node: 'a1', reason: 'replayed' }, 'a spent signature is refused by check() too');
+  assert.equal(b1.check(stamped(a1)), { kind: 'refused', node: 'a1', reason: 'other-site' });
+});
+
 test('malformed values, or two headers: malformed', () => {
   const { a1, a2 } = boxes();
   for (const value of ['a1', 'a1;ts=abc;sig=AAAA', 'a1;ts=1700000000;sig=short', ';ts=1;sig=x', 'a 1;ts=1700000000;sig=x']) {

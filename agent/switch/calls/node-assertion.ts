@@ -63,8 +63,20 @@ export class NodeAssertion {
     return `${this.deps.nodeId};ts=${ts};sig=${sig}`;
   }
 
-  /** Checks the Outpost-Node header of a request received from outside. */
+  /** Checks the Outpost-Node header of a request received from outside; a verified signature is remembered (replay). */
   verify(req: SipRequest): NodeVerdict {
+    return this.judge(req, true);
+  }
+
+  /**
+   * The same checks without remembering the signature: for the flood guard's edge, which lets a
+   * verified request of a peer through before call admission verifies (and remembers) it.
+   */
+  check(req: SipRequest): NodeVerdict {
+    return this.judge(req, false);
+  }
+
+  private judge(req: SipRequest, remember: boolean): NodeVerdict {
     const values = req.headers.getAll(NODE_HEADER);
     if (values.length === 0) return { kind: 'none' };
     const parsed = values.length === 1 ? parseValue(values[0]!) : undefined;
@@ -81,7 +93,7 @@ export class NodeAssertion {
     this.forget(now);
     const id = parsed.sig.toString('base64');
     if (this.seen.has(id)) return refuse('replayed');
-    this.seen.set(id, now + 2 * WINDOW_MS);
+    if (remember) this.seen.set(id, now + 2 * WINDOW_MS);
     return { kind: 'verified', node: parsed.node };
   }
 

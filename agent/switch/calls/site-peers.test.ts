@@ -17,4 +17,13 @@ peers('a peer\'s announced address is where its calls go; a state without one fo
   assert.is(new SitePeers((id) => id !== 'a3').isUp('a3'), false, 'liveness decides when given');
 });
 
+peers('isPeerAddress: the host of an address a peer announced, and no other', () => {
+  const p = new SitePeers();
+  p.learn({ nodeId: 'a2', sip: 'udp:10.0.0.2:5060' });
+  assert.is(p.isPeerAddress('10.0.0.2'), true);
+  assert.is(p.isPeerAddress('10.0.0.3'), false);
+  p.learn({ nodeId: 'a2', sip: undefined });
+  assert.is(p.isPeerAddress('10.0.0.2'), false, 'forgotten with the address');
+});
+
 peers.run();

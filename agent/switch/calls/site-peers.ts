@@ -28,6 +28,12 @@ export class SitePeers implements SitePeerView {
     return this.addresses.get(nodeId);
   }
 
+  /** True when `ip` is the SIP address a peer of the site announced. */
+  isPeerAddress(ip: string): boolean {
+    for (const a of this.addresses.values()) if (a.address === ip) return true;
+    return false;
+  }
+
   isUp(nodeId: string): boolean {
     return this.up(nodeId);
   }
