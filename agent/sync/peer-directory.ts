@@ -24,8 +24,11 @@ export interface KnownNode {
   seenAt: number;
 }
 
-/** new: first state this process saw; back: it was offline and is online again. */
-export type ObserveResult = 'new' | 'back' | 'updated' | 'key-mismatch';
+/**
+ * new: first state this process saw; back: it was offline and is online again; rebuilt: it
+ * announces another store (a new cr-sqlite site id), whose versions start again from 0.
+ */
+export type ObserveResult = 'new' | 'back' | 'updated' | 'rebuilt' | 'key-mismatch';
 
 export class PeerDirectory {
   private readonly nodes = new Map<string, KnownNode>();
@@ -54,9 +57,10 @@ export class PeerDirectory {
       return 'key-mismatch';
     }
     const before = this.nodes.get(state.nodeId);
-    if (!pinned || pinned.siteId !== state.siteId || pinned.site !== state.site || pinned.role !== state.role) {
-      this.store.changes.rememberKey({ nodeId: state.nodeId, publicKey: state.publicKey, siteId: state.siteId, site: state.site, role: state.role }, now);
-    }
+    const key = { nodeId: state.nodeId, publicKey: state.publicKey, siteId: state.siteId, site: state.site, role: state.role };
+    const rebuilt = pinned !== undefined && pinned.siteId !== '' && pinned.siteId !== state.siteId;
+    if (rebuilt) this.store.changes.restartSource(key, now);
+    else if (!pinned || pinned.site !== state.site || pinned.role !== state.role) this.store.changes.rememberKey(key, now);
     this.remember({
       nodeId: state.nodeId,
       role: state.role,
@@ -68,6 +72,7 @@ export class PeerDirectory {
       mqtt: state.mqtt,
       seenAt: now,
     });
+    if (rebuilt) return 'rebuilt';
     if (!before || before.seenAt === 0) return 'new';
     return !before.online && state.online ? 'back' : 'updated';
   }

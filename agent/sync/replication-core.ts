@@ -258,6 +258,10 @@ export class ReplicationCore implements LinkView {
     const now = this.o.clock.now();
     const result = this.directory.observe(state, now);
     if (result === 'key-mismatch') return;
+    if (result === 'rebuilt') {
+      this.receiver.restart(state.nodeId);
+      this.o.logger.warn({ node: state.nodeId, siteId: state.siteId }, 'node announced a new store; its streams start again from 0');
+    }
     if (this.strategy.reportsOn(this.directory.get(state.nodeId)!)) out.push({ kind: 'peer-state', nodeId: state.nodeId, online: state.online, sip: state.sip });
     const reaction = this.strategy.onState(state);
     if (!reaction) return;
@@ -267,7 +271,7 @@ export class ReplicationCore implements LinkView {
       out.push({ kind: 'record-node', node: { id: state.nodeId, site: state.site, role: state.role, siteId: state.siteId, publicKey: state.publicKey }, at: now });
     }
     // A source that (re)appeared cannot answer what was asked of it before: ask again now.
-    const fresh = result === 'new' || result === 'back';
+    const fresh = result === 'new' || result === 'back' || result === 'rebuilt';
     for (const s of this.receiver.streams.values()) {
       if (s.source !== state.nodeId) continue;
       if (!state.online) s.requestId = undefined;
