@@ -294,6 +294,7 @@ export class ReplicationCore implements LinkView {
       limit: o.sync.batchSize,
       replyTo: topics.syncResponse(o.nodeId),
       requestId: o.requestId?.() ?? randomHex(8),
+      siteId: this.siteIdHex,
     };
     s.requestId = req.requestId;
     s.requestedAt = now;
