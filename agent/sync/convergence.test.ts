@@ -350,4 +350,44 @@ convergence('a node cannot take over another node\'s CDR by rewriting its node_i
   }),
 );
 
+/** n1 owns rows, dies, and comes back on an empty store; it writes before it has synced. */
+function rebuildN1(sim: SimNetwork, keepKey: boolean): Replica {
+  for (let k = 0; k < 30; k++) upsert(sim.get('n1').store, undefined, 'bans', [nodeRow('bans', 'n1', 1, k)]); // a head far beyond
+  upsert(sim.get('n1').store, undefined, 'cdrs', [nodeRow('cdrs', 'n1', 1, 1)]);
+  sim.push('n1');
+  sim.heal();
+  const n1 = sim.rebuild('n1', keepKey);
+  upsert(n1.store, undefined, 'cdrs', [nodeRow('cdrs', 'n1', 2, 2)]); // versions 1, 2 of the new store
+  upsert(n1.store, undefined, 'bans', [nodeRow('bans', 'n1', 2, 2)]);
+  sim.push('n1');
+  return n1;
+}
+const same = (sim: SimNetwork, ids: string[]) => ids.slice(1).forEach((id) => assert.equal(sim.get(id).store.digests(), sim.get(ids[0]!).store.digests(), `digests of ${id} = ${ids[0]}`));
+
+convergence('a box rebuilt with its key restored: receivers restart its stream from 0, it gets its old rows back', () =>
+  withSim(['s1', 's1'], true, (sim) => {
+    rebuildN1(sim, true);
+    sim.heal();
+    same(sim, ['hub', 'n1', 'n2']);
+    assert.equal(column(sim.get('n2'), 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1', 'n1-c2'], 'n2 has the rows of both stores');
+  }),
+);
+
+convergence('a box rebuilt with a new key is refused until the hub records a replacement; then it converges', () =>
+  withSim(['s1', 's1'], true, (sim) => {
+    const oldKey = sim.get('n1').key.publicKey;
+    const n1 = rebuildN1(sim, false);
+    sim.heal();
+    assert.equal(column(sim.get('hub'), 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1'], 'the hub refuses the new key');
+    assert.ok(sim.get('n2').core.directory.keyMismatches > 0, 'and so does n2');
+    const hub = sim.get('hub');
+    hub.store.nodes.requestReplacement('n1', oldKey, 1); // outpost node replace n1
+    sim.push('hub');
+    sim.heal();
+    same(sim, ['hub', 'n1', 'n2']);
+    assert.equal(column(hub, 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1', 'n1-c2']);
+    for (const id of ['hub', 'n2']) assert.is(sim.get(id).core.directory.get('n1')?.publicKey, n1.key.publicKey, `${id} pinned the new key`);
+  }),
+);
+
 convergence.run();

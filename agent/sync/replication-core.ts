@@ -66,6 +66,8 @@ export class ReplicationCore implements LinkView {
   private antiEntropyAt = 0;
   private stateHead = -1n;
   private lastHead = 0n;
+  /** The last state of each node whose key was refused (a replacement may let it in later). */
+  private readonly refused = new Map<string, NodeState>();
   private stopped = false;
 
   constructor(options: ReplicationCoreOptions) {
@@ -255,9 +257,26 @@ export class ReplicationCore implements LinkView {
     if (payload.length === 0) return;
     const state = NodeStateSchema.parse(JSON.parse(payload.toString('utf8')));
     if (state.nodeId === this.o.nodeId) return;
+    this.observe(state, out);
+  }
+
+  /** A refused key may be let in by a replacement the hub recorded since: try those states again. */
+  private retryRefused(out: Command[]): void {
+    for (const [nodeId, state] of this.refused) {
+      if (this.directory.pinDecision(state) === 'refuse') continue;
+      this.refused.delete(nodeId);
+      this.observe(state, out);
+    }
+  }
+
+  private observe(state: NodeState, out: Command[]): void {
     const now = this.o.clock.now();
     const result = this.directory.observe(state, now);
-    if (result === 'key-mismatch') return;
+    if (result === 'key-mismatch') {
+      this.refused.set(state.nodeId, state);
+      return;
+    }
+    this.refused.delete(state.nodeId);
     if (result === 'rebuilt') {
       this.receiver.restart(state.nodeId);
       this.o.logger.warn({ node: state.nodeId, siteId: state.siteId }, 'node announced a new store; its streams start again from 0');
@@ -341,9 +360,10 @@ export class ReplicationCore implements LinkView {
     } catch {
       return; // the store is closing
     }
-    if (head > this.lastHead) {
+    if (head !== this.lastHead) {
+      if (head > this.lastHead) this.schedulePush(out);
       this.lastHead = head;
-      this.schedulePush(out);
+      if (this.refused.size > 0) this.retryRefused(out);
     }
     if (now < this.antiEntropyAt) return;
     const interval = o.sync.antiEntropy * 1000;
