@@ -12,6 +12,7 @@ import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerHubCommand } from './hub-command.ts';
 import { registerNodeCommand } from './node-command.ts';
+import { registerNodeReplaceCommand } from './node-replace-command.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
@@ -24,8 +25,9 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
     .description('Outpost: a branch-office SIP switch that keeps working without the WAN')
     .version('0.1.0')
     .showHelpAfterError('(run "outpost help" for usage)')
+    .enablePositionalOptions() // lets `node replace` have a --config of its own (node-command.ts)
     .exitOverride();
-  registerNodeCommand(program);
+  registerNodeReplaceCommand(registerNodeCommand(program), out);
   registerHubCommand(program);
   registerDemoCommand(program, out);
   registerUserCommands(program, out);

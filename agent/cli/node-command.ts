@@ -12,12 +12,17 @@ import { bindFailureInConfigTerms } from './bind-failure.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
 import { untilStopSignal } from './stop-signal.ts';
 
-export function registerNodeCommand(program: Command): void {
-  program
+/** Returns the `node` command, under which `node replace` sits (node-replace-command.ts). */
+export function registerNodeCommand(program: Command): Command {
+  const node: Command = program
     .command('node')
     .description('run the box: SIP registrar on the configured listen addresses')
-    .requiredOption('-c, --config <file>', 'config file')
-    .action(async (opts: { config: string }) => {
+    // `node replace ID --config HUBFILE`: that --config is the subcommand's, so this one is
+    // optional to commander (it checks an ancestor's required options too) and checked here.
+    .enablePositionalOptions()
+    .option('-c, --config <file>', 'config file (required)');
+  return node.action(async (opts: { config?: string }) => {
+      if (opts.config === undefined) node.error("error: required option '-c, --config <file>' not specified", { code: 'commander.missingMandatoryOptionValue' });
       const config = loadConfig(opts.config);
       try {
         await runNode(config, createLogger({ level: config.log.level }));

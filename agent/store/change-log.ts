@@ -256,6 +256,28 @@ export class ChangeLog {
     return rows.map((r) => ({ nodeId: r.node_id, publicKey: r.public_key, siteId: r.site_id, site: r.site, role: r.role }));
   }
 
+  /**
+   * A known node announced another store (a new cr-sqlite site id: its box was rebuilt): its
+   * version space starts again, so the watermarks kept for it are dropped, and its new site id
+   * (and key, when a replacement key was accepted) recorded, in one transaction.
+   */
+  restartSource(key: KnownKey, now = Date.now()): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM local_sync_watermarks WHERE source = ?').run(key.nodeId);
+      this.pinKey(key, now);
+    }).immediate();
+  }
+
+  /** Pins `key` for its node, replacing whatever key was pinned (an accepted replacement). */
+  pinKey(key: KnownKey, now = Date.now()): void {
+    this.db
+      .prepare(
+        `INSERT INTO local_sync_keys (node_id, public_key, site_id, site, role, first_seen) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (node_id) DO UPDATE SET public_key = excluded.public_key, site_id = excluded.site_id, site = excluded.site, role = excluded.role`,
+      )
+      .run(key.nodeId, key.publicKey, key.siteId, key.site, key.role, now);
+  }
+
   rememberKey(key: KnownKey, now = Date.now()): void {
     this.db
       .prepare(

@@ -1,4 +1,7 @@
-/** Nodes (admin-owned CRR rows, written by the hub when it first sees a node): the fleet's directory. */
+/**
+ * Nodes (admin-owned CRR rows, written by the hub when it first sees a node): the fleet's
+ * directory; and the replacements of node keys the hub's admin allowed (`node_rekeys`).
+ */
 import type { Database, Statement } from 'better-sqlite3';
 
 export interface NodeRecord {
@@ -55,6 +58,24 @@ export class NodeRepository {
   bySiteId(siteId: string): NodeRecord | undefined {
     const r = this.bySite.get(siteId) as NodeRow | undefined;
     return r && toRecord(r);
+  }
+
+  /** The replacement recorded for a node's key, if any: the key it retires. */
+  replacement(id: string): { oldPublicKey: string; requestedAt: number } | undefined {
+    const r = this.db.prepare('SELECT old_public_key, requested_at FROM node_rekeys WHERE node_id = ?').get(id) as
+      | { old_public_key: string; requested_at: number }
+      | undefined;
+    return r && { oldPublicKey: r.old_public_key, requestedAt: r.requested_at };
+  }
+
+  /** Lets the next other key `id` announces replace `oldPublicKey` (hub: `outpost node replace`). */
+  requestReplacement(id: string, oldPublicKey: string, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO node_rekeys (node_id, old_public_key, requested_at) VALUES (?, ?, ?)
+         ON CONFLICT (node_id) DO UPDATE SET old_public_key = excluded.old_public_key, requested_at = excluded.requested_at`,
+      )
+      .run(id, oldPublicKey, now);
   }
 
   list(): NodeRecord[] {

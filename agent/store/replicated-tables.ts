@@ -18,6 +18,7 @@ export interface ReplicatedTable {
 export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
   { name: 'sites', primaryKey: ['id'], owner: 'admin' },
   { name: 'nodes', primaryKey: ['id'], owner: 'admin' },
+  { name: 'node_rekeys', primaryKey: ['node_id'], owner: 'admin' },
   { name: 'users', primaryKey: ['ext'], owner: 'admin', siteColumn: 'site' },
   { name: 'routes', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
   { name: 'trunks', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },

@@ -51,6 +51,16 @@ export class BatchReceiver {
     return s;
   }
 
+  /** `source` has a new store (rebuilt): every stream of it starts again from version 0. */
+  restart(source: string): void {
+    for (const s of this.streams.values()) {
+      if (s.source !== source) continue;
+      s.watermark = 0n;
+      s.requestId = undefined;
+      s.behindSince = undefined;
+    }
+  }
+
   /** Is `stream` of `source` one this replica takes? */
   wants(source: string, stream: string): boolean {
     return source !== this.o.nodeId && this.o.policy.accepts(source, stream, this.streams.has(streamKey(source, stream)));

@@ -4,7 +4,8 @@
  * signatures and authority checks; fast-check picks the topology, the writes, when each
  * replica's clock moves (ticks, anti-entropy, request timeouts) and how the network loses,
  * duplicates and reorders messages. After a heal phase (links reconnect, time runs, nothing is
- * lost) every replica must hold exactly the rows of its scope, as a model says.
+ * lost) every replica must hold exactly the rows of its scope, as a model says. A box may be
+ * rebuilt on an empty store mid-run (its key restored).
  * FC_SEED and FC_RUNS override the fixed seed and the number of runs.
  */
 import fc from 'fast-check';
@@ -90,7 +91,8 @@ type Cmd =
   | { k: 'push' | 'catchup'; r: number }
   | { k: 'time'; r: number; ms: number }
   | { k: 'deliver' | 'drop' | 'dup'; i: number }
-  | { k: 'evil'; n: number; fresh: number; tamper: number };
+  | { k: 'evil'; n: number; fresh: number; tamper: number }
+  | { k: 'rebuild'; n: number };
 
 const writeFields = { del: fc.nat(3).map((x) => x === 0), key: fc.nat(4), count: fc.integer({ min: 1, max: 3 }), val: fc.nat(9) };
 const evilArb = fc.record({ k: fc.constant('evil' as const), n: fc.nat(3), fresh: fc.nat(2), tamper: fc.nat(20) });
@@ -101,6 +103,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('time' as const), r: fc.nat(4), ms: fc.nat(2500) }) },
   { weight: 6, arbitrary: fc.record({ k: fc.constant('deliver' as const), i: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('drop' as const, 'dup' as const), i: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('rebuild' as const), n: fc.nat(3) }) },
 );
 const topologyArb = fc.record({
   nodes: fc.integer({ min: 2, max: 4 }),
@@ -137,7 +140,7 @@ function runScenario(s: Scenario): void {
   cmds.splice(s.evilAt % (cmds.length + 1), 0, s.evil);
   const nodes: ReplicaSpec[] = Array.from({ length: s.topo.nodes }, (_, i) => ({ id: `n${i + 1}`, role: 'node', site: s.topo.twoSites && s.topo.inS2[i] ? 's2' : 's1' }));
   const sim = new SimNetwork([{ id: 'hub', role: 'hub', site: '' }, ...nodes], { batchSize: s.topo.batchSize, peers: s.topo.peers });
-  const all = [...sim.replicas.values()];
+  let all = [...sim.replicas.values()];
   const hub = sim.get('hub');
   const model: Rows = new Map();
   const taint = new Set<string>(); // rows the compromised node changed in its own store
@@ -159,6 +162,17 @@ function runScenario(s: Scenario): void {
       else if (c.k === 'deliver') sim.deliver(c.i % Math.max(1, q.length));
       else if (c.k === 'drop') q.splice(c.i % Math.max(1, q.length), 1);
       else if (c.k === 'dup' && q.length > 0) q.push(q[c.i % q.length]!);
+      else if (c.k === 'rebuild') {
+        // A box replaced with its key restored, once what it wrote has reached the others (what
+        // it never sent dies with it); it then pulls its rows back before it writes again. Only
+        // before the compromise: a replica that never had a row takes the owner a compromised
+        // peer's change names (authority.ts reads the stored owner, and there is none).
+        if (writer) continue;
+        sim.heal(50);
+        sim.rebuild(nodes[c.n % nodes.length]!.id, true);
+        all = [...sim.replicas.values()];
+        sim.heal(50);
+      }
       else if (c.k === 'evil') {
         writer = sim.get(nodes[c.n % nodes.length]!.id);
         const other = nodes[(c.n + 1) % nodes.length]!.id;
@@ -347,6 +361,46 @@ convergence('a node cannot take over another node\'s CDR by rewriting its node_i
     for (const id of ['hub', 'n2']) {
       assert.equal(column(sim.get(id), "SELECT node_id || ' ' || caller FROM cdrs"), ['n2 c2'], `${id}: n2's CDR unchanged by n1`);
     }
+  }),
+);
+
+/** n1 owns rows, dies, and comes back on an empty store; it writes before it has synced. */
+function rebuildN1(sim: SimNetwork, keepKey: boolean): Replica {
+  for (let k = 0; k < 30; k++) upsert(sim.get('n1').store, undefined, 'bans', [nodeRow('bans', 'n1', 1, k)]); // a head far beyond
+  upsert(sim.get('n1').store, undefined, 'cdrs', [nodeRow('cdrs', 'n1', 1, 1)]);
+  sim.push('n1');
+  sim.heal();
+  const n1 = sim.rebuild('n1', keepKey);
+  upsert(n1.store, undefined, 'cdrs', [nodeRow('cdrs', 'n1', 2, 2)]); // versions 1, 2 of the new store
+  upsert(n1.store, undefined, 'bans', [nodeRow('bans', 'n1', 2, 2)]);
+  sim.push('n1');
+  return n1;
+}
+const same = (sim: SimNetwork, ids: string[]) => ids.slice(1).forEach((id) => assert.equal(sim.get(id).store.digests(), sim.get(ids[0]!).store.digests(), `digests of ${id} = ${ids[0]}`));
+
+convergence('a box rebuilt with its key restored: receivers restart its stream from 0, it gets its old rows back', () =>
+  withSim(['s1', 's1'], true, (sim) => {
+    rebuildN1(sim, true);
+    sim.heal();
+    same(sim, ['hub', 'n1', 'n2']);
+    assert.equal(column(sim.get('n2'), 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1', 'n1-c2'], 'n2 has the rows of both stores');
+  }),
+);
+
+convergence('a box rebuilt with a new key is refused until the hub records a replacement; then it converges', () =>
+  withSim(['s1', 's1'], true, (sim) => {
+    const oldKey = sim.get('n1').key.publicKey;
+    const n1 = rebuildN1(sim, false);
+    sim.heal();
+    assert.equal(column(sim.get('hub'), 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1'], 'the hub refuses the new key');
+    assert.ok(sim.get('n2').core.directory.keyMismatches > 0, 'and so does n2');
+    const hub = sim.get('hub');
+    hub.store.nodes.requestReplacement('n1', oldKey, 1); // outpost node replace n1
+    sim.push('hub');
+    sim.heal();
+    same(sim, ['hub', 'n1', 'n2']);
+    assert.equal(column(hub, 'SELECT uuid FROM cdrs ORDER BY uuid'), ['n1-c1', 'n1-c2']);
+    for (const id of ['hub', 'n2']) assert.is(sim.get(id).core.directory.get('n1')?.publicKey, n1.key.publicKey, `${id} pinned the new key`);
   }),
 );
 

@@ -2,14 +2,16 @@
  * What this replica knows about other nodes: their announced state (online, head version,
  * broker address) and their public keys, pinned at first sight (trust on first use) in the
  * store's local_sync_keys, so a restart keeps them. A later announcement with another key for
- * the same node id is refused and logged. The hub's `nodes` table fills in nodes this replica
- * has never heard from directly. It reports each node's online/offline changes to listeners
- * (`onChange`): the MQTT signal of liveness, which the CDR takeover follows.
+ * the same node id is refused and logged, unless the hub recorded a replacement (key-pinning.ts).
+ * The hub's `nodes` table fills in nodes this replica has never heard from directly. It reports
+ * each node's online/offline changes to listeners (`onChange`): the MQTT signal of liveness,
+ * which the hub's CDR takeover follows.
  */
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { NodeState } from '../wire/messages.ts';
 import type { PeerChange, PeerChangeFeed } from './cdr-takeover.ts';
+import { decidePin, keyFingerprint, type PinDecision } from './key-pinning.ts';
 
 export interface KnownNode {
   nodeId: string;
@@ -26,8 +28,11 @@ export interface KnownNode {
   seenAt: number;
 }
 
-/** new: first state this process saw; back: it was offline and is online again. */
-export type ObserveResult = 'new' | 'back' | 'updated' | 'key-mismatch';
+/**
+ * new: first state this process saw; back: it was offline and is online again; rebuilt: it
+ * announces another store (a new cr-sqlite site id), whose versions start again from 0.
+ */
+export type ObserveResult = 'new' | 'back' | 'updated' | 'rebuilt' | 'key-mismatch';
 
 export class PeerDirectory implements PeerChangeFeed {
   private readonly nodes = new Map<string, KnownNode>();
@@ -51,15 +56,20 @@ export class PeerDirectory implements PeerChangeFeed {
 
   observe(state: NodeState, now: number): ObserveResult {
     const pinned = this.store.changes.knownKey(state.nodeId);
-    if (pinned && pinned.publicKey !== state.publicKey) {
+    const decision = this.pinDecision(state);
+    if (decision === 'refuse') {
       this.keyMismatches++;
-      this.logger.error({ node: state.nodeId, pinned: pinned.publicKey.slice(-12), announced: state.publicKey.slice(-12) }, 'node announced a different key; ignored');
+      const announced = keyFingerprint(state.publicKey);
+      this.logger.error({ node: state.nodeId, pinned: pinned ? keyFingerprint(pinned.publicKey) : 'retired', announced }, 'node announced a different key; ignored');
       return 'key-mismatch';
     }
+    if (decision === 'replace') this.logger.warn({ node: state.nodeId, old: keyFingerprint(pinned!.publicKey), pinned: keyFingerprint(state.publicKey) }, 'pinned the replacement key of a node');
     const before = this.nodes.get(state.nodeId);
-    if (!pinned || pinned.siteId !== state.siteId || pinned.site !== state.site || pinned.role !== state.role) {
-      this.store.changes.rememberKey({ nodeId: state.nodeId, publicKey: state.publicKey, siteId: state.siteId, site: state.site, role: state.role }, now);
-    }
+    const key = { nodeId: state.nodeId, publicKey: state.publicKey, siteId: state.siteId, site: state.site, role: state.role };
+    const rebuilt = pinned !== undefined && pinned.siteId !== '' && pinned.siteId !== state.siteId;
+    if (rebuilt) this.store.changes.restartSource(key, now);
+    else if (decision === 'replace') this.store.changes.pinKey(key, now);
+    else if (!pinned || pinned.site !== state.site || pinned.role !== state.role) this.store.changes.rememberKey(key, now);
     this.remember({
       nodeId: state.nodeId,
       role: state.role,
@@ -76,6 +86,7 @@ export class PeerDirectory implements PeerChangeFeed {
       const change: PeerChange = { peer: state.nodeId, state: state.online ? 'up' : 'down', at: now, site: state.site, role: state.role };
       for (const listener of this.listeners) listener(change);
     }
+    if (rebuilt) return 'rebuilt';
     if (!before || before.seenAt === 0) return 'new';
     return !before.online && state.online ? 'back' : 'updated';
   }
@@ -84,6 +95,11 @@ export class PeerDirectory implements PeerChangeFeed {
   onChange(listener: (change: PeerChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Whether `state`'s key is trusted for its node id (key-pinning.ts). */
+  pinDecision(state: NodeState): PinDecision {
+    return decidePin(this.store.changes.knownKey(state.nodeId)?.publicKey, state.publicKey, this.store.nodes.replacement(state.nodeId));
   }
 
   get(nodeId: string): KnownNode | undefined {

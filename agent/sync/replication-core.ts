@@ -66,6 +66,8 @@ export class ReplicationCore implements LinkView {
   private antiEntropyAt = 0;
   private stateHead = -1n;
   private lastHead = 0n;
+  /** The last state of each node whose key was refused (a replacement may let it in later). */
+  private readonly refused = new Map<string, NodeState>();
   private stopped = false;
 
   constructor(options: ReplicationCoreOptions) {
@@ -260,9 +262,30 @@ export class ReplicationCore implements LinkView {
     if (payload.length === 0) return;
     const state = NodeStateSchema.parse(JSON.parse(payload.toString('utf8')));
     if (state.nodeId === this.o.nodeId) return;
+    this.observe(state, out);
+  }
+
+  /** A refused key may be let in by a replacement the hub recorded since: try those states again. */
+  private retryRefused(out: Command[]): void {
+    for (const [nodeId, state] of this.refused) {
+      if (this.directory.pinDecision(state) === 'refuse') continue;
+      this.refused.delete(nodeId);
+      this.observe(state, out);
+    }
+  }
+
+  private observe(state: NodeState, out: Command[]): void {
     const now = this.o.clock.now();
     const result = this.directory.observe(state, now);
-    if (result === 'key-mismatch') return;
+    if (result === 'key-mismatch') {
+      this.refused.set(state.nodeId, state);
+      return;
+    }
+    this.refused.delete(state.nodeId);
+    if (result === 'rebuilt') {
+      this.receiver.restart(state.nodeId);
+      this.o.logger.warn({ node: state.nodeId, siteId: state.siteId }, 'node announced a new store; its streams start again from 0');
+    }
     if (this.strategy.reportsOn(this.directory.get(state.nodeId)!)) out.push({ kind: 'peer-state', nodeId: state.nodeId, online: state.online, sip: state.sip });
     const reaction = this.strategy.onState(state);
     if (!reaction) return;
@@ -272,7 +295,7 @@ export class ReplicationCore implements LinkView {
       out.push({ kind: 'record-node', node: { id: state.nodeId, site: state.site, role: state.role, siteId: state.siteId, publicKey: state.publicKey }, at: now });
     }
     // A source that (re)appeared cannot answer what was asked of it before: ask again now.
-    const fresh = result === 'new' || result === 'back';
+    const fresh = result === 'new' || result === 'back' || result === 'rebuilt';
     for (const s of this.receiver.streams.values()) {
       if (s.source !== state.nodeId) continue;
       if (!state.online) s.requestId = undefined;
@@ -295,6 +318,7 @@ export class ReplicationCore implements LinkView {
       limit: o.sync.batchSize,
       replyTo: topics.syncResponse(o.nodeId),
       requestId: o.requestId?.() ?? randomHex(8),
+      siteId: this.siteIdHex,
     };
     s.requestId = req.requestId;
     s.requestedAt = now;
@@ -341,9 +365,10 @@ export class ReplicationCore implements LinkView {
     } catch {
       return; // the store is closing
     }
-    if (head > this.lastHead) {
+    if (head !== this.lastHead) {
+      if (head > this.lastHead) this.schedulePush(out);
       this.lastHead = head;
-      this.schedulePush(out);
+      if (this.refused.size > 0) this.retryRefused(out);
     }
     if (now < this.antiEntropyAt) return;
     const interval = o.sync.antiEntropy * 1000;

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { createSilentLogger } from '../lib/logger.ts';
 import { TempStores } from '../../test/helpers/sim-replicas.ts';
 import { decodeBatch, decodeBatchHeader } from '../wire/change-batch.ts';
+import type { SyncRequest } from '../wire/messages.ts';
 import { topics } from '../wire/topics.ts';
 import { BatchSource } from './batch-source.ts';
 import { NodeKey } from './node-key.ts';
@@ -51,6 +52,20 @@ scope('relays a merge only when everything before it was published', () => {
   const relayed = hub.relay(change, { before: 1n, after: 2n })!;
   assert.equal(relayed.map((b) => decodeBatchHeader(b.bytes).to), [2n]);
   assert.is(hub.pushed, 2n);
+});
+
+scope('leaves out of a page the changes of the store the request names, not of the one the hub knows', () => {
+  const o = options('hub');
+  const old = options('n9'); // the requester's store before it was rebuilt
+  old.store.users.upsert(user('1001', 's1'), 1);
+  o.store.changes.apply(old.store.changes.page(0n, {}, 10).changes);
+  const oldSiteId = old.store.changes.siteId().toString('hex');
+  o.directory.observe({ nodeId: 'n9', role: 'node', site: 's1', online: true, publicKey: old.key.publicKey, siteId: oldSiteId, schema: 6, head: '1', at: 0 }, 0);
+  const hub = new ScopeBatchSource(o);
+  const exts = (req: SyncRequest) => decodeBatch(hub.reply(req)).batch.changes.filter((c) => c.cid === 'display_name').length;
+  assert.is(exts(request('site/s1')), 0, 'an older requester (no siteId): the store the hub knows is left out');
+  assert.is(exts({ ...request('site/s1'), siteId: oldSiteId }), 0);
+  assert.is(exts({ ...request('site/s1'), siteId: 'ab'.repeat(16) }), 1, 'a rebuilt requester gets back what its old store wrote');
 });
 
 scope('serves a scope stream page', () => {

@@ -44,8 +44,10 @@ export class ScopeBatchSource extends BatchSource {
   }
 
   protected override replyScope(req: SyncRequest, since: bigint, limit: number): Buffer {
-    const requester = this.o.directory.get(req.requester);
-    const page = this.o.store.changes.page(since, requester ? { excludeSite: Buffer.from(requester.siteId, 'hex') } : {}, limit);
+    // The requester's own changes, by the site id it names (its store now, even when this hub
+    // still knows an older one: a rebuilt box must get back what its old store wrote).
+    const requester = req.siteId ?? this.o.directory.get(req.requester)?.siteId;
+    const page = this.o.store.changes.page(since, requester ? { excludeSite: Buffer.from(requester, 'hex') } : {}, limit);
     const stream = req.stream as StreamName;
     return this.encode('reply', stream, since, page.to, page.more, req.requestId, this.split(page.changes).get(stream) ?? []);
   }

@@ -36,5 +36,7 @@ export const SyncRequestSchema = z.object({
   limit: z.number().int().min(1).max(100_000),
   replyTo: z.string().min(1).max(300),
   requestId: z.string().min(1).max(64),
+  /** The requester's cr-sqlite site id: the changes to leave out (absent from older builds). */
+  siteId: z.string().regex(/^[0-9a-f]{32}$/).optional(),
 });
 export type SyncRequest = z.infer<typeof SyncRequestSchema>;

@@ -4,7 +4,8 @@
  * strategies), each on its own ManualClock, with brokers reduced to what the cores rely on:
  * topic filters, retained messages, delivery to every matching subscription. This file only
  * executes the cores' commands and carries messages; every delivery waits in one queue that
- * the test delivers, drops, duplicates or reorders.
+ * the test delivers, drops, duplicates or reorders. A replica can be rebuilt on an empty store
+ * under its id (a box replaced), with its old key or a new one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ export interface Replica extends ReplicaSpec {
   core: ReplicationCore;
   /** Its links: name -> broker url. */
   links: Map<string, string>;
+  key: NodeKey;
 }
 
 export interface Delivery {
@@ -96,38 +98,59 @@ export class SimNetwork {
   private readonly timers = new Map<string, CoreTimers>();
   private readonly stores = new TempStores();
 
+  private readonly hubId: string | undefined;
+
   constructor(
     specs: ReplicaSpec[],
     readonly options: SimOptions,
   ) {
-    const logger = createSilentLogger();
-    const hubId = specs.find((s) => s.role === 'hub')?.id;
-    for (const spec of specs) {
-      const { store, dir } = this.stores.open(`sim-${spec.id}`);
-      const clock = new ManualClock();
-      let requests = 0;
-      const ownBrokerUrl = spec.role === 'hub' ? HUB_BROKER : options.peers ? `mqtt://${spec.id}.sim` : undefined;
-      const strategy = strategyFor({ ...spec, nodeId: spec.id, ...(spec.role === 'node' && hubId ? { hub: { url: HUB_BROKER, id: hubId } } : {}), ...(ownBrokerUrl ? { ownBrokerUrl } : {}) });
-      const core = new ReplicationCore({
-        strategy,
-        nodeId: spec.id,
-        site: spec.site,
-        store,
-        key: NodeKey.loadOrCreate(dir),
-        sync: { ...SYNC, batchSize: options.batchSize },
-        clock,
-        logger,
-        requestId: () => `${spec.id}-${++requests}`,
-      });
-      const replica: Replica = { ...spec, dir, store, clock, core, links: new Map() };
-      const timers = new CoreTimers(clock, (timer) => this.run(replica, core.timerFired(timer)));
-      this.timers.set(spec.id, timers);
-      this.replicas.set(spec.id, replica);
-      if (ownBrokerUrl) this.subscriptions.set(ownBrokerUrl, []);
-    }
+    this.hubId = specs.find((s) => s.role === 'hub')?.id;
+    for (const spec of specs) this.build(spec);
     for (const r of this.replicas.values()) this.run(r, r.core.start());
     // Everyone learns everyone's state before the test starts.
     this.drain();
+  }
+
+  /** A replica on a new store (and `key`, else a new one), not started. */
+  private build(spec: ReplicaSpec, key?: NodeKey): Replica {
+    const { store, dir } = this.stores.open(`sim-${spec.id}`);
+    const nodeKey = key ?? NodeKey.loadOrCreate(dir);
+    const clock = new ManualClock();
+    let requests = 0;
+    const ownBrokerUrl = spec.role === 'hub' ? HUB_BROKER : this.options.peers ? `mqtt://${spec.id}.sim` : undefined;
+    const hub = spec.role === 'node' && this.hubId ? { hub: { url: HUB_BROKER, id: this.hubId } } : {};
+    const strategy = strategyFor({ ...spec, nodeId: spec.id, ...hub, ...(ownBrokerUrl ? { ownBrokerUrl } : {}) });
+    const core = new ReplicationCore({
+      strategy,
+      nodeId: spec.id,
+      site: spec.site,
+      store,
+      key: nodeKey,
+      sync: { ...SYNC, batchSize: this.options.batchSize },
+      clock,
+      logger: createSilentLogger(),
+      requestId: () => `${spec.id}-${++requests}`,
+    });
+    const replica: Replica = { ...spec, dir, store, clock, core, links: new Map(), key: nodeKey };
+    this.timers.get(spec.id)?.cancel('tick');
+    this.timers.get(spec.id)?.cancel('push');
+    this.timers.set(spec.id, new CoreTimers(clock, (timer) => this.run(replica, core.timerFired(timer))));
+    this.replicas.set(spec.id, replica);
+    if (ownBrokerUrl && !this.subscriptions.has(ownBrokerUrl)) this.subscriptions.set(ownBrokerUrl, []);
+    return replica;
+  }
+
+  /**
+   * `id` dies and comes back on an empty store under the same id (a box replaced): with its old
+   * key when `keepKey`, else a new one. Its old links and deliveries are gone; the new one starts.
+   */
+  rebuild(id: string, keepKey: boolean): Replica {
+    const old = this.get(id);
+    for (const link of [...old.links.keys()]) this.unsubscribe(old, link);
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((d) => d.to !== id));
+    const r = this.build(old, keepKey ? old.key : undefined);
+    this.run(r, r.core.start());
+    return r;
   }
 
   get(id: string): Replica {

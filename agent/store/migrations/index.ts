@@ -9,6 +9,7 @@ import { calls } from './002-calls.ts';
 import { sync } from './003-sync.ts';
 import { userCodecs } from './004-user-codecs.ts';
 import { trunks } from './005-trunks.ts';
+import { nodeRekeys } from './006-node-rekeys.ts';
 
 export interface Migration {
   version: number;
@@ -16,7 +17,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
