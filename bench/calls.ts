@@ -49,6 +49,7 @@ import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { PACKETS_PER_SECOND_PER_DIRECTION, RtpLoad, type GeneratorKind, type RunSummary } from './lib/rtp-load.ts';
 import { loadVerdict, parseSippStats, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
 import { Teardown } from './lib/teardown.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const DOMAIN = 'calls.example';
 const MAX_CALL_FAIL_RATIO = 0.001;
@@ -92,14 +93,14 @@ const HOLD_MS = Number(opts['hold-ms']);
 const CALL_LADDER = opts.calls ? opts.calls.split(',').map(Number) : quick ? QUICK_CALLS : FULL_CALLS;
 const GENERATORS = Number(opts.generators);
 const GENERATOR_KIND = opts.generator as GeneratorKind;
-if (GENERATOR_KIND !== 'native' && GENERATOR_KIND !== 'node') throw new Error('--generator must be native or node');
+if (GENERATOR_KIND !== 'native' && GENERATOR_KIND !== 'node') throw new HarnessError('--generator must be native or node');
 const BISECT = !opts['no-bisect'] && !quick;
 const MAX_CONCURRENT = Math.floor((RTP_RANGE[1] - RTP_RANGE[0] + 1) / 4);
 const USERS = Math.max(...CALL_LADDER, 1000);
 if (!(DURATION_S > 0) || RATES.some((r) => !(r > 0)) || !(HOLD_MS >= 0) || CALL_LADDER.some((n) => !(n > 0 && n <= MAX_CONCURRENT)) || !(GENERATORS >= 1)) {
-  throw new Error(`bad --duration, --rates, --hold-ms, --calls (1..${MAX_CONCURRENT}) or --generators`);
+  throw new HarnessError(`bad --duration, --rates, --hold-ms, --calls (1..${MAX_CONCURRENT}) or --generators`);
 }
-if (opts.only && opts.only !== 'cps' && opts.only !== 'media') throw new Error('--only must be cps or media');
+if (opts.only && opts.only !== 'cps' && opts.only !== 'media') throw new HarnessError('--only must be cps or media');
 
 const log = (msg: string) => process.stderr.write(`[calls-bench] ${msg}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -432,7 +433,7 @@ async function main(): Promise<void> {
     teardown.push(stopBox);
     if (opts.only !== 'media') cps = await benchCps(box);
     setupRate = Number(opts['setup-rate'] ?? (cps && cps.maxRate > 0 ? Math.min(100, Math.max(5, Math.floor(cps.maxRate / 2))) : 100));
-    if (!(setupRate > 0)) throw new Error('bad --setup-rate');
+    if (!(setupRate > 0)) throw new HarnessError('bad --setup-rate');
     if (opts.only !== 'cps') {
       await sleep(3000);
       media = await benchMedia(box, setupRate);

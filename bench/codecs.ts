@@ -34,6 +34,7 @@ import { Channel, FRAME_MS, microTs, profileSplit, profiled, runTicks } from './
 import { reapedChildrenCpuSeconds } from './lib/procs.ts';
 import { CpuWindow, waitForQuiet } from './lib/quiet.ts';
 import { machine, printResult, runMain } from './lib/report.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -51,7 +52,7 @@ const SECONDS = Number(opts.seconds);
 const ROUNDS = Number(opts.rounds);
 const QUIET_WAIT_S = Number(opts['quiet-wait']);
 const PAIRS = opts.pairs.split(',').filter(Boolean);
-if (!(SECONDS > 0) || !(ROUNDS >= 1) || !(QUIET_WAIT_S >= 0) || PAIRS.length === 0) throw new Error('bad --seconds, --rounds, --quiet-wait or --pairs');
+if (!(SECONDS > 0) || !(ROUNDS >= 1) || !(QUIET_WAIT_S >= 0) || PAIRS.length === 0) throw new HarnessError('bad --seconds, --rounds, --quiet-wait or --pairs');
 const PER_ROUND_S = SECONDS / ROUNDS;
 const TARGET = { minRatio: 0.7, aimRatio: 0.9 };
 const QUIET_CORES = 0.1;
@@ -81,7 +82,7 @@ interface CPair {
 
 function runC(args: string[]): Record<string, unknown> {
   const res = spawnSync(C_BIN, args, { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`bench_codecs ${args.join(' ')} failed (${res.status ?? res.signal}): ${res.stderr}`);
+  if (res.status !== 0) throw new HarnessError(`bench_codecs ${args.join(' ')} failed (${res.status ?? res.signal}): ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 

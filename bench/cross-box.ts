@@ -31,6 +31,7 @@ import { CpuWindow } from './lib/quiet.ts';
 import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { loadVerdict, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
 import { Teardown } from './lib/teardown.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const DOMAIN = 'cross-box.example';
 const MAX_CALL_FAIL_RATIO = 0.001;
@@ -57,7 +58,7 @@ const DURATION_S = Number(opts.duration ?? (quick ? 3 : 8));
 const RATES = opts.rates ? opts.rates.split(',').map(Number) : quick ? QUICK_RATES : FULL_RATES;
 const HOLD_MS = Number(opts['hold-ms']);
 const BISECT = !opts['no-bisect'] && !quick;
-if (!(DURATION_S > 0) || RATES.some((r) => !(r > 0)) || !(HOLD_MS >= 0)) throw new Error('bad --duration, --rates or --hold-ms');
+if (!(DURATION_S > 0) || RATES.some((r) => !(r > 0)) || !(HOLD_MS >= 0)) throw new HarnessError('bad --duration, --rates or --hold-ms');
 
 const log = (msg: string) => process.stderr.write(`[cross-box-bench] ${msg}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;

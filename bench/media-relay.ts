@@ -36,6 +36,7 @@ import { kernelVersion, machine, printResult, runMain } from './lib/report.ts';
 import { PACKET_BYTES, PACKETS_PER_SECOND_PER_DIRECTION, RtpLoad, type GeneratorKind, type RunSummary } from './lib/rtp-load.ts';
 import { rtpengineVersion } from './lib/rtpengine.ts';
 import { Teardown } from './lib/teardown.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const MAX_LOSS_RATIO = 0.0001;
 const MIN_OFFERED = 0.99;
@@ -76,14 +77,14 @@ const DURATION_S = Number(opts.duration ?? (quick ? 3 : 8));
 const LADDER = opts.calls ? opts.calls.split(',').map(Number) : quick ? QUICK_LADDER : FULL_LADDER;
 const GENERATORS = Number(opts.generators);
 const GENERATOR_KIND = opts.generator as GeneratorKind;
-if (GENERATOR_KIND !== 'native' && GENERATOR_KIND !== 'node') throw new Error('--generator must be native or node');
+if (GENERATOR_KIND !== 'native' && GENERATOR_KIND !== 'node') throw new HarnessError('--generator must be native or node');
 const RTPENGINE_THREADS = Number(opts['rtpengine-threads']);
 const BISECT = !opts['no-bisect'] && !quick;
 const PIN = opts.pin;
 if (!(DURATION_S > 0) || LADDER.some((n) => !(n > 0 && n <= MAX_CALLS)) || !(GENERATORS >= 1) || !(RTPENGINE_THREADS >= 1)) {
-  throw new Error(`bad --duration, --calls (1..${MAX_CALLS}), --generators or --rtpengine-threads`);
+  throw new HarnessError(`bad --duration, --calls (1..${MAX_CALLS}), --generators or --rtpengine-threads`);
 }
-if (opts.only && opts.only !== 'outpost' && opts.only !== 'rtpengine') throw new Error('--only must be outpost or rtpengine');
+if (opts.only && opts.only !== 'outpost' && opts.only !== 'rtpengine') throw new HarnessError('--only must be outpost or rtpengine');
 const RELAY_CPUS = PIN ? '0' : undefined;
 const GENERATOR_CPUS = PIN ? Array.from({ length: GENERATORS }, () => '1') : undefined;
 

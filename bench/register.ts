@@ -39,6 +39,7 @@ import { measureQuietly, waitForQuiet } from './lib/quiet.ts';
 import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { loadVerdict, parseSippStats, runSipp, sippOutcome, sippVersion, stopAllSipp, type SippLoadStep } from './lib/sipp.ts';
 import { Teardown } from './lib/teardown.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const DOMAIN = 'branch-a.example';
 const SCENARIO = join(import.meta.dirname, 'lib/sipp/register-auth.xml');
@@ -76,9 +77,9 @@ const RATES = opts.rates ? opts.rates.split(',').map(Number) : quick ? QUICK_RAT
 const KAMAILIO_CHILDREN = Number(opts['kamailio-children']);
 const BISECT = !opts['no-bisect'] && !quick;
 if (!(USERS > 0) || !(DURATION_S > 0) || RATES.some((r) => !(r > 0)) || !(KAMAILIO_CHILDREN >= 1)) {
-  throw new Error('bad --users, --duration, --rates or --kamailio-children');
+  throw new HarnessError('bad --users, --duration, --rates or --kamailio-children');
 }
-if (opts.only && opts.only !== 'outpost' && opts.only !== 'kamailio') throw new Error('--only must be outpost or kamailio');
+if (opts.only && opts.only !== 'outpost' && opts.only !== 'kamailio') throw new HarnessError('--only must be outpost or kamailio');
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -335,7 +336,7 @@ async function benchKamailio(): Promise<(ServerResult & { version: string; child
   const target: Target = { name: 'kamailio', udp: kam.udp, cpuSeconds: () => kam.cpuSeconds(), dead: () => exitInfo };
   try {
     const result = await benchServer(target, dir);
-    if (!result.rejectsBadPassword) throw new Error(`the kamailio config accepted a wrong password or did not answer 403; see ${kam.configFile}`);
+    if (!result.rejectsBadPassword) throw new HarnessError(`the kamailio config accepted a wrong password or did not answer 403; see ${kam.configFile}`);
     const errors = kam.output().split('\n').filter((l) => /\bERROR\b/.test(l));
     if (errors.length) log(`kamailio logged ${errors.length} ERROR lines, first: ${errors[0]}`);
     return { version: info.version, children: KAMAILIO_CHILDREN, ...result };

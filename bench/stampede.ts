@@ -32,6 +32,7 @@ import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
 import { stopAllSipp, sippVersion } from './lib/sipp.ts';
 import { seedUsers, stampede, stampedeExt, stampedePassword, startCallWithRtp, liveRegistrations, type StampedeOutcome } from './lib/stampede.ts';
 import { Teardown } from './lib/teardown.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const DOMAIN = 'stampede.example';
 const CALLER = '1001';
@@ -55,7 +56,7 @@ const FIRST = Number(opts.phones);
 const WINDOW_S = Number(opts.window);
 const MAX = quick ? FIRST * 2 : Number(opts['max-phones']);
 const SOURCES = Number(opts.sources);
-if (!(FIRST > 0) || !(WINDOW_S > 0) || !(MAX >= FIRST) || !(SOURCES >= 1 && SOURCES <= 200)) throw new Error('bad --phones, --window, --max-phones or --sources');
+if (!(FIRST > 0) || !(WINDOW_S > 0) || !(MAX >= FIRST) || !(SOURCES >= 1 && SOURCES <= 200)) throw new HarnessError('bad --phones, --window, --max-phones or --sources');
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

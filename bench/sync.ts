@@ -59,6 +59,7 @@ import { findMosquitto } from './lib/mosquitto.ts';
 import { now } from './lib/outpost-process.ts';
 import { rawMerge, type RawResult } from './lib/sync-raw.ts';
 import { CHANGES_PER_ROW } from './lib/sync-writer.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -93,9 +94,9 @@ const RAW_REPEATS = Number(opts['raw-repeats']);
 const TIMEOUT_MS = Number(opts.timeout) * 1000;
 const QUIET_WAIT_S = Number(opts['quiet-wait']);
 const PHASES = new Set(opts.phases.split(',').map((s) => s.trim()));
-for (const p of PHASES) if (!['raw', 'e2e', 'latency', 'backlog'].includes(p)) throw new Error(`unknown phase ${p}`);
-if (![CHANGES, ROWS_PER_TX, LAT_RATE, LAT_COUNT, RAW_REPEATS, TIMEOUT_MS].every((n) => Number.isFinite(n) && n > 0)) throw new Error('bad numeric option');
-if (opts.only && opts.only !== 'aedes' && opts.only !== 'mosquitto') throw new Error('--only must be aedes or mosquitto');
+for (const p of PHASES) if (!['raw', 'e2e', 'latency', 'backlog'].includes(p)) throw new HarnessError(`unknown phase ${p}`);
+if (![CHANGES, ROWS_PER_TX, LAT_RATE, LAT_COUNT, RAW_REPEATS, TIMEOUT_MS].every((n) => Number.isFinite(n) && n > 0)) throw new HarnessError('bad numeric option');
+if (opts.only && opts.only !== 'aedes' && opts.only !== 'mosquitto') throw new HarnessError('--only must be aedes or mosquitto');
 const SYNC_OVERRIDES: Partial<SyncConfig> = {
   ...(opts['batch-size'] ? { batchSize: Number(opts['batch-size']) } : {}),
   ...(opts['max-in-flight'] ? { maxInFlight: Number(opts['max-in-flight']) } : {}),
@@ -140,7 +141,7 @@ async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitt
     } catch (err) {
       if (teardown.interrupted) throw err;
       log(`${kind}: warm-up FAILED: ${(err as Error).message}\n${diagnose(c, 'w-', warmRows)}`);
-      throw new Error(`warm-up failed: ${(err as Error).message.split('\n')[0]}`);
+      throw new HarnessError(`warm-up failed: ${(err as Error).message.split('\n')[0]}`);
     }
     out['warmup'] = { rows: warmRows, ms: Math.round(now() - t) };
     log(`${kind}: warm-up ${warmRows} rows reached n2 in ${Math.round(now() - t)} ms`);

@@ -56,6 +56,7 @@ import { Teardown } from './lib/teardown.ts';
 import { TranscodeLoad, type DirectionResult, type Signal } from './lib/transcode-load.ts';
 import { codecReferences, profileSummary } from './lib/transcode-refs.ts';
 import { startOutpostTranscoder, startRtpengineTranscoder, type ChildStats, type TranscodingRelay } from './lib/transcode-relays.ts';
+import { HarnessError } from './lib/harness-error.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -88,7 +89,7 @@ const RTPENGINE_THREADS = Number(opts['rtpengine-threads']);
 const QUIET_WAIT_S = Number(opts['quiet-wait']);
 const C_SECONDS = Number(opts['c-seconds']);
 const SIGNAL = opts.signal as Signal;
-if (SIGNAL !== 'tone' && SIGNAL !== 'speech') throw new Error('--signal must be tone or speech');
+if (SIGNAL !== 'tone' && SIGNAL !== 'speech') throw new HarnessError('--signal must be tone or speech');
 /** Relay ports, 4 per call, as in bench/media-relay.ts: below the ephemeral range the generator uses. */
 const PORT_RANGE: [number, number] = [10000, 29999];
 if (
@@ -96,9 +97,9 @@ if (
   !(CPU_CALLS >= 1 && CPU_CALLS <= MAX_CALLS) || !(CPU_RUNS >= 1) || !(MAX_SECONDS > 0) || !(RTPENGINE_THREADS >= 1) || !(QUIET_WAIT_S >= 0) ||
   !(C_SECONDS > 0) || PAIRS.length === 0
 ) {
-  throw new Error('bad --duration, --max-calls (1..5000), --start, --cpu-calls, --cpu-runs, --max-seconds, --rtpengine-threads, --quiet-wait, --c-seconds or --pairs');
+  throw new HarnessError('bad --duration, --max-calls (1..5000), --start, --cpu-calls, --cpu-runs, --max-seconds, --rtpengine-threads, --quiet-wait, --c-seconds or --pairs');
 }
-if (opts.only && opts.only !== 'outpost' && opts.only !== 'rtpengine') throw new Error('--only must be outpost or rtpengine');
+if (opts.only && opts.only !== 'outpost' && opts.only !== 'rtpengine') throw new HarnessError('--only must be outpost or rtpengine');
 
 const CRITERION = { maxLossRatio: 0.005, p99LimitMs: 50, minOffered: 0.99, maxSendLagMs: 20 };
 const DRAIN_MS = 500;

@@ -32,11 +32,13 @@ service("closes a dead peer's calls from the directory's states the moment the g
   clock.advance(300); // declared dead between two ticks
   dir.observe(stateOf('a1', false), clock.now());
   clock.advance(TAKEOVER_TICK_MS + 500);
-  await new Promise((r) => setTimeout(r, 20));
+  // The write queue commits in order: a write submitted now settles after any takeover begun before it.
+  const barrier = () => store.writes.submit(() => undefined);
+  await barrier();
   assert.is(store.cdrs.get('c1'), undefined, 'within the grace period');
   // Due at 2300 ms: checked then, not at the next tick (3000 ms).
   clock.advance(500);
-  for (let i = 0; i < 50 && svc.closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await barrier();
   assert.is(svc.closed, 1);
   assert.is(store.cdrs.get('c1')!.disposition, 'interrupted');
   svc.stop();

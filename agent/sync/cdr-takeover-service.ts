@@ -54,7 +54,8 @@ export class CdrTakeoverService {
       this.o.logger.info({ peer: change.peer, takeoverAt: due }, 'peer declared dead');
       const timer = this.o.clock.setTimeout(() => {
         this.dueTimers.delete(timer);
-        this.check();
+        // How many calls this check found to close (0: another replica or the owner closed them).
+        this.o.logger.info({ peer: change.peer, calls: this.check() }, 'takeover grace over');
       }, Math.max(0, due - this.o.clock.now()));
       this.dueTimers.add(timer);
     });
@@ -75,16 +76,18 @@ export class CdrTakeoverService {
     this.check();
   }
 
-  private check(): void {
-    if (this.busy) return;
+  /** Starts the takeovers due now; the number of calls they close (undefined: busy or failed). */
+  private check(): number | undefined {
+    if (this.busy) return undefined;
     let due: Takeover[];
     try {
       due = this.core.tick();
     } catch (err) {
       this.o.logger.error({ err: (err as Error).message }, 'cannot read checkpoints for a takeover');
-      return;
+      return undefined;
     }
     if (due.length > 0) void this.execute(due);
+    return due.reduce((n, t) => n + t.cdrs.length, 0);
   }
 
   private async execute(due: Takeover[]): Promise<void> {

@@ -4,6 +4,7 @@
  * byte strings. Strings decode to JS strings (latin1 would lose nothing, but ng messages are
  * ASCII/UTF-8 text such as SDP, so UTF-8 is used both ways).
  */
+import { HarnessError } from './harness-error.ts';
 
 export type BValue = string | number | Buffer | BValue[] | { [key: string]: BValue };
 
@@ -16,7 +17,7 @@ export function bencode(value: BValue): Buffer {
 
 function encodeInto(value: BValue, parts: Buffer[]): void {
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`bencode: ${value} is not an integer`);
+    if (!Number.isInteger(value)) throw new HarnessError(`bencode: ${value} is not an integer`);
     parts.push(Buffer.from(`i${value}e`, 'latin1'));
   } else if (typeof value === 'string' || Buffer.isBuffer(value)) {
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -37,28 +38,28 @@ function encodeInto(value: BValue, parts: Buffer[]): void {
     }
     parts.push(Buffer.from('e', 'latin1'));
   } else {
-    throw new Error(`bencode: cannot encode ${typeof value}`);
+    throw new HarnessError(`bencode: cannot encode ${typeof value}`);
   }
 }
 
 /** Decodes one complete value; throws on malformed input or trailing bytes. */
 export function bdecode(data: Buffer): BValue {
   const [value, end] = decodeAt(data, 0, 0);
-  if (end !== data.length) throw new Error(`bencode: ${data.length - end} trailing bytes`);
+  if (end !== data.length) throw new HarnessError(`bencode: ${data.length - end} trailing bytes`);
   return value;
 }
 
 const MAX_DEPTH = 64;
 
 function decodeAt(data: Buffer, pos: number, depth: number): [BValue, number] {
-  if (depth > MAX_DEPTH) throw new Error('bencode: nested too deeply');
-  if (pos >= data.length) throw new Error('bencode: unexpected end of input');
+  if (depth > MAX_DEPTH) throw new HarnessError('bencode: nested too deeply');
+  if (pos >= data.length) throw new HarnessError('bencode: unexpected end of input');
   const c = data[pos]!;
   if (c === 0x69 /* i */) {
     const end = data.indexOf(0x65 /* e */, pos + 1);
-    if (end < 0) throw new Error('bencode: unterminated integer');
+    if (end < 0) throw new HarnessError('bencode: unterminated integer');
     const text = data.toString('latin1', pos + 1, end);
-    if (!/^-?\d+$/.test(text)) throw new Error(`bencode: bad integer ${JSON.stringify(text)}`);
+    if (!/^-?\d+$/.test(text)) throw new HarnessError(`bencode: bad integer ${JSON.stringify(text)}`);
     return [Number(text), end + 1];
   }
   if (c === 0x6c /* l */) {
@@ -69,7 +70,7 @@ function decodeAt(data: Buffer, pos: number, depth: number): [BValue, number] {
       list.push(item);
       p = next;
     }
-    if (p >= data.length) throw new Error('bencode: unterminated list');
+    if (p >= data.length) throw new HarnessError('bencode: unterminated list');
     return [list, p + 1];
   }
   if (c === 0x64 /* d */) {
@@ -81,23 +82,23 @@ function decodeAt(data: Buffer, pos: number, depth: number): [BValue, number] {
       dict[key.toString('utf8')] = item;
       p = next;
     }
-    if (p >= data.length) throw new Error('bencode: unterminated dictionary');
+    if (p >= data.length) throw new HarnessError('bencode: unterminated dictionary');
     return [dict, p + 1];
   }
   if (c >= 0x30 && c <= 0x39) {
     const [bytes, next] = decodeString(data, pos);
     return [bytes.toString('utf8'), next];
   }
-  throw new Error(`bencode: unexpected byte 0x${c.toString(16)} at ${pos}`);
+  throw new HarnessError(`bencode: unexpected byte 0x${c.toString(16)} at ${pos}`);
 }
 
 function decodeString(data: Buffer, pos: number): [Buffer, number] {
   const colon = data.indexOf(0x3a /* : */, pos);
-  if (colon < 0) throw new Error('bencode: string without length');
+  if (colon < 0) throw new HarnessError('bencode: string without length');
   const lenText = data.toString('latin1', pos, colon);
-  if (!/^\d+$/.test(lenText)) throw new Error(`bencode: bad string length ${JSON.stringify(lenText)}`);
+  if (!/^\d+$/.test(lenText)) throw new HarnessError(`bencode: bad string length ${JSON.stringify(lenText)}`);
   const len = Number(lenText);
   const start = colon + 1;
-  if (start + len > data.length) throw new Error('bencode: string runs past the end');
+  if (start + len > data.length) throw new HarnessError('bencode: string runs past the end');
   return [data.subarray(start, start + len), start + len];
 }

@@ -11,6 +11,7 @@ import { Store } from '../../agent/store/store.ts';
 import { diagnostics, startNode, writeNodeConfig, type NodeProcess } from './node-process.ts';
 import { freeUdpPort, processCpuSeconds, processRssMb, udpPortBound } from './procs.ts';
 import { startSipp, type SippHandle } from './sipp.ts';
+import { HarnessError } from './harness-error.ts';
 
 const UAC_SCENARIO = join(import.meta.dirname, 'sipp/call-uac-bench.xml');
 const UAS_SCENARIO = join(import.meta.dirname, 'sipp/call-uas-bench.xml');
@@ -210,7 +211,7 @@ export async function startBenchCallee(port: number, cwd: string, calls: number,
   // The previous callee must be gone: its port is in every binding.
   const free = Date.now() + 10_000;
   while (udpPortBound(port)) {
-    if (Date.now() > free) throw new Error(`udp port ${port} (the callee's) is still bound`);
+    if (Date.now() > free) throw new HarnessError(`udp port ${port} (the callee's) is still bound`);
     await sleep(100);
   }
   // -m with room to spare: a stray request left over from an earlier, overloaded step (a BYE
@@ -221,8 +222,8 @@ export async function startBenchCallee(port: number, cwd: string, calls: number,
   const uas = startSipp({ args: [...args, ...SIPP_LOCAL], cwd, deadlineS: deadlineS + 10 });
   const up = Date.now() + 10_000;
   while (!udpPortBound(port)) {
-    if (uas.proc.exitCode !== null) throw new Error(`sipp callee exited at once: ${(await uas.done).stderr}`);
-    if (Date.now() > up) throw new Error('sipp callee did not bind its port within 10 s');
+    if (uas.proc.exitCode !== null) throw new HarnessError(`sipp callee exited at once: ${(await uas.done).stderr}`);
+    if (Date.now() > up) throw new HarnessError('sipp callee did not bind its port within 10 s');
     await sleep(50);
   }
   return uas;

@@ -14,6 +14,7 @@ import { Mosquitto, type MosquittoOptions } from './mosquitto.ts';
 import type { SpawnOptions } from './node-process.ts';
 import { OutpostProcess } from './outpost-process.ts';
 import { freeTcpPort } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 export type Broker = 'embedded' | 'mosquitto';
 
@@ -111,7 +112,7 @@ ${this.o.nodeExtra ?? ''}`,
 
   node(id: string): OutpostProcess {
     const n = this.nodes.find((x) => x.name === id);
-    if (!n) throw new Error(`no node ${id}`);
+    if (!n) throw new HarnessError(`no node ${id}`);
     return n;
   }
 

@@ -16,6 +16,7 @@ import { freeUdpPort } from './procs.ts';
 import { sippCounts, startSipp } from './sipp.ts';
 import type { Teardown } from './teardown.ts';
 import { waitFor } from './wait-for.ts';
+import { HarnessError } from './harness-error.ts';
 
 const REGISTER_SCENARIO = join(import.meta.dirname, 'sipp/register-auth.xml');
 export const callerExt = (i: number) => String(5000 + i);
@@ -56,7 +57,7 @@ export class CrossBoxSite {
     await Promise.all([0, 1].map(async () => {
       for (let ext = queue.shift(); ext; ext = queue.shift()) {
         const res = await runCli(['user', 'add', ext, '--password', password(ext), '--config', cluster.hub.configFile], o.dir);
-        if (res.code !== 0) throw new Error(`user add ${ext} failed (${res.code}): ${res.stderr}`);
+        if (res.code !== 0) throw new HarnessError(`user add ${ext} failed (${res.code}): ${res.stderr}`);
       }
     }));
     await waitFor(() => [a1, a2].every((b) => readStore(b, (s) => users.every((u) => s.users.get(u)))), 'the users on both boxes', 60_000, 250);
@@ -69,7 +70,7 @@ export class CrossBoxSite {
         cwd: o.dir, deadlineS: 40,
       });
       const res = await reg.done;
-      if (sippCounts(res.stdout).successful !== o.users) throw new Error(`registering the callees at ${box.name} failed: ${res.stderr}${res.stdout.slice(-1500)}`);
+      if (sippCounts(res.stdout).successful !== o.users) throw new HarnessError(`registering the callees at ${box.name} failed: ${res.stderr}${res.stdout.slice(-1500)}`);
     }
     // a1 routes a call to 7000+i to a2 once it holds those bindings, owned by a2.
     const owned = (s: Store, node: string, where: 'same' | 'cross') => {

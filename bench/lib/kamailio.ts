@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureOutput, freeUdpPort, groupCpuSeconds, stopProcess } from './procs.ts';
 import { waitForSip } from './sip-probe.ts';
+import { HarnessError } from './harness-error.ts';
 
 export const KAMAILIO_TEMPLATE = fileURLToPath(new URL('../kamailio/registrar.cfg.tmpl', import.meta.url));
 const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules', '/usr/local/lib64/kamailio/modules'];
@@ -69,7 +70,7 @@ export function renderKamailioConfig(values: Record<string, string>): string {
   const text = readFileSync(KAMAILIO_TEMPLATE, 'utf8');
   return text.replace(/\{\{([A-Z_]+)\}\}/g, (all, name: string) => {
     const v = values[name];
-    if (v === undefined) throw new Error(`kamailio template: no value for ${all}`);
+    if (v === undefined) throw new HarnessError(`kamailio template: no value for ${all}`);
     return v;
   });
 }
@@ -99,7 +100,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioP
   );
 
   const check = spawnSync(options.info.binary, ['-c', '-f', configFile], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`kamailio rejected ${configFile}:\n${check.stderr}${check.stdout}`);
+  if (check.status !== 0) throw new HarnessError(`kamailio rejected ${configFile}:\n${check.stderr}${check.stdout}`);
 
   const args = ['-f', configFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-w', options.dir, '-m', String(options.shmMb ?? 4096), '-M', '16'];
   if (options.memManager) args.push('-x', options.memManager);

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freeTcpPort, processCpuSeconds, stopProcess } from './procs.ts';
 import { waitFor } from './wait-for.ts';
+import { HarnessError } from './harness-error.ts';
 
 /** Debian installs mosquitto in /usr/sbin, which a non-root PATH may lack. */
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'];
@@ -107,7 +108,7 @@ export class Mosquitto {
     try {
       await waitFor(
         async () => {
-          if (!this.running) throw new Error(`mosquitto exited with ${proc.exitCode ?? proc.signalCode}`);
+          if (!this.running) throw new HarnessError(`mosquitto exited with ${proc.exitCode ?? proc.signalCode}`);
           return tcpAccepts(this.port);
         },
         `mosquitto to listen on port ${this.port}`,
@@ -115,7 +116,7 @@ export class Mosquitto {
         20,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nmosquitto.log:\n${this.tail(20)}`);
+      throw new HarnessError(`${(err as Error).message}\nmosquitto.log:\n${this.tail(20)}`);
     }
     return proc;
   }

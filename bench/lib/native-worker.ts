@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,7 +39,7 @@ export function nativeWorkerBinary(source: string): string {
   mkdirSync(dir, { recursive: true });
   const tmp = `${binary}.${process.pid}`;
   const res = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, source, '-lm'], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) throw new Error(`cc could not build ${source}: ${res.error?.message ?? ''}${res.stderr}`);
+  if (res.error || res.status !== 0) throw new HarnessError(`cc could not build ${source}: ${res.error?.message ?? ''}${res.stderr}`);
   renameSync(tmp, binary);
   return binary;
 }
@@ -58,7 +59,7 @@ export abstract class WorkerChannel<Request, Reply> {
 
   private gone(info: string): void {
     this.exitInfo = info;
-    this.waiting?.reject(new Error(info));
+    this.waiting?.reject(new HarnessError(info));
     this.waiting = undefined;
   }
 
@@ -73,16 +74,16 @@ export abstract class WorkerChannel<Request, Reply> {
   protected deliverError(message: string): void {
     const w = this.waiting;
     this.waiting = undefined;
-    w?.reject(new Error(`${this.label}: ${message}`));
+    w?.reject(new HarnessError(`${this.label}: ${message}`));
   }
 
   /** Waits for the next reply (the first one is the worker's 'ready'). */
   next(timeoutMs: number, what: string): Promise<Reply> {
-    if (this.exitInfo) return Promise.reject(new Error(this.exitInfo));
+    if (this.exitInfo) return Promise.reject(new HarnessError(this.exitInfo));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
-        reject(new Error(`${this.label}: no reply to ${what} within ${timeoutMs} ms`));
+        reject(new HarnessError(`${this.label}: no reply to ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting = {
         resolve: (r) => (clearTimeout(timer), resolve(r)),

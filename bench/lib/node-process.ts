@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './wait-for.ts';
+import { HarnessError } from './harness-error.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const OUTPOST_BIN = join(ROOT, 'bin/outpost.js');
@@ -109,7 +110,7 @@ export async function startNode(configFile: string, dir: string, options: SpawnO
   void exited.then((c) => (exitCode = c));
   const started = await waitFor(
     () => {
-      if (exitCode !== undefined) throw new Error(`outpost node exited with ${exitCode}: ${stderr}`);
+      if (exitCode !== undefined) throw new HarnessError(`outpost node exited with ${exitCode}: ${stderr}`);
       return logs.find((l) => l['msg'] === 'node started');
     },
     'the node to start',

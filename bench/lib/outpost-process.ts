@@ -10,6 +10,7 @@ import type { RuntimeInfo } from '../../agent/cli/runtime-file.ts';
 import { onJsonLines, OUTPOST_BIN, type SpawnOptions } from './node-process.ts';
 import { processCpuSeconds, stopProcess } from './procs.ts';
 import { waitFor } from './wait-for.ts';
+import { HarnessError } from './harness-error.ts';
 
 /** Epoch ms with sub-ms resolution (comparable across processes). */
 export const now = () => performance.timeOrigin + performance.now();
@@ -56,14 +57,14 @@ export class OutpostProcess {
   /** The node's bound SIP UDP address (changes on a restart: the config says port 0). */
   get sip(): { host: string; port: number } {
     const udp = this.info?.listen.find((l) => l.startsWith('udp:'));
-    if (!udp || !this.running) throw new Error(`${this.name} is not running or has no UDP listener`);
+    if (!udp || !this.running) throw new HarnessError(`${this.name} is not running or has no UDP listener`);
     const [, host, port] = udp.split(':');
     return { host: host!, port: Number(port) };
   }
 
   /** Spawns the process without waiting for it to start. */
   spawn(): ChildProcess {
-    if (this.running) throw new Error(`${this.name} runs already`);
+    if (this.running) throw new HarnessError(`${this.name} runs already`);
     const log = createWriteStream(this.logFile, { flags: 'a' });
     log.write(`----- start ${this.name} ${new Date().toISOString()}\n`);
     const proc = spawn(process.execPath, [...(this.options.execArgv ?? []), OUTPOST_BIN, this.role, '--config', this.configFile], {
@@ -99,7 +100,7 @@ export class OutpostProcess {
     try {
       this.info = await waitFor(
         () => {
-          if (this.exitInfo !== undefined) throw new Error(`${this.name} exited while starting: ${this.exitInfo}`);
+          if (this.exitInfo !== undefined) throw new HarnessError(`${this.name} exited while starting: ${this.exitInfo}`);
           const info = readJson<RuntimeInfo>(`${this.dataDir}/node.json`);
           return info?.pid === proc.pid ? info : undefined;
         },
@@ -108,7 +109,7 @@ export class OutpostProcess {
         20,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${this.name}.log:\n${this.tail(30)}`);
+      throw new HarnessError(`${(err as Error).message}\n${this.name}.log:\n${this.tail(30)}`);
     }
   }
 
@@ -128,7 +129,7 @@ export class OutpostProcess {
   async waitForLog(msg: string, timeoutMs: number, where?: (l: Record<string, unknown>) => boolean): Promise<LogLine> {
     return waitFor(
       () => {
-        if (this.exitInfo !== undefined) throw new Error(`${this.name} exited before logging "${msg}": ${this.exitInfo}`);
+        if (this.exitInfo !== undefined) throw new HarnessError(`${this.name} exited before logging "${msg}": ${this.exitInfo}`);
         return this.findLog(msg, 0, where);
       },
       `${this.name} to log "${msg}"`,

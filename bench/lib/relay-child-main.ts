@@ -9,6 +9,7 @@ import { createSystemClock } from '../../agent/lib/clock.ts';
 import { createSilentLogger } from '../../agent/lib/logger.ts';
 import type { RelaySession, RemoteMedia } from '../../agent/media/relay-types.ts';
 import { UdpMediaRelay } from '../../agent/media/udp-media-relay.ts';
+import { HarnessError } from './harness-error.ts';
 
 export interface BenchRelay {
   relay: UdpMediaRelay;
@@ -38,7 +39,7 @@ export function addCounters(into: Record<string, number>, from: object): void {
 export function relayChildMain<Msg>(script: string, handle: (msg: Msg, bench: BenchRelay) => Promise<object | undefined>): void {
   const lo = Number(process.argv[2]);
   const hi = Number(process.argv[3]);
-  if (!(lo > 1024 && hi > lo)) throw new Error(`usage: ${script} <portLo> <portHi>, got ${process.argv.slice(2).join(' ')}`);
+  if (!(lo > 1024 && hi > lo)) throw new HarnessError(`usage: ${script} <portLo> <portHi>, got ${process.argv.slice(2).join(' ')}`);
 
   // As agent/main.ts builds it, except the logger (silent: the switch logs at info, and the relay's
   // per-packet path logs nothing at info either) and a timeout no step comes near.

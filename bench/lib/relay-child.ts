@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -34,20 +35,20 @@ export async function forkRelayChild(script: string, args: string[], options: { 
     waiting = undefined;
     const msg = m as Record<string, unknown>;
     if (!w) return;
-    if (msg['type'] === 'error') w.reject(new Error(`outpost relay: ${String(msg['message'])}`));
+    if (msg['type'] === 'error') w.reject(new HarnessError(`outpost relay: ${String(msg['message'])}`));
     else w.resolve(msg);
   });
   proc.once('exit', (code, signal) => {
     exitInfo = `outpost relay exited (code ${code}, signal ${signal})`;
-    waiting?.reject(new Error(exitInfo));
+    waiting?.reject(new HarnessError(exitInfo));
     waiting = undefined;
   });
   const next = (timeoutMs: number, what: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      if (exitInfo) return reject(new Error(exitInfo));
+      if (exitInfo) return reject(new HarnessError(exitInfo));
       const timer = setTimeout(() => {
         waiting = undefined;
-        reject(new Error(`outpost relay: no reply to ${what} within ${timeoutMs} ms`));
+        reject(new HarnessError(`outpost relay: no reply to ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       waiting = {
         resolve: (m) => (clearTimeout(timer), resolve(m)),
@@ -57,7 +58,7 @@ export async function forkRelayChild(script: string, args: string[], options: { 
   const stop = () => stopProcess(proc, { graceMs: 5000 });
   try {
     const ready = await next(20_000, 'start');
-    if (ready['type'] !== 'ready') throw new Error(`outpost relay: unexpected first message ${String(ready['type'])}`);
+    if (ready['type'] !== 'ready') throw new HarnessError(`outpost relay: unexpected first message ${String(ready['type'])}`);
   } catch (err) {
     await stop();
     throw err;

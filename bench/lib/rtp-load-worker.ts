@@ -22,6 +22,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { HIST_BINS, latencyBin, type FromWorker, type ToWorker, type WorkerRunResult } from './rtp-load.ts';
+import { HarnessError } from './harness-error.ts';
 
 const PACKET_BYTES = 172;
 const PTIME_MS = 20;
@@ -161,7 +162,7 @@ function prime(count: number): void {
 }
 
 function run(count: number, durationMs: number, drainMs: number, runId: number): Promise<WorkerRunResult> {
-  if (count > flows.length) throw new Error(`run of ${count} flows, only ${flows.length} open`);
+  if (count > flows.length) throw new HarnessError(`run of ${count} flows, only ${flows.length} open`);
   currentRun = runId;
   received = 0;
   reordered = 0;
@@ -233,7 +234,7 @@ process.on('message', (raw: unknown) => {
         case 'targets':
           for (const t of msg.targets) {
             const f = flows[t.flow];
-            if (!f) throw new Error(`no flow ${t.flow}`);
+            if (!f) throw new HarnessError(`no flow ${t.flow}`);
             f.aTarget = t.aSendsTo;
             f.bTarget = t.bSendsTo;
             await connectTo(f.a, t.aSendsTo);

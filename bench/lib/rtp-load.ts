@@ -22,6 +22,7 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LineWorker, nativeWorkerBinary, WorkerChannel } from './native-worker.ts';
 import { processCpuSeconds } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 const NODE_WORKER = fileURLToPath(new URL('./rtp-load-worker.ts', import.meta.url));
 const NATIVE_WORKER_SOURCE = fileURLToPath(new URL('./rtp-load-worker.c', import.meta.url));
@@ -182,7 +183,7 @@ class NativeWorker implements WorkerHandle {
 
   private parse(line: string): FromWorker {
     const msg = parseNativeReply(line);
-    if (msg.type === 'error') throw new Error(`${this.lines.label}: ${msg.message}`);
+    if (msg.type === 'error') throw new HarnessError(`${this.lines.label}: ${msg.message}`);
     return msg;
   }
 }
@@ -270,7 +271,7 @@ export class RtpLoad {
         const w: WorkerHandle = binary ? new NativeWorker(binary, i) : new NodeWorker(i);
         const ready = w.next(20_000, 'start');
         workers.push(w);
-        if ((await ready).type !== 'ready') throw new Error(`rtp-load worker ${i}: no 'ready' message`);
+        if ((await ready).type !== 'ready') throw new HarnessError(`rtp-load worker ${i}: no 'ready' message`);
         const cpu = options.cpus?.[i];
         if (cpu !== undefined) pinProcess(w.proc.pid!, cpu);
       }
@@ -321,7 +322,7 @@ export class RtpLoad {
         const want = this.share(total, i);
         if (want <= have) return [];
         const reply = await w.request({ type: 'open', count: want - have }, 60_000);
-        if (reply.type !== 'opened') throw new Error(`rtp-load worker ${i}: unexpected reply ${reply.type}`);
+        if (reply.type !== 'opened') throw new HarnessError(`rtp-load worker ${i}: unexpected reply ${reply.type}`);
         return reply.ports;
       }),
     );
@@ -344,7 +345,7 @@ export class RtpLoad {
   async setTargets(targets: Array<{ flow: number; aSendsTo: number; bSendsTo: number }>): Promise<void> {
     const per: Array<Array<{ flow: number; aSendsTo: number; bSendsTo: number }>> = this.workers.map(() => []);
     for (const t of targets) {
-      if (t.flow >= this.opened) throw new Error(`flow ${t.flow} is not open`);
+      if (t.flow >= this.opened) throw new HarnessError(`flow ${t.flow} is not open`);
       const { local } = this.owner(t.flow);
       per[t.flow % this.workers.length]!.push({ flow: local, aSendsTo: t.aSendsTo, bSendsTo: t.bSendsTo });
     }
@@ -358,13 +359,13 @@ export class RtpLoad {
 
   /** Runs flows [0, count) for `durationS`, waits `drainMs` for late packets, and sums up. */
   async run(count: number, durationS: number, drainMs = 500): Promise<RunSummary> {
-    if (count > this.opened) throw new Error(`run of ${count} flows, only ${this.opened} open`);
+    if (count > this.opened) throw new HarnessError(`run of ${count} flows, only ${this.opened} open`);
     const runId = (this.runId = (this.runId % 65000) + 1);
     const results = await Promise.all(
       this.workers.map(async (w, i) => {
         const n = this.share(count, i);
         const reply = await w.request({ type: 'run', count: n, durationMs: Math.round(durationS * 1000), drainMs, runId }, durationS * 1000 * 3 + drainMs + 30_000);
-        if (reply.type !== 'result') throw new Error(`rtp-load worker ${i}: unexpected reply ${reply.type}`);
+        if (reply.type !== 'result') throw new HarnessError(`rtp-load worker ${i}: unexpected reply ${reply.type}`);
         return reply.result;
       }),
     );
@@ -404,5 +405,5 @@ export class RtpLoad {
 /** Pins every thread of a process to a CPU list (taskset -a -p -c). */
 export function pinProcess(pid: number, cpuList: string): void {
   const res = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`taskset -a -p -c ${cpuList} ${pid} failed: ${res.stderr}${res.error?.message ?? ''}`);
+  if (res.status !== 0) throw new HarnessError(`taskset -a -p -c ${cpuList} ${pid} failed: ${res.stderr}${res.error?.message ?? ''}`);
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bdecode, bencode, type BValue } from './bencode.ts';
 import { captureOutput, freeUdpPort, processCpuSeconds, processRssMb, stopProcess } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 export const RTPENGINE_CONFIG = fileURLToPath(new URL('../rtpengine/rtpengine.conf', import.meta.url));
 
@@ -59,7 +60,7 @@ export class NgClient {
         return await new Promise<Dict>((resolve, reject) => {
           const timer = setTimeout(() => {
             this.pending.delete(cookie);
-            reject(new Error(`ng ${String(command['command'])}: no reply within ${timeoutMs} ms`));
+            reject(new HarnessError(`ng ${String(command['command'])}: no reply within ${timeoutMs} ms`));
           }, timeoutMs);
           this.pending.set(cookie, { resolve, reject, timer });
           this.socket.send(data, this.target.port, this.target.host);
@@ -75,7 +76,7 @@ export class NgClient {
     const reply = await this.request(command, timeoutMs);
     const result = reply['result'];
     if (result !== 'ok' && result !== 'pong') {
-      throw new Error(`ng ${String(command['command'])} failed: ${String(result)} ${String(reply['error-reason'] ?? '')}`);
+      throw new HarnessError(`ng ${String(command['command'])} failed: ${String(result)} ${String(reply['error-reason'] ?? '')}`);
     }
     return reply;
   }
@@ -83,7 +84,7 @@ export class NgClient {
   close(): void {
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new Error('ng client closed'));
+      p.reject(new HarnessError('ng client closed'));
     }
     this.pending.clear();
     try {
@@ -103,7 +104,7 @@ export class NgClient {
     clearTimeout(p.timer);
     try {
       const value = bdecode(msg.subarray(space + 1));
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) throw new Error('ng reply is not a dictionary');
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) throw new HarnessError('ng reply is not a dictionary');
       p.resolve(value);
     } catch (err) {
       p.reject(err as Error);
@@ -167,7 +168,7 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
   for (;;) {
     if (exitInfo) {
       await handle.stop();
-      throw new Error(exitInfo);
+      throw new HarnessError(exitInfo);
     }
     try {
       await ng.ok({ command: 'ping' }, 300);
@@ -175,7 +176,7 @@ export async function startRtpengine(options: RtpengineOptions): Promise<Rtpengi
     } catch (err) {
       if (Date.now() > deadline) {
         await handle.stop();
-        throw new Error(`rtpengine did not answer an ng ping within 10 s: ${(err as Error).message}\n${output().slice(-2000)}`);
+        throw new HarnessError(`rtpengine did not answer an ng ping within 10 s: ${(err as Error).message}\n${output().slice(-2000)}`);
       }
     }
   }
@@ -202,7 +203,7 @@ export function audioSdp(port: number, sessionId: number, payloadTypes: Array<[n
 export function sdpMedia(sdp: string): { address: string; port: number } {
   const c = /^c=IN IP[46] (\S+)/m.exec(sdp);
   const m = /^m=audio (\d+) /m.exec(sdp);
-  if (!c || !m) throw new Error(`no c= or m=audio line in SDP:\n${sdp}`);
+  if (!c || !m) throw new HarnessError(`no c= or m=audio line in SDP:\n${sdp}`);
   return { address: c[1]!, port: Number(m[1]) };
 }
 
@@ -219,7 +220,7 @@ export async function rtpengineCall(ng: NgClient, callId: string, aPort: number,
   const answer = await ng.ok({ command: 'answer', ...common, 'from-tag': fromTag, 'to-tag': toTag, sdp: audioSdp(bPort, 2) }, 2000);
   const bSide = sdpMedia(String(offer['sdp']));
   const aSide = sdpMedia(String(answer['sdp']));
-  if (aSide.address !== '127.0.0.1' || bSide.address !== '127.0.0.1') throw new Error(`rtpengine answered with ${aSide.address}/${bSide.address}, not 127.0.0.1`);
+  if (aSide.address !== '127.0.0.1' || bSide.address !== '127.0.0.1') throw new HarnessError(`rtpengine answered with ${aSide.address}/${bSide.address}, not 127.0.0.1`);
   return { aSendsTo: aSide.port, bSendsTo: bSide.port };
 }
 

@@ -1,6 +1,7 @@
 /** A one-shot SIP OPTIONS over UDP, used to wait until a server answers. */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { HarnessError } from './harness-error.ts';
 
 /** Sends one OPTIONS and resolves with the response's status line, or undefined after `waitMs`. */
 export function sipOptions(target: { host: string; port: number }, domain: string, waitMs = 500): Promise<string | undefined> {
@@ -40,9 +41,9 @@ export async function waitForSip(target: { host: string; port: number }, domain:
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dead = isDead?.();
-    if (dead) throw new Error(dead);
+    if (dead) throw new HarnessError(dead);
     const status = await sipOptions(target, domain, 300);
     if (status) return status;
-    if (Date.now() > deadline) throw new Error(`no SIP answer from ${target.host}:${target.port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new HarnessError(`no SIP answer from ${target.host}:${target.port} within ${timeoutMs} ms`);
   }
 }

@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeUdpPort, processCpuSeconds, stopProcess } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 const BUFFER_BYTES = 4 * 1024 * 1024;
 const running = new Set<ChildProcess>();
@@ -238,7 +239,7 @@ export interface SippOutcome {
 /** The outcome of a sipp run of `attempts` calls; throws when its statistics cannot be read. */
 export function sippOutcome(res: SippResult, attempts: number, wallS: number): SippOutcome {
   const stats = parseSippStats(res.stdout);
-  if (stats.successful < 0) throw new Error(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
+  if (stats.successful < 0) throw new HarnessError(`could not read sipp's statistics (exit ${res.code}):\n${res.stderr}\n${res.stdout.slice(-2000)}`);
   const failed = Math.max(0, stats.failed);
   const unanswered = Math.max(0, attempts - stats.successful - failed);
   return { stats, successful: stats.successful, failed, unanswered, failRatio: (failed + unanswered) / attempts, elapsedS: stats.elapsedS > 0 ? stats.elapsedS : wallS };

@@ -16,6 +16,7 @@ import { writePcmaPcap } from './rtp-pcap.ts';
 import { runSipp, sippOutcome, type SippOutcome } from './sipp.ts';
 import { udpPortBound } from './procs.ts';
 import { waitFor } from './wait-for.ts';
+import { HarnessError } from './harness-error.ts';
 
 export const stampedeExt = (i: number) => String(200000 + i);
 export const stampedePassword = (ext: string) => `pw-${ext}`;
@@ -149,7 +150,7 @@ export async function stampede(o: { target: { host: string; port: number }; dir:
 /** How many of `exts` have a live binding, per `outpost status --json`. */
 export async function liveRegistrations(node: NodeProcess, exts: string[]): Promise<number> {
   const res = await runCli(['status', '--json', '--config', node.configFile], node.dir);
-  if (res.code !== 0) throw new Error(`outpost status failed (${res.code}): ${res.stderr}`);
+  if (res.code !== 0) throw new HarnessError(`outpost status failed (${res.code}): ${res.stderr}`);
   const bound = new Set((JSON.parse(res.stdout) as { registrations: Array<{ aor: string }> }).registrations.map((r) => r.aor));
   return exts.filter((e) => bound.has(e)).length;
 }

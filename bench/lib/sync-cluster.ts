@@ -15,6 +15,7 @@ import { CpuBook } from './sync-cpu.ts';
 import { now } from './outpost-process.ts';
 import { StoreView } from './sync-procs.ts';
 import { SyncWriter } from './sync-writer.ts';
+import { HarnessError } from './harness-error.ts';
 
 const NODELAY_PRELOAD =
   'data:text/javascript,' +
@@ -115,8 +116,8 @@ export function diagnose(c: Cluster, prefix: string, expected: number): string {
 /** Throws if a process died or the bench was interrupted. */
 export function checkAlive(c: Cluster): void {
   const d = dead(c);
-  if (d) throw new Error(d);
-  if (c.teardown.interrupted) throw new Error('interrupted');
+  if (d) throw new HarnessError(d);
+  if (c.teardown.interrupted) throw new HarnessError('interrupted');
 }
 
 /** Polls `count()` every `intervalMs` until it reaches `expected`; returns the time it did. */
@@ -130,7 +131,7 @@ export async function waitForRows(c: Cluster, what: string, count: () => number,
     onPoll?.(t, n);
     if (n >= expected) return t;
     checkAlive(c);
-    if (t > deadline) throw new Error(`${what}: ${n}/${expected} rows after ${timeoutMs / 1000} s`);
+    if (t > deadline) throw new HarnessError(`${what}: ${n}/${expected} rows after ${timeoutMs / 1000} s`);
     if (t - lastLog > 5000) {
       log(`  ${what}: ${n}/${expected} rows`);
       lastLog = t;

@@ -11,6 +11,7 @@ import { waitForQuiet } from './quiet.ts';
 import { log, round, type SyncBenchConfig } from './sync-config.ts';
 import { now } from './outpost-process.ts';
 import { CDR_INSERT, cdrRow, uuidOf } from './sync-writer.ts';
+import { HarnessError } from './harness-error.ts';
 
 export interface RawResult {
   changes: number;
@@ -74,7 +75,7 @@ export async function rawMerge(cfg: SyncBenchConfig, base: string): Promise<RawR
       targetSql.close();
       target.close();
       rmSync(dir, { recursive: true, force: true });
-      if (rows !== ROWS) throw new Error(`raw merge: target holds ${rows} rows, expected ${ROWS}`);
+      if (rows !== ROWS) throw new HarnessError(`raw merge: target holds ${rows} rows, expected ${ROWS}`);
       (batched ? batchedMs : applyMs).push(ms);
       log(`raw: apply ${batched ? `in ${pages.length} transactions` : 'in one transaction'} #${r + 1}: ${Math.round(ms)} ms = ${Math.round(changes.length / (ms / 1000))} changes/s`);
     }

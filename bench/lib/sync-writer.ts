@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { stopProcess } from './procs.ts';
+import { HarnessError } from './harness-error.ts';
 
 export type WriterRequest =
   | { cmd: 'open'; dataDir: string }
@@ -86,9 +87,9 @@ export class SyncWriter {
   }
 
   private request(req: WriterRequest): Promise<WriterReply & { ok: true }> {
-    if (this.exited) return Promise.reject(new Error(this.exited));
+    if (this.exited) return Promise.reject(new HarnessError(this.exited));
     return new Promise((resolve, reject) => {
-      this.queue.push((r) => (r.ok ? resolve(r) : reject(new Error(`writer: ${r.error}`))));
+      this.queue.push((r) => (r.ok ? resolve(r) : reject(new HarnessError(`writer: ${r.error}`))));
       this.proc.send(req);
     });
   }

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HarnessError } from './harness-error.ts';
 
 /** Signals handled by install(), and the exit code the process then ends with. */
 export type SignalExits = ReadonlyArray<readonly [NodeJS.Signals, number]>;
@@ -78,7 +79,7 @@ export class Teardown {
 
   /** Throws once a signal arrived (for loops that should stop early). */
   check(): void {
-    if (this.interrupted) throw new Error('interrupted');
+    if (this.interrupted) throw new HarnessError('interrupted');
   }
 
   /** Runs (and forgets) every registered cleanup; a failing one is logged, the rest still run. */

@@ -20,6 +20,7 @@ import { speechLike } from '../../test/helpers/speech-signal.ts';
 import { LineWorker, nativeWorkerBinary } from './native-worker.ts';
 import { processCpuSeconds } from './procs.ts';
 import { HIST_BINS, percentileMs } from './rtp-load.ts';
+import { HarnessError } from './harness-error.ts';
 
 const WORKER_SOURCE = fileURLToPath(new URL('./transcode-load-worker.c', import.meta.url));
 export const FRAME_MS = 20;
@@ -159,7 +160,7 @@ export class TranscodeLoad {
     const load = new TranscodeLoad(new LineWorker(nativeWorkerBinary(WORKER_SOURCE), 'transcode-load worker'), codecs, signal);
     try {
       const ready = await load.worker.next(10_000, 'start');
-      if (ready !== 'ready') throw new Error(`transcode-load worker: unexpected first line ${ready}`);
+      if (ready !== 'ready') throw new HarnessError(`transcode-load worker: unexpected first line ${ready}`);
       mkdirSync(load.frameDir, { recursive: true });
       for (const side of [0, 1] as const) await load.setCodec(side, codecs[side].payloadType);
     } catch (err) {
@@ -199,7 +200,7 @@ export class TranscodeLoad {
     if (total > this.opened) {
       const reply = await this.worker.request(`open ${total - this.opened}`, 60_000);
       const f = reply.split(/\s+/);
-      if (f[0] !== 'opened') throw new Error(`transcode-load worker: unexpected reply ${reply}`);
+      if (f[0] !== 'opened') throw new HarnessError(`transcode-load worker: unexpected reply ${reply}`);
       for (let i = 1; i + 1 < f.length; i += 2) this.ports.push({ a: Number(f[i]), b: Number(f[i + 1]) });
       this.opened = total;
     }
@@ -218,16 +219,16 @@ export class TranscodeLoad {
   async calibrate(n: number, timeoutMs = 3000): Promise<{ ok: number; total: number }> {
     const reply = await this.worker.request(`calibrate ${n} ${timeoutMs}`, timeoutMs + 10_000);
     const f = reply.split(/\s+/);
-    if (f[0] !== 'calibrated') throw new Error(`transcode-load worker: unexpected reply ${reply}`);
+    if (f[0] !== 'calibrated') throw new HarnessError(`transcode-load worker: unexpected reply ${reply}`);
     return { ok: Number(f[1]), total: Number(f[2]) };
   }
 
   async run(calls: number, durationS: number, drainMs: number): Promise<TranscodeRunResult> {
-    if (calls > this.opened) throw new Error(`run of ${calls} flows, only ${this.opened} open`);
+    if (calls > this.opened) throw new HarnessError(`run of ${calls} flows, only ${this.opened} open`);
     const reply = await this.worker.request(`run ${calls} ${Math.round(durationS * 1000)} ${drainMs}`, durationS * 3000 + drainMs + 30_000);
     const [head = '', histAB = '', histBA = ''] = reply.split('|');
     const f = head.trim().split(/\s+/);
-    if (f[0] !== 'result') throw new Error(`transcode-load worker: unexpected reply ${reply.slice(0, 200)}`);
+    if (f[0] !== 'result') throw new HarnessError(`transcode-load worker: unexpected reply ${reply.slice(0, 200)}`);
     const n = f.slice(1).map(Number);
     const hAB = parseHist(histAB);
     const hBA = parseHist(histBA);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Channel, runTicks } from './codecs-ts.ts';
 import { ROOT } from './node-process.ts';
 import { FRAME_MS, signalFrames, type Signal } from './transcode-load.ts';
+import { HarnessError } from './harness-error.ts';
 
 const C_BIN = join(ROOT, 'native/build/bench_codecs');
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -18,7 +19,7 @@ export type CodecRef = { channelsPerCore: number; usPerTick: number };
 /** The codecs alone in a plain C loop (bench/codecs.ts's reference, speech-like signal): channels per core per pair. */
 function cLoop(pairs: string[], seconds: number): Record<string, CodecRef> {
   const res = spawnSync(C_BIN, ['--seconds', String(seconds), '--pairs', pairs.join(',')], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`bench_codecs failed (${res.status ?? res.signal}): ${res.stderr}`);
+  if (res.status !== 0) throw new HarnessError(`bench_codecs failed (${res.status ?? res.signal}): ${res.stderr}`);
   const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { pairs: Array<{ pair: string; ticks: number; cpuS: number }> };
   const result: Record<string, CodecRef> = {};
   for (const p of out.pairs) result[p.pair.replace('PCMA<->', '')] = perTick(p.cpuS, p.ticks);

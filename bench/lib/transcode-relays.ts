@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { LegCodec } from '../../agent/media/relay-types.ts';
 import { forkRelayChild, outpostUnderTest } from './relay-child.ts';
 import { audioSdp, rtpengineUnderTest, startRtpengine, type NgClient, type RtpengineProcess } from './rtpengine.ts';
+import { HarnessError } from './harness-error.ts';
 
 const CHILD = fileURLToPath(new URL('./transcode-relay-child.ts', import.meta.url));
 const PROFILE_PRELOAD = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
@@ -82,7 +83,7 @@ export const rtpengineTranscodeSpec = (codec: string) => (codec === 'opus' ? 'op
 function mediaOf(body: string): { address: string; port: number; rtpmap: Map<string, { pt: number; encoding: string }> } {
   const c = /^c=IN IP[46] (\S+)/m.exec(body);
   const m = /^m=audio (\d+) /m.exec(body);
-  if (!c || !m) throw new Error(`no c= or m=audio line in SDP:\n${body}`);
+  if (!c || !m) throw new HarnessError(`no c= or m=audio line in SDP:\n${body}`);
   const rtpmap = new Map<string, { pt: number; encoding: string }>();
   for (const x of body.matchAll(/^a=rtpmap:(\d+) (([^/\s]+)\S*)/gm)) rtpmap.set(x[3]!, { pt: Number(x[1]), encoding: x[2]! });
   return { address: c[1]!, port: Number(m[1]), rtpmap };
@@ -116,11 +117,11 @@ export async function rtpengineTranscodedCall(
   );
   const toB = mediaOf(String(offer['sdp']));
   const b = toB.rtpmap.get(codecs.b.codec);
-  if (b === undefined) throw new Error(`rtpengine offered no ${codecs.b.codec}:\n${String(offer['sdp'])}`);
+  if (b === undefined) throw new HarnessError(`rtpengine offered no ${codecs.b.codec}:\n${String(offer['sdp'])}`);
   const answer = await ng.ok({ command: 'answer', ...common, 'from-tag': fromTag, 'to-tag': `b-${callId}`, sdp: audioSdp(bPort, 2, [[b.pt, b.encoding]]) }, 2000);
   const toA = mediaOf(String(answer['sdp']));
-  if (toA.address !== '127.0.0.1' || toB.address !== '127.0.0.1') throw new Error(`rtpengine answered with ${toA.address}/${toB.address}, not 127.0.0.1`);
-  if (toA.rtpmap.get(codecs.a.codec)?.pt !== codecs.a.payloadType) throw new Error(`rtpengine's answer to A is not ${codecs.a.codec}/${codecs.a.payloadType}:\n${String(answer['sdp'])}`);
+  if (toA.address !== '127.0.0.1' || toB.address !== '127.0.0.1') throw new HarnessError(`rtpengine answered with ${toA.address}/${toB.address}, not 127.0.0.1`);
+  if (toA.rtpmap.get(codecs.a.codec)?.pt !== codecs.a.payloadType) throw new HarnessError(`rtpengine's answer to A is not ${codecs.a.codec}/${codecs.a.payloadType}:\n${String(answer['sdp'])}`);
   return { aSendsTo: toA.port, bSendsTo: toB.port, payloadTypeB: b.pt };
 }
 
@@ -141,7 +142,7 @@ export async function startRtpengineTranscoder(options: { dir: string; portRange
       }
       calls += phones.length;
       const pts = new Set(out.map((o) => o.payloadTypeB));
-      if (pts.size > 1) throw new Error(`rtpengine chose different payload types for ${codecs.b.codec}: ${[...pts].join(', ')}`);
+      if (pts.size > 1) throw new HarnessError(`rtpengine chose different payload types for ${codecs.b.codec}: ${[...pts].join(', ')}`);
       return { ports: out.map(({ aSendsTo, bSendsTo }) => ({ aSendsTo, bSendsTo })), payloadTypeB: out[0]?.payloadTypeB ?? codecs.b.payloadType };
     },
     async stats() {

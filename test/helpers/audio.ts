@@ -4,6 +4,7 @@
  * (the Goertzel algorithm) and how loud it is (RMS).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export interface Pcm {
   rate: number;
@@ -43,7 +44,7 @@ export function writeToneWav(path: string, freq: number, seconds: number, rate =
  */
 export function readWav(path: string): Pcm {
   const b = readFileSync(path);
-  if (b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') throw new Error(`${path}: not a WAV file`);
+  if (b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') throw new HarnessError(`${path}: not a WAV file`);
   let rate = 0;
   let channels = 0;
   let bits = 0;
@@ -51,12 +52,12 @@ export function readWav(path: string): Pcm {
     const id = b.toString('latin1', i, i + 4);
     const size = b.readUInt32LE(i + 4);
     if (id === 'fmt ') {
-      if (b.readUInt16LE(i + 8) !== 1) throw new Error(`${path}: not PCM`);
+      if (b.readUInt16LE(i + 8) !== 1) throw new HarnessError(`${path}: not PCM`);
       channels = b.readUInt16LE(i + 10);
       rate = b.readUInt32LE(i + 12);
       bits = b.readUInt16LE(i + 22);
     } else if (id === 'data') {
-      if (bits !== 16) throw new Error(`${path}: ${bits}-bit samples, expected 16`);
+      if (bits !== 16) throw new HarnessError(`${path}: ${bits}-bit samples, expected 16`);
       const end = size === 0 || i + 8 + size > b.length ? b.length : i + 8 + size;
       const bytes = b.subarray(i + 8, end - ((end - i - 8) % 2));
       const samples = new Int16Array(bytes.length / 2);
@@ -65,7 +66,7 @@ export function readWav(path: string): Pcm {
     }
     i += 8 + size + (size % 2);
   }
-  throw new Error(`${path}: no data chunk`);
+  throw new HarnessError(`${path}: no data chunk`);
 }
 
 /** The amplitude of the `freq` component of `samples` (a pure tone of peak A reads about A/2). */

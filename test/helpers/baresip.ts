@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freeTcpPort } from '../../bench/lib/procs.ts';
 import { LOCALHOST } from './calls.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export interface BaresipOptions {
   /** Directory for its config, accounts and recordings (created). */
@@ -93,7 +94,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
         let buf = Buffer.alloc(0);
         const timer = setTimeout(() => {
           sock.destroy();
-          reject(new Error(`baresip ctrl_tcp: no response to "${command}" within 5 s`));
+          reject(new HarnessError(`baresip ctrl_tcp: no response to "${command}" within 5 s`));
         }, 5_000);
         sock.on('error', (err) => {
           clearTimeout(timer);

@@ -16,6 +16,7 @@ import { runCli, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { sippCounts, startSipp, type SippResult } from '../../bench/lib/sipp.ts';
 export { udpPortBound } from '../../bench/lib/procs.ts';
 import type { LegStats } from '../../agent/media/relay-types.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export const LOCALHOST = '127.0.0.1';
 export const SIPP_SCENARIOS = join(import.meta.dirname, '../integration/sipp');
@@ -51,7 +52,7 @@ export async function freeUdpPorts(count = 1, host = LOCALHOST): Promise<number>
     await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
     if (ok) return base;
   }
-  throw new Error(`no ${count} consecutive free UDP ports found`);
+  throw new HarnessError(`no ${count} consecutive free UDP ports found`);
 }
 
 /** `outpost.yaml` sip-section extras and top-level sections for a call test node. */
@@ -109,7 +110,7 @@ export type Cdr = Omit<CdrRecord, 'media'> & { media: { a?: LegMedia; b?: LegMed
 /** `outpost cdr list --json` of the node's store. */
 export async function listCdrs(node: NodeProcess): Promise<Cdr[]> {
   const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', node.configFile], node.dir);
-  if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
+  if (res.code !== 0) throw new HarnessError(`outpost cdr list failed (${res.code}): ${res.stderr}`);
   return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr);
 }
 

@@ -5,6 +5,7 @@
  * real output, where `…` stands for any text within a line and a line of only `…` for any
  * number of lines.
  */
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 /** One step of a page, in page order: a file to write, or a command with its shown output. */
 export type DocStep =
@@ -43,7 +44,7 @@ function parseConsole(body: string[], firstLine: number): DocStep[] {
       return;
     }
     const step = steps.at(-1);
-    if (!step) throw new Error(`line ${firstLine + k}: a console block must start with a "$ " command line`);
+    if (!step) throw new HarnessError(`line ${firstLine + k}: a console block must start with a "$ " command line`);
     step.expected.push(text.trimEnd());
   });
   for (const step of steps) {
@@ -70,7 +71,7 @@ export function shellWords(command: string): string[] {
       word = null;
     } else if (c === "'" || c === '"') {
       const close = command.indexOf(c, i + 1);
-      if (close < 0) throw new Error(`unclosed ${c} in: ${command}`);
+      if (close < 0) throw new HarnessError(`unclosed ${c} in: ${command}`);
       word = (word ?? '') + command.slice(i + 1, close);
       i = close;
     } else {

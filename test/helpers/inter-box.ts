@@ -13,6 +13,7 @@ import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { describeSipp, freeUdpPorts, SIPP_SCENARIOS, spawnSipp, type Cdr, type SippProcess } from './calls.ts';
 import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export interface SiteOfTwo {
   cluster: SyncCluster;
@@ -79,7 +80,7 @@ export async function waitForBinding(cluster: SyncCluster, box: Replica, ext: st
 /** The CDRs a box wrote itself (`outpost cdr list --json` lists its peers' too: CDRs replicate), oldest first. */
 export async function cdrsOf(box: Replica): Promise<Cdr[]> {
   const res = await runCli(['cdr', 'list', '--json', '--since', '1d', '--config', box.configFile], box.dir);
-  if (res.code !== 0) throw new Error(`outpost cdr list failed (${res.code}): ${res.stderr}`);
+  if (res.code !== 0) throw new HarnessError(`outpost cdr list failed (${res.code}): ${res.stderr}`);
   return res.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Cdr).filter((c) => c.nodeId === box.name).sort((x, y) => x.startedAt - y.startedAt);
 }
 

@@ -20,6 +20,7 @@ import type { Command } from '../../agent/sync/replication-commands.ts';
 import { ReplicationCore, TICK_MS } from '../../agent/sync/replication-core.ts';
 import { strategyFor } from '../../agent/sync/strategy-for.ts';
 import { parseTopic } from '../../agent/wire/topics.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export interface ReplicaSpec {
   id: string;
@@ -155,14 +156,14 @@ export class SimNetwork {
 
   get(id: string): Replica {
     const r = this.replicas.get(id);
-    if (!r) throw new Error(`no replica ${id}`);
+    if (!r) throw new HarnessError(`no replica ${id}`);
     return r;
   }
 
   /** A stream as `id` follows it. */
   stream(id: string, source: string, stream: string): InboundStream {
     const s = this.get(id).core.streams().find((x) => x.source === source && x.stream === stream);
-    if (!s) throw new Error(`${id} does not follow ${source} ${stream}`);
+    if (!s) throw new HarnessError(`${id} does not follow ${source} ${stream}`);
     return s;
   }
 
@@ -208,7 +209,7 @@ export class SimNetwork {
   /** Delivers every queued message (and what they cause) in queue order, firing timers due now. */
   drain(limit = 100_000): void {
     for (let i = 0; ; i++) {
-      if (i > limit) throw new Error('the queue does not drain');
+      if (i > limit) throw new HarnessError('the queue does not drain');
       if (this.queue.length > 0) this.deliver(0);
       else {
         for (const r of this.replicas.values()) r.clock.advance(0);
@@ -245,7 +246,7 @@ export class SimNetwork {
         for (const r of this.replicas.values()) r.clock.advance(TICK_MS);
       }
     }
-    throw new Error(`the network did not settle in ${maxRounds} rounds; behind: ${this.lagging().join(', ')}`);
+    throw new HarnessError(`the network did not settle in ${maxRounds} rounds; behind: ${this.lagging().join(', ')}`);
   }
 
   close(): void {

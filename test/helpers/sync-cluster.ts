@@ -24,6 +24,7 @@ import { Teardown } from '../../bench/lib/teardown.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser, type RegisterResult } from './sip-register.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export type BrokerKind = Broker;
 export type Replica = OutpostProcess;
@@ -101,13 +102,13 @@ export class SyncCluster extends Cluster {
   /** `outpost user add` against the hub's config (admin-owned rows are written on the hub). */
   async addUser(ext: string, password: string, site?: string): Promise<void> {
     const res = await runCli(['user', 'add', ext, '--password', password, ...(site ? ['--site', site] : []), '--config', this.hub.configFile], this.dir);
-    if (res.code !== 0) throw new Error(`user add ${ext} failed (${res.code}): ${res.stderr}`);
+    if (res.code !== 0) throw new HarnessError(`user add ${ext} failed (${res.code}): ${res.stderr}`);
   }
 
   /** `outpost status --json` of a replica. */
   async status(r: Replica): Promise<StatusReport> {
     const res = await runCli(['status', '--json', '--config', r.configFile], this.dir);
-    if (res.code !== 0) throw new Error(`status of ${r.name} failed (${res.code}): ${res.stderr}`);
+    if (res.code !== 0) throw new HarnessError(`status of ${r.name} failed (${res.code}): ${res.stderr}`);
     return JSON.parse(res.stdout) as StatusReport;
   }
 
@@ -167,7 +168,7 @@ export class SyncCluster extends Cluster {
         200,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}: ${missing}`);
+      throw new HarnessError(`${(err as Error).message}: ${missing}`);
     }
   }
 
@@ -185,7 +186,7 @@ export class SyncCluster extends Cluster {
         100,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}:\n  ${missing.join('\n  ')}`);
+      throw new HarnessError(`${(err as Error).message}:\n  ${missing.join('\n  ')}`);
     }
   }
 
@@ -213,7 +214,7 @@ export class SyncCluster extends Cluster {
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 150));
     }
-    throw new Error(`replicas did not converge within ${timeoutMs} ms:\n${describeDigests(last)}${missing.length ? `\n  ${missing.join('\n  ')}` : ''}`);
+    throw new HarnessError(`replicas did not converge within ${timeoutMs} ms:\n${describeDigests(last)}${missing.length ? `\n  ${missing.join('\n  ')}` : ''}`);
   }
 }
 

@@ -14,6 +14,7 @@ import { LOCALHOST } from './calls.ts';
 import { registerUser } from './sip-register.ts';
 import { explainedOn, passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -129,7 +130,7 @@ export function syncSuite(broker: BrokerKind): void {
         const contact = `sip:${user}-s3-${i}@${LOCALHOST}:5999`;
         const res = await registerUser({ target, domain: c.domain, user, password: passwordOf(user), contact, timeoutMs: 3000 });
         if (res.ok) acked.push({ aor: user, contact, node: n2.name });
-        else if (res.status !== undefined) throw new Error(`REGISTER ${i} at n2 got ${res.status} ${res.reason}`);
+        else if (res.status !== undefined) throw new HarnessError(`REGISTER ${i} at n2 got ${res.status} ${res.reason}`);
         else unanswered++;
         if (!killing && acked.length >= KILL_AFTER) killing = n2.kill().then(() => void (dead = true));
       }
@@ -158,7 +159,7 @@ export function syncSuite(broker: BrokerKind): void {
         await step('n1 and n3 get it over their site link to n2', () => c.waitForBindings(peers, [b], 10_000));
       } catch (err) {
         const links = await Promise.all(peers.map(async (p) => `${p.name}: ${JSON.stringify((await c.status(p)).sync?.links.filter((l) => l.name === `peer:${n2.name}`))}`));
-        throw new Error(`${(err as Error).message}\n  n2's broker is now ${n2.info?.mqtt}; links to it: ${links.join('; ')}`);
+        throw new HarnessError(`${(err as Error).message}\n  n2's broker is now ${n2.info?.mqtt}; links to it: ${links.join('; ')}`);
       }
     } finally {
       if (c.mosquitto && !c.mosquitto.running) await step('start mosquitto', () => c.mosquitto!.start());

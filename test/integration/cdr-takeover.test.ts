@@ -110,7 +110,8 @@ takeover('a1 killed mid-call: a2 writes one interrupted CDR of a1 within 15 s; a
     assert.is(took.line['peer'], 'a1');
     // The hub gets a2's row, and has nothing left to close when its own (longer) grace ends.
     await waitFor(() => callIn(cluster.hub, uuid).cdr !== undefined, 'the CDR on the hub', 5_000, 100);
-    await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 11_000 - Date.now())));
+    const over = await cluster.hub.waitForLog('takeover grace over', 20_000);
+    assert.equal([over.line['peer'], over.line['calls']], ['a1', 0], 'the hub found nothing left when its grace ended');
     assert.is(cluster.hub.findLog('took over the calls of a dead peer'), undefined, 'the hub found nothing left');
     for (const r of [a2, cluster.hub]) {
       const seen = callIn(r, uuid);
@@ -142,13 +143,15 @@ takeover('a1 stopped cleanly (SIGTERM) mid-call: its own CDR reaches a2 before i
     const [a1, a2] = [cluster.node('a1'), cluster.node('a2')];
     const uuid = await callThrough(ctx, a1, [a2, cluster.hub]);
     const tookBefore = a2.logs.filter((l) => l.line['msg'] === 'took over the calls of a dead peer').length;
-    const stoppedAt = Date.now();
+    const graceBefore = a2.logs.filter((l) => l.line['msg'] === 'takeover grace over' && l.line['peer'] === 'a1').length;
     assert.is(await a1.stop('SIGTERM'), 0);
     for (const s of ctx.sipps) s.kill();
     const own = await waitFor(() => callIn(a2, uuid).cdr, 'a1’s own CDR on a2', 5_000, 50);
     assert.equal([own.disposition, own.sipReason], ['answered', 'node shutting down']);
-    // Past a2's grace period: nothing of a1's was left for it to take over.
-    await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + 6_500 - Date.now())));
+    // When a2's grace period ended, nothing of a1's was left for it to take over.
+    const graceOver = () => a2.logs.filter((l) => l.line['msg'] === 'takeover grace over' && l.line['peer'] === 'a1');
+    await waitFor(() => graceOver().length > graceBefore, 'a2 to end its grace period for a1', 20_000, 50);
+    assert.is(graceOver().at(-1)!.line['calls'], 0, 'nothing left for a2 to close');
     assert.is(a2.logs.filter((l) => l.line['msg'] === 'took over the calls of a dead peer').length, tookBefore);
     await a1.start();
     await cluster.waitForConvergence([cluster.hub, a1, a2], 20_000);

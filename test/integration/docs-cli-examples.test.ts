@@ -15,6 +15,7 @@ import * as assert from 'uvu/assert';
 import { OUTPOST_BIN, ROOT, tempDir } from '../../bench/lib/node-process.ts';
 import { RUNNER_FILE, type RunRequest, type RunResult } from '../helpers/docs-cli-runner.ts';
 import { matchingPrefix, outputLines, outputMatches, parseDocSteps, shellWords, type DocStep } from '../helpers/docs-examples.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 const CLI_DOCS = join(ROOT, 'docs/cli');
 const BACKGROUND_WAIT_MS = 20_000;
@@ -34,7 +35,7 @@ class Runner {
 
   run(req: RunRequest): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`the docs CLI runner exited with ${code}`));
+      const onExit = (code: number | null) => reject(new HarnessError(`the docs CLI runner exited with ${code}`));
       this.proc.once('exit', onExit);
       this.proc.once('message', (res) => {
         this.proc.off('exit', onExit);
@@ -102,14 +103,14 @@ async function runPage(page: string, common: DocStep[], runner: Runner): Promise
         if (!outputMatches(step.expected, actual) || res.code !== step.exit) assert.unreachable(describe(page, step, actual, res.code));
       } else if (words[0] === 'kill' && /^%\d+$/.test(words.at(-1)!)) {
         const job = jobs[Number(words.at(-1)!.slice(1)) - 1];
-        if (!job) throw new Error(`docs/cli/${page}:${step.line}: no job ${words.at(-1)}`);
+        if (!job) throw new HarnessError(`docs/cli/${page}:${step.line}: no job ${words.at(-1)}`);
         job.proc.kill(words.length === 3 ? (`SIG${words[1]!.slice(1)}` as NodeJS.Signals) : 'SIGTERM');
         const code = await job.exit;
         if (job.partial !== '') job.lines.push(job.partial.trimEnd());
         const actual = job.lines.slice(job.shown);
         if (!outputMatches(step.expected, actual) || code !== step.exit) assert.unreachable(describe(page, step, actual, code));
       } else {
-        throw new Error(`docs/cli/${page}:${step.line}: only "outpost ..." and "kill %N" run in examples: ${step.command}`);
+        throw new HarnessError(`docs/cli/${page}:${step.line}: only "outpost ..." and "kill %N" run in examples: ${step.command}`);
       }
     }
   } finally {

@@ -14,6 +14,7 @@ import type { ClientTransaction } from '../../sip/transaction/transaction-layer.
 import type { Endpoint } from '../../sip/transport/transport.ts';
 import { announcedSipAddress, PeerKeepAlive } from './peer-keep-alive.ts';
 import type { Transition } from './peer-liveness.ts';
+import { waitFor } from '../../../bench/lib/wait-for.ts';
 
 const logger = createSilentLogger();
 const clock = createSystemClock();
@@ -26,14 +27,6 @@ function endpoint(answer: () => boolean): SipEndpoint {
     admit: () => true,
     user: { onRequest: (inc) => answer() && inc.respond(createResponse(inc.request, 200, 'OK')) },
   });
-}
-
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const test = suite('PeerKeepAlive');
@@ -52,14 +45,14 @@ test('probes a peer over UDP: up at its first 200, down within 1 s once it goes 
     assert.equal(keepAlive.status().map((s) => [s.nodeId, s.state, s.sip]), [['a2', 'unknown', null]], 'a listed peer shows before its state');
     const sip = announcedSipAddress(b.bound, undefined)!;
     keepAlive.peerState({ nodeId: 'a2', online: true, sip });
-    await until('a2 up', () => keepAlive.isUp('a2'));
+    await waitFor(() => keepAlive.isUp('a2'), 'a2 up', 5000, 5);
     answering = false;
     const silentAt = Date.now();
-    await until('a2 down', () => !keepAlive.isUp('a2'));
+    await waitFor(() => !keepAlive.isUp('a2'), 'a2 down', 5000, 5);
     const took = Date.now() - silentAt;
     assert.ok(took < 1500, `down after ${took} ms`);
     answering = true;
-    await until('a2 up again', () => keepAlive.isUp('a2'));
+    await waitFor(() => keepAlive.isUp('a2'), 'a2 up again', 5000, 5);
     assert.equal(seen.map((t) => t.state), ['up', 'down', 'up']);
     assert.equal(keepAlive.status()[0]!.sip, sip);
   } finally {
