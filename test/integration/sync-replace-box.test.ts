@@ -133,9 +133,11 @@ test('a2 rebuilt with a new key is refused until `outpost node replace a2` at th
     assert.match(String(line.line['announced']), /^sha256:[0-9a-f]{16}$/, `${r.name} logs the announced key's fingerprint`);
     assert.is.not(line.line['pinned'], line.line['announced']);
   }
+  const from = c.hub.logs.length;
   await registerAcked(ctx, a2, '2002', 'new-key');
   writeOwnedRows(a2, 'new-key');
-  await new Promise((r) => setTimeout(r, 2000));
+  // Positive evidence that a2's batches reach the hub and are dropped, before checking for absence.
+  await waitFor(() => c.hub.findLog('batch with a bad signature; dropped', from, (l) => l['node'] === 'a2'), 'the hub to drop a batch a2 signed with its new key', 10_000, 50);
   const last = ctx.acked[ctx.acked.length - 1]!;
   assert.not.ok([...c.snapshot(c.hub).bindings].some((b) => b.includes(last.contact)), 'the hub refuses the new key: nothing of it arrives');
   const t0 = Date.now();
