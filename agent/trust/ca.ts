@@ -62,7 +62,7 @@ export class CertificateAuthority {
     }
     if (existsSync(keyFile)) {
       try {
-        return new CertificateAuthority(dir, readFileSync(keyFile, 'utf8'), readFileSync(certFile, 'utf8'), options.clock);
+        return new CertificateAuthority(dir, readFileSync(keyFile, 'utf8'), readFileSync(certFile, 'utf8').trim(), options.clock);
       } catch (err) {
         throw new TrustError('trust.ca', `cannot read the CA in ${dir}: ${(err as Error).message}`, { cause: err });
       }
