@@ -4,6 +4,8 @@
  * (docs/cli/enrol.md, docs/enrolment.md). The work is in agent/trust/; this file reads options
  * and prints.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { loadAnyConfig, loadConfig } from '../config/load-config.ts';
@@ -38,21 +40,29 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
     .option('--node <id>', 'the node id the box must have (default: the box names itself)')
     .option('--ttl <ttl>', 'how long the code is valid: 30m, 24h, 7d (1 minute to 30 days)', '24h')
     .option('--no-qr', 'do not print the code as a QR code')
+    .option('--write <file>', 'also write the code and the hub\'s enrolment address to FILE (JSON, mode 0600) for `enrol join --claim-file`')
     .requiredOption('-c, --config <file>', "the hub's config file")
-    .action(async (opts: { site: string; node?: string; ttl: string; qr: boolean; config: string }) => {
+    .action(async (opts: { site: string; node?: string; ttl: string; qr: boolean; write?: string; config: string }) => {
       if (!ID.test(opts.site)) throw new CliError(`invalid site id "${opts.site}": use 1-63 lowercase letters, digits or dashes`);
       if (opts.node !== undefined && !ID.test(opts.node)) throw new CliError(`invalid node id "${opts.node}": use 1-63 lowercase letters, digits or dashes`);
       const ttlMs = parseTtl(opts.ttl);
       const hub = hubTarget(opts.config);
       if (opts.node === hub.hubId) throw new CliError(`node id ${opts.node} is the hub's own`);
+      const writeTo = opts.write === undefined ? undefined : resolve(opts.write);
+      if (writeTo !== undefined && existsSync(writeTo)) throw new CliError(`${writeTo} exists; refusing to overwrite it`);
       ensureDataDir(hub.dataDir, false);
       const { code, claim } = createClaim(new ClaimBook(hub.dataDir), { site: opts.site, nodeId: opts.node, ttlMs, now: Date.now() });
       const text = formatClaimCode(code);
       out(`claim code ${text} (id ${claim.id}) for site ${claim.site}, ${claim.nodeId ? `box ${claim.nodeId}` : 'any new box id'}`);
       out(`expires ${new Date(claim.expiresAt).toISOString()} (in ${opts.ttl}); it enrols one box`);
       if (opts.qr) for (const line of (await QRCode.toString(text, { type: 'utf8' })).split('\n')) if (line.trim() !== '') out(line);
-      const url = readRuntimeInfo(hub.dataDir)?.enrol ?? 'https://HUB:PORT';
-      out(`on the box: outpost enrol join --hub ${url} --claim ${text} --config BOX.yaml`);
+      const running = readRuntimeInfo(hub.dataDir)?.enrol;
+      out(`on the box: outpost enrol join --hub ${running ?? 'https://HUB:PORT'} --claim ${text} --config BOX.yaml`);
+      if (writeTo !== undefined) {
+        const file = writeTo;
+        writeFileSync(file, `${JSON.stringify({ ...(running ? { hub: running } : {}), claim: text, site: claim.site, expiresAt: new Date(claim.expiresAt).toISOString() })}\n`, { mode: 0o600, flag: 'wx' });
+        out(`wrote the claim to ${file} (mode 0600)${running ? '' : '; the hub does not run, so it holds no hub address'}`);
+      }
     });
 
   enrol
@@ -101,16 +111,31 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
     .description("enrol this box with the hub's CA: get its certificate with a claim code (run with the box's config)")
     .option('--hub <url>', 'the hub\'s enrolment endpoint, https://host:port (default: enrol.hub of the config)')
     .option('--claim <code>', 'the claim code (default: enrol.claim of the config)')
+    .option('--claim-file <file>', 'read the code (and the hub\'s address) from a file written by `enrol create --write`')
     .requiredOption('-c, --config <file>', "the box's config file")
-    .action(async (opts: { hub?: string; claim?: string; config: string }) => {
+    .action(async (opts: { hub?: string; claim?: string; claimFile?: string; config: string }) => {
       const config = loadConfig(opts.config);
-      const hubUrl = opts.hub ?? config.enrol?.hub;
-      const claim = opts.claim ?? config.enrol?.claim;
+      const file = opts.claimFile !== undefined ? readClaimFile(opts.claimFile) : undefined;
+      const hubUrl = opts.hub ?? file?.hub ?? config.enrol?.hub;
+      const claim = opts.claim ?? file?.claim ?? config.enrol?.claim;
       if (hubUrl === undefined) throw new CliError('give the hub\'s enrolment address: --hub https://host:port (or enrol.hub in the config)');
       if (claim === undefined) throw new CliError('give the claim code made at the hub: --claim CODE (or enrol.claim in the config)');
       const joined = await enrolBox(config, hubUrl, claim);
       for (const line of describeJoined(config, joined)) out(line);
     });
+}
+
+/** A claim file of `enrol create --write`: `{"hub": "https://…", "claim": "…"}`. */
+function readClaimFile(path: string): { hub?: string; claim?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read the claim file ${resolve(path)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+  }
+  const v = value as { hub?: unknown; claim?: unknown } | null;
+  if (typeof v?.claim !== 'string' || (v.hub !== undefined && typeof v.hub !== 'string')) throw new CliError(`${resolve(path)} is not a claim file (it needs "claim" and may have "hub")`);
+  return { claim: v.claim, ...(typeof v.hub === 'string' ? { hub: v.hub } : {}) };
 }
 
 /** Enrols the box of `config` (used by `enrol join` and by `outpost node` at the first start). */
