@@ -93,11 +93,11 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     },
     async stop() {
       await metrics?.stop();
-      await enrolServer?.stop();
       statusFile.stop();
       takeover.stop();
       await replicator?.stop();
       await broker?.stop();
+      await enrolServer?.stop();
       store.close();
       logger.info({ hub: config.id }, 'hub stopped');
     },
