@@ -22,11 +22,6 @@ export async function webKeysOf(privateKeyPem: string): Promise<CryptoKeyPair> {
   return { privateKey, publicKey } as CryptoKeyPair;
 }
 
-/** The SPKI DER of a certificate's or request's public key. */
-export function spkiOf(item: x509.X509Certificate | x509.Pkcs10CertificateRequest): Buffer {
-  return Buffer.from(item.publicKey.rawData);
-}
-
 /** The SPKI DER of a Node key. */
 export function spkiOfKey(key: KeyObject): Buffer {
   return (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'der' });
