@@ -8,6 +8,7 @@ import { formatListenAddress } from '../config/listen-address.ts';
 import type { HubConfig } from '../config/hub-schema.ts';
 import type { Config } from '../config/schema.ts';
 import { parseMetricsListen, parseMqttUrl } from '../config/sync-schema.ts';
+import { parseHostPort } from '../config/trust-schema.ts';
 import { BindError, findCause } from '../lib/errors.ts';
 import { TransportError } from '../sip/transport/errors.ts';
 import { ConfigUseError } from './cli-error.ts';
@@ -59,11 +60,16 @@ export function bindFailureInConfigTerms(err: unknown, config: Config, file: str
   return keyedFailure(err, bind, keyedAddresses(config), file);
 }
 
-/** The same for `outpost hub`: its broker (`mqtt.listen`) and metrics endpoint. */
+/** The same for `outpost hub`: its enrolment endpoint (`enrol.listen`), broker (`mqtt.listen`) and metrics endpoint. */
 export function hubBindFailureInConfigTerms(err: unknown, config: HubConfig, file: string): ConfigUseError | undefined {
   const bind = findCause(err, BindError);
   if (bind === undefined) return undefined;
-  return keyedFailure(err, bind, brokerAndMetrics('listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen), file);
+  const enrol: KeyedAddress[] = [];
+  if (config.enrol) {
+    const e = parseHostPort(config.enrol.listen);
+    enrol.push({ key: 'enrol.listen', value: config.enrol.listen, protocol: 'tcp', host: e.host, ports: [e.port, e.port], sip: false });
+  }
+  return keyedFailure(err, bind, [...enrol, ...brokerAndMetrics('listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen)], file);
 }
 
 /** The key among `keyed` whose address failed to bind. */

@@ -48,9 +48,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     listen: [],
     mqtt: hub.brokerUrl(),
     ...(hub.metrics ? { metricsPort: hub.metrics.port } : {}),
+    ...(hub.enrolUrl() ? { enrol: hub.enrolUrl()! } : {}),
   });
   // Logged after node.json exists, so a `status` run on this line finds the hub running.
-  logger.info({ hub: config.id, broker: hub.brokerUrl(), metrics: hub.metrics?.port }, 'hub started');
+  logger.info({ hub: config.id, broker: hub.brokerUrl(), metrics: hub.metrics?.port, enrol: hub.enrolUrl() }, 'hub started');
   return hub;
 }
 

@@ -10,6 +10,7 @@ import { DataDirError } from '../store/errors.ts';
 import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerEnrolCommands } from './enrol-command.ts';
 import { registerHubCommand } from './hub-command.ts';
 import { registerNodeCommand } from './node-command.ts';
 import { registerNodeReplaceCommand } from './node-replace-command.ts';
@@ -36,6 +37,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerTrunkCommands(program, out);
   registerSiteCommands(program, out);
   registerCdrCommands(program, out);
+  registerEnrolCommands(program, out);
   return program;
 }
 

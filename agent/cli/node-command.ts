@@ -8,7 +8,9 @@ import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { buildNode, type Node } from '../main.ts';
+import { hasCredentials } from '../trust/credentials.ts';
 import { bindFailureInConfigTerms } from './bind-failure.ts';
+import { enrolBox } from './enrol-command.ts';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
 import { untilStopSignal } from './stop-signal.ts';
 
@@ -34,6 +36,8 @@ export function registerNodeCommand(program: Command): Command {
 
 /** Starts a node and keeps it running until a stop signal; resolves after a clean stop. */
 export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => unknown): Promise<void> {
+  // First start of a box given a claim code: enrol before anything else (docs/enrolment.md).
+  if (config.enrol && !hasCredentials(config.dataDir)) await enrolBox(config, config.enrol.hub, config.enrol.claim, logger);
   const node = buildNode(config, logger);
   try {
     await node.start();

@@ -14,6 +14,8 @@ export interface RuntimeInfo {
   listen: string[];
   /** The MQTT broker this process runs (hub: what nodes join; node: for its site peers). */
   mqtt?: string;
+  /** The hub's enrolment endpoint, `https://host:port` (`enrol.listen`). */
+  enrol?: string;
   /** Port of the Prometheus endpoint, when `metrics.listen` is set. */
   metricsPort?: number;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LogSection } from './schema.ts';
 import { MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
+import { CaSection, EnrolListenSection } from './trust-schema.ts';
 
 export const HubConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
@@ -17,6 +18,10 @@ export const HubConfigSchema = z.strictObject({
   mqtt: MqttSection.default({ listen: 'mqtt://127.0.0.1:1883' }),
   sync: SyncSection.prefault({}),
   metrics: MetricsSection.optional(),
+  /** The hub's certificate authority (made at the first start in `<dataDir>/ca/`). */
+  ca: CaSection.prefault({}),
+  /** The HTTPS endpoint boxes enrol at with a claim code; absent: none. */
+  enrol: EnrolListenSection.optional(),
   /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
   sip: z
     .strictObject({

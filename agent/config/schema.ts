@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { EnrolJoinSection } from './trust-schema.ts';
 import { HubLinkSection, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
 const nodeId = nodeIdSchema;
@@ -166,6 +167,8 @@ export const ConfigSchema = z.strictObject({
   mqtt: MqttListenSection.optional(),
   sync: SyncSection.prefault({}),
   metrics: MetricsSection.optional(),
+  /** Enrol with the hub at the first start (no certificate in dataDir yet). */
+  enrol: EnrolJoinSection.optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -2,7 +2,9 @@
  * The hub role's composition root (`outpost hub`): a replica of every store plus the broker the
  * fleet connects to, embedded (aedes, `mqtt.listen`) or external (`mqtt.url`, e.g. Mosquitto).
  * Admin commands run against the hub's config write into this replica; replication carries
- * them to the boxes in their scope. Parts start in order and stop in reverse; "hub stopped" is
+ * them to the boxes in their scope. At its first start it makes its certificate authority and
+ * its own certificate (agent/trust/); with `enrol.listen` it serves the enrolment endpoint boxes
+ * join with a claim code. Parts start in order and stop in reverse; "hub stopped" is
  * the last line the hub logs.
  */
 import type { HubConfig } from '../config/hub-schema.ts';
@@ -17,6 +19,12 @@ import { NodeKey } from '../sync/node-key.ts';
 import { CdrTakeoverService } from '../sync/cdr-takeover-service.ts';
 import { Replicator } from '../sync/replicator.ts';
 import { syncStatus } from '../sync/sync-status.ts';
+import { parseHostPort } from '../config/trust-schema.ts';
+import { CertificateAuthority } from '../trust/ca.ts';
+import { ClaimBook } from '../trust/claim-book.ts';
+import { EnrolServer } from '../trust/enrol-server.ts';
+import { EnrolmentService } from '../trust/enrolment-service.ts';
+import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -29,6 +37,8 @@ export interface Hub {
   stop(): Promise<void>;
   /** The broker nodes join (`hub.url` in their config). */
   brokerUrl(): string;
+  /** The enrolment endpoint (`enrol.listen`), `https://host:port`, once started; undefined without one. */
+  enrolUrl(): string | undefined;
 }
 
 export function buildHub(config: HubConfig, logger: Logger, clock: Clock = createSystemClock()): Hub {
@@ -45,12 +55,25 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   const metrics = config.metrics
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
     : undefined;
+  let enrolServer: EnrolServer | undefined;
   return {
     config,
     store,
     broker,
     metrics,
     async start() {
+      const ca = await CertificateAuthority.loadOrCreate({ dataDir: config.dataDir, hubId: config.id, caDays: config.ca.days, clock });
+      const credentials = await ensureHubCredentials(ca, {
+        dataDir: config.dataDir, hubId: config.id, nodeKey: key.publicKey, serverNames: config.ca.serverNames, days: config.ca.certificateDays,
+      });
+      if (config.enrol) {
+        const log = logger.child({ mod: 'enrol' });
+        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, clock, logger: log });
+        enrolServer = new EnrolServer({
+          ...parseHostPort(config.enrol.listen), credentials, service, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+        });
+        await enrolServer.start();
+      }
       await broker?.start();
       replicator = new Replicator({
         role: 'hub',
@@ -74,9 +97,11 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       takeover.stop();
       await replicator?.stop();
       await broker?.stop();
+      await enrolServer?.stop();
       store.close();
       logger.info({ hub: config.id }, 'hub stopped');
     },
     brokerUrl,
+    enrolUrl: () => enrolServer?.url,
   };
 }

@@ -138,6 +138,14 @@ test("only store/ reaches into the Store's private connection", () => {
   assert.equal(reaching, []);
 });
 
+test('trust/ (CA, certificate identity, enrolment) imports nothing of the agent but lib/', () => {
+  assert.equal(violations((i) => i.from === 'trust' && i.to !== 'lib', internal), []);
+});
+
+test('only trust/x509.ts imports @peculiar/x509 and reflect-metadata (the X.509 library and its polyfill)', () => {
+  assert.equal(violations((i) => i.isPackage && ['@peculiar/x509', 'reflect-metadata'].includes(i.to!) && i.file !== 'trust/x509.ts'), []);
+});
+
 test('the composition roots (main.ts, hub/) are imported by cli/ only', () => {
   assert.equal(violations((i) => (i.to === '' || i.to === 'hub') && !['cli', 'hub', ''].includes(i.from), internal), []);
 });

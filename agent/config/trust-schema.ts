@@ -1,0 +1,52 @@
+/**
+ * Config sections of trust (docs/config/enrol.md): the hub's `ca` (its certificate authority)
+ * and `enrol` (the enrolment endpoint), and a box's `enrol` (the hub and claim code it enrols
+ * with at its first start).
+ */
+import { z } from 'zod';
+
+const hostPortText = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "0.0.0.0:8443"')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'port is out of range 0-65535' });
+
+/** Hub: its CA and the certificates it issues. */
+export const CaSection = z.strictObject({
+  /** Days the CA certificate made at the first start is valid. */
+  days: z.number().int().min(1).max(36_500).default(3650),
+  /** Days a node certificate (and the hub's own) is valid. */
+  certificateDays: z.number().int().min(1).max(3650).default(90),
+  /** DNS names and IP addresses boxes reach the hub by, written into the hub's own certificate. */
+  serverNames: z
+    .array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address'))
+    .min(1)
+    .default(['localhost', '127.0.0.1']),
+});
+
+/** Hub: the HTTPS endpoint boxes enrol at. Absent: no endpoint (claims can still be made). */
+export const EnrolListenSection = z.strictObject({
+  /** `host:port`; port 0 lets the OS choose (written to node.json as `enrol`). */
+  listen: hostPortText,
+  /** Failed attempts one source address may make within `failureWindow` before it is refused. */
+  maxFailures: z.number().int().min(1).max(1000).default(5),
+  /** Seconds over which failures are counted. */
+  failureWindow: z.number().int().min(1).max(86_400).default(600),
+});
+
+/** Box: enrol at the first start (no node.crt in dataDir yet) with this hub and claim code. */
+export const EnrolJoinSection = z.strictObject({
+  /** `https://host:port` of the hub's enrolment endpoint. */
+  hub: z.string().regex(/^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/, 'must be "https://host:port"'),
+  /** The claim code made at the hub (`outpost enrol create`). */
+  claim: z.string().min(1).max(64),
+});
+
+/** `host:port` of a validated listen text (an IPv6 host without its brackets). */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  return { host: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) };
+}
+
+export type CaConfig = z.output<typeof CaSection>;
+export type EnrolListenConfig = z.output<typeof EnrolListenSection>;
+export type EnrolJoinConfig = z.output<typeof EnrolJoinSection>;

@@ -1,0 +1,103 @@
+/**
+ * The certificate profile of Outpost, and the identity read back from a certificate: what the
+ * brokers' ACLs, the replication and inter-box SIP will take a node's id, site and role from
+ * (DESIGN.md §9, §10). docs/enrolment.md describes it; issue and parse stay in this one file.
+ *
+ * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub`, and
+ *   `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
+ * - extended key usage clientAuth and serverAuth, key usage digitalSignature, not a CA;
+ * - the node's replication key (ed25519, agent/sync/node-key.ts) as one more SAN URI,
+ *   `urn:outpost:nodekey:<SubjectPublicKeyInfo DER, base64url>`, so the certificate binds the key
+ *   that signs the node's batches. (A private extension would need an OID arc of our own; a URI
+ *   is read by every X.509 tool and by Node's X509Certificate.subjectAltName.)
+ */
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { isIP } from 'node:net';
+import { TrustError } from './errors.ts';
+import { x509 } from './x509.ts';
+
+export type NodeRole = 'node' | 'hub';
+
+export interface NodeIdentity {
+  nodeId: string;
+  /** The box's site; '' for the hub. */
+  site: string;
+  role: NodeRole;
+  /** The ed25519 replication key, SPKI DER base64 (as NodeKey.publicKey), when bound. */
+  nodeKey: string | undefined;
+}
+
+export interface CertificateFacts extends NodeIdentity {
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** SHA-256 of the DER, upper-case hex pairs joined by ':' (as `openssl x509 -fingerprint -sha256`). */
+  fingerprint: string;
+}
+
+const URN = 'urn:outpost:';
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The identity extensions of a node or hub certificate (subject alternative names, key usages, node key). */
+export function identityExtensions(id: NodeIdentity, serverNames: readonly string[] = []): x509.Extension[] {
+  const names: x509.JsonGeneralName[] = [
+    { type: 'url', value: `${URN}node:${id.nodeId}` },
+    { type: 'url', value: `${URN}role:${id.role}` },
+  ];
+  if (id.site !== '') names.push({ type: 'url', value: `${URN}site:${id.site}` });
+  if (id.nodeKey !== undefined) names.push({ type: 'url', value: `${URN}nodekey:${Buffer.from(id.nodeKey, 'base64').toString('base64url')}` });
+  for (const n of serverNames) names.push({ type: isIP(n) ? 'ip' : 'dns', value: n });
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth], false),
+    new x509.SubjectAlternativeNameExtension(names, false),
+  ];
+}
+
+/** Reads the identity and dates of a certificate (PEM); throws TrustError('trust.certificate') if it does not follow the profile. */
+export function parseCertificate(pem: string): CertificateFacts {
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(pem);
+  } catch (err) {
+    throw new TrustError('trust.certificate', `not a certificate: ${(err as Error).message}`, { cause: err });
+  }
+  const uris = (cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []).filter((n) => n.type === 'url').map((n) => n.value);
+  const one = (kind: string): string | undefined => {
+    const values = uris.filter((u) => u.startsWith(`${URN}${kind}:`)).map((u) => u.slice(URN.length + kind.length + 1));
+    if (values.length > 1) throw new TrustError('trust.certificate', `certificate ${cert.subject} names more than one ${kind}`);
+    return values[0];
+  };
+  const nodeId = one('node');
+  const role = one('role');
+  const site = one('site') ?? '';
+  if (nodeId === undefined || !ID.test(nodeId)) throw new TrustError('trust.certificate', `certificate ${cert.subject} names no valid node id (${URN}node:<id>)`);
+  if (role !== 'node' && role !== 'hub') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub)`);
+  if (role === 'node' && !ID.test(site)) throw new TrustError('trust.certificate', `certificate of box ${nodeId} names no valid site (${URN}site:<site>)`);
+  const nodeKey = one('nodekey');
+  return {
+    nodeId,
+    site,
+    role,
+    nodeKey: nodeKey === undefined ? undefined : Buffer.from(nodeKey, 'base64url').toString('base64'),
+    serial: cert.serialNumber,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    fingerprint: fingerprintOf(pem),
+  };
+}
+
+/** SHA-256 fingerprint of a certificate (PEM), `AB:CD:…`. */
+export function fingerprintOf(pem: string): string {
+  try {
+    return new NodeX509(pem).fingerprint256;
+  } catch (err) {
+    throw new TrustError('trust.certificate', `not a certificate: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Short form of a fingerprint for people: the first 8 bytes. */
+export function shortFingerprint(fingerprint: string): string {
+  return fingerprint.split(':').slice(0, 8).join(':');
+}
