@@ -10,7 +10,9 @@ import { createSystemClock, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import { topics } from '../wire/topics.ts';
+import type { Credentials } from '../trust/credentials.ts';
 import { BrokerLink } from './broker-link.ts';
+import { expectedServer, linkTlsOptions } from './link-tls.ts';
 import { CoreTimers } from './core-timers.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
@@ -48,6 +50,8 @@ export interface ReplicatorOptions {
   onApplied?: () => void;
   /** Real time by default. */
   clock?: Clock;
+  /** The node's certificate, key and CA: links to `mqtts://` brokers use them (docs/security.md). */
+  tls?: Credentials;
 }
 
 export class Replicator {
@@ -191,9 +195,15 @@ export class Replicator {
   private connect(spec: LinkSpec): void {
     // Events of a link that was replaced (a peer that moved) are not the new link's.
     const current = (l: BrokerLink) => this.links.get(l.name) === l;
+    const o = this.options;
+    const secure = spec.url.startsWith('mqtts:');
+    if (!secure) this.log.warn({ link: spec.name, url: spec.url }, 'insecure MQTT link: no TLS, no certificate (dev mode only; docs/security.md)');
+    else if (!o.tls) this.log.error({ link: spec.name, url: spec.url }, 'mqtts link without a certificate: enrol this node (outpost enrol join)');
+    const tls = secure && o.tls ? linkTlsOptions(o.tls, expectedServer(spec.name, { nodeId: o.nodeId, role: o.role, hubId: o.hub?.id })) : undefined;
     const link = new BrokerLink({
       name: spec.name,
       url: spec.url,
+      ...(tls ? { tls } : {}),
       clientId: spec.clientId,
       will: spec.will,
       subscriptions: spec.subscriptions,
