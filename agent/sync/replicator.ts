@@ -13,6 +13,7 @@ import { topics } from '../wire/topics.ts';
 import type { Credentials } from '../trust/credentials.ts';
 import { BrokerLink } from './broker-link.ts';
 import { expectedServer, linkTlsOptions } from './link-tls.ts';
+import { derOfPem } from '../trust/verify-certificate.ts';
 import { CoreTimers } from './core-timers.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
@@ -81,6 +82,7 @@ export class Replicator {
       logger: options.logger,
       inFlight: (link) => this.links.get(link)?.inFlight ?? 0,
       ...(options.sipAddress ? { sip: options.sipAddress } : {}),
+      ...(options.tls ? { trust: { caPem: options.tls.ca, certificate: derOfPem(options.tls.cert) } } : {}),
     });
     this.timers = new CoreTimers(clock, (timer) => this.run(this.core.timerFired(timer)));
   }
