@@ -6,7 +6,10 @@
  * (`mqtt.listen`) or Mosquitto (mosquitto.ts; the hub uses `mqtt.url`). The hub's MQTT port is
  * free from the OS and fixed for the run, so the hub or Mosquitto restarts on the same address;
  * with `hubPort: 0` (embedded only) the hub binds port 0 and the nodes' configs are written once
- * its runtime file names the port. Every wait polls with a deadline.
+ * its runtime file names the port. By default the cluster is secure (docs/security.md): MQTT
+ * over mutual TLS (`mqtts://`), every box enrolled for real with a claim code at its first start
+ * (cluster-enrolment.ts); `secure: false` runs the insecure dev mode (plain MQTT on loopback).
+ * Every wait polls with a deadline.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import type { SpawnOptions } from './node-process.ts';
 import { OutpostProcess } from './outpost-process.ts';
 import { freeTcpPort } from './procs.ts';
 import { HarnessError } from './harness-error.ts';
+import { enrolYaml, HUB_ENROL_YAML, mintClaims, secureUrls } from './cluster-enrolment.ts';
 
 export type Broker = 'embedded' | 'mosquitto';
 
@@ -33,6 +37,8 @@ export interface ClusterOptions {
   nodeExtra?: string;
   hubExtra?: string;
   mosquitto?: Omit<MosquittoOptions, 'dir' | 'port'>;
+  /** mTLS and real enrolment (default); false: plain MQTT (insecure dev mode). Embedded broker only. */
+  secure?: boolean;
   /** Node flags and environment per process name, and a hook that sees every spawn. */
   spawn?: (name: string) => SpawnOptions & { onSpawn?: (p: OutpostProcess) => void };
 }
@@ -47,6 +53,10 @@ export class Cluster {
   readonly mosquitto: Mosquitto | undefined;
   /** The hub's broker URL (known once the hub started when the port is 0). */
   hubUrl: string | undefined;
+  /** MQTT over mutual TLS, boxes enrolled with claim codes at their first start. */
+  readonly secure: boolean;
+  /** Milliseconds from the first box's start to the last one enrolled, per start() (secure only). */
+  enrolMs: number[] = [];
 
   protected constructor(
     private readonly o: ClusterOptions,
@@ -59,7 +69,8 @@ export class Cluster {
     this.site = o.site ?? 'a';
     this.mosquitto = mosquitto;
     const logLevel = o.logLevel ?? 'info';
-    const url = mosquitto?.url ?? `mqtt://127.0.0.1:${hubPort}`;
+    this.secure = o.secure ?? !mosquitto;
+    const url = mosquitto?.url ?? `${this.secure ? 'mqtts' : 'mqtt'}://127.0.0.1:${hubPort}`;
     this.hubUrl = hubPort === 0 ? undefined : url;
     const make = (name: string, role: 'hub' | 'node') =>
       new OutpostProcess(name, role, o.dir, join(o.dir, `${name}.yaml`), join(o.dir, name), join(o.dir, `${name}.log`), o.spawn?.(name) ?? {});
@@ -69,11 +80,11 @@ export class Cluster {
 log: { level: ${logLevel} }
 mqtt: { ${mosquitto ? 'url' : 'listen'}: "${url}" }
 sip: { domain: ${this.domain} }
-${o.hubExtra ?? ''}`,
+${this.secure ? HUB_ENROL_YAML : ''}${o.hubExtra ?? ''}`,
     );
     this.hub = make('hub', 'hub');
     this.nodes = o.nodes.map((id) => make(id, 'node'));
-    if (this.hubUrl) this.writeNodeConfigs(this.hubUrl);
+    if (this.hubUrl && !this.secure) this.writeNodeConfigs(this.hubUrl);
   }
 
   /** Plans the cluster: ports, configs (nothing runs yet). */
@@ -90,7 +101,8 @@ ${o.hubExtra ?? ''}`,
     return new Cluster(...(await Cluster.plan(o)));
   }
 
-  private writeNodeConfigs(hubUrl: string): void {
+  private writeNodeConfigs(hubUrl: string, claims?: Map<string, { hub: string; claim: string }>): void {
+    const extra = this.secure ? secureUrls(this.o.nodeExtra ?? '') : (this.o.nodeExtra ?? '');
     for (const n of this.nodes) {
       writeFileSync(
         n.configFile,
@@ -101,7 +113,7 @@ sip:
   domain: ${this.domain}
   listen: ["udp:127.0.0.1:0"]
 ${this.o.nodeSip ?? ''}hub: { url: "${hubUrl}" }
-${this.o.nodeExtra ?? ''}`,
+${extra}${enrolYaml(claims?.get(n.name))}`,
       );
     }
   }
@@ -122,6 +134,17 @@ ${this.o.nodeExtra ?? ''}`,
    */
   async start(): Promise<void> {
     if (this.mosquitto && !this.mosquitto.running) await this.mosquitto.start();
+    if (this.secure) {
+      // The hub first (its CA and enrolment endpoint), claims for boxes without a certificate, then the boxes.
+      if (!this.hub.running) await this.hub.start();
+      this.hubUrl = this.hub.info!.mqtt!;
+      const pending = this.nodes.filter((n) => !n.running);
+      const t0 = performance.now();
+      this.writeNodeConfigs(this.hubUrl, await mintClaims(this.dir, this.hub, this.site, pending));
+      await Promise.all(pending.map((n) => n.start()));
+      this.enrolMs.push(performance.now() - t0);
+      return;
+    }
     if (this.hubUrl) {
       await Promise.all(this.replicas.map((r) => r.start()));
       return;
