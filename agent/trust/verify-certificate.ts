@@ -31,7 +31,9 @@ export function verifyNodeCertificate(certificate: string, caPem: string, now: n
   } catch (err) {
     throw new TrustError('trust.certificate', `not a certificate: ${(err as Error).message}`, { cause: err });
   }
-  if (!ca.checkIssued(cert) || !cert.verify(ca.publicKey)) throw new TrustError('trust.certificate', `certificate ${cert.subject.replace(/\n/g, ', ')} is not issued by this fleet's CA`);
+  // The signature is the check (X509Certificate.checkIssued also compares name encodings,
+  // which differ between the CA's self-signed certificate and the ones it issues).
+  if (cert.issuer !== ca.subject || !cert.verify(ca.publicKey)) throw new TrustError('trust.certificate', `certificate ${cert.subject.replace(/\n/g, ', ')} is not issued by this fleet's CA`);
   const facts = parseCertificate(cert.toString());
   if (now < facts.notBefore.getTime() || now > facts.notAfter.getTime()) {
     throw new TrustError('trust.certificate', `certificate of ${facts.nodeId} is not valid now (${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()})`);

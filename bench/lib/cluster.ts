@@ -69,7 +69,7 @@ export class Cluster {
     this.site = o.site ?? 'a';
     this.mosquitto = mosquitto;
     const logLevel = o.logLevel ?? 'info';
-    this.secure = o.secure ?? !mosquitto;
+    this.secure = o.secure ?? (!mosquitto && process.env['OUTPOST_INSECURE_CLUSTER'] !== '1');
     const url = mosquitto?.url ?? `${this.secure ? 'mqtts' : 'mqtt'}://127.0.0.1:${hubPort}`;
     this.hubUrl = hubPort === 0 ? undefined : url;
     const make = (name: string, role: 'hub' | 'node') =>
