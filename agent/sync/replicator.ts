@@ -70,6 +70,10 @@ export class Replicator {
     const clock = options.clock ?? createSystemClock();
     this.clock = clock;
     this.strategy = strategyFor(options);
+    // Certificates decide identity only when every broker is mqtts: a replica in the insecure
+    // dev mode (any plain mqtt:// link) keeps trust on first use for its peers' keys.
+    const urls = [options.hub?.url, options.ownBrokerUrl, ...(options.peers ?? []).map((p) => p.url)].filter((u): u is string => u !== undefined);
+    const certified = options.tls !== undefined && urls.every((u) => u.startsWith('mqtts:'));
     this.core = new ReplicationCore({
       strategy: this.strategy,
       nodeId: options.nodeId,
@@ -82,7 +86,7 @@ export class Replicator {
       logger: options.logger,
       inFlight: (link) => this.links.get(link)?.inFlight ?? 0,
       ...(options.sipAddress ? { sip: options.sipAddress } : {}),
-      ...(options.tls ? { trust: { caPem: options.tls.ca, certificate: derOfPem(options.tls.cert) } } : {}),
+      ...(certified && options.tls ? { trust: { caPem: options.tls.ca, certificate: derOfPem(options.tls.cert) } } : {}),
     });
     this.timers = new CoreTimers(clock, (timer) => this.run(this.core.timerFired(timer)));
   }
