@@ -5,6 +5,7 @@
  * start (`enrol.hub`, `enrol.claim` in its config). A box that already holds its certificate
  * keeps it across restarts.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from './harness-error.ts';
@@ -25,7 +26,7 @@ export async function mintClaims(dir: string, hub: OutpostProcess, site: string,
   const todo = boxes.filter((b) => !existsSync(join(b.dataDir, 'node.crt')));
   await Promise.all(
     todo.map(async (b) => {
-      const file = join(dir, `${b.name}.claim.${hub.runs}.json`);
+      const file = join(dir, `${b.name}.claim.${randomUUID().slice(0, 8)}.json`);
       const res = await runCli(['enrol', 'create', '--site', site, '--node', b.name, '--no-qr', '--write', file, '--config', hub.configFile], dir);
       if (res.code !== 0) throw new HarnessError(`enrol create --node ${b.name} failed (${res.code}): ${res.stderr}`);
       const claim = JSON.parse(readFileSync(file, 'utf8')) as { hub?: string; claim: string };

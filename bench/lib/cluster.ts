@@ -155,6 +155,15 @@ ${extra}${enrolYaml(claims?.get(n.name))}`,
     await Promise.all(this.nodes.map((n) => n.start()));
   }
 
+  /**
+   * A box whose data directory was wiped (rebuilt) enrols again at its next start: a claim made
+   * for its id (`enrol create --node`), written into its config. Secure clusters only.
+   */
+  async reenrol(n: OutpostProcess): Promise<void> {
+    if (!this.secure || !this.hubUrl) throw new HarnessError('reenrol: only a started secure cluster enrols boxes');
+    this.writeNodeConfigs(this.hubUrl, await mintClaims(this.dir, this.hub, this.site, [n]));
+  }
+
   /** Stops the nodes (last first), the hub and the broker in turn; their exit codes by name. */
   async stop(): Promise<Record<string, number | null>> {
     const exits: Record<string, number | null> = {};

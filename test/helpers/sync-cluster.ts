@@ -66,6 +66,8 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** YAML at the top level of every node's config, after the node's own broker. */
   nodeExtra?: string;
+  /** false: plain MQTT, keys pinned on first use (insecure dev mode); default: mTLS and enrolment. */
+  secure?: boolean;
 }
 
 export class SyncCluster extends Cluster {
@@ -86,6 +88,7 @@ export class SyncCluster extends Cluster {
 `,
       nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
       mosquitto: { verbose: true, onSpawn: own },
+      ...(o.secure !== undefined ? { secure: o.secure } : {}),
       spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
     });
     return new SyncCluster(plan, port, mosquitto);

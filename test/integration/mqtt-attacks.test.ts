@@ -6,10 +6,10 @@
  * connect; b1 cannot subscribe to site a's scope (users with their HA1) or to everything, cannot
  * publish outside its topics or overwrite another node's retained state, cannot claim site a in
  * its own state, and a batch or catch-up request naming an unknown sender creates no stream, no
- * `nodes` row and no answer.
+ * `nodes` row and no answer. Last, a box rebuilt with a new key rejoins with a claim for its id.
  * Runs alone too: node --import tsx test/integration/mqtt-attacks.test.ts
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { suite } from 'uvu';
@@ -196,6 +196,18 @@ test('the boxes of site a still replicate over mTLS: a user added at the hub rea
   await ctx.cluster.addUser('2002', 'pw-2002-secret', 'a');
   await ctx.cluster.waitForUsers(ctx.cluster.nodes, ['2001', '2002'], 30_000);
   assert.ok(readFileSync(join(ctx.cluster.node('a1').dataDir, 'node.crt'), 'utf8').includes('BEGIN CERTIFICATE'));
+}));
+
+test('a2 rebuilt with a new key enrols again with a claim for its id and converges; its old store is gone', explained(async (ctx) => {
+  const a2 = ctx.cluster.node('a2');
+  assert.is(await a2.stop(), 0);
+  rmSync(a2.dataDir, { recursive: true, force: true });
+  await ctx.cluster.reenrol(a2);
+  await a2.start();
+  await ctx.cluster.waitForUsers([a2], ['2001', '2002'], 30_000);
+  const { result } = await ctx.cluster.register(a2, '2001', 'rebuilt');
+  assert.ok(result.ok, `REGISTER at the rebuilt a2: ${result.status ?? 'no answer'}`);
+  await waitFor(() => ctx.cluster.snapshot(ctx.cluster.hub).bindings.size > 0, 'a2\'s registration at the hub', 30_000);
 }));
 
 test.run();
