@@ -183,6 +183,21 @@ test('a catch-up request is answered on the link it came on; the reply fills the
   assert.not.ok(hub.core.streams()[0]!.pulling, 'the reply closed the request');
 });
 
+test('a request of a requester not known yet is answered when its state is believed, not before', () => {
+  const n1 = node('n1');
+  const hub = replica('hub', 'hub');
+  online(n1, 'hub');
+  online(hub, 'self');
+  ban(n1, '10.0.0.1');
+  const [req] = requests(introduce(hub, n1, 'self'));
+  assert.equal(publishes(n1.core.message('hub', req!.topic, Buffer.from(String(req!.payload)))), [], 'the hub is not known to n1 yet');
+  assert.is(n1.core.counters.requestsRefused, 1);
+  const replies = publishes(introduce(n1, hub, 'hub')).filter((p) => p.topic === topics.syncResponse('hub'));
+  assert.is(replies.length, 1, 'answered once the hub\'s state arrived');
+  hub.core.message('self', replies[0]!.topic, replies[0]!.payload as Buffer);
+  assert.is(hub.store.changes.watermark('n1', 'own'), n1.store.changes.head());
+});
+
 test('a reply page with `more` asks for the next page at once', () => {
   const n1 = node('n1');
   const hub = replica('hub', 'hub');

@@ -28,6 +28,9 @@ import { requestRefusal } from './request-entitlement.ts';
 import type { LinkView, ReplicationStrategy } from './replication-strategy.ts';
 import { SyncCounters } from './sync-counters.ts';
 
+/** Requests of unknown requesters kept until their states arrive (the last per requester and stream). */
+const MAX_WAITING_REQUESTS = 64;
+
 /** How often the core looks at the store's head (commits of other processes) and its timers. */
 export const TICK_MS = 50;
 
@@ -74,6 +77,8 @@ export class ReplicationCore implements LinkView {
   private lastHead = 0n;
   /** The last state of each node whose key was refused (a replacement may let it in later). */
   private readonly refused = new Map<string, NodeState>();
+  /** The last catch-up request of each requester not known yet, answered once its state is believed. */
+  private readonly waitingRequests = new Map<string, { payload: Buffer; link: string }>();
   private stopped = false;
 
   constructor(options: ReplicationCoreOptions) {
@@ -289,6 +294,11 @@ export class ReplicationCore implements LinkView {
       this.refused.set(state.nodeId, state);
       return;
     }
+    for (const [key, waiting] of this.waitingRequests) {
+      if (!key.startsWith(`${state.nodeId} `)) continue;
+      this.waitingRequests.delete(key);
+      this.serve(waiting.payload, waiting.link, out);
+    }
     this.refused.delete(state.nodeId);
     if (result === 'rebuilt') {
       this.receiver.restart(state.nodeId);
@@ -354,9 +364,12 @@ export class ReplicationCore implements LinkView {
     const refusal = requestRefusal(req, this.directory.get(req.requester), { role: this.strategy.role, site: this.o.site });
     if (refusal !== undefined) {
       this.counters.requestsRefused++;
-      // An unknown requester is usually one whose state is still on its way: it asks again.
-      const level = refusal === 'unknown requester' ? 'debug' : 'warn';
-      this.o.logger[level]({ requester: req.requester, stream: req.stream, reason: refusal }, 'catch-up request refused');
+      // An unknown requester is usually one whose state is still on its way (a peer's request
+      // on this box's broker, its state on the hub's): answered when the state is believed.
+      const unknown = refusal === 'unknown requester';
+      const key = `${req.requester} ${req.stream}`;
+      if (unknown && (this.waitingRequests.has(key) || this.waitingRequests.size < MAX_WAITING_REQUESTS)) this.waitingRequests.set(key, { payload, link });
+      this.o.logger[unknown ? 'debug' : 'warn']({ requester: req.requester, stream: req.stream, reason: refusal }, 'catch-up request refused');
       return;
     }
     this.counters.requestsIn++;
