@@ -17,6 +17,7 @@ import { Mosquitto, type MosquittoOptions } from './mosquitto.ts';
 import type { SpawnOptions } from './node-process.ts';
 import { OutpostProcess } from './outpost-process.ts';
 import { freeTcpPort } from './procs.ts';
+import { runCli } from './node-process.ts';
 import { HarnessError } from './harness-error.ts';
 import { enrolYaml, HUB_ENROL_YAML, mintClaims, secureUrls } from './cluster-enrolment.ts';
 
@@ -37,10 +38,15 @@ export interface ClusterOptions {
   nodeExtra?: string;
   hubExtra?: string;
   mosquitto?: Omit<MosquittoOptions, 'dir' | 'port'>;
-  /** mTLS and real enrolment (default); false: plain MQTT (insecure dev mode). Embedded broker only. */
+  /** mTLS and real enrolment (default); false: plain MQTT (insecure dev mode). */
   secure?: boolean;
   /** Node flags and environment per process name, and a hook that sees every spawn. */
   spawn?: (name: string) => SpawnOptions & { onSpawn?: (p: OutpostProcess) => void };
+}
+
+/** mTLS and enrolment unless `secure: false` or OUTPOST_INSECURE_CLUSTER=1 (to compare costs). */
+function secureOf(o: ClusterOptions): boolean {
+  return o.secure ?? process.env['OUTPOST_INSECURE_CLUSTER'] !== '1';
 }
 
 export class Cluster {
@@ -69,7 +75,7 @@ export class Cluster {
     this.site = o.site ?? 'a';
     this.mosquitto = mosquitto;
     const logLevel = o.logLevel ?? 'info';
-    this.secure = o.secure ?? (!mosquitto && process.env['OUTPOST_INSECURE_CLUSTER'] !== '1');
+    this.secure = secureOf(o);
     const url = mosquitto?.url ?? `${this.secure ? 'mqtts' : 'mqtt'}://127.0.0.1:${hubPort}`;
     this.hubUrl = hubPort === 0 ? undefined : url;
     const make = (name: string, role: 'hub' | 'node') =>
@@ -90,7 +96,8 @@ ${this.secure ? HUB_ENROL_YAML : ''}${o.hubExtra ?? ''}`,
   /** Plans the cluster: ports, configs (nothing runs yet). */
   protected static async plan(o: ClusterOptions): Promise<[ClusterOptions, number, Mosquitto | undefined]> {
     if (o.broker === 'mosquitto') {
-      const m = await Mosquitto.create({ ...o.mosquitto, dir: o.dir, ...(o.hubPort ? { port: o.hubPort } : {}) });
+      const tls = secureOf(o) ? { tlsDir: join(o.dir, 'mosquitto-tls') } : {};
+      const m = await Mosquitto.create({ ...o.mosquitto, ...tls, dir: o.dir, ...(o.hubPort ? { port: o.hubPort } : {}) });
       return [o, m.port, m];
     }
     return [o, o.hubPort ?? (await freeTcpPort()), undefined];
@@ -133,18 +140,25 @@ ${extra}${enrolYaml(claims?.get(n.name))}`,
    * retry the hub's broker); with the hub on port 0, the hub first.
    */
   async start(): Promise<void> {
-    if (this.mosquitto && !this.mosquitto.running) await this.mosquitto.start();
     if (this.secure) {
-      // The hub first (its CA and enrolment endpoint), claims for boxes without a certificate, then the boxes.
+      // The hub first (its CA and enrolment endpoint), claims for boxes without a certificate,
+      // Mosquitto's TLS files and ACL (which name the claimed boxes), then the boxes.
       if (!this.hub.running) await this.hub.start();
       this.hubUrl = this.hub.info!.mqtt!;
       const pending = this.nodes.filter((n) => !n.running);
       const t0 = performance.now();
-      this.writeNodeConfigs(this.hubUrl, await mintClaims(this.dir, this.hub, this.site, pending));
+      const claims = await mintClaims(this.dir, this.hub, this.site, pending);
+      if (this.mosquitto && !this.mosquitto.running) {
+        const res = await runCli(['broker', 'mosquitto-config', '--out', join(this.dir, 'mosquitto-tls'), '--config', this.hub.configFile], this.dir);
+        if (res.code !== 0) throw new HarnessError(`broker mosquitto-config failed (${res.code}): ${res.stderr}`);
+        await this.mosquitto.start();
+      }
+      this.writeNodeConfigs(this.hubUrl, claims);
       await Promise.all(pending.map((n) => n.start()));
       this.enrolMs.push(performance.now() - t0);
       return;
     }
+    if (this.mosquitto && !this.mosquitto.running) await this.mosquitto.start();
     if (this.hubUrl) {
       await Promise.all(this.replicas.map((r) => r.start()));
       return;
