@@ -82,6 +82,22 @@ export class Phones {
     await sippRegister(this.site.cluster, this.sipps, box, ext, port, this.where());
   }
 
+  /**
+   * `count` REGISTERs of `ext` at `box` from one new port, one after the other at `rate` per
+   * second: each refresh is a commit, so a push, at the box. Asserts that every one got 200.
+   */
+  async registerBurst(box: Replica, ext: string, count: number, rate: number): Promise<void> {
+    const w = this.where();
+    const port = this.port();
+    const reg = spawnSipp({
+      scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: this.site.cluster.dir, name: `burst-${port}`, port, mediaPort: w.mediaPort,
+      target: box.sip, injection: [`${ext};${sippAuth(ext)};${this.site.cluster.domain}`], calls: count, rate, maxConcurrent: 1, timeoutS: 30, host: w.host, prefix: w.prefix,
+    });
+    this.sipps.push(reg);
+    const res = await reg.done;
+    assert.equal(sippCounts(res.stdout), { successful: count, failed: 0 }, describeSipp(`${count} REGISTERs of ${ext}`, reg, res));
+  }
+
   /** A callee answering one call on `port` (the port `ext` registered from), echoing RTP. */
   async callee(port: number, scenario = 'call-uas.xml'): Promise<SippProcess> {
     const w = this.where();
@@ -124,12 +140,12 @@ export function assertSucceeded(name: string, sipp: SippProcess, res: SippResult
   assert.equal(sippCounts(res.stdout), { successful: 1, failed: 0 }, describeSipp(name, sipp, res));
 }
 
-/** What a replica's store holds: its users and its CDRs (every node's). */
-export function storeOf(r: Replica): { users: Set<string>; cdrs: CdrRecord[]; checkpoints: (node: string) => string[] } {
+/** What a replica's store holds: its users, its CDRs (every node's) and the checkpoints of calls in progress of a1 or a2. */
+export function storeOf(r: Replica): { users: Set<string>; cdrs: CdrRecord[]; checkpoints: (node: string) => Array<{ uuid: string; state: string }> } {
   const store = Store.open({ dataDir: r.dataDir, mustExist: true });
   try {
-    const cps = new Map<string, string[]>();
-    for (const node of ['a1', 'a2']) cps.set(node, store.cdrs.checkpointsOf(node).map((c) => c.callUuid));
+    const cps = new Map<string, Array<{ uuid: string; state: string }>>();
+    for (const node of ['a1', 'a2']) cps.set(node, store.cdrs.checkpointsOf(node).map((c) => ({ uuid: c.callUuid, state: c.state })));
     return {
       users: new Set(store.users.list().map((u) => u.ext)),
       cdrs: store.cdrs.since(0, 10_000),
