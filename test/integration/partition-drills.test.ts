@@ -11,9 +11,10 @@
  *   2. cut a2 off (from a1 and the hub): a1 rings a2's phone directly; a1's new user and CDR
  *      wait for a2 and arrive after the heal;
  *   3. cut a1 off from everything: a local call at a1 goes on; its CDR arrives after the heal;
- *   4. kill -9 a1 mid-call: a2 closes the call as an `interrupted` CDR of a1; a call to a1's
- *      phone placed at a2 once a2 holds a1 down is answered directly (time from the kill
- *      measured and printed); a1 restarts (the heal) and nothing is written twice.
+ *   4. kill -9 a1 mid-call: a2 closes the call as an `interrupted` CDR of a1 within 15 s; a
+ *      call to a1's phone placed at a2 once a2 holds a1 down is answered directly within 2 s of
+ *      the kill (the issue's bounds; the times are printed); a1 restarts (the heal) and nothing
+ *      is written twice.
  * Needs root and `ip netns`: otherwise it prints why and skips, unless OUTPOST_REQUIRE_NETNS=1
  * (CI), where that is a failure.
  * Runs alone too: node --import tsx test/integration/partition-drills.test.ts
@@ -31,6 +32,8 @@ import type { Replica } from '../helpers/sync-cluster.ts';
 const USERS = ['2001', '2002', '2003', '2004'];
 /** Heal to equal digests on every replica: reconnects after a silent cut wait for MQTT keep-alives. */
 const CONVERGE_MS = 45_000;
+/** Issue 11 item 7: new calls to a killed box's phones succeed within 2 s through a peer. */
+const NEW_CALL_MS = 2_000;
 /** Issue 11 item 5: the interrupted CDR within 15 s of the box being declared dead. */
 const TAKEOVER_MS = 15_000;
 
@@ -205,6 +208,8 @@ drills('kill -9 a1 mid-call: an interrupted CDR by a2, a1\'s phone answers a new
   const closed = await waitFor(() => storeOf(a2).cdrs.find((c) => c.uuid === uuid), 'the interrupted CDR on a2', TAKEOVER_MS + 5_000, 100);
   const takeoverMs = Math.round(now() - killedAt);
   console.log(`    kill -9 a1: a2 held it down after ${Math.round(downAt - killedAt)} ms, a new call to its phone answered after ${answeredMs} ms, its call closed after ${takeoverMs} ms`);
+  // Issue 11's bound for new calls to a dead box's phones (measured: about 0.5 s, loaded cores too).
+  assert.ok(answeredMs < NEW_CALL_MS, `the new call to a1's phone was answered ${answeredMs} ms after the kill`);
   assert.equal([closed.nodeId, closed.disposition, closed.endedBy], ['a1', 'interrupted', 'system']);
   assert.ok(takeoverMs < TAKEOVER_MS, `the interrupted CDR took ${takeoverMs} ms`);
   uas.kill();
