@@ -98,12 +98,16 @@ export class Phones {
     assert.equal(sippCounts(res.stdout), { successful: count, failed: 0 }, describeSipp(`${count} REGISTERs of ${ext}`, reg, res));
   }
 
-  /** A callee answering one call on `port` (the port `ext` registered from), echoing RTP. */
-  async callee(port: number, scenario = 'call-uas.xml'): Promise<SippProcess> {
+  /**
+   * A callee answering one call on `port` (the port `ext` registered from), echoing RTP; with
+   * `hangUpAfterMs`, it hangs up itself that long after the answer (call-uas-bye-after.xml).
+   */
+  async callee(port: number, hangUpAfterMs?: number): Promise<SippProcess> {
     const w = this.where();
     const uas = spawnSipp({
-      scenario: join(SIPP_SCENARIOS, scenario), dir: this.site.cluster.dir, name: `uas-${port}-${this.sipps.length}`, port, mediaPort: w.mediaPort,
-      calls: 1, rtpEcho: true, timeoutS: 60, host: w.host, prefix: w.prefix,
+      scenario: join(SIPP_SCENARIOS, hangUpAfterMs === undefined ? 'call-uas.xml' : 'call-uas-bye-after.xml'), dir: this.site.cluster.dir,
+      name: `uas-${port}-${this.sipps.length}`, port, mediaPort: w.mediaPort, calls: 1, rtpEcho: true, timeoutS: 60, host: w.host, prefix: w.prefix,
+      ...(hangUpAfterMs === undefined ? {} : { extra: ['-d', String(hangUpAfterMs)] }),
     });
     this.sipps.push(uas);
     await waitFor(() => uas.proc.pid !== undefined && udpPortBound(port, uas.proc.pid), `the sipp callee on ${port} to listen`, 5_000);

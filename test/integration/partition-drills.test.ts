@@ -8,8 +8,10 @@
  * the same on the hub, a1 and a2:
  *   1. cut the hub: local and cross-box calls, registrations, and a user added at a1 with the
  *      site admin key (it reaches a2 and registers there) go on;
- *   2. cut a2 off (from a1 and the hub): a1 rings a2's phone directly; a1's new user and CDR
- *      wait for a2 and arrive after the heal;
+ *   2. cut a2 off (from a1 and the hub) during a call at a2: a1 rings a2's phone directly; a1's
+ *      new user and CDR wait for a2 and arrive after the heal; a1 closes a2's call as
+ *      `interrupted`, a2 ends it itself later, and after the heal every replica holds a2's own
+ *      CDR of it, whole;
  *   3. cut a1 off from everything: a local call at a1 goes on; its CDR arrives after the heal;
  *   4. kill -9 a1 mid-call: a2 closes the call as an `interrupted` CDR of a1 within 15 s; a
  *      call to a1's phone placed at a2 once a2 holds a1 down is answered directly within 2 s of
@@ -29,7 +31,9 @@ import { assertRelayedBothWays, type Cdr } from '../helpers/calls.ts';
 import { addUserAtBox, assertSucceeded, cdrUuids, newCdrs, peerState, Phones, startLabSite, storeOf, type LabSite } from '../helpers/partition-site.ts';
 import type { Replica } from '../helpers/sync-cluster.ts';
 
-const USERS = ['2001', '2002', '2003', '2004'];
+const USERS = ['2001', '2002', '2003', '2004', '2007'];
+/** The call at a2 that outlasts a1's declaring a2 dead (about 1 s) plus sync.takeoverGrace (5 s). */
+const LONG_CALL_MS = 12_000;
 /** Heal to equal digests on every replica: reconnects after a silent cut wait for MQTT keep-alives. */
 const CONVERGE_MS = 45_000;
 /** Issue 11 item 7: new calls to a killed box's phones succeed within 2 s through a peer. */
@@ -57,9 +61,9 @@ drills.before(async (ctx) => {
   ctx.phones = new Phones(ctx.site);
   ctx.teardown.push(async () => ctx.phones.killAll());
   const { a1, a2 } = ctx.site;
-  // 2001 and 2003 are a1's phones, 2002 a2's; 2004 is a1's phone for the kill drill.
+  // 2001 and 2003 are a1's phones, 2002 and 2007 a2's; 2004 is a1's phone for the kill drill.
   ctx.ports = {};
-  for (const [ext, box] of [['2001', a1], ['2003', a1], ['2002', a2], ['2004', a1]] as const) {
+  for (const [ext, box] of [['2001', a1], ['2003', a1], ['2002', a2], ['2007', a2], ['2004', a1]] as const) {
     ctx.ports[ext] = ctx.phones.port();
     await ctx.phones.register(box, ext, ctx.ports[ext]!);
   }
@@ -127,10 +131,18 @@ drills('cut the hub: local and cross-box calls, registrations and a site admin c
   await holdsCdrs(hub, [...a1Cdrs, a2Cdr].map((c) => c.uuid), 1);
 }));
 
-drills('cut a peer: calls to its phones go direct, replication to it queues until the heal', drill(async (ctx) => {
+drills('cut a peer: calls to its phones go direct, replication to it queues, its own CDR of a call it kept wins after the heal', drill(async (ctx) => {
   const { lab, hub, a1, a2 } = ctx.site;
   const { phones, ports } = ctx;
   const before = cdrUuids(a1);
+  // A call at a2 that outlasts a1's takeover grace: a1 will hold a2 dead and close it.
+  const open = new Set(storeOf(a2).checkpoints('a2').map((c) => c.uuid));
+  const longCallee = await phones.callee(ports['2007']!, LONG_CALL_MS);
+  const longCaller = phones.caller(a2, '2001', '2007', 'call-uac-wait-bye.xml');
+  const answered = () => storeOf(a2).checkpoints('a2').find((c) => !open.has(c.uuid) && c.state === 'answered')?.uuid;
+  const uuid = await waitFor(answered, 'a2 to checkpoint the answered long call', 10_000, 50);
+  const held = (r: Replica) => storeOf(r).checkpoints('a2').some((c) => c.uuid === uuid);
+  await waitFor(() => held(a1) && held(hub), 'the checkpoint on a1 and the hub', 10_000, 50);
   const from = a1.logs.length;
   lab.cut('a2', 'a1');
   lab.cut('a2', 'hub');
@@ -150,6 +162,16 @@ drills('cut a peer: calls to its phones go direct, replication to it queues unti
   const cut = storeOf(a2);
   assert.not.ok(cut.users.has('2006') || cut.cdrs.some((c) => c.uuid === cdr.uuid), 'a2, cut off, has neither yet');
 
+  // a1 closes a2's long call as interrupted; a2, alive, ends it later with its own CDR.
+  const took = await a1.waitForLog('took over the calls of a dead peer', 15_000, (l) => l['peer'] === 'a2');
+  assert.is(storeOf(a1).cdrs.find((c) => c.uuid === uuid)?.disposition, 'interrupted', 'a1 closed the long call');
+  const [callerRes, calleeRes] = [await longCaller.done, await longCallee.done];
+  assertSucceeded('long caller', longCaller, callerRes);
+  assertSucceeded('long callee', longCallee, calleeRes);
+  const own = await waitFor(() => storeOf(a2).cdrs.find((c) => c.uuid === uuid), 'a2\'s own CDR of the long call', 10_000, 50);
+  assert.equal([own.disposition, own.endedBy], ['answered', 'callee']);
+  assert.ok(own.endedAt > took.at, 'the call ended after a1 had taken it over');
+
   const healFrom = a1.logs.length;
   lab.heal('a2', 'a1');
   lab.heal('a2', 'hub');
@@ -157,6 +179,7 @@ drills('cut a peer: calls to its phones go direct, replication to it queues unti
   await converge(ctx);
   const healed = storeOf(a2);
   assert.ok(healed.users.has('2006') && healed.cdrs.some((c) => c.uuid === cdr.uuid), 'a2 got the queued user and CDR');
+  for (const r of [hub, a1, a2]) assert.equal(storeOf(r).cdrs.find((c) => c.uuid === uuid), own, `${r.name} holds a2's own CDR of the long call, whole`);
 }));
 
 drills('cut everything: local calls at a1 go on; its CDR reaches the others after the heal', drill(async (ctx) => {
