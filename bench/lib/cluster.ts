@@ -6,7 +6,10 @@
  * (`mqtt.listen`) or Mosquitto (mosquitto.ts; the hub uses `mqtt.url`). The hub's MQTT port is
  * free from the OS and fixed for the run, so the hub or Mosquitto restarts on the same address;
  * with `hubPort: 0` (embedded only) the hub binds port 0 and the nodes' configs are written once
- * its runtime file names the port. Every wait polls with a deadline.
+ * its runtime file names the port. Every wait polls with a deadline. `host` puts a process's
+ * listeners (the hub's broker, a node's SIP) on another address than 127.0.0.1, and `spawn`'s
+ * `prefix` runs it elsewhere (the partition drills: each in its own network namespace,
+ * netns.ts).
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,11 +32,13 @@ export interface ClusterOptions {
   hubPort?: number;
   /** YAML lines inside every node's sip section (indented by two spaces). */
   nodeSip?: string;
-  /** YAML at the top level of every node's config, and of the hub's. */
-  nodeExtra?: string;
+  /** YAML at the top level of every node's config (or of node `name`'s), and of the hub's. */
+  nodeExtra?: string | ((name: string) => string);
   hubExtra?: string;
   mosquitto?: Omit<MosquittoOptions, 'dir' | 'port'>;
-  /** Node flags and environment per process name, and a hook that sees every spawn. */
+  /** The address a process's listeners bind (default 127.0.0.1), by process name ('hub' or a node id). */
+  host?: (name: string) => string;
+  /** Node flags, environment and command prefix per process name, and a hook that sees every spawn. */
   spawn?: (name: string) => SpawnOptions & { onSpawn?: (p: OutpostProcess) => void };
 }
 
@@ -59,7 +64,7 @@ export class Cluster {
     this.site = o.site ?? 'a';
     this.mosquitto = mosquitto;
     const logLevel = o.logLevel ?? 'info';
-    const url = mosquitto?.url ?? `mqtt://127.0.0.1:${hubPort}`;
+    const url = mosquitto?.url ?? `mqtt://${this.host('hub')}:${hubPort}`;
     this.hubUrl = hubPort === 0 ? undefined : url;
     const make = (name: string, role: 'hub' | 'node') =>
       new OutpostProcess(name, role, o.dir, join(o.dir, `${name}.yaml`), join(o.dir, name), join(o.dir, `${name}.log`), o.spawn?.(name) ?? {});
@@ -90,6 +95,11 @@ ${o.hubExtra ?? ''}`,
     return new Cluster(...(await Cluster.plan(o)));
   }
 
+  /** The address process `name` listens on. */
+  host(name: string): string {
+    return this.o.host?.(name) ?? '127.0.0.1';
+  }
+
   private writeNodeConfigs(hubUrl: string): void {
     for (const n of this.nodes) {
       writeFileSync(
@@ -99,9 +109,9 @@ dataDir: ./${n.name}
 log: { level: ${this.o.logLevel ?? 'info'} }
 sip:
   domain: ${this.domain}
-  listen: ["udp:127.0.0.1:0"]
+  listen: ["udp:${this.host(n.name)}:0"]
 ${this.o.nodeSip ?? ''}hub: { url: "${hubUrl}" }
-${this.o.nodeExtra ?? ''}`,
+${typeof this.o.nodeExtra === 'function' ? this.o.nodeExtra(n.name) : (this.o.nodeExtra ?? '')}`,
       );
     }
   }

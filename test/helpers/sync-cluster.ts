@@ -66,6 +66,11 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** YAML at the top level of every node's config, after the node's own broker. */
   nodeExtra?: string;
+  /** Where each process listens (default 127.0.0.1), and the command prefix that runs it (bench/lib/cluster.ts). */
+  host?: (name: string) => string;
+  prefix?: (name: string) => string[];
+  /** The hub's broker port (default: a free one on this host). */
+  hubPort?: number;
 }
 
 export class SyncCluster extends Cluster {
@@ -84,9 +89,11 @@ export class SyncCluster extends Cluster {
       nodeSip: `  auth: { algorithms: [MD5] }
   registrar: { maxContactsPerAor: 100 }
 `,
-      nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
+      nodeExtra: (name) => `mqtt: { listen: "mqtt://${o.host?.(name) ?? LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.hubPort !== undefined ? { hubPort: o.hubPort } : {}),
       mosquitto: { verbose: true, onSpawn: own },
-      spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
+      spawn: (name) => ({ ...(o.prefix ? { prefix: o.prefix(name) } : {}), onSpawn: (p) => own(p.proc!) }),
     });
     return new SyncCluster(plan, port, mosquitto);
   }
