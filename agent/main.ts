@@ -92,6 +92,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       onAck: (ack) => calls!.handleAck(ack),
       onCancel: (_cancel, invite) => calls!.handleCancel(invite),
     },
+    // Any message from a site peer's SIP address shows it alive (docs/peer-liveness.md).
+    onReceived: (source) => keepAlive?.heardFrom(source),
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
