@@ -145,6 +145,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const metrics = config.metrics ? metricsServerAt(config.metrics.listen, collect, logger.child({ mod: 'metrics' })) : undefined;
 
   let housekeeping: TimerHandle | undefined;
+  let unsubscribePeers: (() => void) | undefined;
   let lastDataVersion = 0;
   const tick = () => {
     // Another connection (the CLI) committed: users and bans may have changed.
@@ -176,6 +177,10 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await broker?.start();
       if (replicatorOptions) {
         keepAlive!.start();
+        // A peer declared down: calls ringing through it ring its phones directly (docs/failover.md).
+        unsubscribePeers = keepAlive!.onChange((t) => {
+          if (t.state === 'down') calls!.peerDown(t.peer);
+        });
         const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address);
         replicator = new Replicator({
           ...replicatorOptions,
@@ -201,6 +206,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await metrics?.stop();
       statusFile?.stop();
       takeover?.stop();
+      unsubscribePeers?.();
       // Calls end (CDRs committed) and replicate before the offline state: peers take nothing over.
       await calls!.stop();
       await replicator?.drain(1000);

@@ -9,7 +9,8 @@
  * every call on that port; once a1 holds the fresh binding, a2 is killed (SIGKILL) and calls
  * from 2001 to 2002 are placed at a1 every `--interval` ms (bench/lib/sip-caller.ts), each
  * CANCELled when not answered within a second, until one is answered. A call placed before a1
- * declares a2 down still goes to a2 and is lost; the first placed after goes straight to the phone.
+ * declares a2 down goes to a2 first and rings the phone directly once a1 does (docs/failover.md);
+ * one placed after goes straight to the phone.
  * The failover time is the first 200's arrival minus the SIGKILL; a1's `peer down` decision is
  * reported too. Progress goes to stderr; stdout gets one JSON line. Targets (issue 11): p99
  * under 2 s, aim under 500 ms; reported, not asserted.
