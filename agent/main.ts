@@ -6,6 +6,7 @@
 import type { Config } from './config/schema.ts';
 import { formatListenAddress } from './config/listen-address.ts';
 import { createSystemClock, type Clock, type TimerHandle } from './lib/clock.ts';
+import { LoopLag } from './lib/loop-lag.ts';
 import type { Logger } from './lib/logger.ts';
 import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
 import { UdpMediaRelay } from './media/udp-media-relay.ts';
@@ -58,6 +59,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     nonceLifetimeMs: config.sip.auth.nonceLifetime * 1000,
     algorithms: config.sip.auth.algorithms,
   });
+  const loopLag = new LoopLag(clock);
   const registrar = new Registrar({
     store,
     nodeId: config.node.id,
@@ -68,6 +70,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     flood,
     clock,
     logger: logger.child({ mod: 'registrar' }),
+    lagMs: () => loopLag.lagMs,
   });
   const relay = new UdpMediaRelay({
     address: config.rtp.address!,
@@ -171,6 +174,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     peers: keepAlive,
     async start() {
       flood.start();
+      loopLag.start();
       await relay.start();
       await calls!.start();
       await endpoint.start();
@@ -216,6 +220,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await endpoint.stop();
       await relay.stop();
       flood.stop();
+      loopLag.stop();
       store.close();
       logger.info({ node: config.node.id }, 'node stopped');
     },
