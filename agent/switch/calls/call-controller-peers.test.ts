@@ -53,6 +53,16 @@ receiving('verified Outpost-Node: no digest challenge, rings the local phone wit
   await w.close();
 });
 
+receiving('the CDR link the forwarding box signed is stored on this box\'s CDR', async () => {
+  const { w } = box();
+  const req = w.invite({ auth: false });
+  req.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(req, '01a20011-8153-737e-9e34-74aa050b84ca'));
+  const { b } = await w.dial(req);
+  w.receive(w.calleeResponse(b, 486, 'Busy Here'), CALLEE);
+  assert.equal(await w.cdr('disposition', 'link'), ['busy', '01a20011-8153-737e-9e34-74aa050b84ca']);
+  await w.close();
+});
+
 receiving('a header that does not verify (another key, an unknown node, garbage): 403 and no call, even with valid digest credentials', async () => {
   const { w } = box();
   const forged = w.invite({ auth: false });
@@ -89,13 +99,18 @@ sending('the INVITE goes to that box\'s address, signed with the node key, offer
   const [inv] = w.requestsTo(PEER, 'INVITE');
   assert.ok(inv, `a2 got an INVITE (caller got ${w.statusesTo(CALLER).join(',')})`);
   assert.is(inv!.uri, 'sip:1003@198.51.100.2:5060');
-  assert.equal(assertionOf('a2', keyA2).verify(inv!), { kind: 'verified', node: 'a1' }, 'a2 verifies it');
+  const verdict = assertionOf('a2', keyA2).verify(inv!);
+  assert.equal(verdict.kind === 'verified' && verdict.node, 'a1', 'a2 verifies it');
   assert.match(inv!.body.toString(), 'm=audio 30002 ', 'media anchored at this box: the relay\'s leg b');
   w.receive(w.calleeResponse(inv!, 180, 'Ringing'), PEER);
   w.receive(w.calleeResponse(inv!, 200, 'OK', sdp('198.51.100.2', 41000)), PEER);
   assert.is(w.statusesTo(CALLER).at(-1), 200);
   const session = w.relay.sessions[0]!;
   assert.equal([session.updates.b.at(-1)!.address, session.updates.b.at(-1)!.rtpPort], ['198.51.100.2', 41000], 'leg b relays to a2\'s relay');
+  await w.controller.stop();
+  const [uuid, link] = await w.cdr('uuid', 'link');
+  assert.equal(verdict.kind === 'verified' && verdict.link, uuid, 'the signed link is this box\'s CDR uuid');
+  assert.is(link, uuid, 'and this box\'s CDR carries it too');
   await w.close();
 });
 

@@ -173,7 +173,7 @@ export class CallController {
       relay.release();
       return leg.respond(487, 'Request Terminated');
     }
-    call = new Call(leg, relay, session.offer, { caller: caller.caller, callee: destination.callee }, {
+    call = new Call(leg, relay, session.offer, { caller: caller.caller, callee: destination.callee, ...(caller.link ? { link: caller.link } : {}) }, {
       signalling: d.endpoint,
       cdr: this.cdr,
       clock: d.clock,
@@ -190,7 +190,8 @@ export class CallController {
         target,
         dest,
         ...(peer ? { peer } : {}),
-        ...(peer && d.assertion ? { signedHeaders: (inv: SipRequest): Array<[string, string]> => [[NODE_HEADER, d.assertion!.stamp(inv)]] } : {}),
+        // The call's CDR link rides in the signature: the peer stores it on its CDR (docs/inter-box.md).
+        ...(peer && d.assertion ? { signedHeaders: (inv: SipRequest): Array<[string, string]> => [[NODE_HEADER, d.assertion!.stamp(inv, call!.link)]] } : {}),
         from: { displayName: callerUser?.displayName ?? '', user: caller.caller },
         to: { user: destination.callee },
         domain: d.domain,

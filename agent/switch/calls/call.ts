@@ -63,14 +63,14 @@ export class Call {
     private readonly a: InboundLeg,
     relay: RelaySession,
     offer: SessionDescription,
-    parties: { caller: string; callee: string },
+    parties: { caller: string; callee: string; link?: string },
     private readonly deps: CallDeps,
   ) {
     this.log = deps.logger.child({ call: this.uuid });
     this.media = new CallMedia(relay, offer, deps.codecs, this.log);
     this.record = {
       uuid: this.uuid, caller: parties.caller, callee: parties.callee, aCallId: a.dialog.id.callId, bCallId: '',
-      startedAt: deps.clock.now(), answeredAt: null, codecA: this.media.codecOf('a', 'received'), codecB: '',
+      startedAt: deps.clock.now(), answeredAt: null, codecA: this.media.codecOf('a', 'received'), codecB: '', link: parties.link ?? '',
     };
   }
 
@@ -96,6 +96,14 @@ export class Call {
   /** The callee as the CDR names it (the extension, or the number sent to a trunk). */
   get callee(): string {
     return this.record.callee;
+  }
+
+  /**
+   * The link of the call's CDR (docs/inter-box.md): the one the forwarding box signed, else,
+   * once the call rings through a peer box, this call's own uuid; '' for a call on one box.
+   */
+  get link(): string {
+    return this.record.link;
   }
 
   /** True when `user` is the caller or the callee of this call (per-user limits). */
@@ -127,6 +135,7 @@ export class Call {
   /** Rings every target in parallel; the first to answer wins. */
   ring(targets: Array<Omit<OutboundSpec, 'sdp'>>): void {
     const sdp = this.media.offerToCallee();
+    if (this.record.link === '' && targets.some((t) => t.peer !== undefined)) this.record.link = this.uuid;
     const first = targets[0];
     if (first) this.forkTemplate = { from: first.from, to: first.to, domain: first.domain, maxForwards: first.maxForwards, sdp };
     this.forks = targets.map((t) => this.fork({ ...t, sdp }));
