@@ -2,15 +2,15 @@
  * A site of boxes for the cross-box and failover call tests (docs/inter-box.md,
  * docs/failover.md): a hub and boxes of site `a` as real processes (sync-cluster.ts), users added
  * at the hub, and the wait until every box has those users and has pinned the others' keys
- * (having seen their states, and with them their SIP addresses). Also: a sipp REGISTER at a box,
- * a box's CDRs through the CLI, and a box's view of a peer's liveness.
+ * (bench/lib/site.ts, which bench/failover.ts uses). Also: a sipp REGISTER at a box with its
+ * message trace, a box's CDRs through the CLI, and a box's view of a peer's liveness.
  */
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { Store } from '../../agent/store/store.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
+import { waitForSite } from '../../bench/lib/site.ts';
 import { describeSipp, freeUdpPorts, SIPP_SCENARIOS, spawnSipp, type Cdr, type SippProcess } from './calls.ts';
 import { passwordOf, SyncCluster, type ClusterOptions, type Replica } from './sync-cluster.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
@@ -41,8 +41,7 @@ export async function siteCluster(o: {
     await cluster.start();
     await cluster.addUsers(o.users.map((ext) => ({ ext })));
     await cluster.waitForUsers(cluster.nodes, o.users, 20_000);
-    const everyPair = () => cluster.nodes.every((box) => cluster.nodes.every((peer) => peer === box || pinned(box, peer.name)));
-    await waitFor(everyPair, 'the boxes to know each other', 20_000, 200);
+    await waitForSite(cluster, o.users);
     return cluster;
   } catch (err) {
     await cluster.destroy(false);
@@ -55,16 +54,6 @@ export async function startSiteOfTwo(domain: string, users: string[]): Promise<S
   const cluster = await siteCluster({ nodes: ['a1', 'a2'], users, domain });
   const [a1, a2] = cluster.nodes as [Replica, Replica];
   return { cluster, a1, a2 };
-}
-
-/** True once `box` has pinned `peer`'s node key. */
-export function pinned(box: Replica, peer: string): boolean {
-  const store = Store.open({ dataDir: box.dataDir, mustExist: true });
-  try {
-    return store.changes.knownKey(peer) !== undefined;
-  } finally {
-    store.close();
-  }
 }
 
 /** The sipp injection field for a user's digest credentials. */

@@ -25,6 +25,7 @@ import { waitFor } from '../../bench/lib/wait-for.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser, type RegisterResult } from './sip-register.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
+import { sitePassword } from '../../bench/lib/site.ts';
 
 export type BrokerKind = Broker;
 export type Replica = OutpostProcess;
@@ -254,7 +255,7 @@ function describeDigests(all: Array<{ name: string; tables: TableDigest[] }>): s
     .join('\n');
 }
 
-export const passwordOf = (ext: string) => `pw-${ext}-secret`;
+export const passwordOf = sitePassword;
 
 /**
  * A test body that, when it fails, prints the tails of every process's log and marks the
