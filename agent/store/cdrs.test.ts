@@ -22,7 +22,7 @@ function replicate(from: Store, to: Store): void {
 
 const checkpoint: CallCheckpoint = {
   callUuid: 'call-1', nodeId: 'a2', caller: '2001', callee: '2002', aCallId: 'a-1', bCallId: 'b-1',
-  state: 'answered', startedAt: 1_000, answeredAt: 1_200, codec: 'PCMA/8000', updatedAt: 1_200,
+  state: 'answered', startedAt: 1_000, answeredAt: 1_200, codec: 'PCMA/8000', updatedAt: 1_200, link: 'link-1',
 };
 
 /** The CDR a2 writes when the callee hangs up after 12 s. */

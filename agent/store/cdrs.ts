@@ -94,7 +94,7 @@ function placeholderOf(c: CdrRecord): CdrRecord {
     ...c,
     caller: other(c.caller), callee: other(c.callee), startedAt: c.startedAt + 1, answeredAt: c.answeredAt === null ? 0 : c.answeredAt + 1,
     endedAt: c.endedAt + 1, durationMs: c.durationMs + 1, disposition: 'interrupted', sipStatus: c.sipStatus + 1, sipReason: other(c.sipReason),
-    endedBy: other(c.endedBy), codecA: other(c.codecA), codecB: other(c.codecB), aCallId: other(c.aCallId), bCallId: other(c.bCallId), media: other(c.media),
+    endedBy: other(c.endedBy), codecA: other(c.codecA), codecB: other(c.codecB), aCallId: other(c.aCallId), bCallId: other(c.bCallId), media: other(c.media), link: other(c.link),
   };
 }
 
