@@ -123,7 +123,7 @@ export class CdrRepository {
     this.overwriteCdr = db.prepare(`UPDATE cdrs SET caller = @caller, callee = @callee, started_at = @startedAt,
       answered_at = @answeredAt, ended_at = @endedAt, duration_ms = @durationMs, disposition = @disposition,
       sip_status = @sipStatus, sip_reason = @sipReason, ended_by = @endedBy, codec_a = @codecA, codec_b = @codecB,
-      a_call_id = @aCallId, b_call_id = @bCallId, media = @media WHERE uuid = @uuid AND node_id = @nodeId`);
+      a_call_id = @aCallId, b_call_id = @bCallId, media = @media, link = @link WHERE uuid = @uuid AND node_id = @nodeId`);
     this.sinceStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE started_at >= ? ORDER BY started_at, uuid LIMIT ?`);
     this.getStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE uuid = ?`);
     this.saveCheckpoint = db.prepare(`INSERT INTO dialogs (call_uuid, node_id, caller, callee, a_call_id, b_call_id,
