@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Runtime and test tools (sipp, baresip), reference servers for benchmarks (kamailio, rtpengine),
-# the MQTT broker for integration tests (mosquitto), and the Debian-packaged Rust crates that
-# the offline cr-sqlite build compiles against.
+# the MQTT broker for integration tests (mosquitto), the network namespaces and packet drops of
+# the partition drills (iproute2, iptables), and the Debian-packaged Rust crates that the
+# offline cr-sqlite build compiles against.
 APT_PACKAGES=(
-  sip-tester baresip kamailio rtpengine-daemon mosquitto ca-certificates
+  sip-tester baresip kamailio rtpengine-daemon mosquitto ca-certificates iproute2 iptables
   build-essential python3
   librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
   libopus-dev libspandsp-dev libbcg729-dev pkg-config

@@ -6,6 +6,7 @@
 import type { Config } from './config/schema.ts';
 import { formatListenAddress } from './config/listen-address.ts';
 import { createSystemClock, type Clock, type TimerHandle } from './lib/clock.ts';
+import { LoopLag } from './lib/loop-lag.ts';
 import type { Logger } from './lib/logger.ts';
 import { DigestAuthenticator } from './sip/auth/digest-authenticator.ts';
 import { UdpMediaRelay } from './media/udp-media-relay.ts';
@@ -59,6 +60,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     nonceLifetimeMs: config.sip.auth.nonceLifetime * 1000,
     algorithms: config.sip.auth.algorithms,
   });
+  const loopLag = new LoopLag(clock);
   const registrar = new Registrar({
     store,
     nodeId: config.node.id,
@@ -69,6 +71,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     flood,
     clock,
     logger: logger.child({ mod: 'registrar' }),
+    lagMs: () => loopLag.lagMs,
   });
   const relay = new UdpMediaRelay({
     address: config.rtp.address!,
@@ -93,6 +96,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       onAck: (ack) => calls!.handleAck(ack),
       onCancel: (_cancel, invite) => calls!.handleCancel(invite),
     },
+    // Any message from a site peer's SIP address shows it alive (docs/peer-liveness.md).
+    onReceived: (source) => keepAlive?.heardFrom(source),
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
@@ -146,6 +151,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const metrics = config.metrics ? metricsServerAt(config.metrics.listen, collect, logger.child({ mod: 'metrics' })) : undefined;
 
   let housekeeping: TimerHandle | undefined;
+  let unsubscribePeers: (() => void) | undefined;
   let lastDataVersion = 0;
   const tick = () => {
     // Another connection (the CLI) committed: users and bans may have changed.
@@ -171,12 +177,17 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     peers: keepAlive,
     async start() {
       flood.start();
+      loopLag.start();
       await relay.start();
       await calls!.start();
       await endpoint.start();
       await broker?.start();
       if (replicatorOptions) {
         keepAlive!.start();
+        // A peer declared down: calls ringing through it ring its phones directly (docs/failover.md).
+        unsubscribePeers = keepAlive!.onChange((t) => {
+          if (t.state === 'down') calls!.peerDown(t.peer);
+        });
         const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address);
         replicator = new Replicator({
           ...replicatorOptions,
@@ -202,6 +213,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await metrics?.stop();
       statusFile?.stop();
       takeover?.stop();
+      unsubscribePeers?.();
       // Calls end (CDRs committed) and replicate before the offline state: peers take nothing over.
       await calls!.stop();
       await replicator?.drain(1000);
@@ -211,6 +223,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       await endpoint.stop();
       await relay.stop();
       flood.stop();
+      loopLag.stop();
       store.close();
       logger.info({ node: config.node.id }, 'node stopped');
     },

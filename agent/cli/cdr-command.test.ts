@@ -40,7 +40,7 @@ const CDR: CdrRecord = {
   uuid: '01a20011-8153-737e-9e34-74aa050b84ca', nodeId: 'a1', caller: '1001', callee: '1002',
   startedAt: Date.UTC(2026, 10, 21, 21, 44, 36), answeredAt: Date.UTC(2026, 10, 21, 21, 44, 37), endedAt: Date.UTC(2026, 10, 21, 21, 44, 39), durationMs: 2011,
   disposition: 'answered', sipStatus: 200, sipReason: 'caller hung up', endedBy: 'caller', codecA: 'PCMA/8000', codecB: 'PCMA/8000',
-  aCallId: 'a@x', bCallId: 'b@outpost', media: '{}',
+  aCallId: 'a@x', bCallId: 'b@outpost', media: '{}', link: '',
 };
 
 text('one codec when both legs have it, caller\'s→callee\'s when the box transcoded', () => {
@@ -49,6 +49,10 @@ text('one codec when both legs have it, caller\'s→callee\'s when the box trans
   // Unanswered: the offer's first codec only; nothing known at all: "-".
   assert.match(formatCdr({ ...CDR, codecB: '' }), '  PCMA/8000  ended by');
   assert.match(formatCdr({ ...CDR, codecA: '', codecB: '' }), '  -  ended by');
+});
+
+text('a call that crossed boxes ends with its link', () => {
+  assert.is(formatCdr({ ...CDR, link: '01a20011-0000-737e-9e34-74aa050b84ca' }), `${formatCdr(CDR)}  link 01a20011-0000-737e-9e34-74aa050b84ca`);
 });
 
 text.run();

@@ -46,7 +46,7 @@ export function registerCdrCommands(program: Command, out: (line: string) => voi
 export function formatCdr(r: CdrRecord): string {
   const when = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19);
   const talk = `${Math.round(r.durationMs / 1000)}s`.padStart(6);
-  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${codecsOf(r)}  ended by ${r.endedBy || '-'}  ${r.uuid}`;
+  return `${when}  ${r.caller.padEnd(8)} -> ${r.callee.padEnd(8)} ${r.disposition.padEnd(11)} ${String(r.sipStatus).padEnd(3)} ${talk}  ${codecsOf(r)}  ended by ${r.endedBy || '-'}  ${r.uuid}${r.link ? `  link ${r.link}` : ''}`;
 }
 
 /** The call's codec; `caller's→callee's` when the legs differ (the box transcoded). */

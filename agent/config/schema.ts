@@ -36,10 +36,17 @@ export const RegistrarSection = z
     maxExpires: seconds(1, 604_800).default(7200),
     defaultExpires: seconds(1, 604_800).default(3600),
     maxContactsPerAor: z.number().int().min(1).max(100).default(10),
+    /** Load shedding (agent/switch/registration-shedding.ts): mean event-loop lag, ms. */
+    shedLag: z.number().int().min(10).max(60_000).default(300),
+    /** Load shedding: REGISTERs waiting for their commit. */
+    shedPending: z.number().int().min(1).max(1_000_000).default(1000),
+    /** The Retry-After of a shed REGISTER: uniform over [min, max] seconds. */
+    retryAfter: z.tuple([seconds(1, 3600), seconds(1, 3600)]).default([1, 10]),
   })
   .refine((r) => r.minExpires <= r.defaultExpires && r.defaultExpires <= r.maxExpires, {
     message: 'must satisfy minExpires <= defaultExpires <= maxExpires',
-  });
+  })
+  .refine((r) => r.retryAfter[0] <= r.retryAfter[1], { message: 'must satisfy retryAfter[0] <= retryAfter[1]' });
 
 export const AuthSection = z.strictObject({
   algorithms: z

@@ -36,7 +36,7 @@ test('a box without replication serves the process, its switch and its tables', 
   const collect = boxMetrics({
     store,
     clock,
-    switch: () => ({ registrations: 3, activeCalls: 2, registrar: { registered: 5, removed: 1, challenged: 4, rejected: 0 } }),
+    switch: () => ({ registrations: 3, activeCalls: 2, registrar: { registered: 5, removed: 1, challenged: 4, rejected: 0, shed: 2 } }),
   });
   const text = lines(collect);
   for (const sample of ['process_start_time_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {

@@ -16,7 +16,7 @@ export interface SwitchCounts {
   /** Live registrations (bindings) this replica holds, of every box of its scope. */
   registrations: number;
   activeCalls: number;
-  registrar: { registered: number; removed: number; challenged: number; rejected: number };
+  registrar: { registered: number; removed: number; challenged: number; rejected: number; shed: number };
 }
 
 export interface BoxMetricsOptions {
@@ -63,5 +63,6 @@ function switchMetrics(s: SwitchCounts): MetricSample[] {
     { name: 'outpost_registrar_bindings_removed_total', help: 'bindings removed by REGISTER', type: 'counter', value: r.removed },
     { name: 'outpost_registrar_challenges_total', help: 'REGISTER requests answered with a digest challenge', type: 'counter', value: r.challenged },
     { name: 'outpost_registrar_rejected_total', help: 'REGISTER requests refused', type: 'counter', value: r.rejected },
+    { name: 'outpost_registrar_shed_total', help: 'REGISTER requests answered 503 because the box was overloaded', type: 'counter', value: r.shed },
   ];
 }

@@ -50,6 +50,8 @@ export interface SipEndpointOptions {
   /** Edge admission per source IP (rate limit, bans), given the raw packet; false drops it unanswered. */
   admit: (ip: string, data: Buffer) => boolean;
   user: SipUser;
+  /** Told the source of every admitted, well-formed message (peer liveness: a sign of life). */
+  onReceived?: (source: Endpoint) => void;
 }
 
 export interface SipEndpointStats {
@@ -123,6 +125,7 @@ export class SipEndpoint {
       return;
     }
     const message = parsed.message;
+    this.options.onReceived?.(source);
     if (message.type === 'response') {
       if (!this.transactions.handleResponse(message)) this.stats.strayResponses++;
       return;

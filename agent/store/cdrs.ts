@@ -31,6 +31,11 @@ export interface CdrRecord {
   bCallId: string;
   /** JSON of the relay's per-leg packet/byte/loss counters. */
   media: string;
+  /**
+   * The same value on the CDRs a call left on each box of the site it passed through: the uuid
+   * of the CDR of the box where it entered the site; '' for a call that stayed on one box.
+   */
+  link: string;
 }
 
 export interface CallCheckpoint {
@@ -45,6 +50,8 @@ export interface CallCheckpoint {
   answeredAt: number | null;
   codec: string;
   updatedAt: number;
+  /** The call's CdrRecord.link. */
+  link: string;
 }
 
 /** Why an `interrupted` CDR ended, the same whoever closes it. */
@@ -76,17 +83,30 @@ export function interruptedCdr(c: CallCheckpoint): CdrRecord {
     aCallId: c.aCallId,
     bCallId: c.bCallId,
     media: '{}',
+    link: c.link,
+  };
+}
+
+/** A row that differs from `c` in every column but the key and the node (see CdrRepository.close). */
+function placeholderOf(c: CdrRecord): CdrRecord {
+  const other = (v: string) => `${v}\u0001`;
+  return {
+    ...c,
+    caller: other(c.caller), callee: other(c.callee), startedAt: c.startedAt + 1, answeredAt: c.answeredAt === null ? 0 : c.answeredAt + 1,
+    endedAt: c.endedAt + 1, durationMs: c.durationMs + 1, disposition: 'interrupted', sipStatus: c.sipStatus + 1, sipReason: other(c.sipReason),
+    endedBy: other(c.endedBy), codecA: other(c.codecA), codecB: other(c.codecB), aCallId: other(c.aCallId), bCallId: other(c.bCallId), media: other(c.media), link: other(c.link),
   };
 }
 
 const cdrColumns = `uuid, node_id AS nodeId, caller, callee, started_at AS startedAt, answered_at AS answeredAt,
   ended_at AS endedAt, duration_ms AS durationMs, disposition, sip_status AS sipStatus, sip_reason AS sipReason,
-  ended_by AS endedBy, codec_a AS codecA, codec_b AS codecB, a_call_id AS aCallId, b_call_id AS bCallId, media`;
+  ended_by AS endedBy, codec_a AS codecA, codec_b AS codecB, a_call_id AS aCallId, b_call_id AS bCallId, media, link`;
 const checkpointColumns = `call_uuid AS callUuid, node_id AS nodeId, caller, callee, a_call_id AS aCallId,
-  b_call_id AS bCallId, state, started_at AS startedAt, answered_at AS answeredAt, codec, updated_at AS updatedAt`;
+  b_call_id AS bCallId, state, started_at AS startedAt, answered_at AS answeredAt, codec, updated_at AS updatedAt, link`;
 
 export class CdrRepository {
   private readonly insertCdr: Statement;
+  private readonly overwriteCdr: Statement;
   private readonly sinceStmt: Statement<[number, number], CdrRecord>;
   private readonly getStmt: Statement<[string], CdrRecord>;
   private readonly saveCheckpoint: Statement;
@@ -96,17 +116,21 @@ export class CdrRepository {
 
   constructor(db: Database) {
     this.insertCdr = db.prepare(`INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at,
-      duration_ms, disposition, sip_status, sip_reason, ended_by, codec_a, codec_b, a_call_id, b_call_id, media)
+      duration_ms, disposition, sip_status, sip_reason, ended_by, codec_a, codec_b, a_call_id, b_call_id, media, link)
       VALUES (@uuid, @nodeId, @caller, @callee, @startedAt, @answeredAt, @endedAt, @durationMs, @disposition,
-      @sipStatus, @sipReason, @endedBy, @codecA, @codecB, @aCallId, @bCallId, @media)
+      @sipStatus, @sipReason, @endedBy, @codecA, @codecB, @aCallId, @bCallId, @media, @link)
       ON CONFLICT (uuid) DO NOTHING`);
+    this.overwriteCdr = db.prepare(`UPDATE cdrs SET caller = @caller, callee = @callee, started_at = @startedAt,
+      answered_at = @answeredAt, ended_at = @endedAt, duration_ms = @durationMs, disposition = @disposition,
+      sip_status = @sipStatus, sip_reason = @sipReason, ended_by = @endedBy, codec_a = @codecA, codec_b = @codecB,
+      a_call_id = @aCallId, b_call_id = @bCallId, media = @media, link = @link WHERE uuid = @uuid AND node_id = @nodeId`);
     this.sinceStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE started_at >= ? ORDER BY started_at, uuid LIMIT ?`);
     this.getStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE uuid = ?`);
     this.saveCheckpoint = db.prepare(`INSERT INTO dialogs (call_uuid, node_id, caller, callee, a_call_id, b_call_id,
-      state, started_at, answered_at, codec, updated_at) VALUES (@callUuid, @nodeId, @caller, @callee, @aCallId,
-      @bCallId, @state, @startedAt, @answeredAt, @codec, @updatedAt)
+      state, started_at, answered_at, codec, updated_at, link) VALUES (@callUuid, @nodeId, @caller, @callee, @aCallId,
+      @bCallId, @state, @startedAt, @answeredAt, @codec, @updatedAt, @link)
       ON CONFLICT (call_uuid) DO UPDATE SET b_call_id = excluded.b_call_id, state = excluded.state,
-      answered_at = excluded.answered_at, codec = excluded.codec, updated_at = excluded.updated_at`);
+      answered_at = excluded.answered_at, codec = excluded.codec, updated_at = excluded.updated_at, link = excluded.link`);
     this.deleteCheckpoint = db.prepare('DELETE FROM dialogs WHERE call_uuid = ?');
     this.ownCheckpoints = db.prepare(`SELECT ${checkpointColumns} FROM dialogs WHERE node_id = ? ORDER BY started_at`);
     this.deleteCheckpointOf = db.prepare('DELETE FROM dialogs WHERE call_uuid = ? AND node_id = ?');
@@ -117,10 +141,29 @@ export class CdrRepository {
     this.saveCheckpoint.run(c);
   }
 
-  /** Ends a call: its checkpoint goes, its CDR is written (once; a repeat is ignored). */
+  /**
+   * Ends a call: its checkpoint goes, its CDR is written (once; a repeat is ignored).
+   *
+   * A call its node ended itself (any disposition but `interrupted`) must beat the
+   * `interrupted` row that a peer or the hub writes when it takes the call over because the
+   * node was cut off from it, alive (docs/partition-drills.md). cr-sqlite merges a column by
+   * the larger column version first, then the larger value, and a takeover writes each column
+   * once (version 1): without more, the two rows merged column by column into a mix
+   * (`interrupted`, sip status 200, the node's duration, no media). So the node writes its own
+   * row over a placeholder that differs in every column, in the same transaction: every column
+   * gets version 2 and the node's values win everywhere. An `interrupted` row already here (a
+   * takeover merged before the call ended) is overwritten the same way.
+   */
   close(cdr: CdrRecord): void {
     this.deleteCheckpoint.run(cdr.uuid);
-    this.insertCdr.run(cdr);
+    if (cdr.disposition === 'interrupted') {
+      this.insertCdr.run(cdr);
+      return;
+    }
+    const held = this.getStmt.get(cdr.uuid);
+    if (held && held.disposition !== 'interrupted') return;
+    if (!held) this.insertCdr.run(placeholderOf(cdr));
+    this.overwriteCdr.run(cdr);
   }
 
   /**

@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from './migrations/index.ts';
 import { DEFAULT_CRSQLITE_PATH, Store } from './store.ts';
 import { REPLICATED_TABLES } from './replicated-tables.ts';
 import type { Binding } from './registrations.ts';
+import { interruptedCdr } from './cdrs.ts';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'outpost-store-'));
 
@@ -193,14 +194,14 @@ const cdrs = suite('CdrRepository');
 cdrs('a call is either checkpointed or closed, and a CDR is written once', () => {
   const store = Store.open({ dataDir: tempDir() });
   try {
-    const base = { callUuid: 'u1', nodeId: 'a1', caller: '1001', callee: '1002', aCallId: 'ca', bCallId: 'cb', startedAt: 10, codec: 'PCMU/8000' };
+    const base = { callUuid: 'u1', nodeId: 'a1', caller: '1001', callee: '1002', aCallId: 'ca', bCallId: 'cb', startedAt: 10, codec: 'PCMU/8000', link: '' };
     store.cdrs.checkpoint({ ...base, state: 'ringing', answeredAt: null, updatedAt: 10 });
     store.cdrs.checkpoint({ ...base, state: 'answered', answeredAt: 20, updatedAt: 20 });
     assert.equal(store.cdrs.checkpointsOf('a1').map((c) => [c.callUuid, c.state, c.answeredAt]), [['u1', 'answered', 20]]);
     const cdr = {
       uuid: 'u1', nodeId: 'a1', caller: '1001', callee: '1002', startedAt: 10, answeredAt: 20, endedAt: 80, durationMs: 60,
       disposition: 'answered' as const, sipStatus: 200, sipReason: 'OK', endedBy: 'caller', codecA: 'PCMU/8000', codecB: 'PCMU/8000',
-      aCallId: 'ca', bCallId: 'cb', media: '{}',
+      aCallId: 'ca', bCallId: 'cb', media: '{}', link: '',
     };
     store.cdrs.close(cdr);
     store.cdrs.close({ ...cdr, durationMs: 999 });
@@ -208,6 +209,24 @@ cdrs('a call is either checkpointed or closed, and a CDR is written once', () =>
     assert.equal(store.cdrs.since(0), [cdr]);
   } finally {
     store.close();
+  }
+});
+
+cdrs('the link of a call (version 7) is stored with its checkpoint and its CDR, replicates, and an interrupted CDR keeps it', () => {
+  const store = Store.open({ dataDir: tempDir() });
+  const peer = Store.open({ dataDir: tempDir() });
+  try {
+    const link = '01a20011-8153-737e-9e34-74aa050b84ca';
+    store.cdrs.checkpoint({ callUuid: 'u2', nodeId: 'a2', caller: '1001', callee: '1002', aCallId: 'ca', bCallId: 'cb', startedAt: 10, codec: 'PCMU/8000', link, state: 'answered', answeredAt: 20, updatedAt: 30 });
+    const [checkpoint] = store.cdrs.checkpointsOf('a2');
+    assert.is(checkpoint!.link, link);
+    store.cdrs.close(interruptedCdr(checkpoint!));
+    assert.equal(store.cdrs.since(0).map((c) => [c.uuid, c.disposition, c.link]), [['u2', 'interrupted', link]]);
+    peer.changes.apply(store.changes.page(0n, {}, 10_000).changes);
+    assert.is(peer.cdrs.get('u2')?.link, link, 'the column replicates');
+  } finally {
+    store.close();
+    peer.close();
   }
 });
 

@@ -26,11 +26,12 @@ interface World {
   cseq: number;
 }
 
-function world(): World {
+/** A registrar of box a1; `load`: the lag it sees and its random source, `registrar`: more config. */
+function world(load: { lagMs?: () => number; random?: () => number } = {}, registrarConfig: Record<string, unknown> = {}): World {
   const config = ConfigSchema.parse({
     node: { id: 'a1', site: 'branch-a' },
     dataDir: '/unused',
-    sip: { domain: DOMAIN, listen: ['udp:127.0.0.1:0'], registrar: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 }, flood: { ban: { failures: 2 } } },
+    sip: { domain: DOMAIN, listen: ['udp:127.0.0.1:0'], registrar: { minExpires: 60, maxExpires: 3600, defaultExpires: 600, ...registrarConfig }, flood: { ban: { failures: 2 } } },
   });
   const clock = new ManualClock();
   const store = Store.open({ dataDir: mkdtempSync(join(tmpdir(), 'outpost-reg-')) });
@@ -40,7 +41,7 @@ function world(): World {
   const logger = createSilentLogger();
   const flood = new FloodGuard(config.sip.flood, { clock, store, nodeId: 'a1', logger });
   const authenticator = new DigestAuthenticator({ realm: DOMAIN, clock, nonceLifetimeMs: 300_000, algorithms: ['SHA-256', 'MD5'] });
-  const registrar = new Registrar({ store, nodeId: 'a1', domain: DOMAIN, config: config.sip.registrar, authenticator, flood, clock, logger });
+  const registrar = new Registrar({ store, nodeId: 'a1', domain: DOMAIN, config: config.sip.registrar, authenticator, flood, clock, logger, ...load });
   return { clock, store, flood, registrar, cseq: 1 };
 }
 
@@ -207,3 +208,56 @@ sweep('expired bindings are deleted', async () => {
 
 reg.run();
 sweep.run();
+
+const shed = suite('Registrar.handle under load (sip.registrar.shedLag, shedPending, retryAfter)');
+
+shed('the loop lags past shedLag: a new REGISTER gets 503 with a Retry-After from the random source, before any work; back under it: 401', async () => {
+  let lag = 450;
+  const w = world({ lagMs: () => lag, random: () => 0.5 }, { shedLag: 300, retryAfter: [1, 10] });
+  const res = await w.registrar.handle(register(w, '1001', [['Contact', '<sip:1001@192.0.2.10:5062>']]), SOURCE);
+  assert.is(res.status, 503);
+  assert.is(res.headers.get('retry-after'), '6', '1 + floor(0.5 * 10)');
+  assert.is(res.headers.get('www-authenticate'), undefined, 'no challenge computed');
+  assert.equal([w.registrar.stats.shed, w.registrar.stats.challenged], [1, 0]);
+  lag = 20;
+  assert.is((await w.registrar.handle(register(w, '1001', [['Contact', '<sip:1001@192.0.2.10:5062>']]), SOURCE)).status, 401);
+  w.store.close();
+});
+
+shed('under load, a REGISTER answering our challenge still completes; twice over the limit, it is shed too', async () => {
+  let lag = 0;
+  const w = world({ lagMs: () => lag }, { shedLag: 300 });
+  // The challenge is fetched while the box is calm, the answer arrives when it lags.
+  const challenged = register(w, '1001', [['Contact', '<sip:1001@192.0.2.10:5062>']]);
+  const challenge = await w.registrar.handle(challenged, SOURCE);
+  const nonce = parseAuthParams(challenge.headers.getAll('www-authenticate')[1]!).params.get('nonce')!;
+  const answer = (nc: string) => {
+    const ha1 = computeHa1('1001', DOMAIN, 'secret-1001', 'MD5');
+    const response = computeResponse({ ha1, method: 'REGISTER', uri: `sip:${DOMAIN}`, nonce, nc, cnonce: 'c0ffee', qop: 'auth', algorithm: 'MD5' });
+    return register(w, '1001', [['Contact', '<sip:1001@192.0.2.10:5062>'], ['Authorization', `Digest username="1001", realm="${DOMAIN}", nonce="${nonce}", uri="sip:${DOMAIN}", response="${response}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="c0ffee"`]]);
+  };
+  lag = 450;
+  assert.is((await w.registrar.handle(answer('00000001'), SOURCE)).status, 200, 'work already started completes');
+  lag = 700;
+  assert.is((await w.registrar.handle(answer('00000002'), SOURCE)).status, 503, 'severe: everything waits');
+  w.store.close();
+});
+
+shed('shedPending REGISTERs waiting for their commit: the next new one is shed', async () => {
+  const w = world({}, { shedPending: 1 });
+  const ok = registerWithAuth(w, '1001', 'secret-1001', [['Contact', '<sip:1001@192.0.2.10:5062>']]);
+  // registerWithAuth's first step (the challenge) is answered before its write is submitted.
+  let refused: SipResponse | undefined;
+  for (let i = 0; i < 100 && !refused; i++) {
+    await new Promise((r) => setImmediate(r));
+    const res = await w.registrar.handle(register(w, '1002', [['Contact', '<sip:1002@192.0.2.11>']]), SOURCE);
+    if (res.status === 503) refused = res;
+    else assert.is(res.status, 401);
+  }
+  assert.ok(refused, 'shed while the first write was pending');
+  assert.ok(Number(refused!.headers.get('retry-after')) >= 1 && Number(refused!.headers.get('retry-after')) <= 10, 'default range 1-10 s');
+  assert.is((await ok).status, 200);
+  w.store.close();
+});
+
+shed.run();

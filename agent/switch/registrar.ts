@@ -2,7 +2,8 @@
  * The registrar (RFC 3261 §10.3): authenticates REGISTER with digest (RFC 8760), then adds,
  * refreshes or removes bindings of the AoR in the `registrations` table with this node as the
  * owner. Writes go through the store's group commit; the 200 is built only after they
- * committed, so an acknowledged registration is on disk.
+ * committed, so an acknowledged registration is on disk. When the box is overloaded it sheds
+ * new registrations with 503 and a random Retry-After (registration-shedding.ts).
  */
 import { formatListenAddress } from '../config/listen-address.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -18,6 +19,7 @@ import type { FloodGuard } from './flood-guard.ts';
 import { parseRegisterContacts, type ContactSpec } from './register-contacts.ts';
 import { authenticateRequest } from './request-auth.ts';
 import { aorOf } from './aor.ts';
+import { RegistrationShedding } from './registration-shedding.ts';
 
 type RegistrarConfig = Config['sip']['registrar'];
 
@@ -32,6 +34,10 @@ export interface RegistrarDeps {
   flood: FloodGuard;
   clock: Clock;
   logger: Logger;
+  /** Mean event-loop lag (ms), for load shedding (agent/lib/loop-lag.ts); none: 0. */
+  lagMs?: () => number;
+  /** The random source of the Retry-After spread (Math.random by default). */
+  random?: () => number;
 }
 
 export interface RegistrarStats {
@@ -39,15 +45,29 @@ export interface RegistrarStats {
   removed: number;
   challenged: number;
   rejected: number;
+  /** REGISTERs answered 503 because the box was overloaded. */
+  shed: number;
 }
 
 export class Registrar {
-  readonly stats: RegistrarStats = { registered: 0, removed: 0, challenged: 0, rejected: 0 };
+  readonly stats: RegistrarStats = { registered: 0, removed: 0, challenged: 0, rejected: 0, shed: 0 };
+  private readonly shedding: RegistrationShedding;
+  /** REGISTERs past authentication, waiting for their write to commit. */
+  private pending = 0;
 
-  constructor(private readonly deps: RegistrarDeps) {}
+  constructor(private readonly deps: RegistrarDeps) {
+    this.shedding = new RegistrationShedding(deps.config, deps.random);
+  }
 
   async handle(req: SipRequest, source: Endpoint): Promise<SipResponse> {
     const d = this.deps;
+    // Before any work (digest, SQL): an overloaded box turns new registrations away for a while.
+    const shed = this.shedding.decide({ lagMs: d.lagMs?.() ?? 0, pending: this.pending }, req.headers.has('authorization'));
+    if (shed.shed) {
+      this.stats.shed++;
+      d.logger.debug({ why: shed.why, retryAfter: shed.retryAfter, pending: this.pending }, 'register shed');
+      return this.reject(req, 503, 'Overloaded, retry later', [['Retry-After', String(shed.retryAfter)]]);
+    }
     const aor = aorOf(req, d.domain);
     if (typeof aor !== 'string') return this.reject(req, aor.status, aor.reason);
 
@@ -64,12 +84,15 @@ export class Registrar {
     const cseq = Number.parseInt(req.headers.get('cseq') ?? '0', 10);
     if (parsed.kind === 'query') return this.ok(req, aor, now);
 
+    this.pending++;
     try {
       const outcome = await d.store.writes.submit(() => this.apply(aor, parsed, { now, callId, cseq, req, source }));
       if (outcome === 'out-of-order') return this.reject(req, 400, 'CSeq out of order for this Call-ID');
     } catch (err) {
       d.logger.error({ aor, err: (err as Error).message }, 'cannot store registration');
       return this.reject(req, 500, 'Registration not stored', [['Retry-After', '5']]);
+    } finally {
+      this.pending--;
     }
     return this.ok(req, aor, d.clock.now());
   }

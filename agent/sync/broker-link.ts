@@ -35,6 +35,8 @@ export class BrokerLink {
   private wasConnected = false;
   inFlight = 0;
   published = 0;
+  /** When the link last made progress: its last acknowledgement, or the publish that found nothing in flight. */
+  private progressAt = 0;
   connectedSince: number | undefined;
 
   constructor(options: BrokerLinkOptions) {
@@ -94,10 +96,12 @@ export class BrokerLink {
   publish(topic: string, payload: Buffer | string, retain = false): Promise<void> {
     const client = this.client;
     if (!client || !client.connected) return Promise.reject(new SyncError('sync.connect', `${this.name}: not connected`));
+    if (this.inFlight === 0) this.progressAt = Date.now();
     this.inFlight++;
     this.published++;
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, { qos: 1, retain }, (err) => {
+        this.progressAt = Date.now();
         this.inFlight--;
         this.releaseOne();
         if (err) reject(err);
@@ -106,12 +110,35 @@ export class BrokerLink {
     });
   }
 
-  /** Resolves when fewer than `max` publishes await their acknowledgement (or the link drops). */
-  async waitForRoom(max: number): Promise<void> {
+  /**
+   * Resolves true when fewer than `max` publishes await their acknowledgement. Resolves false
+   * when the link dropped, or when it is full and has had no acknowledgement for `stallMs`: a
+   * broker gone silent while the connection still looks open (a cut cable, until the
+   * keep-alive notices, up to 15 s). The caller then skips this link instead of holding back
+   * its other links; the receivers behind it catch up later.
+   */
+  async waitForRoom(max: number, stallMs = Infinity): Promise<boolean> {
     while (this.connected && this.inFlight >= max) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      const left = this.progressAt + stallMs - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = Number.isFinite(left)
+          ? setTimeout(() => {
+              const i = this.waiters.indexOf(wake);
+              if (i >= 0) this.waiters.splice(i, 1);
+              resolve();
+            }, left)
+          : undefined;
+        this.waiters.push(wake);
+      });
     }
+    return this.connected;
   }
+
 
   private releaseOne(): void {
     this.waiters.shift()?.();

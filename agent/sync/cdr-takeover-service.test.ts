@@ -25,7 +25,7 @@ service.after.each(() => {
 service("closes a dead peer's calls from the directory's states the moment the grace period is over", async () => {
   const clock = new ManualClock();
   const store = open();
-  store.cdrs.checkpoint({ callUuid: 'c1', nodeId: 'a1', caller: '1', callee: '2', aCallId: 'x', bCallId: 'y', state: 'ringing', startedAt: 5, answeredAt: null, codec: 'PCMU', updatedAt: 5 });
+  store.cdrs.checkpoint({ callUuid: 'c1', nodeId: 'a1', caller: '1', callee: '2', aCallId: 'x', bCallId: 'y', state: 'ringing', startedAt: 5, answeredAt: null, codec: 'PCMU', updatedAt: 5, link: '' });
   const dir = new PeerDirectory(store, createSilentLogger());
   const svc = new CdrTakeoverService({ store, self: 'b1', site: 'site-a', graceSeconds: 2, clock, logger: createSilentLogger() });
   svc.start(dir);

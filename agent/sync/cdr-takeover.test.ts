@@ -20,7 +20,7 @@ function replicate(from: Store, to: Store): void {
 function checkpointOf(node: string, uuid: string, over: Partial<CallCheckpoint> = {}): CallCheckpoint {
   return {
     callUuid: uuid, nodeId: node, caller: '2001', callee: '2002', aCallId: `a-${uuid}`, bCallId: `b-${uuid}`,
-    state: 'answered', startedAt: 1_000, answeredAt: 3_000, codec: 'PCMU', updatedAt: 33_000, ...over,
+    state: 'answered', startedAt: 1_000, answeredAt: 3_000, codec: 'PCMU', updatedAt: 33_000, link: '', ...over,
   };
 }
 

@@ -5,15 +5,18 @@
  */
 import net from 'node:net';
 import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SyncSection } from '../config/sync-schema.ts';
 import { createSilentLogger } from '../lib/logger.ts';
 import { TempStores } from '../../test/helpers/sim-replicas.ts';
+import { silentBroker } from '../../test/helpers/silent-broker.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { NodeKey } from './node-key.ts';
 import { Replicator, type ReplicatorOptions } from './replicator.ts';
 import { syncStatus } from './sync-status.ts';
+import { topics } from '../wire/topics.ts';
 
 interface World {
   url: string;
@@ -73,6 +76,40 @@ test('a box and its hub connect, exchange states, and a commit on the box reache
     await n1.stop();
     await hub.stop();
     await world.close();
+  }
+});
+
+test('a box whose hub goes silent keeps pushing each commit to its own broker (the stalled hub link is skipped)', async () => {
+  const hubBroker = await silentBroker();
+  const own = await silentBroker();
+  const stores = new TempStores();
+  const { store, dir } = stores.open('replicator-stall');
+  const n1 = new Replicator({
+    role: 'node', nodeId: 'n1', site: 's1', hub: { url: hubBroker.url, id: 'hub' }, ownBrokerUrl: own.url,
+    store, key: NodeKey.loadOrCreate(dir), sync: SyncSection.parse({ maxInFlight: 2 }), linkStallMs: 200, logger: createSilentLogger(),
+  });
+  const peer = mqtt.connect(own.url, { protocolVersion: 4, reconnectPeriod: 0 });
+  let batches = 0;
+  peer.on('message', () => batches++);
+  try {
+    await new Promise<void>((resolve) => peer.once('connect', () => peer.subscribe(topics.nodeChanges('n1'), { qos: 1 }, () => resolve())));
+    n1.start();
+    const linksUp = () => syncStatus(n1).links.every((l) => l.connected) && syncStatus(n1).links.length === 2;
+    await waitFor(linksUp, 'the hub and own-broker links up');
+    hubBroker.silent = true;
+    for (let i = 1; i <= 6; i++) {
+      const seen = batches;
+      await store.writes.submit(() => store.bans.upsert({ ip: `10.0.0.${i}`, nodeId: 'n1', reason: 'test', until: 9e12, createdAt: i }));
+      // The hub link is full after two; without skipping it, this waits for the MQTT keep-alive (15 s).
+      await waitFor(() => batches > seen, `commit ${i} on the own broker`, 3_000, 5);
+    }
+    assert.ok(linksUp(), 'the silent hub link still looks connected');
+  } finally {
+    peer.end(true);
+    await n1.stop();
+    await hubBroker.close();
+    await own.close();
+    stores.closeAll();
   }
 });
 

@@ -24,6 +24,13 @@ import type { ReplicationStrategy } from './replication-strategy.ts';
 import { strategyFor } from './strategy-for.ts';
 import type { SyncCounters } from './sync-counters.ts';
 
+/**
+ * A link full of unacknowledged publishes (`sync.maxInFlight`) with no acknowledgement for this
+ * long is stalled: a push page skips it (sendPage). A healthy broker acknowledges in
+ * milliseconds; a silent one is dropped by the MQTT keep-alive only after up to 15 s.
+ */
+export const LINK_STALL_MS = 2_000;
+
 export interface ReplicatorOptions {
   role: 'node' | 'hub';
   nodeId: string;
@@ -40,6 +47,8 @@ export interface ReplicatorOptions {
   /** The broker this replica runs or uses itself (node: for its peers; hub: the hub's broker). */
   ownBrokerUrl?: string;
   sync: SyncConfig;
+  /** Default LINK_STALL_MS (tests shorten it). */
+  linkStallMs?: number;
   logger: Logger;
   /** Node: its SIP address for site peers, announced in its state. */
   sipAddress?: string;
@@ -222,7 +231,12 @@ export class Replicator {
     link.start();
   }
 
-  /** A push page on each link in turn, each batch waiting for room under `maxInFlight`. */
+  /**
+   * A push page on each link in turn, each batch waiting for room under `maxInFlight`. A link
+   * that stays full with no acknowledgement for LINK_STALL_MS (its broker went silent: the hub
+   * cut off, before the keep-alive drops the link) gets no more of the page, so that it does
+   * not hold back the site peers on the box's own broker.
+   */
   private async sendPage(page: Extract<Command, { kind: 'push-page' }>): Promise<void> {
     let published = 0;
     try {
@@ -230,8 +244,7 @@ export class Replicator {
         const link = this.links.get(name);
         for (const b of page.batches) {
           if (!link) break;
-          await link.waitForRoom(this.options.sync.maxInFlight);
-          if (!link.connected) break;
+          if (!(await link.waitForRoom(this.options.sync.maxInFlight, this.options.linkStallMs ?? LINK_STALL_MS))) break;
           link.publish(b.topic, b.bytes).catch(() => undefined);
           published++;
         }

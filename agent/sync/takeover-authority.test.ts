@@ -18,7 +18,7 @@ const siteOf = (n: string) => SITES[n];
 
 const checkpoint: CallCheckpoint = {
   callUuid: 'call-1', nodeId: 'n1', caller: '2001', callee: '2002', aCallId: 'a-1', bCallId: 'b-1',
-  state: 'answered', startedAt: 1_000, answeredAt: 3_000, codec: 'PCMU', updatedAt: 33_000,
+  state: 'answered', startedAt: 1_000, answeredAt: 3_000, codec: 'PCMU', updatedAt: 33_000, link: '',
 };
 
 /** The changes of whatever `write` does on `store`, in one transaction (one batch). */

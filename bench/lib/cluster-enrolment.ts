@@ -12,8 +12,8 @@ import { HarnessError } from './harness-error.ts';
 import { runCli } from './node-process.ts';
 import type { OutpostProcess } from './outpost-process.ts';
 
-/** YAML for the hub's config: the enrolment endpoint on an OS-chosen port. */
-export const HUB_ENROL_YAML = 'enrol: { listen: "127.0.0.1:0" }\n';
+/** YAML for the hub's config: the enrolment endpoint on an OS-chosen port of `host`. */
+export const hubEnrolYaml = (host: string) => `enrol: { listen: "${host.includes(":") ? `[${host}]` : host}:0" }\n`;
 
 /** `mqtt://` in a box's own YAML made `mqtts://` (a secure cluster runs no plain broker). */
 export function secureUrls(yaml: string): string {

@@ -6,10 +6,12 @@
  * (`mqtt.listen`) or Mosquitto (mosquitto.ts; the hub uses `mqtt.url`). The hub's MQTT port is
  * free from the OS and fixed for the run, so the hub or Mosquitto restarts on the same address;
  * with `hubPort: 0` (embedded only) the hub binds port 0 and the nodes' configs are written once
- * its runtime file names the port. By default the cluster is secure (docs/security.md): MQTT
- * over mutual TLS (`mqtts://`), every box enrolled for real with a claim code at its first start
- * (cluster-enrolment.ts); `secure: false` runs the insecure dev mode (plain MQTT on loopback).
- * Every wait polls with a deadline.
+ * its runtime file names the port. `host` puts a process's listeners (the hub's broker, a
+ * node's SIP) on another address than 127.0.0.1, and `spawn`'s `prefix` runs it elsewhere (the
+ * partition drills: each in its own network namespace, netns.ts). By default the cluster is
+ * secure (docs/security.md): MQTT over mutual TLS (`mqtts://`), every box enrolled for real with
+ * a claim code at its first start (cluster-enrolment.ts); `secure: false` runs the insecure dev
+ * mode (plain MQTT). Every wait polls with a deadline.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { OutpostProcess } from './outpost-process.ts';
 import { freeTcpPort } from './procs.ts';
 import { runCli } from './node-process.ts';
 import { HarnessError } from './harness-error.ts';
-import { enrolYaml, HUB_ENROL_YAML, mintClaims, secureUrls } from './cluster-enrolment.ts';
+import { enrolYaml, hubEnrolYaml, mintClaims, secureUrls } from './cluster-enrolment.ts';
 
 export type Broker = 'embedded' | 'mosquitto';
 
@@ -34,13 +36,15 @@ export interface ClusterOptions {
   hubPort?: number;
   /** YAML lines inside every node's sip section (indented by two spaces). */
   nodeSip?: string;
-  /** YAML at the top level of every node's config, and of the hub's. */
-  nodeExtra?: string;
+  /** YAML at the top level of every node's config (or of node `name`'s), and of the hub's. */
+  nodeExtra?: string | ((name: string) => string);
   hubExtra?: string;
   mosquitto?: Omit<MosquittoOptions, 'dir' | 'port'>;
+  /** The address a process's listeners bind (default 127.0.0.1), by process name ('hub' or a node id). */
+  host?: (name: string) => string;
   /** mTLS and real enrolment (default); false: plain MQTT (insecure dev mode). */
   secure?: boolean;
-  /** Node flags and environment per process name, and a hook that sees every spawn. */
+  /** Node flags, environment and command prefix per process name, and a hook that sees every spawn. */
   spawn?: (name: string) => SpawnOptions & { onSpawn?: (p: OutpostProcess) => void };
 }
 
@@ -76,7 +80,7 @@ export class Cluster {
     this.mosquitto = mosquitto;
     const logLevel = o.logLevel ?? 'info';
     this.secure = secureOf(o);
-    const url = mosquitto?.url ?? `${this.secure ? 'mqtts' : 'mqtt'}://127.0.0.1:${hubPort}`;
+    const url = mosquitto?.url ?? `${this.secure ? 'mqtts' : 'mqtt'}://${this.host('hub')}:${hubPort}`;
     this.hubUrl = hubPort === 0 ? undefined : url;
     const make = (name: string, role: 'hub' | 'node') =>
       new OutpostProcess(name, role, o.dir, join(o.dir, `${name}.yaml`), join(o.dir, name), join(o.dir, `${name}.log`), o.spawn?.(name) ?? {});
@@ -86,7 +90,7 @@ export class Cluster {
 log: { level: ${logLevel} }
 mqtt: { ${mosquitto ? 'url' : 'listen'}: "${url}" }
 sip: { domain: ${this.domain} }
-${this.secure ? HUB_ENROL_YAML : ''}${o.hubExtra ?? ''}`,
+${this.secure ? hubEnrolYaml(this.host('hub')) : ''}${o.hubExtra ?? ''}`,
     );
     this.hub = make('hub', 'hub');
     this.nodes = o.nodes.map((id) => make(id, 'node'));
@@ -108,9 +112,14 @@ ${this.secure ? HUB_ENROL_YAML : ''}${o.hubExtra ?? ''}`,
     return new Cluster(...(await Cluster.plan(o)));
   }
 
+  /** The address process `name` listens on. */
+  host(name: string): string {
+    return this.o.host?.(name) ?? '127.0.0.1';
+  }
+
   private writeNodeConfigs(hubUrl: string, claims?: Map<string, { hub: string; claim: string }>): void {
-    const extra = this.secure ? secureUrls(this.o.nodeExtra ?? '') : (this.o.nodeExtra ?? '');
     for (const n of this.nodes) {
+      const nodeExtra = typeof this.o.nodeExtra === 'function' ? this.o.nodeExtra(n.name) : (this.o.nodeExtra ?? '');
       writeFileSync(
         n.configFile,
         `node: { id: ${n.name}, site: ${this.site} }
@@ -118,9 +127,9 @@ dataDir: ./${n.name}
 log: { level: ${this.o.logLevel ?? 'info'} }
 sip:
   domain: ${this.domain}
-  listen: ["udp:127.0.0.1:0"]
+  listen: ["udp:${this.host(n.name)}:0"]
 ${this.o.nodeSip ?? ''}hub: { url: "${hubUrl}" }
-${extra}${enrolYaml(claims?.get(n.name))}`,
+${this.secure ? secureUrls(nodeExtra) : nodeExtra}${enrolYaml(claims?.get(n.name))}`,
       );
     }
   }

@@ -47,6 +47,15 @@ export interface SpawnOptions {
   /** Extra node flags before bin/outpost.js (e.g. --import of a preload). */
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
+  /** A command that runs node, e.g. `ip netns exec NS` (it must exec node: the pid stays node's). */
+  prefix?: string[];
+}
+
+/** The program and arguments that run node with `args`, behind `options.prefix` if any. */
+export function nodeCommand(options: SpawnOptions, args: string[]): [string, string[]] {
+  const argv = [process.execPath, ...(options.execArgv ?? []), ...args];
+  const prefix = options.prefix ?? [];
+  return prefix.length ? [prefix[0]!, [...prefix.slice(1), ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
 /**
@@ -54,7 +63,7 @@ export interface SpawnOptions {
  * (cpu-profile-preload.mjs: a .cpuprofile written on exit) and GC tracing (gc-trace-preload.mjs:
  * one JSON line per GC on stdout).
  */
-export function diagnostics(o: { cpuProfDir?: string | undefined; traceGc?: boolean }): Required<SpawnOptions> {
+export function diagnostics(o: { cpuProfDir?: string | undefined; traceGc?: boolean }): Required<Omit<SpawnOptions, 'prefix'>> {
   const execArgv: string[] = [];
   const env = { ...process.env };
   const preload = (file: string) => execArgv.push('--import', pathToFileURL(join(import.meta.dirname, file)).href);

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import type { RuntimeInfo } from '../../agent/cli/runtime-file.ts';
-import { onJsonLines, OUTPOST_BIN, type SpawnOptions } from './node-process.ts';
+import { nodeCommand, onJsonLines, OUTPOST_BIN, type SpawnOptions } from './node-process.ts';
 import { processCpuSeconds, stopProcess } from './procs.ts';
 import { waitFor } from './wait-for.ts';
 import { HarnessError } from './harness-error.ts';
@@ -67,7 +67,8 @@ export class OutpostProcess {
     if (this.running) throw new HarnessError(`${this.name} runs already`);
     const log = createWriteStream(this.logFile, { flags: 'a' });
     log.write(`----- start ${this.name} ${new Date().toISOString()}\n`);
-    const proc = spawn(process.execPath, [...(this.options.execArgv ?? []), OUTPOST_BIN, this.role, '--config', this.configFile], {
+    const [cmd, args] = nodeCommand(this.options, [OUTPOST_BIN, this.role, '--config', this.configFile]);
+    const proc = spawn(cmd, args, {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: this.options.env ?? process.env,

@@ -124,10 +124,13 @@ export async function stopProcess(proc: ChildProcess, options: { graceMs?: numbe
   return first;
 }
 
-/** True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it). */
-export function udpPortBound(port: number): boolean {
+/**
+ * True when some socket is bound to UDP `port` (read from /proc/net/udp, without touching it);
+ * with `pid`, in that process's network namespace (/proc/PID/net/udp).
+ */
+export function udpPortBound(port: number, pid?: number): boolean {
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/udp', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
+  return readFileSync(pid === undefined ? '/proc/net/udp' : `/proc/${pid}/net/udp`, 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix) === true);
 }
 
 /**

@@ -52,9 +52,11 @@ export interface SippHandle {
 }
 
 /** Starts sipp without waiting for it (a UAS must listen before the UAC dials). */
-export function startSipp(o: { args: string[]; cwd: string; deadlineS?: number }): SippHandle {
+export function startSipp(o: { args: string[]; cwd: string; deadlineS?: number; prefix?: string[] }): SippHandle {
   const args = [...o.args, '-nostdin', '-buff_size', String(BUFFER_BYTES)];
-  const proc = spawn('sipp', args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `prefix` (e.g. `ip netns exec NS`) must exec sipp, so that the pid stays sipp's.
+  const [cmd, ...argv] = [...(o.prefix ?? []), 'sipp', ...args];
+  const proc = spawn(cmd!, argv, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let stdout = '';
   let stderr = '';

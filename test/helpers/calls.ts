@@ -169,6 +169,10 @@ export interface SippSpawn {
   /** Global bound: sipp stops (and fails) after this many seconds. */
   timeoutS: number;
   extra?: string[];
+  /** The address sipp binds for SIP and media (default 127.0.0.1). */
+  host?: string;
+  /** A command prefix that execs sipp elsewhere, e.g. `ip netns exec NS` (bench/lib/netns.ts). */
+  prefix?: string[];
 }
 
 /** Starts sipp without waiting for it (a UAS must listen before the UAC dials). */
@@ -177,7 +181,8 @@ export function spawnSipp(run: SippSpawn): SippProcess {
   const errorFile = join(run.dir, `${run.name}-errors.log`);
   const args: string[] = [];
   if (run.target) args.push(`${run.target.host}:${run.target.port}`);
-  args.push('-sf', run.scenario, '-i', LOCALHOST, '-p', String(run.port), '-mi', LOCALHOST, '-mp', String(run.mediaPort));
+  const host = run.host ?? LOCALHOST;
+  args.push('-sf', run.scenario, '-i', host, '-p', String(run.port), '-mi', host, '-mp', String(run.mediaPort));
   if (run.injection) {
     const inf = join(run.dir, `${run.name}-inject.csv`);
     writeFileSync(inf, `SEQUENTIAL\n${run.injection.join('\n')}\n`);
@@ -187,7 +192,7 @@ export function spawnSipp(run: SippSpawn): SippProcess {
   if (run.rate !== undefined) args.push('-r', String(run.rate));
   if (run.rtpEcho) args.push('-rtp_echo');
   args.push('-timeout', `${run.timeoutS}s`, '-timeout_error', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile, ...(run.extra ?? []));
-  const sipp = startSipp({ args, cwd: run.dir });
+  const sipp = startSipp({ args, cwd: run.dir, ...(run.prefix ? { prefix: run.prefix } : {}) });
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'latin1') : '');
   return {
     proc: sipp.proc,

@@ -2,17 +2,17 @@
  * A site of boxes for the cross-box and failover call tests (docs/inter-box.md,
  * docs/failover.md): a hub and boxes of site `a` as real processes (sync-cluster.ts), users added
  * at the hub, and the wait until every box has those users and has pinned the others' keys
- * (having seen their states, and with them their SIP addresses). Also: a sipp REGISTER at a box,
- * a box's CDRs through the CLI, and a box's view of a peer's liveness.
+ * (bench/lib/site.ts, which bench/failover.ts uses). Also: a sipp REGISTER at a box with its
+ * message trace, a box's CDRs through the CLI, and a box's view of a peer's liveness.
  */
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { Store } from '../../agent/store/store.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
+import { waitForSite } from '../../bench/lib/site.ts';
 import { describeSipp, freeUdpPorts, SIPP_SCENARIOS, spawnSipp, type Cdr, type SippProcess } from './calls.ts';
-import { passwordOf, SyncCluster, type Replica } from './sync-cluster.ts';
+import { passwordOf, SyncCluster, type ClusterOptions, type Replica } from './sync-cluster.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export interface SiteOfTwo {
@@ -23,16 +23,25 @@ export interface SiteOfTwo {
 
 /**
  * A hub and `nodes` of site `a`, started, with `users` on every box and every box's key pinned
- * by the others; `nodeExtra`: YAML at the top level of each box's config.
+ * by the others; `nodeExtra`: YAML at the top level of each box's config; `where`: the
+ * processes' addresses and command prefixes (the partition drills' namespaces); `beforeStart`
+ * runs once the configs are written (e.g. to make the site's admin key).
  */
-export async function siteCluster(o: { nodes: string[]; users: string[]; domain: string; nodeExtra?: string }): Promise<SyncCluster> {
-  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}) });
+export async function siteCluster(o: {
+  nodes: string[];
+  users: string[];
+  domain: string;
+  nodeExtra?: string;
+  where?: Pick<ClusterOptions, 'host' | 'prefix' | 'hubPort'>;
+  beforeStart?: (cluster: SyncCluster) => Promise<void>;
+}): Promise<SyncCluster> {
+  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}), ...o.where });
   try {
+    await o.beforeStart?.(cluster);
     await cluster.start();
     await cluster.addUsers(o.users.map((ext) => ({ ext })));
     await cluster.waitForUsers(cluster.nodes, o.users, 20_000);
-    const everyPair = () => cluster.nodes.every((box) => cluster.nodes.every((peer) => peer === box || pinned(box, peer.name)));
-    await waitFor(everyPair, 'the boxes to know each other', 20_000, 200);
+    await waitForSite(cluster, o.users);
     return cluster;
   } catch (err) {
     await cluster.destroy(false);
@@ -47,24 +56,25 @@ export async function startSiteOfTwo(domain: string, users: string[]): Promise<S
   return { cluster, a1, a2 };
 }
 
-/** True once `box` has pinned `peer`'s node key. */
-export function pinned(box: Replica, peer: string): boolean {
-  const store = Store.open({ dataDir: box.dataDir, mustExist: true });
-  try {
-    return store.changes.knownKey(peer) !== undefined;
-  } finally {
-    store.close();
-  }
-}
-
 /** The sipp injection field for a user's digest credentials. */
 export const sippAuth = (ext: string) => `[authentication username=${ext} password=${passwordOf(ext)}]`;
 
-/** REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs); the sipp is pushed to `sipps`. */
-export async function sippRegister(cluster: SyncCluster, sipps: SippProcess[], box: Replica, ext: string, port: number): Promise<void> {
+/** Where a sipp phone runs when not on 127.0.0.1: its address, command prefix and media port (the partition drills). */
+export interface PhoneHost {
+  host: string;
+  prefix: string[];
+  mediaPort: number;
+}
+
+/**
+ * REGISTERs `ext` at `box` with sipp from `port` (where that user's sipp then runs); the sipp is
+ * pushed to `sipps`. `where`: a phone in another network namespace.
+ */
+export async function sippRegister(cluster: SyncCluster, sipps: SippProcess[], box: Replica, ext: string, port: number, where?: PhoneHost): Promise<void> {
   const reg = spawnSipp({
-    scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: cluster.dir, name: `register-${ext}-${port}`, port, mediaPort: await freeUdpPorts(4),
+    scenario: join(SIPP_SCENARIOS, 'register-auth.xml'), dir: cluster.dir, name: `register-${ext}-${port}-${sipps.length}`, port, mediaPort: where?.mediaPort ?? (await freeUdpPorts(4)),
     target: box.sip, injection: [`${ext};${sippAuth(ext)};${cluster.domain}`], calls: 1, timeoutS: 10,
+    ...(where ? { host: where.host, prefix: where.prefix } : {}),
   });
   sipps.push(reg);
   const res = await reg.done;

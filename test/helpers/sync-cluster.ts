@@ -25,6 +25,7 @@ import { waitFor } from '../../bench/lib/wait-for.ts';
 import { LOCALHOST } from './calls.ts';
 import { registerUser, type RegisterResult } from './sip-register.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
+import { sitePassword } from '../../bench/lib/site.ts';
 
 export type BrokerKind = Broker;
 export type Replica = OutpostProcess;
@@ -68,6 +69,11 @@ export interface ClusterOptions {
   nodeExtra?: string;
   /** false: plain MQTT, keys pinned on first use (insecure dev mode); default: mTLS and enrolment. */
   secure?: boolean;
+  /** Where each process listens (default 127.0.0.1), and the command prefix that runs it (bench/lib/cluster.ts). */
+  host?: (name: string) => string;
+  prefix?: (name: string) => string[];
+  /** The hub's broker port (default: a free one on this host). */
+  hubPort?: number;
 }
 
 export class SyncCluster extends Cluster {
@@ -86,10 +92,12 @@ export class SyncCluster extends Cluster {
       nodeSip: `  auth: { algorithms: [MD5] }
   registrar: { maxContactsPerAor: 100 }
 `,
-      nodeExtra: `mqtt: { listen: "mqtt://${LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
+      nodeExtra: (name) => `mqtt: { listen: "mqtt://${o.host?.(name) ?? LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.hubPort !== undefined ? { hubPort: o.hubPort } : {}),
       mosquitto: { verbose: true, onSpawn: own },
       ...(o.secure !== undefined ? { secure: o.secure } : {}),
-      spawn: () => ({ onSpawn: (p) => own(p.proc!) }),
+      spawn: (name) => ({ ...(o.prefix ? { prefix: o.prefix(name) } : {}), onSpawn: (p) => own(p.proc!) }),
     });
     return new SyncCluster(plan, port, mosquitto);
   }
@@ -250,7 +258,7 @@ function describeDigests(all: Array<{ name: string; tables: TableDigest[] }>): s
     .join('\n');
 }
 
-export const passwordOf = (ext: string) => `pw-${ext}-secret`;
+export const passwordOf = sitePassword;
 
 /**
  * A test body that, when it fails, prints the tails of every process's log and marks the

@@ -4,7 +4,8 @@
  * with sipp (from the port its sipp callee then listens on, echoing RTP), 2001 registers at a1
  * with sipp and calls 2002 through a1 from the same port, playing G.711 audio: a1 forwards the
  * INVITE to a2 signed with its node key, a2 rings its phone; the call is answered, RTP flows
- * both ways through both relays, the caller's BYE ends it, and each box writes its CDR. Then
+ * both ways through both relays, the caller's BYE ends it, and each box writes its CDR, both
+ * carrying the same link (a1's CDR uuid, signed into the INVITE to a2). Then
  * the callee hangs up a second call: its BYE goes back through a2 and a1 to the caller; the
  * caller holds and resumes a third one with re-INVITEs through both boxes, and cancels a
  * fourth while it rings. Last, a forged INVITE sent straight to a2 with a bad Outpost-Node
@@ -88,7 +89,15 @@ inter('2001 at a1 calls 2002 at a2: answered, RTP both ways through both relays,
   }
   // a1's leg b and a2's leg a are the hop between the relays: what one sent, the other received.
   assert.ok(cdrs.a2.media.a!.packetsIn > 0 && cdrs.a1.media.b!.packetsIn > 0, 'RTP crossed between the boxes both ways');
+  assertLinked(cdrs);
 }));
+
+/** The two CDRs of one call across boxes carry the same link: the uuid of a1's (where the call entered). */
+function assertLinked(cdrs: { a1: Cdr; a2: Cdr }): void {
+  assert.is.not(cdrs.a1.uuid, cdrs.a2.uuid, 'two CDRs, one per box');
+  assert.is(cdrs.a1.link, cdrs.a1.uuid, `a1's CDR links to itself: ${JSON.stringify(cdrs.a1)}`);
+  assert.is(cdrs.a2.link, cdrs.a1.uuid, `a2's CDR links to a1's: ${JSON.stringify(cdrs.a2)}`);
+}
 
 inter('the callee hangs up: its BYE goes back through a2 and a1 to the caller', explained(async (ctx) => {
   const cdrs = await call(ctx, 'call-uas-bye.xml', 'call-uac-wait-bye.xml');
@@ -105,6 +114,7 @@ inter('the caller cancels while it rings: the CANCEL crosses both boxes, each CD
   const cdrs = await call(ctx, 'call-uas-cancel.xml', 'call-uac-cancel.xml');
   assert.equal([cdrs.a1.disposition, cdrs.a1.sipStatus], ['cancelled', 487], summary(cdrs.a1));
   assert.equal([cdrs.a2.disposition, cdrs.a2.sipStatus], ['cancelled', 487], summary(cdrs.a2));
+  assertLinked(cdrs);
 }));
 
 inter('a forged INVITE to a2 claiming to come from a1: 403, logged with the claimed node and source', explained(async (ctx) => {

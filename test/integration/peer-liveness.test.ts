@@ -5,7 +5,8 @@
  * (SIGSTOP: its connections stay open, so no will and no lost link, only the SIP keep-alive can
  * tell) and thawed. Then the hub is killed, and a2 once more. Waits poll with generous
  * deadlines; the detection times (from the signal to a1's `peer down` decision) are measured and
- * printed, not asserted.
+ * printed; a SIGKILL must be detected within the 1 s of DESIGN.md §7, asserted with a margin of
+ * 500 ms for a machine shared with other tests.
  * Runs alone too: node --import tsx test/integration/peer-liveness.test.ts
  */
 import { suite } from 'uvu';
@@ -49,6 +50,9 @@ async function statusShows(ctx: Ctx, state: 'up' | 'down'): Promise<StatusReport
   );
 }
 
+/** The 1 s detection bound (DESIGN.md §7) plus a margin for a busy machine. */
+const KILL_DETECTION_BOUND_MS = 1500;
+
 function print(what: string, ms: number, reason: string): void {
   process.stdout.write(`  peer-liveness: ${what}: ${ms} ms (${reason})\n`);
 }
@@ -83,6 +87,7 @@ test('a1 sees a2 up, then DOWN within about a second of its SIGKILL, then up aga
   await a2.kill();
   const down = await decided(a1, 'down', from);
   print('SIGKILL of a2 -> a1 declares it down (hub up)', down.time - killedAt, down.reason);
+  assert.ok(down.time - killedAt < KILL_DETECTION_BOUND_MS, `detected ${down.time - killedAt} ms after the SIGKILL`);
   const report = await statusShows(ctx, 'down');
   const shown = report.sync!.liveness!.find((p) => p.nodeId === 'a2')!;
   assert.is(Date.parse(shown.since), down.time, 'since: when a1 decided');
@@ -130,6 +135,7 @@ test('with the hub gone, a dead peer is still declared down (its broker link dro
   await a2.kill();
   const down = await decided(a1, 'down', from);
   print('SIGKILL of a2 with the hub gone -> a1 declares it down', down.time - killedAt, down.reason);
+  assert.ok(down.time - killedAt < KILL_DETECTION_BOUND_MS, `detected ${down.time - killedAt} ms after the SIGKILL`);
   await statusShows(ctx, 'down');
   ctx.passed = true;
 });

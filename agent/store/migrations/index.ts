@@ -10,6 +10,7 @@ import { sync } from './003-sync.ts';
 import { userCodecs } from './004-user-codecs.ts';
 import { trunks } from './005-trunks.ts';
 import { nodeRekeys } from './006-node-rekeys.ts';
+import { cdrLinks } from './007-cdr-links.ts';
 
 export interface Migration {
   version: number;
@@ -17,7 +18,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

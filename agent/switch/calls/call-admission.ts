@@ -39,9 +39,10 @@ export interface CallAdmissionDeps {
 
 /**
  * A caller the box takes: its user name and the Max-Forwards left for the callee's INVITE;
- * `peer` names the box of the site that forwarded the call (it authenticated the caller).
+ * `peer` names the box of the site that forwarded the call (it authenticated the caller), and
+ * `link` is the CDR link it signed ('' when none).
  */
-export type CallerVerdict = { ok: true; caller: string; maxForwards: number; peer?: string } | { ok: false; response: SipResponse };
+export type CallerVerdict = { ok: true; caller: string; maxForwards: number; peer?: string; link?: string } | { ok: false; response: SipResponse };
 
 /** The session the box takes: the caller's offer, and the session timer when the caller refreshes. */
 export type SessionVerdict = { ok: true; offer: SessionDescription; sessionTimer: CallSessionTimer | undefined } | { ok: false; response: SipResponse };
@@ -57,14 +58,15 @@ export class CallAdmission {
     if (!Number.isInteger(maxForwards) || maxForwards < 0) return refuse(400, 'Bad Max-Forwards');
     if (maxForwards === 0) return refuse(483, 'Too Many Hops');
     if (d.isOwnCallId(req.headers.get('call-id') ?? '')) return refuse(482, 'Loop Detected');
-    const peer = this.peerOf(req, source);
-    if (peer === false) return refuse(403, 'Forbidden');
+    const vouched = this.peerOf(req, source);
+    if (vouched === false) return refuse(403, 'Forbidden');
+    const peer = vouched?.node;
     const auth = peer ? { ok: true as const, username: fromUser(req.headers.get('from') ?? '') } : authenticateRequest(req, source, 'proxy', d);
     if (!auth.ok) return auth;
     if (auth.username === '') return refuse(400, 'Bad From user part');
     if (d.activeCalls() >= d.config.maxTotal) return refuse(503, 'Call limit of this box reached', [['Retry-After', '30']]);
     if (d.callsOf(auth.username) >= d.config.maxPerUser) return refuse(486, 'Call limit reached for caller');
-    return { ok: true, caller: auth.username, maxForwards, ...(peer ? { peer } : {}) };
+    return { ok: true, caller: auth.username, maxForwards, ...(vouched ? { peer: vouched.node, link: vouched.link } : {}) };
   }
 
   /**
@@ -72,10 +74,10 @@ export class CallAdmission {
    * without the header, false when the header does not verify (logged: a forgery or a
    * misconfigured peer). Without a verifier (tests of the local call core) the header is ignored.
    */
-  private peerOf(req: SipRequest, source: Endpoint): string | undefined | false {
+  private peerOf(req: SipRequest, source: Endpoint): { node: string; link: string } | undefined | false {
     const verdict = this.deps.assertion?.verify(req);
     if (!verdict || verdict.kind === 'none') return undefined;
-    if (verdict.kind === 'verified') return verdict.node;
+    if (verdict.kind === 'verified') return { node: verdict.node, link: verdict.link };
     this.deps.logger.warn({ node: verdict.node, reason: verdict.reason, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
     return false;
   }

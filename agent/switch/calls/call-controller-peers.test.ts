@@ -22,15 +22,19 @@ const pinned: Record<string, PeerKey> = {
 const assertionOf = (nodeId: string, signer: NodeKey | undefined) =>
   new NodeAssertion({ nodeId, site: 'branch-a', ...(signer ? { signer } : {}), keyOf: (id) => pinned[id], verify: verifySignature, clock: new ManualClock() });
 
-/** Box a1 with peer a2 at PEER; `signer` false: a1 has no node key; `calls` overrides config. */
+/**
+ * Box a1 with peer a2 at PEER; `signer` false: a1 has no node key; `calls` overrides config.
+ * `down` holds the peers liveness has declared down.
+ */
 function box(signer = true, calls: Record<string, number> = {}) {
-  const w = callWorld(calls, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined) } });
+  const down = new Set<string>();
+  const w = callWorld(calls, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined), isUp: (id) => !down.has(id) } });
   const bindAt = (node: string, aor: string, ip: string) =>
     w.store.registrations.upsert({
       aor, contact: `sip:${aor}@${ip}:5062`, nodeId: node, expiresAt: w.clock.now() + 3_600_000, q: 1, callId: `reg-${node}-${aor}`, cseq: 1,
       path: '', userAgent: 'test', received: `udp:${ip}:5062`, instanceId: '', regId: 0, updatedAt: w.clock.now(),
     });
-  return { w, bindAt };
+  return { w, bindAt, down };
 }
 
 const receiving = suite('CallController: an INVITE from a box of the site');
@@ -46,6 +50,16 @@ receiving('verified Outpost-Node: no digest challenge, rings the local phone wit
   assert.is(w.statusesTo(CALLER).at(-1), 200);
   await w.controller.stop();
   assert.equal(await w.cdr('caller', 'callee'), ['1001', '1002']);
+  await w.close();
+});
+
+receiving('the CDR link the forwarding box signed is stored on this box\'s CDR', async () => {
+  const { w } = box();
+  const req = w.invite({ auth: false });
+  req.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(req, '01a20011-8153-737e-9e34-74aa050b84ca'));
+  const { b } = await w.dial(req);
+  w.receive(w.calleeResponse(b, 486, 'Busy Here'), CALLEE);
+  assert.equal(await w.cdr('disposition', 'link'), ['busy', '01a20011-8153-737e-9e34-74aa050b84ca']);
   await w.close();
 });
 
@@ -85,13 +99,18 @@ sending('the INVITE goes to that box\'s address, signed with the node key, offer
   const [inv] = w.requestsTo(PEER, 'INVITE');
   assert.ok(inv, `a2 got an INVITE (caller got ${w.statusesTo(CALLER).join(',')})`);
   assert.is(inv!.uri, 'sip:1003@198.51.100.2:5060');
-  assert.equal(assertionOf('a2', keyA2).verify(inv!), { kind: 'verified', node: 'a1' }, 'a2 verifies it');
+  const verdict = assertionOf('a2', keyA2).verify(inv!);
+  assert.equal(verdict.kind === 'verified' && verdict.node, 'a1', 'a2 verifies it');
   assert.match(inv!.body.toString(), 'm=audio 30002 ', 'media anchored at this box: the relay\'s leg b');
   w.receive(w.calleeResponse(inv!, 180, 'Ringing'), PEER);
   w.receive(w.calleeResponse(inv!, 200, 'OK', sdp('198.51.100.2', 41000)), PEER);
   assert.is(w.statusesTo(CALLER).at(-1), 200);
   const session = w.relay.sessions[0]!;
   assert.equal([session.updates.b.at(-1)!.address, session.updates.b.at(-1)!.rtpPort], ['198.51.100.2', 41000], 'leg b relays to a2\'s relay');
+  await w.controller.stop();
+  const [uuid, link] = await w.cdr('uuid', 'link');
+  assert.equal(verdict.kind === 'verified' && verdict.link, uuid, 'the signed link is this box\'s CDR uuid');
+  assert.is(link, uuid, 'and this box\'s CDR carries it too');
   await w.close();
 });
 
@@ -121,5 +140,76 @@ sending('a box without a node key does not ring peers: 480 as before', async () 
   await w.close();
 });
 
+const peerDown = suite('CallController: the peer box a fork goes through is declared down while it rings');
+
+/** a1 rings 1003 through a2 (a2 owns 1003's binding at PHONE); `trying`: a2 answered 100. */
+async function ringingThroughA2(trying: boolean) {
+  const t = box();
+  t.bindAt('a2', '1003', PHONE.address);
+  t.w.receive(t.w.invite({ callee: '1003' }));
+  await flush();
+  const [inv] = t.w.requestsTo(PEER, 'INVITE');
+  assert.ok(inv, 'a2 got the INVITE');
+  if (trying) t.w.receive(t.w.calleeResponse(inv!, 100, 'Trying'), PEER);
+  return { ...t, inv: inv! };
+}
+const PHONE: Endpoint = { protocol: 'udp', address: '192.0.2.30', port: 5062 };
+
+peerDown('before any response: the fork is dropped at once (no retransmission, no Timer B) and the phone rings directly; its answer reaches the caller', async () => {
+  const { w, down, inv } = await ringingThroughA2(false);
+  w.clock.advance(200);
+  down.add('a2');
+  w.controller.peerDown('a2');
+  const [direct] = w.requestsTo(PHONE, 'INVITE');
+  assert.ok(direct, 'the phone got an INVITE at once');
+  assert.is(direct!.uri, 'sip:1003@192.0.2.30:5062', 'its registered contact');
+  assert.is(direct!.headers.get(NODE_HEADER), undefined, 'not signed: a phone');
+  const toPeer = w.requestsTo(PEER, 'INVITE').length;
+  w.clock.advance(4000);
+  assert.is(w.requestsTo(PEER, 'INVITE').length, toPeer, 'no more INVITE retransmissions to the dead box');
+  assert.is(w.requestsTo(PEER, 'CANCEL').length, 0, 'no CANCEL before a provisional (RFC 3261 §9.1)');
+  w.receive(w.calleeResponse(direct!, 180, 'Ringing'), PHONE);
+  w.receive(w.calleeResponse(direct!, 200, 'OK', sdp(PHONE.address, 42000)), PHONE);
+  assert.is(w.statusesTo(CALLER).at(-1), 200);
+  assert.is(inv.headers.get('call-id') === direct!.headers.get('call-id'), false, 'a fork of its own');
+  await w.close();
+});
+
+peerDown('after a provisional: the fork is CANCELled and the phone rings directly', async () => {
+  const { w, down } = await ringingThroughA2(true);
+  down.add('a2');
+  w.controller.peerDown('a2');
+  assert.is(w.requestsTo(PEER, 'CANCEL').length, 1);
+  assert.is(w.requestsTo(PHONE, 'INVITE').length, 1);
+  assert.not.ok(w.statusesTo(CALLER).some((s) => s >= 300), 'the call goes on ringing');
+  await w.close();
+});
+
+peerDown('no binding of the callee left to ring directly: the caller gets its failure at once, not after Timer B', async () => {
+  const { w, down } = await ringingThroughA2(true);
+  w.store.registrations.removeAll('1003', 'a2');
+  down.add('a2');
+  w.controller.peerDown('a2');
+  assert.is(w.statusesTo(CALLER).at(-1), 480);
+  assert.equal(await w.cdr('disposition', 'callee'), ['failed', '1003']);
+  await w.close();
+});
+
+peerDown('another box, or a call that does not ring through the box, is left alone', async () => {
+  const { w, down } = await ringingThroughA2(false);
+  w.controller.peerDown('a3');
+  assert.is(w.requestsTo(PHONE, 'INVITE').length, 0);
+  down.add('a2');
+  const local = box();
+  const { b } = await local.w.dial();
+  local.w.controller.peerDown('a2');
+  assert.is(local.w.requestsTo(CALLEE, 'INVITE').length, 1, 'a local call rings on');
+  local.w.receive(local.w.calleeResponse(b, 200, 'OK', sdp(CALLEE.address, 40000)), CALLEE);
+  assert.is(local.w.statusesTo(CALLER).at(-1), 200);
+  await local.w.close();
+  await w.close();
+});
+
 receiving.run();
 sending.run();
+peerDown.run();

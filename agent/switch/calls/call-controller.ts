@@ -119,6 +119,20 @@ export class CallController {
     this.registry.byInviteTransaction(invite)?.cancelledByCaller();
   }
 
+  /**
+   * Peer box `peer` was declared down (liveness): no call waits on it. Each call still ringing
+   * through it drops that fork at once and rings the phones of the callee's bindings it owns
+   * straight from here, as a new call would (docs/failover.md), or fails when none is left.
+   */
+  peerDown(peer: string): void {
+    for (const call of this.registry.calls()) {
+      if (!call.ringsPeer(peer)) continue;
+      const direct = this.router.directTargets(call.callee, peer);
+      for (const t of direct) call.log.info({ owner: peer, target: t.target }, 'owner down while ringing: ringing its phone directly');
+      this.registry.forked(call, call.peerDown(peer, direct));
+    }
+  }
+
   /** Ends every call (shutdown): BYE to both parties, CDRs committed. */
   async stop(): Promise<void> {
     this.deps.clock.clearTimeout(this.checkpointTimer);
@@ -159,7 +173,7 @@ export class CallController {
       relay.release();
       return leg.respond(487, 'Request Terminated');
     }
-    call = new Call(leg, relay, session.offer, { caller: caller.caller, callee: destination.callee }, {
+    call = new Call(leg, relay, session.offer, { caller: caller.caller, callee: destination.callee, ...(caller.link ? { link: caller.link } : {}) }, {
       signalling: d.endpoint,
       cdr: this.cdr,
       clock: d.clock,
@@ -175,7 +189,9 @@ export class CallController {
       destination.targets.map(({ target, dest, peer }) => ({
         target,
         dest,
-        ...(peer && d.assertion ? { signedHeaders: (inv: SipRequest): Array<[string, string]> => [[NODE_HEADER, d.assertion!.stamp(inv)]] } : {}),
+        ...(peer ? { peer } : {}),
+        // The call's CDR link rides in the signature: the peer stores it on its CDR (docs/inter-box.md).
+        ...(peer && d.assertion ? { signedHeaders: (inv: SipRequest): Array<[string, string]> => [[NODE_HEADER, d.assertion!.stamp(inv, call!.link)]] } : {}),
         from: { displayName: callerUser?.displayName ?? '', user: caller.caller },
         to: { user: destination.callee },
         domain: d.domain,

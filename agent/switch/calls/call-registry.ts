@@ -88,6 +88,14 @@ export class CallRegistry {
     for (const id of call.callIds) this.byCallId.set(id, [...(this.byCallId.get(id) ?? []), call]);
   }
 
+  /** A call rang more forks (`ids`: their Call-IDs) after it started: index them too. */
+  forked(call: Call, ids: readonly string[]): void {
+    for (const id of ids) {
+      this.outgoing.add(id);
+      this.byCallId.set(id, [...(this.byCallId.get(id) ?? []), call]);
+    }
+  }
+
   /** A call ended: it stops counting now, and leaves the Call-ID index after LINGER_MS. */
   ended(call: Call): void {
     this.live.delete(call);

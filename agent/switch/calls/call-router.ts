@@ -85,6 +85,19 @@ export class CallRouter {
     return this.available(effectiveCodecs(this.deps.store.users.get(user), this.deps.codecs.boxDefault));
   }
 
+  /**
+   * The phones of `ext` whose bindings `owner` holds, to ring straight from here now that
+   * `owner` is down (a call whose fork to it was pending; docs/failover.md).
+   */
+  directTargets(ext: string, owner: string): Target[] {
+    const { nodeId, peers, clock } = this.deps;
+    if (!peers) return [];
+    const bindings = this.deps.store.registrations.live(ext, clock.now());
+    return forksOf(bindings, { self: nodeId, fromPeer: false, now: clock.now(), peers }).flatMap((f): Target[] =>
+      f.kind === 'direct' && f.binding.nodeId === owner ? [{ target: f.binding.contact, dest: endpointOf(f.binding.received), ownerDown: owner }] : [],
+    );
+  }
+
   /** Where a call to an extension goes: the forks of forksOf() for its live bindings, else 480. */
   private extensionDestination(ext: string, fromPeer: boolean): RouteOutcome {
     if (this.deps.busy(ext)) return { status: 486, reason: 'Busy Here' };

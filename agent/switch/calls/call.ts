@@ -17,7 +17,7 @@ import type { IncomingRequest } from '../../sip/sip-endpoint.ts';
 import type { ClientTransactionUser } from '../../sip/transaction/client-transaction.ts';
 import type { InviteServerTransaction } from '../../sip/transaction/invite-server-transaction.ts';
 import type { SessionDescription } from '../sdp/session-description.ts';
-import { answerForCaller, bestFailure, type Failure } from './call-outcome.ts';
+import { answerForCaller, bestFailure, UNREACHABLE, type Failure } from './call-outcome.ts';
 import { CallMedia, type SdpOutcome } from './call-media.ts';
 import type { CallOutcome, CallRecord, CdrRecorder } from './cdr-recorder.ts';
 import { IGNORE, type BodyOptions, type CallSignalling, type InboundLeg } from './inbound-leg.ts';
@@ -51,6 +51,8 @@ export class Call {
   private readonly record: CallRecord;
   private readonly media: CallMedia;
   private forks: OutboundLeg[] = [];
+  /** What every fork shares (caller, callee, domain, Max-Forwards, the offer): for forks added later. */
+  private forkTemplate: Omit<OutboundSpec, 'target' | 'dest' | 'signedHeaders' | 'peer'> | undefined;
   /** The fork that answered. */
   private b: OutboundLeg | undefined;
   private readonly failures: Failure[] = [];
@@ -61,14 +63,14 @@ export class Call {
     private readonly a: InboundLeg,
     relay: RelaySession,
     offer: SessionDescription,
-    parties: { caller: string; callee: string },
+    parties: { caller: string; callee: string; link?: string },
     private readonly deps: CallDeps,
   ) {
     this.log = deps.logger.child({ call: this.uuid });
     this.media = new CallMedia(relay, offer, deps.codecs, this.log);
     this.record = {
       uuid: this.uuid, caller: parties.caller, callee: parties.callee, aCallId: a.dialog.id.callId, bCallId: '',
-      startedAt: deps.clock.now(), answeredAt: null, codecA: this.media.codecOf('a', 'received'), codecB: '',
+      startedAt: deps.clock.now(), answeredAt: null, codecA: this.media.codecOf('a', 'received'), codecB: '', link: parties.link ?? '',
     };
   }
 
@@ -89,6 +91,19 @@ export class Call {
   /** The Call-IDs of the INVITEs the box sent for this call (a request with one is a loop). */
   get outgoingCallIds(): string[] {
     return this.forks.map((f) => f.callId);
+  }
+
+  /** The callee as the CDR names it (the extension, or the number sent to a trunk). */
+  get callee(): string {
+    return this.record.callee;
+  }
+
+  /**
+   * The link of the call's CDR (docs/inter-box.md): the one the forwarding box signed, else,
+   * once the call rings through a peer box, this call's own uuid; '' for a call on one box.
+   */
+  get link(): string {
+    return this.record.link;
   }
 
   /** True when `user` is the caller or the callee of this call (per-user limits). */
@@ -120,15 +135,39 @@ export class Call {
   /** Rings every target in parallel; the first to answer wins. */
   ring(targets: Array<Omit<OutboundSpec, 'sdp'>>): void {
     const sdp = this.media.offerToCallee();
-    this.forks = targets.map((t) => new OutboundLeg({ ...t, sdp }, this.deps.signalling, {
-      onProvisional: (leg, res) => this.onProvisional(leg, res),
-      onAnswer: (leg, res) => this.onAnswer(leg, res),
-      onFailure: (leg, failure) => this.onForkFailure(leg, failure),
-    }));
+    if (this.record.link === '' && targets.some((t) => t.peer !== undefined)) this.record.link = this.uuid;
+    const first = targets[0];
+    if (first) this.forkTemplate = { from: first.from, to: first.to, domain: first.domain, maxForwards: first.maxForwards, sdp };
+    this.forks = targets.map((t) => this.fork({ ...t, sdp }));
     this.record.bCallId = this.outgoingCallIds.join(' ');
     for (const f of this.forks) f.start();
     this.ringTimer = this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs);
     void this.checkpoint();
+  }
+
+  /** True while a fork through peer box `peer` waits for its final response. */
+  ringsPeer(peer: string): boolean {
+    return this.current === 'ringing' && this.forks.some((f) => f.peer === peer && f.ringing);
+  }
+
+  /**
+   * Peer box `peer` was declared down (docs/failover.md): its pending forks are dropped at once
+   * and `direct` (the phones of the callee's bindings it owns) ring straight from here. With
+   * nothing left ringing, the call fails now as a fork that could not be reached, instead of
+   * waiting for Timer B. Returns the Call-IDs of the new forks.
+   */
+  peerDown(peer: string, direct: Array<{ target: string; dest: OutboundSpec['dest'] }>): string[] {
+    const dropped = this.forks.filter((f) => f.peer === peer && f.ringing);
+    if (this.current !== 'ringing' || dropped.length === 0 || !this.forkTemplate) return [];
+    for (const f of dropped) f.drop();
+    const template = this.forkTemplate;
+    const added = direct.map((t) => this.fork({ ...template, ...t }));
+    this.forks.push(...added);
+    this.record.bCallId = this.outgoingCallIds.join(' ');
+    for (const f of added) f.start();
+    if (added.length === 0) this.onForkFailure(dropped[0]!, UNREACHABLE);
+    else void this.checkpoint();
+    return added.map((f) => f.callId);
   }
 
   /** The caller's ACK for our 2xx arrived (RFC 3261 §13.3.1.4). */
@@ -229,6 +268,14 @@ export class Call {
     if (!timer || this.current !== 'answered') return;
     this.deps.clock.clearTimeout(this.sessionTimerHandle);
     this.sessionTimerHandle = this.deps.clock.setTimeout(() => void this.hangUp('system', 'session timer expired'), expiryDelayMs(timer.interval));
+  }
+
+  private fork(spec: OutboundSpec): OutboundLeg {
+    return new OutboundLeg(spec, this.deps.signalling, {
+      onProvisional: (leg, res) => this.onProvisional(leg, res),
+      onAnswer: (leg, res) => this.onAnswer(leg, res),
+      onFailure: (leg, failure) => this.onForkFailure(leg, failure),
+    });
   }
 
   private onProvisional(leg: OutboundLeg, res: SipResponse): void {

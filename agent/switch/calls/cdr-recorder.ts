@@ -21,6 +21,8 @@ export interface CallRecord {
   answeredAt: number | null;
   codecA: string;
   codecB: string;
+  /** CdrRecord.link: '' until the call crosses boxes. */
+  link: string;
 }
 
 export interface CallOutcome {
@@ -48,6 +50,7 @@ export class CdrRecorder {
       answeredAt: call.answeredAt,
       codec: call.codecA,
       updatedAt: clock.now(),
+      link: call.link,
     };
     return store.writes.submit(() => store.cdrs.checkpoint(row)).catch((err: Error) => this.failed(call.uuid, err));
   }
@@ -74,6 +77,7 @@ export class CdrRecorder {
       aCallId: call.aCallId,
       bCallId: call.bCallId,
       media: JSON.stringify(media ?? {}),
+      link: call.link,
     };
     return store.writes.submit(() => store.cdrs.close(cdr)).catch((err: Error) => this.failed(call.uuid, err));
   }

@@ -49,7 +49,28 @@ test('a request stamped by a node of the site verifies; the header names the nod
   const { a1, a2, clock } = boxes();
   const req = stamped(a1);
   assert.match(req.headers.get(NODE_HEADER)!, new RegExp(`^a1;ts=${Math.floor(clock.now() / 1000)};sig=[A-Za-z0-9+/]{86}==$`));
-  assert.equal(a2.verify(req), { kind: 'verified', node: 'a1' });
+  assert.equal(a2.verify(req), { kind: 'verified', node: 'a1', link: '' });
+});
+
+test('a CDR link rides in the signed header: verified with it; changed, dropped or added later: bad signature; not a UUID: not stamped, malformed', () => {
+  const { a1, a2 } = boxes();
+  const link = '01a20011-8153-737e-9e34-74aa050b84ca';
+  const req = invite();
+  req.headers.set(NODE_HEADER, a1.stamp(req, link));
+  assert.match(req.headers.get(NODE_HEADER)!, new RegExp(`^a1;ts=\\d+;link=${link};sig=`));
+  assert.equal(a2.check(req), { kind: 'verified', node: 'a1', link });
+  const value = req.headers.get(NODE_HEADER)!;
+  const other = invite();
+  other.headers.set(NODE_HEADER, value.replace(link, '01a20011-0000-737e-9e34-74aa050b84ca'));
+  assert.equal(a2.check(other), { kind: 'refused', node: 'a1', reason: 'bad-signature' }, 'another link');
+  other.headers.set(NODE_HEADER, value.replace(`;link=${link}`, ''));
+  assert.equal(a2.check(other), { kind: 'refused', node: 'a1', reason: 'bad-signature' }, 'link dropped');
+  const plain = stamped(a1);
+  plain.headers.set(NODE_HEADER, plain.headers.get(NODE_HEADER)!.replace(';sig=', `;link=${link};sig=`));
+  assert.equal(a2.check(plain), { kind: 'refused', node: 'a1', reason: 'bad-signature' }, 'link added to an unlinked stamp');
+  assert.is(a1.stamp(invite(), 'not a uuid!'), '', 'nothing to stamp with a bad link');
+  other.headers.set(NODE_HEADER, value.replace(link, 'a;b'));
+  assert.equal(a2.check(other).kind, 'refused');
 });
 
 test('no header: an ordinary request', () => {
@@ -111,8 +132,8 @@ test('the same signature twice (a captured INVITE sent again): replayed', () => 
 test('check() runs every check but does not spend the signature: verify() afterwards still verifies once', () => {
   const { a1, a2, b1 } = boxes();
   const req = stamped(a1);
-  assert.equal(a2.check(req), { kind: 'verified', node: 'a1' });
-  assert.equal(a2.check(req), { kind: 'verified', node: 'a1' });
+  assert.equal(a2.check(req), { kind: 'verified', node: 'a1', link: '' });
+  assert.equal(a2.check(req), { kind: 'verified', node: 'a1', link: '' });
   assert.is(a2.verify(req).kind, 'verified');
   assert.equal(a2.check(req), { kind: 'refused', node: 'a1', reason: 'replayed' }, 'a spent signature is refused by check() too');
   assert.equal(b1.check(stamped(a1)), { kind: 'refused', node: 'a1', reason: 'other-site' });

@@ -1,8 +1,9 @@
 /**
  * Trust on the hop between the boxes of a site (docs/inter-box.md): a box that forwards a call
- * to a peer box stamps its INVITE with `Outpost-Node: <node>;ts=<unix s>;sig=<base64>`, an
- * ed25519 signature with its node key over the node id, the timestamp, the Call-ID, the CSeq,
- * the From tag and user, and the Request-URI. The receiving box checks it against the sender's
+ * to a peer box stamps its INVITE with `Outpost-Node: <node>;ts=<unix s>[;link=<uuid>];sig=<base64>`,
+ * an ed25519 signature with its node key over the node id, the timestamp, the Call-ID, the CSeq,
+ * the From tag and user, the Request-URI and the link (the CDR correlation of the call, when
+ * given: the receiver stores it on its CDR). The receiving box checks it against the sender's
  * pinned public key (the keys the replication pins), that the sender is another node of its own
  * site, that the timestamp is within ±30 s of its clock, and that the same signature was not
  * used before (replay). A verified request is taken without digest authentication; a request
@@ -41,7 +42,10 @@ export interface NodeAssertionDeps {
 export type NodeRefusal = 'malformed' | 'self' | 'unknown-node' | 'other-site' | 'expired' | 'bad-signature' | 'replayed';
 
 /** No header: an ordinary request. Otherwise the claimed node, verified or refused and why. */
-export type NodeVerdict = { kind: 'none' } | { kind: 'verified'; node: string } | { kind: 'refused'; node: string; reason: NodeRefusal };
+export type NodeVerdict = { kind: 'none' } | { kind: 'verified'; node: string; link: string } | { kind: 'refused'; node: string; reason: NodeRefusal };
+
+/** A link value: a UUID as the CDRs spell it (letters, digits and dashes). */
+const LINK = /^[A-Za-z0-9-]{1,64}$/;
 
 export class NodeAssertion {
   /** Signatures seen within the window, and until when they are remembered. */
@@ -54,13 +58,13 @@ export class NodeAssertion {
     return this.deps.signer !== undefined;
   }
 
-  /** The Outpost-Node value for an INVITE this box sends to a peer box. */
-  stamp(req: SipRequest): string {
+  /** The Outpost-Node value for an INVITE this box sends to a peer box; `link`: the call's CDR link. */
+  stamp(req: SipRequest, link = ''): string {
     const signer = this.deps.signer;
-    if (!signer) return '';
+    if (!signer || (link !== '' && !LINK.test(link))) return '';
     const ts = Math.floor(this.deps.clock.now() / 1000);
-    const sig = signer.sign(signedBytes(this.deps.nodeId, ts, req)).toString('base64');
-    return `${this.deps.nodeId};ts=${ts};sig=${sig}`;
+    const sig = signer.sign(signedBytes(this.deps.nodeId, ts, req, link)).toString('base64');
+    return `${this.deps.nodeId};ts=${ts}${link ? `;link=${link}` : ''};sig=${sig}`;
   }
 
   /** Checks the Outpost-Node header of a request received from outside; a verified signature is remembered (replay). */
@@ -89,12 +93,12 @@ export class NodeAssertion {
     if (this.deps.site === undefined || key.site !== this.deps.site) return refuse('other-site');
     const now = this.deps.clock.now();
     if (Math.abs(now - parsed.ts * 1000) > WINDOW_MS) return refuse('expired');
-    if (!this.deps.verify(key.publicKey, signedBytes(parsed.node, parsed.ts, req), parsed.sig)) return refuse('bad-signature');
+    if (!this.deps.verify(key.publicKey, signedBytes(parsed.node, parsed.ts, req, parsed.link), parsed.sig)) return refuse('bad-signature');
     this.forget(now);
     const id = parsed.sig.toString('base64');
     if (this.seen.has(id)) return refuse('replayed');
     if (remember) this.seen.set(id, now + 2 * WINDOW_MS);
-    return { kind: 'verified', node: parsed.node };
+    return { kind: 'verified', node: parsed.node, link: parsed.link };
   }
 
   private forget(now: number): void {
@@ -105,11 +109,15 @@ export class NodeAssertion {
   }
 }
 
-/** The bytes a node signs: what identifies the request and what the receiver takes on trust. */
-export function signedBytes(node: string, ts: number, req: SipRequest): Buffer {
+/**
+ * The bytes a node signs: what identifies the request and what the receiver takes on trust.
+ * The link is appended only when there is one, so a stamp without it signs what it always did.
+ */
+export function signedBytes(node: string, ts: number, req: SipRequest, link = ''): Buffer {
   const seq = cseq(req.headers);
   const from = req.headers.get('from') ?? '';
-  return Buffer.from([DOMAIN, node, String(ts), callId(req.headers), seq ? `${seq.seq} ${seq.method}` : '', tagOf(from), fromUser(from), req.uri].join('\n'));
+  const fields = [DOMAIN, node, String(ts), callId(req.headers), seq ? `${seq.seq} ${seq.method}` : '', tagOf(from), fromUser(from), req.uri];
+  return Buffer.from([...fields, ...(link ? [`link=${link}`] : [])].join('\n'));
 }
 
 /** The user part of a From value ('' when unreadable): the caller the receiver trusts. */
@@ -121,7 +129,7 @@ export function fromUser(from: string): string {
   }
 }
 
-function parseValue(value: string): { node: string; ts: number; sig: Buffer } | undefined {
+function parseValue(value: string): { node: string; ts: number; link: string; sig: Buffer } | undefined {
   const [node, ...params] = value.split(';').map((p) => p.trim());
   if (!node || !/^[A-Za-z0-9._-]{1,64}$/.test(node)) return undefined;
   const map = new Map<string, string>();
@@ -132,5 +140,7 @@ function parseValue(value: string): { node: string; ts: number; sig: Buffer } | 
   const ts = map.get('ts');
   const sig = map.get('sig');
   if (!ts || !/^\d{1,12}$/.test(ts) || !sig || !/^[A-Za-z0-9+/]{86}==$/.test(sig)) return undefined;
-  return { node, ts: Number(ts), sig: Buffer.from(sig, 'base64') };
+  const link = map.get('link') ?? '';
+  if (link !== '' && !LINK.test(link)) return undefined;
+  return { node, ts: Number(ts), link, sig: Buffer.from(sig, 'base64') };
 }

@@ -42,6 +42,8 @@ export interface OutboundSpec {
   sdp: string;
   /** Headers computed over the finished INVITE (Outpost-Node towards a peer box), appended. */
   signedHeaders?: (invite: SipRequest) => Array<[string, string]>;
+  /** The box of the site this fork goes through (it rings its own phones), if any. */
+  peer?: string;
 }
 
 export class OutboundLeg {
@@ -49,6 +51,7 @@ export class OutboundLeg {
   readonly localTag = randomHex(6);
   readonly invite: SipRequest;
   readonly dest: Endpoint;
+  readonly peer: string | undefined;
   private current: OutboundState = 'calling';
   private dlg: Dialog | undefined;
   private transaction: ClientTransaction | undefined;
@@ -61,6 +64,7 @@ export class OutboundLeg {
     private readonly events: OutboundEvents,
   ) {
     this.dest = spec.dest;
+    this.peer = spec.peer;
     const displayName = spec.from.displayName.replace(/["\\]/g, '');
     const from = formatNameAddr({ ...(displayName ? { displayName } : {}), uri: userUri(spec.from.user, spec.domain), params: new Map(), tag: this.localTag });
     this.invite = {
@@ -117,6 +121,18 @@ export class OutboundLeg {
     this.current = 'cancelled';
     this.cancelWanted = true;
     if (this.provisionalSeen) this.sendCancel();
+  }
+
+  /**
+   * Gives up on this fork at once (the box it goes through was declared down): CANCEL if a
+   * provisional arrived (RFC 3261 §9.1); before one, no CANCEL may be sent, so the INVITE
+   * transaction is abandoned (no retransmissions to a dead box, no wait for Timer B).
+   */
+  drop(): void {
+    if (!this.ringing) return;
+    if (this.provisionalSeen) return this.cancel();
+    this.current = 'cancelled';
+    this.transaction?.abandon();
   }
 
   /** Sends an in-dialog request (BYE, re-INVITE, ...) to the callee. */

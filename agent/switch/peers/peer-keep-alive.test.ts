@@ -101,6 +101,31 @@ test('on a ManualClock: an OPTIONS to the peer box, abandoned at its deadline; s
   assert.is(sent.length, count);
 });
 
+test('on a ManualClock: a message from the peer\'s SIP address keeps it up while its probes go unanswered; one from elsewhere does not', () => {
+  const manual = new ManualClock();
+  const signalling = {
+    viaFor: () => 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKtest;rport',
+    request: () => ({ abandon: () => {} }) as unknown as ClientTransaction,
+  };
+  const keepAlive = new PeerKeepAlive({ nodeId: 'a1', domain: 'site.test', userAgent: 'outpost-test', signalling, clock: manual, logger });
+  keepAlive.start();
+  keepAlive.peerState({ nodeId: 'a2', online: true, sip: 'udp:10.0.0.2:5062' });
+  keepAlive.heardFrom({ protocol: 'udp', address: '10.0.0.2', port: 5062 });
+  assert.is(keepAlive.isUp('a2'), true, 'up on its traffic');
+  for (let i = 0; i < 30; i++) {
+    manual.advance(100);
+    keepAlive.heardFrom({ protocol: 'udp', address: '10.0.0.2', port: 5062 });
+  }
+  assert.is(keepAlive.isUp('a2'), true, 'kept up by 3 s of traffic, no probe answered');
+  for (let i = 0; i < 30; i++) {
+    manual.advance(100);
+    keepAlive.heardFrom({ protocol: 'udp', address: '10.0.0.2', port: 5099 });
+    keepAlive.heardFrom({ protocol: 'udp', address: '10.0.0.9', port: 5062 });
+  }
+  assert.is(keepAlive.isUp('a2'), false, 'other sources are not the peer');
+  keepAlive.stop();
+});
+
 test('announcedSipAddress: the first UDP listener; a wildcard host takes the given address', () => {
   assert.is(announcedSipAddress([{ protocol: 'tcp', address: '10.0.0.1', port: 5061 }, { protocol: 'udp', address: '10.0.0.1', port: 5060 }], undefined), 'udp:10.0.0.1:5060');
   assert.is(announcedSipAddress([{ protocol: 'udp', address: '0.0.0.0', port: 5060 }], '192.168.1.5'), 'udp:192.168.1.5:5060');

@@ -5,7 +5,8 @@
  * 32 s is far too slow for a keep-alive), feeds back answers and failures, ticks the core every
  * 50 ms on the injected Clock, and tells subscribers of each transition. The peers' states
  * arrive from replication through peerState(); the OPTIONS the peers send are answered by the
- * request dispatcher like any other. Routing and CDR takeover read it through PeerLivenessView.
+ * request dispatcher like any other. The endpoint reports the source of every SIP message it
+ * receives through heardFrom(): a message from a peer's SIP address is a sign of life. Routing and CDR takeover read it through PeerLivenessView.
  */
 import { parseListenAddress } from '../../config/listen-address.ts';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
@@ -60,11 +61,13 @@ export class PeerKeepAlive implements PeerLivenessView {
   private readonly core: PeerLiveness;
   private readonly listeners = new Set<(t: Transition) => void>();
   private readonly inFlight = new Map<number, ClientTransaction>();
+  /** `proto:host:port` of each peer's SIP address -> the peer. */
+  private readonly bySip = new Map<string, string>();
   private timer: TimerHandle | undefined;
   private running = false;
 
   constructor(private readonly o: PeerKeepAliveOptions) {
-    this.core = new PeerLiveness(o.clock, o.timings);
+    this.core = new PeerLiveness(o.clock, { tickMs: KEEP_ALIVE_TICK_MS, ...o.timings });
   }
 
   start(): void {
@@ -85,6 +88,8 @@ export class PeerKeepAlive implements PeerLivenessView {
   /** A state of a site peer, heard by replication (retained, fresh, or its will). */
   peerState(peer: { nodeId: string; online: boolean; sip: string | undefined }): void {
     if (!this.running || peer.nodeId === this.o.nodeId) return;
+    for (const [sip, id] of this.bySip) if (id === peer.nodeId && sip !== peer.sip) this.bySip.delete(sip);
+    if (peer.sip !== undefined) this.bySip.set(peer.sip, peer.nodeId);
     this.run(this.core.learn(peer.nodeId, peer.sip));
     this.run(this.core.mqttState(peer.nodeId, peer.online));
   }
@@ -92,6 +97,14 @@ export class PeerKeepAlive implements PeerLivenessView {
   /** The link to the peer's own broker dropped: a confirming probe now. */
   peerLinkLost(nodeId: string): void {
     if (this.running) this.run(this.core.suspect(nodeId));
+  }
+
+  /** A SIP message arrived from `source` (any kind): from a peer's SIP address, a sign of life. */
+  heardFrom(source: Endpoint): void {
+    if (!this.running || this.bySip.size === 0) return;
+    const host = source.address.includes(':') ? `[${source.address}]` : source.address;
+    const peer = this.bySip.get(`${source.protocol}:${host}:${source.port}`);
+    if (peer !== undefined) this.run(this.core.heard(peer));
   }
 
   isUp(peer: string): boolean {
@@ -114,7 +127,9 @@ export class PeerKeepAlive implements PeerLivenessView {
   private schedule(): void {
     this.timer = this.o.clock.setTimeout(() => {
       if (!this.running) return;
+      const late = this.core.lateTickCount;
       this.run(this.core.tick());
+      if (this.core.lateTickCount !== late) this.o.logger.debug({ lateTicks: this.core.lateTickCount }, 'keep-alive tick late: deadlines judged at the next tick');
       this.schedule();
     }, KEEP_ALIVE_TICK_MS);
   }

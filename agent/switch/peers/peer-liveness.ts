@@ -7,11 +7,18 @@
  * Rules (timings in `LivenessTimings`, defaults below):
  * - a peer with a SIP address is probed every `intervalMs`; a probe not answered within
  *   `timeoutMs` is a miss; `misses` consecutive misses declare it down (at most
- *   misses * interval + timeout after its last answer: 850 ms with the defaults);
+ *   misses * interval + timeout after the last sign of life: 850 ms with the defaults);
+ * - any sign of life resets the misses and declares the peer up: an answer to any probe, also
+ *   one that comes after its deadline, and any SIP message received from the peer's address
+ *   (its responses, its requests, its own keep-alives), reported by the shell through heard();
+ * - a late tick judges nothing: when our own event loop ran more than `lateTickMs` behind
+ *   (a tick came later than `tickMs + lateTickMs` after the previous one), the answers may be
+ *   waiting unread in the socket, so deadlines that passed are judged at the next tick that is
+ *   on time, after the I/O has been read;
  * - an MQTT offline (the will), or the loss of the link to the peer's own broker, is checked at
  *   once by a confirming probe: if that probe misses, the peer is down after one timeout
- *   (250 ms); if it is answered, the peer stays up;
- * - the first answer declares it up again; a peer without a SIP address follows its MQTT state;
+ *   (250 ms); if it is answered, or the peer shows any other sign of life, the peer stays up;
+ * - a peer without a SIP address follows its MQTT state;
  * - circuit breaker: while down, `isUp` is false (nothing waits on it) and the probes go on
  *   (half-open) until one is answered.
  * Events return outputs: probes for the shell to send (and to abandon when missed) and
@@ -28,10 +35,14 @@ export interface LivenessTimings {
   timeoutMs: number;
   /** Consecutive misses that declare a peer down. */
   misses: number;
+  /** Milliseconds between two ticks of the shell. */
+  tickMs: number;
+  /** A tick later than this past its due time means our own loop lagged: it judges no deadline. */
+  lateTickMs: number;
 }
 
 /** 3 x 200 + 250 = 850 ms from the last answer to "down" in the worst case (issue 11: < 1 s). */
-export const DEFAULT_TIMINGS: LivenessTimings = { intervalMs: 200, timeoutMs: 250, misses: 3 };
+export const DEFAULT_TIMINGS: LivenessTimings = { intervalMs: 200, timeoutMs: 250, misses: 3, tickMs: 50, lateTickMs: 100 };
 
 export interface Transition {
   peer: string;
@@ -57,6 +68,8 @@ export interface PeerView {
   mqttOnline: boolean | undefined;
   /** Consecutive misses so far. */
   misses: number;
+  /** When the last sign of life arrived (ms); undefined before any. */
+  lastHeard: number | undefined;
 }
 
 interface Peer {
@@ -65,6 +78,7 @@ interface Peer {
   sip: string | undefined;
   mqttOnline: boolean | undefined;
   misses: number;
+  lastHeard: number | undefined;
   /** Probes in flight: seq -> deadline. */
   outstanding: Map<number, number>;
   nextProbeAt: number;
@@ -78,6 +92,8 @@ export class PeerLiveness {
   private readonly peers = new Map<string, Peer>();
   private readonly timings: LivenessTimings;
   private seq = 0;
+  private lastTick: number | undefined;
+  private lateTicks = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -94,7 +110,7 @@ export class PeerLiveness {
     const now = this.clock.now();
     let p = this.peers.get(peer);
     if (!p) {
-      p = { state: 'unknown', since: now, sip: undefined, mqttOnline: undefined, misses: 0, outstanding: new Map(), nextProbeAt: now, confirmSeq: undefined, confirmWhy: '' };
+      p = { state: 'unknown', since: now, sip: undefined, mqttOnline: undefined, misses: 0, lastHeard: undefined, outstanding: new Map(), nextProbeAt: now, confirmSeq: undefined, confirmWhy: '' };
       this.peers.set(peer, p);
     }
     if (p.sip === sip) return out;
@@ -137,14 +153,27 @@ export class PeerLiveness {
     return out;
   }
 
-  /** A final response to probe `seq` arrived (any status: the peer's SIP stack is alive). */
+  /**
+   * A final response to probe `seq` arrived (any status: the peer's SIP stack is alive). One
+   * that comes after the probe's deadline (already a miss) still shows the peer alive.
+   */
   answered(peer: string, seq: number): LivenessOutput[] {
     const out: LivenessOutput[] = [];
     const p = this.peers.get(peer);
-    if (!p || !p.outstanding.delete(seq)) return out; // late (already a miss) or unknown
-    p.misses = 0;
-    if (p.confirmSeq === seq) p.confirmSeq = undefined;
-    this.become(peer, p, 'up', 'keep-alive answered', out);
+    if (!p) return out;
+    p.outstanding.delete(seq);
+    this.alive(peer, p, 'keep-alive answered', out);
+    return out;
+  }
+
+  /**
+   * A SIP message (request or response, keep-alive or not) arrived from the peer's SIP address:
+   * the peer is alive, as much as when it answers a probe.
+   */
+  heard(peer: string): LivenessOutput[] {
+    const out: LivenessOutput[] = [];
+    const p = this.peers.get(peer);
+    if (p && p.sip !== undefined) this.alive(peer, p, 'sip traffic', out);
     return out;
   }
 
@@ -156,13 +185,19 @@ export class PeerLiveness {
     return out;
   }
 
-  /** Time passed: misses whose deadline is over, and probes that are due. */
+  /**
+   * Time passed: misses whose deadline is over, and probes that are due. A late tick (our loop
+   * lagged) sends the due probes but leaves the deadlines to the next tick that is on time.
+   */
   tick(): LivenessOutput[] {
     const out: LivenessOutput[] = [];
     const now = this.clock.now();
+    const late = this.lastTick !== undefined && now - this.lastTick > this.timings.tickMs + this.timings.lateTickMs;
+    this.lastTick = now;
+    if (late) this.lateTicks++;
     for (const [peer, p] of this.peers) {
       for (const [seq, deadline] of p.outstanding) {
-        if (deadline > now) continue;
+        if (deadline > now || late) continue;
         p.outstanding.delete(seq);
         out.push({ kind: 'abandon', peer, seq });
         this.miss(peer, p, seq, out);
@@ -191,7 +226,12 @@ export class PeerLiveness {
   view(): PeerView[] {
     return [...this.peers]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([peer, p]) => ({ peer, state: p.state, since: p.since, sip: p.sip, mqttOnline: p.mqttOnline, misses: p.misses }));
+      .map(([peer, p]) => ({ peer, state: p.state, since: p.since, sip: p.sip, mqttOnline: p.mqttOnline, misses: p.misses, lastHeard: p.lastHeard }));
+  }
+
+  /** Ticks that came too late to judge (our own loop lagged); for the log and tests. */
+  get lateTickCount(): number {
+    return this.lateTicks;
   }
 
   /** Probes in flight (for the shell's stop and for tests). */
@@ -224,6 +264,14 @@ export class PeerLiveness {
     if (confirmed) p.confirmSeq = undefined;
     if (confirmed) this.become(peer, p, 'down', `${p.confirmWhy}, keep-alive unanswered`, out);
     else if (p.misses >= this.timings.misses) this.become(peer, p, 'down', `${p.misses} keep-alives unanswered`, out);
+  }
+
+  /** A sign of life: no miss so far counts, a confirming probe is contradicted, the peer is up. */
+  private alive(peer: string, p: Peer, why: string, out: LivenessOutput[]): void {
+    p.lastHeard = this.clock.now();
+    p.misses = 0;
+    p.confirmSeq = undefined;
+    this.become(peer, p, 'up', why, out);
   }
 
   private become(peer: string, p: Peer, state: 'up' | 'down', reason: string, out: LivenessOutput[]): void {
