@@ -17,6 +17,7 @@ import { boxMetrics } from './control/box-metrics.ts';
 import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
+import { loadNodeTls } from './trust/node-tls.ts';
 import { NodeKey, verifySignature } from './sync/node-key.ts';
 import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
@@ -100,9 +101,11 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
-  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
-  const replicates = config.hub !== undefined || config.peers.length > 0 || broker !== undefined;
+  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined;
   const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
+  // The certificate from enrolment (docs/security.md): mTLS for the brokers and links, and the identity peers believe.
+  const tls = nodeKey ? loadNodeTls(config.dataDir, { nodeId: config.node.id, site: config.node.site, role: 'node', nodeKey: nodeKey.publicKey }) : undefined;
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity }))) : undefined;
   // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
   const sitePeers = new SitePeers((id) => keepAlive?.isUp(id) ?? true);
   const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);
@@ -133,7 +136,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     store.users.invalidate();
     flood.reloadBans();
   };
-  const replicatorOptions = nodeKey ? { ...nodeReplicatorOptions(config, store, nodeKey, logger), onApplied: reloadCaches } : undefined;
+  const replicatorOptions = nodeKey ? { ...nodeReplicatorOptions(config, store, nodeKey, logger), onApplied: reloadCaches, ...(tls ? { tls: tls.credentials } : {}) } : undefined;
   // Built in start(): it announces the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
   const keepAlive = replicates

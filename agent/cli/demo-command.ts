@@ -23,6 +23,7 @@ const DEMO_USERS = [
 const demoHubConfig = (mqttPort: number) => `# Outpost demo hub (created by "outpost demo"; edit freely). Keys: docs/config/hub.md.
 dataDir: ./hub-data
 log: { level: info }
+# Plain MQTT on loopback: the insecure dev mode (a warning at start). Fleets use mqtts:// (docs/security.md).
 mqtt: { listen: "mqtt://127.0.0.1:${mqttPort}" }
 sip: { domain: demo.outpost.local }
 `;
@@ -31,6 +32,7 @@ const demoConfig = (port: number, mqttPort: number) => `# Outpost demo node (cre
 node: { id: demo1, site: demo }
 dataDir: ./data
 log: { level: info }
+# Plain MQTT on loopback: the insecure dev mode (a warning at start). Fleets use mqtts:// (docs/security.md).
 hub: { url: "mqtt://127.0.0.1:${mqttPort}" }
 sip:
   domain: demo.outpost.local

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors.ts';
 import { AgentError } from '../lib/errors.ts';
 import { DataDirError } from '../store/errors.ts';
 import { ConfigUseError, NotRunningError } from './cli-error.ts';
+import { registerBrokerCommands } from './broker-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerEnrolCommands } from './enrol-command.ts';
@@ -38,6 +39,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerSiteCommands(program, out);
   registerCdrCommands(program, out);
   registerEnrolCommands(program, out);
+  registerBrokerCommands(program, out);
   return program;
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LogSection } from './schema.ts';
-import { MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
+import { InsecureMqttKey, MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
 import { CaSection, EnrolListenSection } from './trust-schema.ts';
 
 export const HubConfigSchema = z.strictObject({
@@ -15,7 +15,9 @@ export const HubConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   log: LogSection.prefault({}),
   /** Run the embedded broker (`listen`, the default) or use an external one (`url`). */
-  mqtt: MqttSection.default({ listen: 'mqtt://127.0.0.1:1883' }),
+  mqtt: MqttSection.default({ listen: 'mqtts://127.0.0.1:8883' }),
+  /** Allow plain `mqtt://` off loopback (docs/security.md, insecure dev mode). */
+  insecureMqtt: InsecureMqttKey,
   sync: SyncSection.prefault({}),
   metrics: MetricsSection.optional(),
   /** The hub's certificate authority (made at the first start in `<dataDir>/ca/`). */

@@ -11,6 +11,7 @@ import { closestWord } from '../lib/closest-word.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { HubConfigSchema, type HubConfig } from './hub-schema.ts';
+import { insecureRemoteUrls } from './sync-schema.ts';
 
 export function loadConfig(file: string): Config {
   const path = resolve(file);
@@ -45,7 +46,16 @@ export function parseHubConfigText(text: string, path: string): HubConfig {
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined) throw new ConfigError(path, [{ key: 'sync.siteAdminKey', reason: 'only a box uses a site admin key; the hub is the admin' }]);
+  checkPlainMqtt(path, config.insecureMqtt, [['mqtt', 'listen' in config.mqtt ? config.mqtt.listen : config.mqtt.url]]);
   return config;
+}
+
+/** Plain MQTT off loopback only with `insecureMqtt: true` (docs/security.md). */
+function checkPlainMqtt(path: string, allowed: boolean, urls: Array<[string, string]>): void {
+  if (allowed) return;
+  const remote = new Set(insecureRemoteUrls(urls.map(([, u]) => u)));
+  const problems = urls.filter(([, u]) => remote.has(u)).map(([key, u]) => ({ key, reason: `plain MQTT ("${u}") off loopback: use mqtts:// (mutual TLS), or set insecureMqtt: true for a lab` }));
+  if (problems.length > 0) throw new ConfigError(path, problems);
 }
 
 function readConfigFile(path: string): string {
@@ -114,8 +124,13 @@ export function parseConfigText(text: string, path: string): Config {
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
+  checkPlainMqtt(path, config.insecureMqtt, [
+    ...(config.hub ? [['hub.url', config.hub.url] as [string, string]] : []),
+    ...config.peers.map((p, i): [string, string] => [`peers[${i}].url`, p.url]),
+    ...(config.mqtt ? [['mqtt.listen', config.mqtt.listen] as [string, string]] : []),
+  ]);
   if (config.mqtt && config.mqtt.announce === undefined) {
-    const host = /^mqtt:\/\/\[?([^\]]*?)\]?:\d+$/.exec(config.mqtt.listen)?.[1];
+    const host = /^mqtts?:\/\/\[?([^\]]*?)\]?:\d+$/.exec(config.mqtt.listen)?.[1];
     if (host === '0.0.0.0' || host === '::') {
       throw new ConfigError(path, [{ key: 'mqtt.announce', reason: `missing: required when mqtt.listen is a wildcard ("${config.mqtt.listen}"), so peers know where to connect` }]);
     }

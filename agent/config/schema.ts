@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { EnrolJoinSection } from './trust-schema.ts';
-import { HubLinkSection, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
+import { HubLinkSection, InsecureMqttKey, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
 const nodeId = nodeIdSchema;
 
@@ -172,6 +172,8 @@ export const ConfigSchema = z.strictObject({
   peers: z.array(PeerEntry).default([]).refine((p) => new Set(p.map((x) => x.id)).size === p.length, { message: 'lists a peer twice' }),
   /** This node's own broker for its site peers (`listen` only on a node). */
   mqtt: MqttListenSection.optional(),
+  /** Allow plain `mqtt://` off loopback (docs/security.md, insecure dev mode). */
+  insecureMqtt: InsecureMqttKey,
   sync: SyncSection.prefault({}),
   metrics: MetricsSection.optional(),
   /** Enrol with the hub at the first start (no certificate in dataDir yet). */

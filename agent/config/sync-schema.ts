@@ -9,24 +9,42 @@ const nodeId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
 
-/** `mqtt://host:port` (port 0 in a listen address: the OS picks one). */
+/**
+ * `mqtts://host:port` (MQTT over mutual TLS with the node certificates) or `mqtt://host:port`
+ * (plain: the insecure dev mode, docs/security.md). Port 0 in a listen address: the OS picks one.
+ */
 export interface MqttAddress {
   host: string;
   port: number;
+  /** mqtts: TLS with client certificates. */
+  secure?: boolean;
 }
 
-const MQTT_URL = /^mqtt:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const MQTT_URL = /^mqtt(s?):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 export function parseMqttUrl(text: string): MqttAddress | string {
   const m = MQTT_URL.exec(text.trim());
-  if (!m) return `expected "mqtt://host:port" (e.g. "mqtt://127.0.0.1:1883"), got "${text}"`;
-  const port = Number(m[2]);
+  if (!m) return `expected "mqtts://host:port" or "mqtt://host:port" (e.g. "mqtts://127.0.0.1:8883"), got "${text}"`;
+  const port = Number(m[3]);
   if (port > 65535) return `port ${port} is out of range 0-65535`;
-  return { host: m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!, port };
+  return { host: m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!, port, secure: m[1] === 's' };
 }
 
 export function formatMqttUrl(a: MqttAddress): string {
-  return `mqtt://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+  return `${a.secure ? 'mqtts' : 'mqtt'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+/** Is `host` a loopback address or name (plain MQTT is allowed there without `insecureMqtt`)? */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The plain (`mqtt://`) URLs among `urls` that are not on loopback. */
+export function insecureRemoteUrls(urls: readonly string[]): string[] {
+  return urls.filter((u) => {
+    const a = parseMqttUrl(u);
+    return typeof a !== 'string' && !a.secure && !isLoopbackHost(a.host);
+  });
 }
 
 const mqttUrl = (allowPortZero: boolean) =>
@@ -60,7 +78,13 @@ export const MqttListenSection = z.strictObject({
 export const MqttSection = z.union([
   z.strictObject({ listen: mqttUrl(true) }),
   z.strictObject({ url: mqttUrl(false) }),
-], { error: 'must be { listen: "mqtt://host:port" } or { url: "mqtt://host:port" }' });
+], { error: 'must be { listen: "mqtts://host:port" } or { url: "mqtts://host:port" }' });
+
+/**
+ * Allows plain `mqtt://` URLs on addresses other than loopback (anyone on the path reads and
+ * writes fleet data: a lab only). Plain MQTT on loopback needs no key; either logs a warning.
+ */
+export const InsecureMqttKey = z.boolean().default(false);
 
 export const SyncSection = z.strictObject({
   /** Most changes in one published batch or catch-up page (a transaction is never split). */

@@ -44,7 +44,8 @@ export interface Hub {
 export function buildHub(config: HubConfig, logger: Logger, clock: Clock = createSystemClock()): Hub {
   const store = Store.open({ dataDir: config.dataDir });
   const key = NodeKey.loadOrCreate(config.dataDir);
-  const broker = 'listen' in config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' })) : undefined;
+  // Built in start(), once the hub's certificate exists (mqtts: mutual TLS and the ACL).
+  let broker: EmbeddedBroker | undefined;
   const brokerUrl = () => ('url' in config.mqtt ? config.mqtt.url : broker!.url);
   // Built in start(): it joins the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
@@ -59,7 +60,9 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   return {
     config,
     store,
-    broker,
+    get broker() {
+      return broker;
+    },
     metrics,
     async start() {
       const ca = await CertificateAuthority.loadOrCreate({ dataDir: config.dataDir, hubId: config.id, caDays: config.ca.days, clock });
@@ -74,8 +77,12 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         });
         await enrolServer.start();
       }
-      await broker?.start();
+      if ('listen' in config.mqtt) {
+        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' } }));
+        await broker.start();
+      }
       replicator = new Replicator({
+        tls: credentials,
         role: 'hub',
         nodeId: config.id,
         site: '',

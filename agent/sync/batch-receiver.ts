@@ -66,13 +66,26 @@ export class BatchReceiver {
     return source !== this.o.nodeId && this.o.policy.accepts(source, stream, this.streams.has(streamKey(source, stream)));
   }
 
-  /** Throws WireError / ZodError-free: only WireError for malformed bytes. `now`: ms, the caller's clock. */
-  receive(bytes: Uint8Array, now = Date.now()): ReceiveOutcome {
+  /**
+   * Throws WireError / ZodError-free: only WireError for malformed bytes. `now`: ms, the caller's
+   * clock. `topicNode`: the node of the `node/<id>/changes` topic it came on, which must be its sender.
+   */
+  receive(bytes: Uint8Array, now = Date.now(), topicNode?: string): ReceiveOutcome {
     const o = this.o;
     const h = decodeBatchHeader(bytes);
+    if (topicNode !== undefined && topicNode !== h.sender) {
+      o.counters.identityRefused++;
+      o.logger.error({ node: topicNode, sender: h.sender, stream: h.stream }, 'batch refused: its sender is not the node of its topic');
+      return { kind: 'unexpected' };
+    }
     if (!this.wants(h.sender, h.stream)) {
       o.counters.unexpected++;
       return { kind: 'unexpected' };
+    }
+    // Only a node whose state this replica believed has streams (an unknown sender creates none).
+    if (!o.directory.get(h.sender)) {
+      o.counters.unknownSender++;
+      return { kind: 'unknown-sender' };
     }
     const s = this.stream(h.sender, h.stream as StreamName);
     s.batches++;
@@ -88,11 +101,7 @@ export class BatchReceiver {
       s.gaps++;
       return { kind: 'gap', stream: s };
     }
-    const known = o.directory.get(h.sender);
-    if (!known) {
-      o.counters.unknownSender++;
-      return { kind: 'unknown-sender' };
-    }
+    const known = o.directory.get(h.sender)!;
     const { batch, signed, signature, adminSignature } = decodeBatch(bytes);
     if (!verifySignature(known.publicKey, signed, signature)) {
       o.counters.badSignature++;

@@ -21,6 +21,8 @@ export interface BrokerLinkOptions {
   onMessage: (topic: string, payload: Buffer, link: BrokerLink) => void;
   onConnect?: (link: BrokerLink) => void;
   onDisconnect?: (link: BrokerLink) => void;
+  /** For `mqtts://`: key, cert, ca and the server check (link-tls.ts). */
+  tls?: Record<string, unknown>;
   logger: Logger;
 }
 
@@ -58,6 +60,7 @@ export class BrokerLink {
       connectTimeout: 5000,
       queueQoSZero: false,
       resubscribe: false,
+      ...(o.tls ?? {}),
       ...(o.will ? { will: { topic: o.will.topic, payload: o.will.payload, qos: 1 as const, retain: true } } : {}),
     });
     this.client = client;

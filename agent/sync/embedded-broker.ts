@@ -1,11 +1,17 @@
 /**
- * An in-process MQTT 3.1.1 broker (aedes over node:net) for `mqtt.listen`: the hub's broker,
- * or a node's broker for its site peers. In-memory persistence only: retained messages and
+ * An in-process MQTT 3.1.1 broker (aedes) for `mqtt.listen`: the hub's broker, or a node's
+ * broker for its site peers. On `mqtts://` it listens over TLS, requires a client certificate
+ * from the hub's CA and enforces the ACL of the certificate's identity (broker-guard.ts); on
+ * `mqtt://` (insecure dev mode, docs/security.md) it is plain TCP and open to anyone. In-memory persistence only: retained messages and
  * sessions live as long as the process. stop() drops every connection at once; clients
  * reconnect elsewhere or later, replication catches up from its change log.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
+import type { Credentials } from '../trust/credentials.ts';
+import type { AclIdentity } from '../trust/broker-acl.ts';
+import { BrokerGuard } from './broker-guard.ts';
 import { formatMqttUrl, parseMqttUrl } from '../config/sync-schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import { hostPort, listenFailureReason, listenOn } from '../lib/listen.ts';
@@ -15,6 +21,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   logger: Logger;
+  /** Mutual TLS with these credentials, and the ACL; absent: plain MQTT. */
+  tls?: { credentials: Credentials; owner: AclIdentity };
 }
 
 export class EmbeddedBroker {
@@ -24,13 +32,16 @@ export class EmbeddedBroker {
   #server: net.Server | undefined;
   /** Every accepted socket, including ones that never sent CONNECT (aedes.close() misses those). */
   readonly #sockets = new Set<net.Socket>();
-  #bound: { host: string; port: number } | undefined;
+  #bound: { host: string; port: number; secure: boolean } | undefined;
   #published = 0;
   #stopping: Promise<void> | undefined;
+  /** The certificate ACL (mqtts only). */
+  readonly guard: BrokerGuard | undefined;
 
   constructor(options: EmbeddedBrokerOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.guard = options.tls ? new BrokerGuard(options.logger, options.tls.owner) : undefined;
   }
 
   async start(): Promise<void> {
@@ -38,17 +49,27 @@ export class EmbeddedBroker {
     const { host, port } = this.#options;
     let aedes: Aedes;
     try {
-      aedes = await Aedes.createBroker();
+      aedes = await Aedes.createBroker(this.guard?.hooks() ?? {});
     } catch (err) {
       throw new SyncError('sync.broker', `cannot start MQTT broker: ${(err as Error).message}`, { cause: err });
     }
     this.#wire(aedes);
-    const server = net.createServer((socket) => {
+    const accept = (socket: net.Socket) => {
       this.#sockets.add(socket);
       socket.setNoDelay(true); // small batches and acks go out at once (Nagle cost ~40 ms a hop)
       socket.once('close', () => this.#sockets.delete(socket));
       aedes.handle(socket);
-    });
+    };
+    const t = this.#options.tls;
+    const server = t
+      ? tls.createServer({ ...t.credentials, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, accept)
+      : net.createServer(accept);
+    if (t) {
+      server.on('tlsClientError', (err, socket) => {
+        this.#log.warn({ remote: socket.remoteAddress, err: err.message }, 'mqtt TLS handshake refused');
+        socket.destroy();
+      });
+    }
     try {
       await listenOn(server, host, port);
     } catch (err) {
@@ -61,7 +82,7 @@ export class EmbeddedBroker {
     const addr = server.address() as net.AddressInfo;
     this.#aedes = aedes;
     this.#server = server;
-    this.#bound = { host, port: addr.port };
+    this.#bound = { host, port: addr.port, secure: t !== undefined };
     this.#published = 0;
     this.#stopping = undefined;
     this.#log.info({ url: this.url }, 'mqtt broker listening');
@@ -87,7 +108,7 @@ export class EmbeddedBroker {
     this.#log.info({ url: this.url }, 'mqtt broker stopped');
   }
 
-  get address(): { host: string; port: number } {
+  get address(): { host: string; port: number; secure: boolean } {
     if (!this.#bound) throw new SyncError('sync.broker', 'MQTT broker has not been started');
     return { ...this.#bound };
   }
@@ -121,9 +142,17 @@ export class EmbeddedBroker {
   }
 }
 
-/** The broker for a validated `mqtt.listen` (`mqtt://host:port`). */
-export function embeddedBrokerAt(listen: string, logger: Logger): EmbeddedBroker {
+/**
+ * The broker for a validated `mqtt.listen`: `mqtts://` needs `tls` (the node's credentials and
+ * identity, read when the broker is built); `mqtt://` is plain and logs a warning.
+ */
+export function embeddedBrokerAt(listen: string, logger: Logger, tls?: () => { credentials: Credentials; owner: AclIdentity }): EmbeddedBroker {
   const address = parseMqttUrl(listen);
   if (typeof address === 'string') throw new SyncError('sync.listen', `mqtt.listen: ${address}`);
-  return new EmbeddedBroker({ ...address, logger });
+  if (!address.secure) {
+    logger.warn({ listen }, 'insecure MQTT: the broker accepts anyone without TLS or ACL (dev mode only; docs/security.md)');
+    return new EmbeddedBroker({ host: address.host, port: address.port, logger });
+  }
+  if (!tls) throw new SyncError('sync.broker', `mqtt.listen ${listen} needs the node's certificate (enrol the box first)`);
+  return new EmbeddedBroker({ host: address.host, port: address.port, logger, tls: tls() });
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { NodeState } from '../wire/messages.ts';
 import type { PeerChange, PeerChangeFeed } from './cdr-takeover.ts';
+import { checkCertifiedState } from './certified-state.ts';
 import { decidePin, keyFingerprint, type PinDecision } from './key-pinning.ts';
 
 export interface KnownNode {
@@ -32,17 +33,25 @@ export interface KnownNode {
  * new: first state this process saw; back: it was offline and is online again; rebuilt: it
  * announces another store (a new cr-sqlite site id), whose versions start again from 0.
  */
-export type ObserveResult = 'new' | 'back' | 'updated' | 'rebuilt' | 'key-mismatch';
+export type ObserveResult = 'new' | 'back' | 'updated' | 'rebuilt' | 'key-mismatch' | 'identity-refused';
 
 export class PeerDirectory implements PeerChangeFeed {
   private readonly nodes = new Map<string, KnownNode>();
   private readonly listeners = new Set<(change: PeerChange) => void>();
   private readonly bySiteId = new Map<string, string>();
   keyMismatches = 0;
+  /** States refused because they carry no valid certificate or disagree with it. */
+  identityRefused = 0;
 
+  /**
+   * `caPem`: the fleet's CA; states are then believed only as their certificates say
+   * (certified-state.ts) and a certified new key replaces the pinned one. Without it (insecure
+   * dev mode), keys are pinned on first use.
+   */
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly caPem?: string,
   ) {
     for (const k of store.changes.knownKeys()) {
       this.remember({ nodeId: k.nodeId, role: k.role === 'hub' ? 'hub' : 'node', site: k.site, siteId: k.siteId, publicKey: k.publicKey, online: false, head: 0n, mqtt: undefined, seenAt: 0 });
@@ -56,6 +65,14 @@ export class PeerDirectory implements PeerChangeFeed {
 
   observe(state: NodeState, now: number): ObserveResult {
     const pinned = this.store.changes.knownKey(state.nodeId);
+    if (this.caPem !== undefined) {
+      const verdict = checkCertifiedState(state, this.caPem, now);
+      if (!verdict.ok) {
+        this.identityRefused++;
+        this.logger.error({ node: state.nodeId, site: state.site, role: state.role, reason: verdict.reason }, 'node state refused: not what its certificate says');
+        return 'identity-refused';
+      }
+    }
     const decision = this.pinDecision(state);
     if (decision === 'refuse') {
       this.keyMismatches++;
@@ -99,6 +116,11 @@ export class PeerDirectory implements PeerChangeFeed {
 
   /** Whether `state`'s key is trusted for its node id (key-pinning.ts). */
   pinDecision(state: NodeState): PinDecision {
+    if (this.caPem !== undefined) {
+      // The certificate vouches for the key (checked in observe): a new one replaces the old.
+      const pinned = this.store.changes.knownKey(state.nodeId)?.publicKey;
+      return pinned === undefined ? 'first' : pinned === state.publicKey ? 'same' : 'replace';
+    }
     return decidePin(this.store.changes.knownKey(state.nodeId)?.publicKey, state.publicKey, this.store.nodes.replacement(state.nodeId));
   }
 

@@ -72,6 +72,7 @@ function hubFollowingBox(): { n1: Replica; hub: Replica } {
   const hub = replica('hub', 'hub');
   online(n1, 'hub');
   online(hub, 'self');
+  introduce(n1, hub, 'hub'); // a request is answered only for a requester the source knows
   const [first] = requests(introduce(hub, n1, 'self'));
   answer(n1, 'hub', first!, hub, 'self');
   return { n1, hub };
@@ -167,6 +168,7 @@ test('a catch-up request is answered on the link it came on; the reply fills the
   online(n1, 'hub');
   online(hub, 'self');
   introduce(hub, n1, 'self');
+  introduce(n1, hub, 'hub');
   ban(n1, '10.0.0.1');
   ban(n1, '10.0.0.2');
   const [req] = requests(hub.core.linkUp('self'));
@@ -181,6 +183,21 @@ test('a catch-up request is answered on the link it came on; the reply fills the
   assert.not.ok(hub.core.streams()[0]!.pulling, 'the reply closed the request');
 });
 
+test('a request of a requester not known yet is answered when its state is believed, not before', () => {
+  const n1 = node('n1');
+  const hub = replica('hub', 'hub');
+  online(n1, 'hub');
+  online(hub, 'self');
+  ban(n1, '10.0.0.1');
+  const [req] = requests(introduce(hub, n1, 'self'));
+  assert.equal(publishes(n1.core.message('hub', req!.topic, Buffer.from(String(req!.payload)))), [], 'the hub is not known to n1 yet');
+  assert.is(n1.core.counters.requestsRefused, 1);
+  const replies = publishes(introduce(n1, hub, 'hub')).filter((p) => p.topic === topics.syncResponse('hub'));
+  assert.is(replies.length, 1, 'answered once the hub\'s state arrived');
+  hub.core.message('self', replies[0]!.topic, replies[0]!.payload as Buffer);
+  assert.is(hub.store.changes.watermark('n1', 'own'), n1.store.changes.head());
+});
+
 test('a reply page with `more` asks for the next page at once', () => {
   const n1 = node('n1');
   const hub = replica('hub', 'hub');
@@ -188,6 +205,7 @@ test('a reply page with `more` asks for the next page at once', () => {
   online(hub, 'self');
   for (let i = 0; i < 150; i++) hub.store.users.upsert({ ext: `${1000 + i}`, displayName: 'x', realm: 'pbx', ha1Md5: 'a', ha1Sha256: 'a', site: '' }, i);
   introduce(n1, hub, 'hub');
+  introduce(hub, n1, 'self');
   const [req] = requests(n1.core.linkUp('hub')).filter((p) => requestOf(p).stream === 'global');
   const [reply] = publishes(hub.core.message('self', req!.topic, Buffer.from(String(req!.payload))));
   const next = requests(n1.core.message('hub', reply!.topic, reply!.payload as Buffer));

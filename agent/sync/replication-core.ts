@@ -24,8 +24,12 @@ import type { NodeKey } from './node-key.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import type { Command, LinkPlan } from './replication-commands.ts';
 import { PushLoop } from './push-loop.ts';
+import { requestRefusal } from './request-entitlement.ts';
 import type { LinkView, ReplicationStrategy } from './replication-strategy.ts';
 import { SyncCounters } from './sync-counters.ts';
+
+/** Requests of unknown requesters kept until their states arrive (the last per requester and stream). */
+const MAX_WAITING_REQUESTS = 64;
 
 /** How often the core looks at the store's head (commits of other processes) and its timers. */
 export const TICK_MS = 50;
@@ -50,6 +54,11 @@ export interface ReplicationCoreOptions {
   sip?: string;
   /** Ids of catch-up requests (16 random hex digits by default). */
   requestId?: () => string;
+  /**
+   * The fleet's CA (PEM) and this node's certificate (DER base64, announced in its state):
+   * states are believed as their certificates say (docs/security.md). Absent: insecure dev mode.
+   */
+  trust?: { caPem: string; certificate: string };
 }
 
 export class ReplicationCore implements LinkView {
@@ -68,13 +77,15 @@ export class ReplicationCore implements LinkView {
   private lastHead = 0n;
   /** The last state of each node whose key was refused (a replacement may let it in later). */
   private readonly refused = new Map<string, NodeState>();
+  /** The last catch-up request of each requester not known yet, answered once its state is believed. */
+  private readonly waitingRequests = new Map<string, { payload: Buffer; link: string }>();
   private stopped = false;
 
   constructor(options: ReplicationCoreOptions) {
     this.o = options;
     this.strategy = options.strategy;
     const { nodeId, store, logger } = options;
-    this.directory = new PeerDirectory(store, logger);
+    this.directory = new PeerDirectory(store, logger, options.trust?.caPem);
     this.receiver = new BatchReceiver({ nodeId, site: options.site, policy: this.strategy, store, directory: this.directory, counters: this.counters, logger });
     this.source = this.strategy.createSource({
       nodeId,
@@ -148,7 +159,7 @@ export class ReplicationCore implements LinkView {
       const t = parseTopic(topic);
       if (t?.kind === 'nodeState') this.onState(payload, out);
       else if (t?.kind === 'syncRequest') this.serve(payload, link, out);
-      else if (t) this.follow(this.receiver.receive(payload, this.o.clock.now()), out);
+      else if (t) this.follow(this.receiver.receive(payload, this.o.clock.now(), t.kind === 'nodeChanges' ? t.nodeId : undefined), out);
     } catch (err) {
       this.counters.malformed++;
       this.o.logger.warn({ topic, err: (err as Error).message }, 'refused a sync message');
@@ -216,6 +227,7 @@ export class ReplicationCore implements LinkView {
       ...(broker ? { mqtt: broker } : {}),
       ...(o.sip ? { sip: o.sip } : {}),
       at: o.clock.now(),
+      ...(o.trust ? { certificate: o.trust.certificate } : {}),
     };
     return Buffer.from(JSON.stringify(state));
   }
@@ -277,9 +289,15 @@ export class ReplicationCore implements LinkView {
   private observe(state: NodeState, out: Command[]): void {
     const now = this.o.clock.now();
     const result = this.directory.observe(state, now);
+    if (result === 'identity-refused') return;
     if (result === 'key-mismatch') {
       this.refused.set(state.nodeId, state);
       return;
+    }
+    for (const [key, waiting] of this.waitingRequests) {
+      if (!key.startsWith(`${state.nodeId} `)) continue;
+      this.waitingRequests.delete(key);
+      this.serve(waiting.payload, waiting.link, out);
     }
     this.refused.delete(state.nodeId);
     if (result === 'rebuilt') {
@@ -343,6 +361,17 @@ export class ReplicationCore implements LinkView {
   private serve(payload: Buffer, link: string, out: Command[]): void {
     const req = SyncRequestSchema.parse(JSON.parse(payload.toString('utf8')));
     if (req.replyTo !== topics.syncResponse(req.requester)) throw new SyncError('sync.payload', `replyTo must be ${topics.syncResponse(req.requester)}`);
+    const refusal = requestRefusal(req, this.directory.get(req.requester), { role: this.strategy.role, site: this.o.site });
+    if (refusal !== undefined) {
+      this.counters.requestsRefused++;
+      // An unknown requester is usually one whose state is still on its way (a peer's request
+      // on this box's broker, its state on the hub's): answered when the state is believed.
+      const unknown = refusal === 'unknown requester';
+      const key = `${req.requester} ${req.stream}`;
+      if (unknown && (this.waitingRequests.has(key) || this.waitingRequests.size < MAX_WAITING_REQUESTS)) this.waitingRequests.set(key, { payload, link });
+      this.o.logger[unknown ? 'debug' : 'warn']({ requester: req.requester, stream: req.stream, reason: refusal }, 'catch-up request refused');
+      return;
+    }
     this.counters.requestsIn++;
     const bytes = this.source.reply(req);
     this.counters.batchesOut++;

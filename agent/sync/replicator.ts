@@ -10,7 +10,10 @@ import { createSystemClock, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
 import { topics } from '../wire/topics.ts';
+import type { Credentials } from '../trust/credentials.ts';
 import { BrokerLink } from './broker-link.ts';
+import { expectedServer, linkTlsOptions } from './link-tls.ts';
+import { derOfPem } from '../trust/verify-certificate.ts';
 import { CoreTimers } from './core-timers.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
@@ -57,6 +60,8 @@ export interface ReplicatorOptions {
   onApplied?: () => void;
   /** Real time by default. */
   clock?: Clock;
+  /** The node's certificate, key and CA: links to `mqtts://` brokers use them (docs/security.md). */
+  tls?: Credentials;
 }
 
 export class Replicator {
@@ -74,6 +79,10 @@ export class Replicator {
     const clock = options.clock ?? createSystemClock();
     this.clock = clock;
     this.strategy = strategyFor(options);
+    // Certificates decide identity only when every broker is mqtts: a replica in the insecure
+    // dev mode (any plain mqtt:// link) keeps trust on first use for its peers' keys.
+    const urls = [options.hub?.url, options.ownBrokerUrl, ...(options.peers ?? []).map((p) => p.url)].filter((u): u is string => u !== undefined);
+    const certified = options.tls !== undefined && urls.every((u) => u.startsWith('mqtts:'));
     this.core = new ReplicationCore({
       strategy: this.strategy,
       nodeId: options.nodeId,
@@ -86,6 +95,7 @@ export class Replicator {
       logger: options.logger,
       inFlight: (link) => this.links.get(link)?.inFlight ?? 0,
       ...(options.sipAddress ? { sip: options.sipAddress } : {}),
+      ...(certified && options.tls ? { trust: { caPem: options.tls.ca, certificate: derOfPem(options.tls.cert) } } : {}),
     });
     this.timers = new CoreTimers(clock, (timer) => this.run(this.core.timerFired(timer)));
   }
@@ -200,9 +210,15 @@ export class Replicator {
   private connect(spec: LinkSpec): void {
     // Events of a link that was replaced (a peer that moved) are not the new link's.
     const current = (l: BrokerLink) => this.links.get(l.name) === l;
+    const o = this.options;
+    const secure = spec.url.startsWith('mqtts:');
+    if (!secure) this.log.warn({ link: spec.name, url: spec.url }, 'insecure MQTT link: no TLS, no certificate (dev mode only; docs/security.md)');
+    else if (!o.tls) this.log.error({ link: spec.name, url: spec.url }, 'mqtts link without a certificate: enrol this node (outpost enrol join)');
+    const tls = secure && o.tls ? linkTlsOptions(o.tls, expectedServer(spec.name, { nodeId: o.nodeId, role: o.role, hubId: o.hub?.id })) : undefined;
     const link = new BrokerLink({
       name: spec.name,
       url: spec.url,
+      ...(tls ? { tls } : {}),
       clientId: spec.clientId,
       will: spec.will,
       subscriptions: spec.subscriptions,

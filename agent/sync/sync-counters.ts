@@ -12,6 +12,10 @@ export class SyncCounters {
   unexpected = 0;
   requestsIn = 0;
   requestsOut = 0;
+  /** Batches whose sender is not the node of the topic they came on (docs/security.md). */
+  identityRefused = 0;
+  /** Catch-up requests refused: an uncertified requester, or a stream it is not entitled to. */
+  requestsRefused = 0;
 
   reject(nodeId: string, count: number): void {
     this.changesRejected += count;

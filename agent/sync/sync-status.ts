@@ -63,6 +63,10 @@ export interface SyncStatus {
     requestsOut: number;
     keyMismatches: number;
     pendingBatches: number;
+    /** States and batches refused for disagreeing with a certificate (docs/security.md). */
+    identityRefused?: number;
+    /** Catch-up requests refused: unknown requester or a stream it is not entitled to. */
+    requestsRefused?: number;
   };
 }
 
@@ -118,6 +122,8 @@ export function syncStatus(r: Replicator, now = Date.now()): SyncStatus {
       requestsIn: c.requestsIn,
       requestsOut: c.requestsOut,
       keyMismatches: r.directory.keyMismatches,
+      identityRefused: r.directory.identityRefused + c.identityRefused,
+      requestsRefused: c.requestsRefused,
       pendingBatches: o.store.changes.pendingCount(),
     },
   };

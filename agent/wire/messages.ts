@@ -25,6 +25,8 @@ export const NodeStateSchema = z.object({
   /** The box's SIP address for its site peers (keep-alive, inter-box requests): `udp|tcp:host:port`. */
   sip: z.string().max(200).regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/).optional(),
   at: z.number().int(),
+  /** The node's certificate from the hub's CA, DER base64: receivers take its identity and key from it. */
+  certificate: z.string().max(8000).regex(/^[A-Za-z0-9+/=]+$/).optional(),
 });
 export type NodeState = z.infer<typeof NodeStateSchema>;
 

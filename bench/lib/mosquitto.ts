@@ -36,6 +36,11 @@ export interface MosquittoOptions {
   verbose?: boolean;
   /** Sees every process started (a bench tracks its CPU, a test its teardown). */
   onSpawn?: (proc: ChildProcess) => void;
+  /**
+   * Mutual TLS: the directory `outpost broker mosquitto-config --out` writes (its listener
+   * replaces the anonymous one; the files may be written after create(), before start()).
+   */
+  tlsDir?: string;
 }
 
 export function tcpAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -58,6 +63,7 @@ export class Mosquitto {
     readonly port: number,
     private readonly dir: string,
     private readonly onSpawn: ((proc: ChildProcess) => void) | undefined,
+    readonly secure = false,
   ) {
     this.configFile = join(dir, 'mosquitto.conf');
     this.logFile = join(dir, 'mosquitto.log');
@@ -65,12 +71,11 @@ export class Mosquitto {
 
   /** Writes the config (nothing runs yet). */
   static async create(o: MosquittoOptions): Promise<Mosquitto> {
-    const m = new Mosquitto(o.port ?? (await freeTcpPort()), o.dir, o.onSpawn);
+    const m = new Mosquitto(o.port ?? (await freeTcpPort()), o.dir, o.onSpawn, o.tlsDir !== undefined);
     writeFileSync(
       m.configFile,
       [
-        `listener ${m.port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...(o.tlsDir ? [] : [`listener ${m.port} 127.0.0.1`, 'allow_anonymous true']),
         'persistence false',
         'log_dest stdout',
         'log_type error',
@@ -79,6 +84,9 @@ export class Mosquitto {
         ...(o.verbose ? ['log_type information'] : []),
         ...(o.nodelay ? ['set_tcp_nodelay true'] : []),
         ...(o.maxQueued !== undefined ? [`max_queued_messages ${o.maxQueued}`] : []),
+        // As root Mosquitto drops to its own user after loading the config, and could then not
+        // read the ACL file and key in the test's private temporary directory.
+        ...(o.tlsDir ? ['user root', `include_dir ${o.tlsDir}`] : []),
         '',
       ].join('\n'),
     );
@@ -86,7 +94,7 @@ export class Mosquitto {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.secure ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {

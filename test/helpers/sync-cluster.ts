@@ -67,6 +67,8 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** YAML at the top level of every node's config, after the node's own broker. */
   nodeExtra?: string;
+  /** false: plain MQTT, keys pinned on first use (insecure dev mode); default: mTLS and enrolment. */
+  secure?: boolean;
   /** Where each process listens (default 127.0.0.1), and the command prefix that runs it (bench/lib/cluster.ts). */
   host?: (name: string) => string;
   prefix?: (name: string) => string[];
@@ -94,6 +96,7 @@ export class SyncCluster extends Cluster {
       ...(o.host ? { host: o.host } : {}),
       ...(o.hubPort !== undefined ? { hubPort: o.hubPort } : {}),
       mosquitto: { verbose: true, onSpawn: own },
+      ...(o.secure !== undefined ? { secure: o.secure } : {}),
       spawn: (name) => ({ ...(o.prefix ? { prefix: o.prefix(name) } : {}), onSpawn: (p) => own(p.proc!) }),
     });
     return new SyncCluster(plan, port, mosquitto);

@@ -1,0 +1,91 @@
+/**
+ * The aedes hooks of an embedded broker over mutual TLS (docs/security.md): who a client is
+ * comes from the certificate it presented (identity.ts), and what it may publish, subscribe to
+ * and receive from the one ACL of agent/trust/broker-acl.ts. A client without a valid
+ * certificate never gets this far (the TLS listener refused it); one whose certificate does not
+ * follow the profile is refused at CONNECT. Refusals are logged at warn and counted.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { AedesOptions, Client } from 'aedes';
+import type { Logger } from '../lib/logger.ts';
+import { mayPublish, mayReceive, maySubscribe, type AclIdentity, type SiteLookup } from '../trust/broker-acl.ts';
+import { parseCertificate } from '../trust/identity.ts';
+import { SyncError } from './errors.ts';
+
+export interface BrokerGuardStats {
+  refusedConnects: number;
+  refusedPublishes: number;
+  refusedSubscribes: number;
+  filtered: number;
+}
+
+export class BrokerGuard {
+  readonly stats: BrokerGuardStats = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, filtered: 0 };
+  /** Every identity a certificate named since start (the broker's own first): the sites of node ids. */
+  private readonly known = new Map<string, AclIdentity>();
+  private readonly identities = new WeakMap<Client, AclIdentity>();
+  readonly siteOf: SiteLookup = (id) => this.known.get(id);
+
+  constructor(
+    private readonly log: Logger,
+    owner?: AclIdentity,
+  ) {
+    if (owner) this.known.set(owner.nodeId, owner);
+  }
+
+  /** The identity a connected client's certificate names. */
+  identityOf(client: Client): AclIdentity | undefined {
+    return this.identities.get(client);
+  }
+
+  hooks(): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+    return {
+      authenticate: (client, _username, _password, done) => {
+        const identity = this.authenticate(client);
+        if (identity) return done(null, true);
+        this.stats.refusedConnects++;
+        done(Object.assign(new SyncError('sync.connect', 'not authorized'), { returnCode: 5 as const }), false);
+      },
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null); // the broker's own messages
+        const me = this.identities.get(client);
+        if (me && mayPublish(me, packet.topic, this.siteOf)) return done(null);
+        this.stats.refusedPublishes++;
+        this.log.warn({ client: client.id, node: me?.nodeId, topic: packet.topic, retain: packet.retain }, 'mqtt publish refused by the ACL');
+        done(new SyncError('sync.connect', `not authorized to publish on ${packet.topic}`));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const me = this.identities.get(client);
+        if (me && maySubscribe(me, sub.topic, this.siteOf)) return done(null, sub);
+        this.stats.refusedSubscribes++;
+        this.log.warn({ client: client.id, node: me?.nodeId, topic: sub.topic }, 'mqtt subscription refused by the ACL');
+        done(null, null); // SUBACK 0x80 for this filter
+      },
+      authorizeForward: (client, packet) => {
+        const me = this.identities.get(client);
+        if (me && mayReceive(me, packet.topic, this.siteOf)) return packet;
+        this.stats.filtered++;
+        return null;
+      },
+    };
+  }
+
+  private authenticate(client: Client): AclIdentity | undefined {
+    const socket = client.conn as Partial<TLSSocket>;
+    if (typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) {
+      this.log.warn({ client: client.id }, 'mqtt client without a verified certificate refused');
+      return undefined;
+    }
+    const raw = socket.getPeerCertificate().raw;
+    try {
+      const facts = parseCertificate(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`);
+      const identity: AclIdentity = { nodeId: facts.nodeId, site: facts.site, role: facts.role };
+      this.identities.set(client, identity);
+      this.known.set(identity.nodeId, identity);
+      return identity;
+    } catch (err) {
+      this.log.warn({ client: client.id, err: (err as Error).message }, 'mqtt client certificate does not follow the profile; refused');
+      return undefined;
+    }
+  }
+}

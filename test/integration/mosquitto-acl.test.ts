@@ -1,0 +1,106 @@
+/**
+ * Mosquitto as the fleet's broker over mutual TLS (`outpost broker mosquitto-config`, docs/cli/
+ * broker.md), with real processes: a hub and boxes a1, a2 of site a, enrolled with claim codes.
+ * Replication works through it (test/integration/sync-mosquitto.test.ts runs the scenarios);
+ * here the generated listener and ACL file refuse the attacks: a client without a certificate
+ * cannot connect, and a certified box cannot read another site's scope or everything, nor
+ * overwrite the hub's retained state.
+ * Needs mosquitto (bash setup.sh installs it).
+ * Runs alone too: node --import tsx test/integration/mosquitto-acl.test.ts
+ */
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readCredentials } from '../../agent/trust/credentials.ts';
+import { topics } from '../../agent/wire/topics.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
+import { explainedOn, SyncCluster } from '../helpers/sync-cluster.ts';
+
+interface Ctx {
+  cluster: SyncCluster;
+  failed: boolean;
+}
+
+const test = suite<Ctx>('Mosquitto over mutual TLS: the generated ACL');
+const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
+
+/** Connects with a1's certificate (or none). */
+function connect(ctx: Ctx, withCertificate: boolean, clientId: string): Promise<{ client: MqttClient } | { error: string }> {
+  const c = readCredentials(join(ctx.cluster.node('a1').dataDir));
+  return new Promise((resolve) => {
+    const client = mqtt.connect(ctx.cluster.hubUrl!, {
+      clientId,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ca: c.ca,
+      ...(withCertificate ? { key: c.key, cert: c.cert } : {}),
+    });
+    client.once('connect', () => resolve({ client }));
+    client.once('error', (err) => {
+      client.end(true);
+      resolve({ error: err.message });
+    });
+    client.once('close', () => resolve({ error: 'closed' }));
+  });
+}
+
+const granted = (client: MqttClient, filter: string) =>
+  new Promise<number>((resolve) => client.subscribe(filter, { qos: 1 }, (err, g) => resolve(err ? 128 : g![0]!.qos)));
+
+test.before(async (ctx) => {
+  ctx.failed = false;
+  ctx.cluster = await SyncCluster.create({ broker: 'mosquitto', nodes: ['a1', 'a2'], site: 'a' });
+  await ctx.cluster.start();
+  await ctx.cluster.addUser('2001', 'pw-2001-secret', 'a');
+  await ctx.cluster.waitForUsers(ctx.cluster.nodes, ['2001'], 30_000);
+});
+
+test.after(async (ctx) => {
+  await ctx.cluster?.destroy(!ctx.failed);
+});
+
+test('the boxes replicate through Mosquitto over mTLS (the user reached them) and a client without a certificate is refused', explained(async (ctx) => {
+  assert.match(ctx.cluster.hubUrl!, /^mqtts:/);
+  const anonymous = await connect(ctx, false, 'anonymous');
+  assert.ok('error' in anonymous, 'refused');
+}));
+
+test('a certified box subscribed to # and to another site\'s scope receives that site\'s users never, its own site\'s yes', explained(async (ctx) => {
+  const r = await connect(ctx, true, 'outpost-a1-attack');
+  assert.ok('client' in r, 'a1 connects with its certificate');
+  const a1 = (r as { client: MqttClient }).client;
+  const got: string[] = [];
+  a1.on('message', (t) => got.push(t));
+  try {
+    // Mosquitto grants MQTT 3.1.1 subscriptions and applies the ACL to each message it delivers.
+    for (const filter of ['#', topics.hubChanges('site/b'), topics.syncResponse('a2'), topics.hubChanges('site/a')]) await granted(a1, filter);
+    await ctx.cluster.addUser('3001', 'pw-3001-secret', 'b');
+    await ctx.cluster.addUser('2002', 'pw-2002-secret', 'a');
+    await waitFor(() => got.includes(topics.hubChanges('site/a')), 'site a\'s scope at a1', 30_000);
+    await ctx.cluster.waitForUsers([ctx.cluster.hub], ['3001', '2002'], 30_000);
+    assert.not.ok(got.includes(topics.hubChanges('site/b')), 'site b\'s users (with their HA1) never reach a box of site a');
+  } finally {
+    a1.end(true);
+  }
+}));
+
+test('a certified box cannot overwrite the hub\'s retained state', explained(async (ctx) => {
+  const r = await connect(ctx, true, 'outpost-a1-attack2');
+  const a1 = (r as { client: MqttClient }).client;
+  try {
+    // Mosquitto acknowledges a denied publish and drops it.
+    await a1.publishAsync(topics.nodeState('hub'), JSON.stringify({ nodeId: 'hub', forged: true }), { qos: 1, retain: true });
+    const state = await new Promise<Record<string, unknown>>((resolve) => {
+      a1.on('message', (_t, p) => resolve(JSON.parse(p.toString()) as Record<string, unknown>));
+      a1.subscribe(topics.nodeState('hub'), { qos: 1 });
+    });
+    assert.is(state['forged'], undefined, 'still the hub\'s own state');
+    assert.is(state['role'], 'hub');
+  } finally {
+    a1.end(true);
+  }
+}));
+
+test.run();
