@@ -53,7 +53,7 @@ nice -n 19 qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 \
   -append "$(cat "$OUT_DIR/cmdline.txt") outpost.console=autologin" \
   -drive "file=$img,if=virtio,format=raw,snapshot=on" \
   -netdev "user,id=n0,hostfwd=udp:127.0.0.1:$sip_port-:5060,hostfwd=tcp:127.0.0.1:$metrics_port-:9464" \
-  -device virtio-net-pci,netdev=n0 \
+  -device virtio-net-pci,netdev=n0,romfile= \
   -device virtio-rng-pci \
   >"$tmp/qemu.log" 2>&1 &
 qemu_pid=$!

@@ -22,6 +22,21 @@ initrd="$(find "$root/boot" -maxdepth 1 -name 'initrd.img-*' | sort | tail -n 1)
 [[ -f "$kernel" && -f "$initrd" ]] || die "no kernel or initrd in the rootfs /boot"
 cmdline="root=PARTUUID=$PART_ROOTA_UUID ro rootwait console=ttyAMA0 quiet"
 
+# mke2fs -d copies each file's ctime and atime from the tree, which no one can set (1.47.1
+# would clamp them to SOURCE_DATE_EPOCH; bookworm has 1.47.0): set them afterwards, by path.
+pin_times() { # <ext4 image> <tree it was made from>
+  local cmds="$fs/pin-times.debugfs" out="$fs/pin-times.log"
+  if find "$2" -mindepth 1 -printf '%P\n' | grep -q '"'; then die "a path in $2 holds a double quote"; fi
+  {
+    printf 'sif / ctime @%s\nsif / atime @%s\n' "$SOURCE_DATE_EPOCH" "$SOURCE_DATE_EPOCH"
+    find "$2" -mindepth 1 -printf '/%P\n' |
+      sed "s|.*|sif \"&\" ctime @$SOURCE_DATE_EPOCH\nsif \"&\" atime @$SOURCE_DATE_EPOCH|"
+  } >"$cmds"
+  debugfs -w -f "$cmds" "$1" >"$out" 2>&1 || die "debugfs on $(basename "$1") failed; see $out"
+  if grep -v '^debugfs' "$out" | grep -q .; then die "debugfs could not set every time in $(basename "$1"); see $out"; fi
+  e2fsck -fn "$1" >"$out.fsck" 2>&1 || die "$(basename "$1") fails e2fsck after pinning times; see $out.fsck"
+}
+
 used=$(du -sm "$root" | cut -f1)
 ((used < ROOT_MIB * 85 / 100)) || die "root tree is $used MB, too big for a $ROOT_MIB MiB slot (ROOT_MIB in lib/common.sh)"
 
@@ -29,10 +44,12 @@ step "disk: rootA ext4 ($used MB in $ROOT_MIB MiB, read-only: no journal)"
 low mke2fs -q -F -t ext4 -O ^has_journal -L rootA -U "$FS_ROOT_UUID" -b 4096 -I 256 \
   -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$root" "$fs/rootA.ext4" "${ROOT_MIB}M" ||
   die "mke2fs of rootA failed"
+pin_times "$fs/rootA.ext4" "$root"
 step "disk: data ext4 ($DATA_MIB MiB)"
 low mke2fs -q -F -t ext4 -L data -U "$FS_DATA_UUID" -b 4096 \
   -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$data" "$fs/data.ext4" "${DATA_MIB}M" ||
   die "mke2fs of data failed"
+pin_times "$fs/data.ext4" "$data"
 
 step "disk: boot FAT32 ($BOOT_MIB MiB: vmlinuz, initrd.img, cmdline.txt)"
 cp "$kernel" "$fs/vmlinuz"

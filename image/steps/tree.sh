@@ -30,6 +30,10 @@ mkdir -p "$wants"
 ln -sf /etc/systemd/system/outpost.service "$wants/outpost.service"
 ln -sf /etc/systemd/system/outpost-firstboot.service "$wants/outpost-firstboot.service"
 mkdir -p "$root/data"
+# Nothing on a box installs packages or has LVM: mask what would only wake up for that.
+for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service; do
+  ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
 
 step "tree: node v$NODE_VERSION, the agent and its arm64 modules in /opt/outpost"
 install -m 0755 "$node_bin" "$root/usr/local/bin/node"
@@ -38,7 +42,8 @@ mkdir -p "$app/native/build" "$app/docs"
 (cd "$REPO_DIR" && tar --exclude='*.test.ts' -cf - agent bin package.json package-lock.json tsconfig.json) |
   tar -C "$app" -xf - --no-same-owner
 cp -a "$modules/node_modules" "$app/node_modules"
-install -m 0644 "$REPO_DIR/native/build/arm64/crsqlite.so" "$REPO_DIR/native/build/arm64/liboutpostcodec.so" "$app/native/build/"
+native_libs="${OUTPOST_NATIVE_LIBS:-$REPO_DIR/native/build/arm64}"
+install -m 0644 "$native_libs/crsqlite.so" "$native_libs/liboutpostcodec.so" "$app/native/build/"
 [[ -f "$REPO_DIR/docs/image.md" ]] && install -m 0644 "$REPO_DIR/docs/image.md" "$app/docs/"
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"
