@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # the disk image; qemu-system-arm boots it in the boot test.
 IMAGE_APT_PACKAGES=(
   mmdebstrap qemu-user-static binfmt-support arch-test uidmap qemu-system-arm
-  e2fsprogs dosfstools mtools fdisk xz-utils binutils-aarch64-linux-gnu ca-certificates
+  e2fsprogs dosfstools mtools fdisk zstd xz-utils binutils-aarch64-linux-gnu ca-certificates
 )
 
 apt_install_missing() { # <step label> <package>...

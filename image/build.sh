@@ -3,7 +3,7 @@
 #
 #   npm run image        (= bash image/build.sh; as root: mmdebstrap, chroot, binfmt_misc)
 #
-# Output in image/out/: outpost-arm64.img (+ .xz), vmlinuz, initrd.img, cmdline.txt for a
+# Output in image/out/: outpost-arm64.img (+ .zst), vmlinuz, initrd.img, cmdline.txt for a
 # direct kernel boot under QEMU, outpost-arm64.manifest and SHA256SUMS. Caches in
 # ~/.cache/outpost-image (OUTPOST_IMAGE_CACHE): the rootfs tar keyed by its inputs, the arm64
 # builder root, the npm tarballs and arm64 node_modules; native/build/arm64/ holds the arm64

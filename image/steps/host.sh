@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
 [[ "$(id -u)" == 0 ]] || die "must run as root (mmdebstrap root mode, chroot, mounts); try sudo"
-for tool in mmdebstrap mke2fs mkfs.fat mcopy sfdisk xz npm node unshare flock aarch64-linux-gnu-strip update-binfmts; do
+for tool in mmdebstrap mke2fs debugfs mkfs.fat mcopy sfdisk zstd npm node unshare flock aarch64-linux-gnu-strip update-binfmts; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found; run 'bash setup.sh --image'"
 done
 [[ -e /usr/libexec/qemu-binfmt/aarch64-binfmt-P || -x /usr/bin/qemu-aarch64-static ]] ||
