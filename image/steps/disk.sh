@@ -42,12 +42,12 @@ used=$(du -sm "$root" | cut -f1)
 
 step "disk: rootA ext4 ($used MB in $ROOT_MIB MiB, read-only: no journal)"
 low mke2fs -q -F -t ext4 -O ^has_journal -L rootA -U "$FS_ROOT_UUID" -b 4096 -I 256 \
-  -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$root" "$fs/rootA.ext4" "${ROOT_MIB}M" ||
+  -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$root" "$fs/rootA.ext4" "${ROOT_MIB}M" >/dev/null ||
   die "mke2fs of rootA failed"
 pin_times "$fs/rootA.ext4" "$root"
 step "disk: data ext4 ($DATA_MIB MiB)"
 low mke2fs -q -F -t ext4 -L data -U "$FS_DATA_UUID" -b 4096 \
-  -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$data" "$fs/data.ext4" "${DATA_MIB}M" ||
+  -E "hash_seed=$FS_HASH_SEED,root_owner=0:0,nodiscard" -d "$data" "$fs/data.ext4" "${DATA_MIB}M" >/dev/null ||
   die "mke2fs of data failed"
 pin_times "$fs/data.ext4" "$data"
 

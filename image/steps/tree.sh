@@ -38,13 +38,12 @@ done
 step "tree: node v$NODE_VERSION, the agent and its arm64 modules in /opt/outpost"
 install -m 0755 "$node_bin" "$root/usr/local/bin/node"
 app="$root/opt/outpost"
-mkdir -p "$app/native/build" "$app/docs"
+mkdir -p "$app/native/build"
 (cd "$REPO_DIR" && tar --exclude='*.test.ts' -cf - agent bin package.json package-lock.json tsconfig.json) |
   tar -C "$app" -xf - --no-same-owner
 cp -a "$modules/node_modules" "$app/node_modules"
 native_libs="${OUTPOST_NATIVE_LIBS:-$REPO_DIR/native/build/arm64}"
 install -m 0644 "$native_libs/crsqlite.so" "$native_libs/liboutpostcodec.so" "$app/native/build/"
-[[ -f "$REPO_DIR/docs/image.md" ]] && install -m 0644 "$REPO_DIR/docs/image.md" "$app/docs/"
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"
 
