@@ -43,6 +43,8 @@ read -r sip_port metrics_port < <(node -e '
 [[ -n "$metrics_port" ]] || fail "could not pick free ports"
 
 console="$tmp/console.log"
+# The console carries terminal escapes (bash's bracketed paste) and CRs: strip them first.
+clean_console() { tr -d '\r' <"$console" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g'; }
 mkfifo "$tmp/serial.in" "$tmp/serial.out"
 cat "$tmp/serial.out" >"$console" &
 step "boot-test: starting QEMU (TCG, 2 vCPUs, 1 GiB); SIP 127.0.0.1:$sip_port/udp, metrics 127.0.0.1:$metrics_port -> guest 5060, 9464"
@@ -62,7 +64,7 @@ step "boot-test: waiting for SIP 200 to OPTIONS (at most $timeout_s s), then $id
 if ! result="$(BOOT_TEST_T0_MS="$t0_ms" nice -n 10 node --import tsx "$REPO_DIR/image/boot-probe.ts" \
   "$sip_port" "$metrics_port" "$timeout_s" "$idle_s" 2>"$tmp/probe.err")"; then
   echo "--- last lines of the guest console ---" >&2
-  tail -n 25 "$console" | tr -d '\r' >&2 || true
+  clean_console | tail -n 25 >&2 || true
   kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited early: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
   fail "$(tail -n 1 "$tmp/probe.err")"
 fi
@@ -72,10 +74,10 @@ step "boot-test: agent answered: $result"
 # there: outpost.console=autologin). Informational; the test does not fail on it.
 printf '\necho BOOT-ANALYZE-BEGIN; systemd-analyze; systemd-analyze blame --no-pager | head -n 8; echo BOOT-ANALYZE-END\n' >"$tmp/serial.in" &
 for _ in $(seq 1 60); do
-  grep -q '^BOOT-ANALYZE-END' <(tr -d '\r' <"$console") && break
+  clean_console | grep -q '^BOOT-ANALYZE-END$' && break
   sleep 1
 done
-tr -d '\r' <"$console" | sed -n '/^BOOT-ANALYZE-BEGIN/,/^BOOT-ANALYZE-END/p' | grep -v '^BOOT-ANALYZE' | sed 's/^/  guest: /' || true
+clean_console | sed -n '/^BOOT-ANALYZE-BEGIN$/,/^BOOT-ANALYZE-END$/p' | grep -v '^BOOT-ANALYZE' | sed 's/^/  guest: /' || true
 
 step "boot-test: powering the guest off"
 t_off=$SECONDS
