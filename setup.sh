@@ -1,8 +1,41 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for Outpost: apt packages, npm dependencies, native builds.
 # Idempotent: a second run only checks. Used by the README's first command and by .ci/run.
+#
+#   bash setup.sh            what `npm test` needs
+#   bash setup.sh --image    only what the arm64 image build and its boot test need
+#                            (image/build.sh, image/boot-test.sh; docs/image.md), as root
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# mmdebstrap and qemu-user build the arm64 root; e2fsprogs, dosfstools, mtools and fdisk make
+# the disk image; qemu-system-arm boots it in the boot test.
+IMAGE_APT_PACKAGES=(
+  mmdebstrap qemu-user-static binfmt-support arch-test uidmap qemu-system-arm
+  e2fsprogs dosfstools mtools fdisk zstd xz-utils binutils-aarch64-linux-gnu ca-certificates
+)
+
+apt_install_missing() { # <step label> <package>...
+  local label="$1" p missing=() SUDO=""
+  shift
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    printf 'setup: %s apt packages present\n' "$label"
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  printf 'setup: installing %s apt packages: %s\n' "$label" "${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ "${1:-}" = "--image" ]; then
+  apt_install_missing image "${IMAGE_APT_PACKAGES[@]}"
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "setup: unknown argument $1 (only --image)" >&2; exit 2; }
 
 # Runtime and test tools (sipp, baresip), reference servers for benchmarks (kamailio, rtpengine),
 # the MQTT broker for integration tests (mosquitto), the network namespaces and packet drops of
@@ -17,19 +50,7 @@ APT_PACKAGES=(
 
 step() { printf 'setup: %s\n' "$*"; }
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  step "installing apt packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  step "apt packages present"
-fi
+apt_install_missing test "${APT_PACKAGES[@]}"
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"

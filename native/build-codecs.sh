@@ -6,13 +6,18 @@
 # available codec headers are unchanged since the last successful build.
 #
 #   CODECS_FORCE=1   rebuild and retest even when up to date
+#   NATIVE_ARCH=arm64  build for another architecture into native/build/arm64/
+#                      (runs inside NATIVE_SYSROOT under qemu-user; see native/cross.sh)
 set -euo pipefail
 
 die() { echo "codecs: $*" >&2; exit 1; }
 
 NATIVE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=native/cross.sh
+source "$NATIVE_DIR/cross.sh"
+native_run_for_target "$NATIVE_DIR" build-codecs.sh CODECS_FORCE
 SRC="$NATIVE_DIR/codec"
-OUT="$NATIVE_DIR/build"
+OUT="$(native_out_dir "$NATIVE_DIR")"
 LIB="$OUT/liboutpostcodec.so"
 STAMP="$OUT/liboutpostcodec.stamp"
 
@@ -20,6 +25,7 @@ command -v make >/dev/null 2>&1 || die "make not found; install build-essential 
 command -v gcc >/dev/null 2>&1 || die "gcc not found; install build-essential (setup.sh)"
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found; install coreutils"
 
+# shellcheck disable=SC2086  # $2 holds several compiler flags
 have() { printf '%b\n' "$1" | gcc $2 -E -x c - >/dev/null 2>&1 && echo yes || echo no; }
 opus_cflags="$(pkg-config --cflags opus 2>/dev/null || true)"
 inputs_hash="$(

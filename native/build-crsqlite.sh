@@ -11,6 +11,8 @@
 #   CRSQLITE_TOOLCHAIN=NAME         rustup toolchain (default stable)
 #   CRSQLITE_FORCE=1                rebuild even if the stamp matches
 #   CRSQLITE_KEEP_WORK=1            keep the unpacked tree after a success
+#   NATIVE_ARCH=arm64               build for another architecture into
+#                                   native/build/arm64/ (see native/cross.sh)
 #
 # Only the default (release, all patches) build writes native/build/crsqlite.so.
 # Every other combination writes native/build/<profile>[-unfixed]/crsqlite.so,
@@ -32,7 +34,10 @@ step() { echo "crsqlite: $*"; }
 SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 NATIVE_DIR="$(dirname "$SCRIPT_PATH")"
 PATCH_DIR="$NATIVE_DIR/crsqlite/patches"
-WORK_ROOT="$NATIVE_DIR/.work"
+# shellcheck source=native/cross.sh
+source "$NATIVE_DIR/cross.sh"
+WORK_ROOT="$(native_work_dir "$NATIVE_DIR")"
+TARBALL_DIR="$NATIVE_DIR/.work"   # shared by every architecture
 
 profile="${CRSQLITE_PROFILE:-release}"
 case "$profile" in
@@ -49,9 +54,9 @@ toolchain="${CRSQLITE_TOOLCHAIN:-stable}"
 variant="$profile"
 [[ "$skip_fixes" == 1 ]] && variant="$variant-unfixed"
 if [[ "$variant" == release ]]; then
-  out_dir="$NATIVE_DIR/build"
+  out_dir="$(native_out_dir "$NATIVE_DIR")"
 else
-  out_dir="$NATIVE_DIR/build/$variant"
+  out_dir="$(native_out_dir "$NATIVE_DIR")/$variant"
 fi
 out_so="$out_dir/crsqlite.so"
 stamp="$out_dir/crsqlite.stamp"
@@ -77,6 +82,7 @@ inputs_hash="$(
     echo "tarball=$TARBALL_SHA256"
     echo "profile=$profile"
     echo "toolchain=$toolchain"
+    echo "arch=$NATIVE_TARGET_ARCH"
     for p in "${patches[@]}"; do
       echo "patch=$(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"
     done
@@ -90,8 +96,29 @@ if [[ "${CRSQLITE_FORCE:-0}" != 1 && -f "$out_so" && -f "$stamp" ]] &&
   exit 0
 fi
 
+# --- 1. fetch ----------------------------------------------------------------
+tarball="$TARBALL_DIR/$TARBALL_NAME"
+tarball_ok() { [[ -f "$tarball" && "$(sha256sum <"$tarball" | cut -d' ' -f1)" == "$TARBALL_SHA256" ]]; }
+if tarball_ok; then
+  step "[1/6] using cached $TARBALL_NAME"
+else
+  step "[1/6] fetching @vlcn.io/crsqlite@$CRSQLITE_VERSION (npm pack)"
+  command -v npm >/dev/null 2>&1 || die "npm not found; run setup.sh"
+  mkdir -p "$TARBALL_DIR"
+  rm -f "$tarball"
+  (cd "$TARBALL_DIR" && npm pack "@vlcn.io/crsqlite@$CRSQLITE_VERSION" --loglevel=error >/dev/null 2>"$TARBALL_DIR/npm-pack.log") ||
+    die "npm pack @vlcn.io/crsqlite@$CRSQLITE_VERSION failed (npm registry unreachable?); see $TARBALL_DIR/npm-pack.log"
+  [[ -f "$tarball" ]] || die "npm pack did not produce $tarball"
+  tarball_ok || die "$TARBALL_NAME does not match the pinned sha256; refusing to build"
+  rm -f "$TARBALL_DIR/npm-pack.log"
+fi
+
+# For another architecture, the rest runs inside NATIVE_SYSROOT (native/cross.sh).
+native_run_for_target "$NATIVE_DIR" build-crsqlite.sh CRSQLITE_PROFILE CRSQLITE_SKIP_FIXES \
+  CRSQLITE_TOOLCHAIN CRSQLITE_FORCE CRSQLITE_KEEP_WORK
+
 # --- prerequisites -----------------------------------------------------------
-for tool in npm tar make patch; do
+for tool in tar make patch; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found; run setup.sh"
 done
 command -v gcc >/dev/null 2>&1 || die "gcc not found; install build-essential (setup.sh)"
@@ -134,21 +161,6 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 step "building $variant with $rustc_version (toolchain $toolchain)"
-
-# --- 1. fetch ----------------------------------------------------------------
-tarball="$WORK_ROOT/$TARBALL_NAME"
-tarball_ok() { [[ -f "$tarball" && "$(sha256sum <"$tarball" | cut -d' ' -f1)" == "$TARBALL_SHA256" ]]; }
-if tarball_ok; then
-  step "[1/6] using cached $TARBALL_NAME"
-else
-  step "[1/6] fetching @vlcn.io/crsqlite@$CRSQLITE_VERSION (npm pack)"
-  rm -f "$tarball"
-  (cd "$WORK_ROOT" && npm pack "@vlcn.io/crsqlite@$CRSQLITE_VERSION" --loglevel=error >/dev/null 2>"$WORK_ROOT/npm-pack.log") ||
-    die "npm pack @vlcn.io/crsqlite@$CRSQLITE_VERSION failed (npm registry unreachable?); see $WORK_ROOT/npm-pack.log"
-  [[ -f "$tarball" ]] || die "npm pack did not produce $tarball"
-  tarball_ok || die "$TARBALL_NAME does not match the pinned sha256; refusing to build"
-  rm -f "$WORK_ROOT/npm-pack.log"
-fi
 
 # --- 2. unpack and strip what must not be used ---------------------------------
 work="$WORK_ROOT/build-$variant"

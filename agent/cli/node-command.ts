@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
+import { SystemdNotifier } from '../lib/sd-notify.ts';
 import { buildNode, type Node } from '../main.ts';
 import { hasCredentials } from '../trust/credentials.ts';
 import { bindFailureInConfigTerms } from './bind-failure.ts';
@@ -26,10 +27,15 @@ export function registerNodeCommand(program: Command): Command {
   return node.action(async (opts: { config?: string }) => {
       if (opts.config === undefined) node.error("error: required option '-c, --config <file>' not specified", { code: 'commander.missingMandatoryOptionValue' });
       const config = loadConfig(opts.config);
+      const logger = createLogger({ level: config.log.level });
+      // Under systemd (Type=notify): READY=1 once serving, then the watchdog pings.
+      const systemd = new SystemdNotifier({ env: process.env, pid: process.pid, onError: (message) => logger.warn({ mod: 'sd-notify' }, message) });
       try {
-        await runNode(config, createLogger({ level: config.log.level }));
+        await runNode(config, logger, () => systemd.ready(`serving as ${config.node.id}`));
       } catch (err) {
         throw bindFailureInConfigTerms(err, config, resolve(opts.config)) ?? err;
+      } finally {
+        systemd.stop();
       }
     });
 }

@@ -1,0 +1,58 @@
+/**
+ * The host side of image/boot-test.sh: polls the agent inside the QEMU guest with SIP OPTIONS
+ * through the forwarded UDP port until it answers 200, then lets it idle and reads its resident
+ * memory from the forwarded metrics port. Prints one JSON line; on failure one line on stderr
+ * and exit code 1.
+ *
+ *   node --import tsx image/boot-probe.ts SIP_PORT METRICS_PORT TIMEOUT_S IDLE_S
+ *   (BOOT_TEST_T0_MS: when QEMU started, epoch milliseconds; times are measured from it)
+ */
+import { sipOptions } from '../bench/lib/sip-probe.ts';
+
+const [sipPort, metricsPort, timeoutS, idleS] = process.argv.slice(2).map(Number);
+const t0 = Number(process.env.BOOT_TEST_T0_MS ?? Date.now());
+const domain = process.env.BOOT_TEST_DOMAIN ?? 'outpost.local';
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fail(message: string): never {
+  process.stderr.write(`boot-probe: ${message}\n`);
+  process.exit(1);
+}
+
+async function rssBytes(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) fail(`GET /metrics answered ${res.status}`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
+  if (line === undefined) fail('no process_resident_memory_bytes in /metrics');
+  return Number(line.split(' ')[1]);
+}
+
+async function main(): Promise<void> {
+  if (![sipPort, metricsPort, timeoutS, idleS].every((n) => Number.isInteger(n) && n! >= 0)) {
+    fail('usage: boot-probe.ts SIP_PORT METRICS_PORT TIMEOUT_S IDLE_S');
+  }
+  const deadline = t0 + timeoutS! * 1000;
+  let last: string | undefined;
+  for (;;) {
+    const status = await sipOptions({ host: '127.0.0.1', port: sipPort! }, domain, 1000);
+    if (status !== undefined && / 200 /.test(`${status} `)) break;
+    if (status !== undefined) last = status;
+    if (Date.now() > deadline) fail(`no SIP 200 to OPTIONS within ${timeoutS} s of QEMU start (last answer: ${last ?? 'none'})`);
+    if (status !== undefined) await sleep(1000);
+  }
+  const sipReadyS = seconds(Date.now() - t0);
+  await sleep(idleS! * 1000);
+  let rss: number | undefined;
+  for (let i = 0; rss === undefined; i++) {
+    try {
+      rss = await rssBytes();
+    } catch (err) {
+      if (i >= 5) fail(`metrics port unreachable: ${(err as Error).message}`);
+      await sleep(2000);
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ sipReadyS, sipStatus: 'SIP/2.0 200 OK', idleS, agentRssMB: Math.round(rss / 1e5) / 10 })}\n`);
+}
+
+await main();

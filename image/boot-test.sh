@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# CI boot test of the built image (docs/image.md): boots image/out/outpost-arm64.img under
+# qemu-system-aarch64 (TCG, virt, cortex-a53, direct kernel boot, -snapshot so the image is
+# not changed), forwards free 127.0.0.1 ports to the guest's SIP (5060/udp) and metrics
+# (9464/tcp), waits for a SIP OPTIONS to be answered 200 by the agent inside, reads the agent's
+# idle RSS, powers the guest off. Prints the times; exits non-zero with one line on failure.
+# QEMU is always killed.
+#
+#   bash image/boot-test.sh      (BOOT_TEST_TIMEOUT=seconds to SIP-ready, default 480)
+set -euo pipefail
+# shellcheck source=image/lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+
+timeout_s="${BOOT_TEST_TIMEOUT:-480}"
+idle_s="${BOOT_TEST_IDLE:-20}"
+img="$OUT_DIR/outpost-arm64.img"
+fail() { printf 'boot-test: FAIL: %s\n' "$*" >&2; exit 1; }
+
+command -v qemu-system-aarch64 >/dev/null 2>&1 || fail "qemu-system-aarch64 not found; run 'bash setup.sh --image'"
+for f in "$img" "$OUT_DIR/vmlinuz" "$OUT_DIR/initrd.img" "$OUT_DIR/cmdline.txt"; do
+  [[ -f "$f" ]] || fail "$f missing; build the image first (npm run image)"
+done
+
+tmp="$(mktemp -d /tmp/outpost-boot-test.XXXXXX)"
+qemu_pid=""
+cleanup() {
+  if [[ -n "$qemu_pid" ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+    kill "$qemu_pid" 2>/dev/null || true
+    sleep 1
+    kill -9 "$qemu_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two free loopback ports (UDP for SIP, TCP for metrics), chosen by the kernel.
+read -r sip_port metrics_port < <(node -e '
+  const dgram = require("node:dgram"), net = require("node:net");
+  const u = dgram.createSocket("udp4");
+  u.bind(0, "127.0.0.1", () => { const s = net.createServer().listen(0, "127.0.0.1", () => {
+    console.log(u.address().port, s.address().port); u.close(); s.close(); }); });')
+[[ -n "$metrics_port" ]] || fail "could not pick free ports"
+
+console="$tmp/console.log"
+# The console carries terminal escapes (bash's bracketed paste) and CRs: strip them first.
+clean_console() { tr -d '\r' <"$console" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g'; }
+mkfifo "$tmp/serial.in" "$tmp/serial.out"
+cat "$tmp/serial.out" >"$console" &
+step "boot-test: starting QEMU (TCG, 2 vCPUs, 1 GiB); SIP 127.0.0.1:$sip_port/udp, metrics 127.0.0.1:$metrics_port -> guest 5060, 9464"
+t0_ms="$(date +%s%3N)"
+nice -n 19 qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 \
+  -display none -monitor none -serial "pipe:$tmp/serial" -no-reboot \
+  -kernel "$OUT_DIR/vmlinuz" -initrd "$OUT_DIR/initrd.img" \
+  -append "$(cat "$OUT_DIR/cmdline.txt") outpost.console=autologin" \
+  -drive "file=$img,if=virtio,format=raw,snapshot=on" \
+  -netdev "user,id=n0,hostfwd=udp:127.0.0.1:$sip_port-:5060,hostfwd=tcp:127.0.0.1:$metrics_port-:9464" \
+  -device virtio-net-pci,netdev=n0,romfile= \
+  -device virtio-rng-pci \
+  >"$tmp/qemu.log" 2>&1 &
+qemu_pid=$!
+
+step "boot-test: waiting for SIP 200 to OPTIONS (at most $timeout_s s), then $idle_s s idle for the RSS"
+if ! result="$(BOOT_TEST_T0_MS="$t0_ms" nice -n 10 node --import tsx "$REPO_DIR/image/boot-probe.ts" \
+  "$sip_port" "$metrics_port" "$timeout_s" "$idle_s" 2>"$tmp/probe.err")"; then
+  echo "--- last lines of the guest console ---" >&2
+  clean_console | tail -n 25 >&2 || true
+  kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited early: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
+  fail "$(tail -n 1 "$tmp/probe.err")"
+fi
+step "boot-test: agent answered: $result"
+
+# Where the boot time went, from the guest's systemd, over the serial console (root is logged in
+# there: outpost.console=autologin). Informational; the test does not fail on it.
+printf '\necho BOOT-ANALYZE-BEGIN; systemd-analyze; systemd-analyze blame --no-pager | head -n 8; echo BOOT-ANALYZE-END\n' >"$tmp/serial.in" &
+for _ in $(seq 1 60); do
+  clean_console | grep -q '^BOOT-ANALYZE-END$' && break
+  sleep 1
+done
+clean_console | sed -n '/^BOOT-ANALYZE-BEGIN$/,/^BOOT-ANALYZE-END$/p' | grep -v '^BOOT-ANALYZE' | sed 's/^/  guest: /' || true
+
+step "boot-test: powering the guest off"
+t_off=$SECONDS
+printf '\nsystemctl poweroff\n' >"$tmp/serial.in" &
+for _ in $(seq 1 60); do
+  kill -0 "$qemu_pid" 2>/dev/null || break
+  sleep 1
+done
+if kill -0 "$qemu_pid" 2>/dev/null; then
+  step "boot-test: guest still up after 60 s; killing QEMU"
+else
+  step "boot-test: guest powered off in $(since "$t_off")"
+fi
+echo "boot-test: PASS $result"

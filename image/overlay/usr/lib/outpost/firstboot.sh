@@ -1,0 +1,34 @@
+#!/bin/sh
+# outpost-firstboot.service: writes /data/outpost.yaml once. The node id comes from the first
+# Ethernet MAC; rtp.address from the address of the default route (SDP needs a concrete one).
+# A provisioning tool may put a ready config on the boot partition as outpost/outpost.yaml.
+set -eu
+install -d -o outpost -g outpost -m 0750 /data/outpost
+provided=""
+if [ -b /dev/disk/by-partlabel/boot ]; then
+  mkdir -p /run/outpost-boot
+  if mount -o ro /dev/disk/by-partlabel/boot /run/outpost-boot 2>/dev/null; then
+    if [ -f /run/outpost-boot/outpost/outpost.yaml ]; then
+      install -o root -g outpost -m 0640 /run/outpost-boot/outpost/outpost.yaml /data/outpost.yaml.tmp
+      provided=yes
+    fi
+    umount /run/outpost-boot
+  fi
+fi
+if [ -z "$provided" ]; then
+  addr=""
+  for _ in $(seq 1 30); do
+    addr="$(ip -4 -o route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
+    [ -n "$addr" ] && break
+    sleep 1
+  done
+  [ -n "$addr" ] || { echo "firstboot: no IPv4 address after 30 s; rtp.address set to 127.0.0.1" >&2; addr=127.0.0.1; }
+  mac="$(cat /sys/class/net/e*/address 2>/dev/null | head -n 1 | tr -d ':')"
+  id="box-${mac#??????}"
+  [ "$id" != box- ] || id=box-1
+  sed -e "s/@NODE_ID@/$id/" -e "s/@RTP_ADDRESS@/$addr/" /usr/share/outpost/outpost.yaml.in >/data/outpost.yaml.tmp
+  chown root:outpost /data/outpost.yaml.tmp
+  chmod 0640 /data/outpost.yaml.tmp
+fi
+mv /data/outpost.yaml.tmp /data/outpost.yaml
+echo "firstboot: wrote /data/outpost.yaml"
