@@ -77,7 +77,15 @@ export class CallAdmission {
   private peerOf(req: SipRequest, source: Endpoint): { node: string; link: string } | undefined | false {
     const verdict = this.deps.assertion?.verify(req);
     if (!verdict || verdict.kind === 'none') return undefined;
-    if (verdict.kind === 'verified') return { node: verdict.node, link: verdict.link };
+    if (verdict.kind === 'verified') {
+      // Over TLS with a certificate of the fleet's CA (docs/sip-tls.md): it must name the signer too.
+      if (source.certifiedNode === undefined || source.certifiedNode === verdict.node) {
+        if (source.certifiedNode !== undefined) this.deps.logger.info({ node: verdict.node, callId: req.headers.get('call-id') }, 'inter-box request over mutual tls');
+        return { node: verdict.node, link: verdict.link };
+      }
+      this.deps.logger.warn({ node: verdict.node, reason: 'certificate-mismatch', certified: source.certifiedNode, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
+      return false;
+    }
     this.deps.logger.warn({ node: verdict.node, reason: verdict.reason, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
     return false;
   }
