@@ -61,6 +61,8 @@ export class TcpTransport implements Transport {
   private server: Server | undefined;
   private bound: Endpoint;
   private readonly connections = new Map<string, Socket>();
+  /** Connections being opened (a TLS handshake takes round trips): a second send waits for the same one. */
+  private readonly opening = new Map<string, Promise<Socket>>();
   private readonly options: TcpTransportOptions;
   private readonly sockets: StreamSockets;
 
@@ -128,13 +130,23 @@ export class TcpTransport implements Transport {
 
   async sendRaw(data: Buffer, dest: Endpoint): Promise<void> {
     if (!this.server) throw new TransportError('transport.closed', `${this.protocol} transport is not running`);
-    const socket = this.connections.get(`${dest.address}:${dest.port}`) ?? (await this.open(dest));
+    const key = `${dest.address}:${dest.port}`;
+    const socket = this.connections.get(key) ?? (await this.opened(key, dest));
     await new Promise<void>((resolve, reject) => {
       socket.write(data, (err) => {
         if (err) reject(new TransportError('transport.send', `${this.protocol} send to ${dest.address}:${dest.port} failed: ${err.message}`, { cause: err }));
         else resolve();
       });
     });
+  }
+
+  private opened(key: string, dest: Endpoint): Promise<Socket> {
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = this.open(dest).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
   }
 
   private async open(dest: Endpoint): Promise<Socket> {
