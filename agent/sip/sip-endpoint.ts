@@ -105,11 +105,6 @@ export class SipEndpoint {
     await Promise.all(this.transports.map((t) => t.stop()));
   }
 
-  /** True when a `tls:` listener runs: inter-box requests may go over TLS. */
-  get offersTls(): boolean {
-    return this.transports.some((t) => t.protocol === 'tls');
-  }
-
   transportFor(dest: Endpoint): Transport {
     const t = this.transports.find((x) => x.protocol === dest.protocol);
     if (!t) throw new TransportError('transport.send', `no ${dest.protocol} transport configured`);

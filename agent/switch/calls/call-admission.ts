@@ -73,6 +73,7 @@ export class CallAdmission {
    * The box of the site that vouches for this request (a verified Outpost-Node header), undefined
    * without the header, false when the header does not verify (logged: a forgery or a
    * misconfigured peer). Without a verifier (tests of the local call core) the header is ignored.
+   * Over TLS, a connection whose certificate names a node must name the signer (docs/sip-tls.md).
    */
   private peerOf(req: SipRequest, source: Endpoint): { node: string; link: string } | undefined | false {
     const verdict = this.deps.assertion?.verify(req);
