@@ -18,6 +18,7 @@ import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { loadNodeTls } from './trust/node-tls.ts';
+import { sipTlsOptions } from './sip/transport/tls-credentials.ts';
 import { NodeKey, verifySignature } from './sync/node-key.ts';
 import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
@@ -80,6 +81,12 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     clock,
     logger: logger.child({ mod: 'media' }),
   });
+  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined;
+  const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
+  // The certificate from enrolment (docs/security.md): mTLS for the brokers and links, and the identity peers believe.
+  const tls = nodeKey ? loadNodeTls(config.dataDir, { nodeId: config.node.id, site: config.node.site, role: 'node', nodeKey: nodeKey.publicKey }) : undefined;
+  // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
+  const sitePeers: SitePeers = new SitePeers((id): boolean => keepAlive?.isUp(id) ?? true);
   // The endpoint and the call controller need each other: the controller sends through the
   // endpoint, the endpoint hands requests up. The user object closes over `calls`.
   let calls: CallController | undefined;
@@ -98,16 +105,12 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     },
     // Any message from a site peer's SIP address shows it alive (docs/peer-liveness.md).
     onReceived: (source) => keepAlive?.heardFrom(source),
+    // SIP over TLS (docs/sip-tls.md): the operator's certificate or the node's; mutual with site peers.
+    ...sipTlsOptions(config.sip.tls, tls?.credentials, (dest): string | undefined => sitePeers.nodeAt(dest)),
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
-  const replicates = config.hub !== undefined || config.peers.length > 0 || config.mqtt !== undefined;
-  const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
-  // The certificate from enrolment (docs/security.md): mTLS for the brokers and links, and the identity peers believe.
-  const tls = nodeKey ? loadNodeTls(config.dataDir, { nodeId: config.node.id, site: config.node.site, role: 'node', nodeKey: nodeKey.publicKey }) : undefined;
   const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity }))) : undefined;
-  // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
-  const sitePeers = new SitePeers((id) => keepAlive?.isUp(id) ?? true);
   const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);
   const assertion = new NodeAssertion({ nodeId: config.node.id, site: config.node.site, ...(nodeKey ? { signer: nodeKey } : {}), keyOf, verify: verifySignature, clock });
   calls = new CallController({
@@ -188,7 +191,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
         unsubscribePeers = keepAlive!.onChange((t) => {
           if (t.state === 'down') calls!.peerDown(t.peer);
         });
-        const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address);
+        const sipAddress = announcedSipAddress(endpoint.bound, config.rtp.address, tls !== undefined);
         replicator = new Replicator({
           ...replicatorOptions,
           ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),

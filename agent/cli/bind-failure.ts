@@ -26,7 +26,7 @@ interface KeyedAddress {
 /** Every address `outpost node` binds, with its key, in the order the node binds them. */
 function keyedAddresses(config: Config): KeyedAddress[] {
   const out: KeyedAddress[] = config.sip.listen.map((a, i) => ({
-    key: `sip.listen[${i}]`, value: formatListenAddress(a), protocol: a.protocol, host: a.host, ports: [a.port, a.port], sip: true,
+    key: `sip.listen[${i}]`, value: formatListenAddress(a), protocol: a.protocol === 'udp' ? 'udp' : 'tcp', host: a.host, ports: [a.port, a.port], sip: true,
   }));
   return [...out, ...brokerAndMetrics(config.mqtt && 'listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen)];
 }

@@ -106,7 +106,7 @@ errors('a missing required key', () => {
 errors('a bad listen address names the index and says what is expected', () => {
   const err = problemsOf(MINIMAL.replace('"tcp:127.0.0.1:5070"', '"sctp:127.0.0.1:5070"'));
   assert.is(err.problems[0]!.key, 'sip.listen[1]');
-  assert.match(err.problems[0]!.reason, 'udp|tcp:host:port');
+  assert.match(err.problems[0]!.reason, 'udp|tcp|tls:host:port');
 });
 
 errors('a wrong type and an out-of-range value are both reported', () => {

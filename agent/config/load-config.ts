@@ -124,6 +124,10 @@ export function parseConfigText(text: string, path: string): Config {
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
   if (config.sync.siteAdminKey !== undefined && !isAbsolute(config.sync.siteAdminKey)) config.sync.siteAdminKey = resolve(dirname(path), config.sync.siteAdminKey);
+  for (const k of ['cert', 'key'] as const) {
+    const file = config.sip.tls[k];
+    if (file !== undefined && !isAbsolute(file)) config.sip.tls[k] = resolve(dirname(path), file);
+  }
   checkPlainMqtt(path, config.insecureMqtt, [
     ...(config.hub ? [['hub.url', config.hub.url] as [string, string]] : []),
     ...config.peers.map((p, i): [string, string] => [`peers[${i}].url`, p.url]),

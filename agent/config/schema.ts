@@ -85,6 +85,19 @@ export const TimersSection = z
 /** Text that goes into SIP headers as a quoted string or token: printable, no quotes. */
 const headerText = z.string().min(1).max(128).regex(/^[\x21\x23-\x7e][\x20\x21\x23-\x7e]*$/, 'must be printable ASCII without double quotes or leading space');
 
+/**
+ * An operator's certificate for `tls:` listeners (docs/sip-tls.md): PEM files, relative to the
+ * config file's folder. Absent: the box serves its node certificate from the hub's CA.
+ */
+export const SipTlsSection = z
+  .strictObject({
+    /** The certificate (chain) phones are served, PEM. */
+    cert: z.string().min(1).optional(),
+    /** Its private key, PEM. */
+    key: z.string().min(1).optional(),
+  })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), { message: 'give both cert and key, or neither' });
+
 export const SipSection = z.strictObject({
   domain: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name (letters, digits, dots, dashes)'),
   realm: headerText.optional(),
@@ -102,6 +115,7 @@ export const SipSection = z.strictObject({
   auth: AuthSection.prefault({}),
   flood: FloodSection.prefault({}),
   timers: TimersSection.prefault({}),
+  tls: SipTlsSection.prefault({}),
 });
 
 /** One codec name in any case ('pcma', 'OPUS'), normalised to the codec library's spelling. */

@@ -18,6 +18,7 @@ import type { InviteServerTransaction } from './transaction/invite-server-transa
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/transaction-layer.ts';
 import type { TimerSettings } from './transaction/timers.ts';
 import { TcpTransport } from './transport/tcp-transport.ts';
+import { tlsSockets, type TlsSocketsOptions } from './transport/tls-sockets.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
 import { applyRport } from './transport/rport.ts';
 import { TransportError } from './transport/errors.ts';
@@ -52,6 +53,8 @@ export interface SipEndpointOptions {
   user: SipUser;
   /** Told the source of every admitted, well-formed message (peer liveness: a sign of life). */
   onReceived?: (source: Endpoint) => void;
+  /** Certificates for `tls:` listen addresses (docs/sip-tls.md); a `tls:` entry without them is refused. */
+  tls?: TlsSocketsOptions;
 }
 
 export interface SipEndpointStats {
@@ -68,11 +71,13 @@ export class SipEndpoint {
 
   constructor(private readonly options: SipEndpointOptions) {
     const onData = (data: Buffer, source: Endpoint, transport: Transport) => this.receive(data, source, transport);
-    this.transports = options.listen.map((l) =>
-      l.protocol === 'udp'
-        ? new UdpTransport({ host: l.host, port: l.port, logger: options.logger, onData })
-        : new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData }),
-    );
+    const tls = options.tls;
+    this.transports = options.listen.map((l) => {
+      if (l.protocol === 'udp') return new UdpTransport({ host: l.host, port: l.port, logger: options.logger, onData });
+      if (l.protocol === 'tcp') return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData });
+      if (!tls) throw new TransportError('transport.listen', `tls:${l.host}:${l.port} needs a certificate: enrol the box (outpost enrol join) or set sip.tls.cert and sip.tls.key`);
+      return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData, sockets: tlsSockets(tls) });
+    });
     this.transactions = new TransactionLayer({
       clock: options.clock,
       logger: options.logger,

@@ -22,8 +22,8 @@ export const NodeStateSchema = z.object({
   head: version,
   /** The node's own broker for site peers, when it runs one. */
   mqtt: z.string().max(200).optional(),
-  /** The box's SIP address for its site peers (keep-alive, inter-box requests): `udp|tcp:host:port`. */
-  sip: z.string().max(200).regex(/^(udp|tcp):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/).optional(),
+  /** The box's SIP address for its site peers (keep-alive, inter-box requests): `udp|tcp|tls:host:port`. */
+  sip: z.string().max(200).regex(/^(udp|tcp|tls):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/).optional(),
   at: z.number().int(),
   /** The node's certificate from the hub's CA, DER base64: receivers take its identity and key from it. */
   certificate: z.string().max(8000).regex(/^[A-Za-z0-9+/=]+$/).optional(),

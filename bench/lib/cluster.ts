@@ -36,6 +36,8 @@ export interface ClusterOptions {
   hubPort?: number;
   /** YAML lines inside every node's sip section (indented by two spaces). */
   nodeSip?: string;
+  /** Listeners besides UDP in every node's `sip.listen` (e.g. ['tls']), each on port 0. */
+  sipListen?: Array<'tcp' | 'tls'>;
   /** YAML at the top level of every node's config (or of node `name`'s), and of the hub's. */
   nodeExtra?: string | ((name: string) => string);
   hubExtra?: string;
@@ -127,7 +129,7 @@ dataDir: ./${n.name}
 log: { level: ${this.o.logLevel ?? 'info'} }
 sip:
   domain: ${this.domain}
-  listen: ["udp:${this.host(n.name)}:0"]
+  listen: [${['udp', ...(this.o.sipListen ?? [])].map((p) => `"${p}:${this.host(n.name)}:0"`).join(', ')}]
 ${this.o.nodeSip ?? ''}hub: { url: "${hubUrl}" }
 ${this.secure ? secureUrls(nodeExtra) : nodeExtra}${enrolYaml(claims?.get(n.name))}`,
       );

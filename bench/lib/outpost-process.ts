@@ -62,6 +62,14 @@ export class OutpostProcess {
     return { host: host!, port: Number(port) };
   }
 
+  /** The node's bound SIP address of `protocol` (tcp, tls), as `sip` for UDP. */
+  sipOf(protocol: 'udp' | 'tcp' | 'tls'): { host: string; port: number } {
+    const found = this.info?.listen.find((l) => l.startsWith(`${protocol}:`));
+    if (!found || !this.running) throw new HarnessError(`${this.name} is not running or has no ${protocol} listener`);
+    const [, host, port] = found.split(':');
+    return { host: host!, port: Number(port) };
+  }
+
   /** Spawns the process without waiting for it to start. */
   spawn(): ChildProcess {
     if (this.running) throw new HarnessError(`${this.name} runs already`);

@@ -34,8 +34,10 @@ export async function siteCluster(o: {
   nodeExtra?: string;
   where?: Pick<ClusterOptions, 'host' | 'prefix' | 'hubPort'>;
   beforeStart?: (cluster: SyncCluster) => Promise<void>;
+  /** Listeners besides UDP on every box (['tls']: inter-box over mutual TLS, docs/sip-tls.md). */
+  sipListen?: Array<'tcp' | 'tls'>;
 }): Promise<SyncCluster> {
-  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}), ...o.where });
+  const cluster = await SyncCluster.create({ broker: 'embedded', nodes: o.nodes, site: 'a', domain: o.domain, ...(o.nodeExtra ? { nodeExtra: o.nodeExtra } : {}), ...(o.sipListen ? { sipListen: o.sipListen } : {}), ...o.where });
   try {
     await o.beforeStart?.(cluster);
     await cluster.start();

@@ -74,6 +74,8 @@ export interface ClusterOptions {
   prefix?: (name: string) => string[];
   /** The hub's broker port (default: a free one on this host). */
   hubPort?: number;
+  /** Listeners besides UDP in every box's `sip.listen` (bench/lib/cluster.ts). */
+  sipListen?: Array<'tcp' | 'tls'>;
 }
 
 export class SyncCluster extends Cluster {
@@ -95,6 +97,7 @@ export class SyncCluster extends Cluster {
       nodeExtra: (name) => `mqtt: { listen: "mqtt://${o.host?.(name) ?? LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
       ...(o.host ? { host: o.host } : {}),
       ...(o.hubPort !== undefined ? { hubPort: o.hubPort } : {}),
+      ...(o.sipListen ? { sipListen: o.sipListen } : {}),
       mosquitto: { verbose: true, onSpawn: own },
       ...(o.secure !== undefined ? { secure: o.secure } : {}),
       spawn: (name) => ({ ...(o.prefix ? { prefix: o.prefix(name) } : {}), onSpawn: (p) => own(p.proc!) }),

@@ -1,15 +1,20 @@
 /**
  * The Transport seam (RFC 3261 §18). The transaction layer and the switch see only this
- * interface; UDP and TCP implementations sit below it.
+ * interface; UDP, TCP and TLS (TCP's framing over a TLS socket) implementations sit below it.
  */
 import type { SipMessage } from '../message/sip-message.ts';
 
-export type TransportProtocol = 'udp' | 'tcp';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls';
 
 export interface Endpoint {
   protocol: TransportProtocol;
   address: string;
   port: number;
+  /**
+   * On a received message over TLS: the node id the peer's client certificate names, when the
+   * fleet's CA issued it (agent/sip/transport/tls-sockets.ts). Never set for UDP or TCP.
+   */
+  certifiedNode?: string;
 }
 
 /** A message as received from the network, with where it came from and where it arrived. */

@@ -73,11 +73,20 @@ export class CallAdmission {
    * The box of the site that vouches for this request (a verified Outpost-Node header), undefined
    * without the header, false when the header does not verify (logged: a forgery or a
    * misconfigured peer). Without a verifier (tests of the local call core) the header is ignored.
+   * Over TLS, a connection whose certificate names a node must name the signer (docs/sip-tls.md).
    */
   private peerOf(req: SipRequest, source: Endpoint): { node: string; link: string } | undefined | false {
     const verdict = this.deps.assertion?.verify(req);
     if (!verdict || verdict.kind === 'none') return undefined;
-    if (verdict.kind === 'verified') return { node: verdict.node, link: verdict.link };
+    if (verdict.kind === 'verified') {
+      // Over TLS with a certificate of the fleet's CA (docs/sip-tls.md): it must name the signer too.
+      if (source.certifiedNode === undefined || source.certifiedNode === verdict.node) {
+        if (source.certifiedNode !== undefined) this.deps.logger.info({ node: verdict.node, callId: req.headers.get('call-id') }, 'inter-box request over mutual tls');
+        return { node: verdict.node, link: verdict.link };
+      }
+      this.deps.logger.warn({ node: verdict.node, reason: 'certificate-mismatch', certified: source.certifiedNode, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
+      return false;
+    }
     this.deps.logger.warn({ node: verdict.node, reason: verdict.reason, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
     return false;
   }

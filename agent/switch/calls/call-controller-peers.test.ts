@@ -63,6 +63,22 @@ receiving('the CDR link the forwarding box signed is stored on this box\'s CDR',
   await w.close();
 });
 
+receiving('over TLS the connection\'s certificate must name the signing node: another node is refused 403, the signer is taken', async () => {
+  const { w } = box();
+  const wrong = w.invite({ auth: false });
+  wrong.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(wrong));
+  w.receive(wrong, { ...CALLER, certifiedNode: 'a9' });
+  await flush();
+  assert.equal(w.statusesTo(CALLER), [403]);
+  assert.is(w.requestsTo(CALLEE, 'INVITE').length, 0);
+  const right = w.invite({ auth: false });
+  right.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(right));
+  w.receive(right, { ...CALLER, certifiedNode: 'a2' });
+  await flush();
+  assert.is(w.requestsTo(CALLEE, 'INVITE').length, 1, 'the certified signer rings the phone');
+  await w.close();
+});
+
 receiving('a header that does not verify (another key, an unknown node, garbage): 403 and no call, even with valid digest credentials', async () => {
   const { w } = box();
   const forged = w.invite({ auth: false });

@@ -180,10 +180,10 @@ export function forksOf(bindings: readonly Binding[], o: { self: string; fromPee
   return [...phones, ...peers];
 }
 
-/** `sip:user@host:port` for a destination, `;transport=tcp` over TCP, the user part escaped. */
+/** `sip:user@host:port` for a destination, `;transport=tcp|tls` over TCP or TLS, the user part escaped. */
 function uriAt(user: string, dest: Endpoint): string {
   const host = isIP(dest.address) === 6 ? `[${dest.address}]` : dest.address;
-  return formatUri({ scheme: 'sip', user, host, port: dest.port, params: new Map(dest.protocol === 'tcp' ? [['transport', 'tcp']] : []), headers: [] });
+  return formatUri({ scheme: 'sip', user, host, port: dest.port, params: new Map(dest.protocol === 'udp' ? [] : [['transport', dest.protocol]]), headers: [] });
 }
 
 /**

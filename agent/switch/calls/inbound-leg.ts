@@ -74,7 +74,7 @@ export class InboundLeg {
     const local = incoming.transport.local;
     this.dialog = Dialog.fromUasRequest(this.invite, this.localTag, this.contact, {
       viaSentBy: `${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}`,
-      transport: incoming.source.protocol === 'udp' ? 'UDP' : 'TCP',
+      transport: incoming.source.protocol === 'udp' ? 'UDP' : incoming.source.protocol === 'tls' ? 'TLS' : 'TCP',
       rport: true,
     });
     if (requires100rel(this.invite)) this.reliable = new ReliableProvisionals(this.invite);

@@ -28,6 +28,12 @@ export class SitePeers implements SitePeerView {
     return this.addresses.get(nodeId);
   }
 
+  /** The peer whose announced SIP address `dest` is (the node its TLS certificate must name). */
+  nodeAt(dest: Endpoint): string | undefined {
+    for (const [id, a] of this.addresses) if (a.protocol === dest.protocol && a.address === dest.address && a.port === dest.port) return id;
+    return undefined;
+  }
+
   /** True when `ip` is the SIP address a peer of the site announced. */
   isPeerAddress(ip: string): boolean {
     for (const a of this.addresses.values()) if (a.address === ip) return true;

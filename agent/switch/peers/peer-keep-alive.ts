@@ -187,7 +187,7 @@ export class PeerKeepAlive implements PeerLivenessView {
     return {
       type: 'request',
       method: 'OPTIONS',
-      uri: `sip:${host}:${dest.port}${dest.protocol === 'tcp' ? ';transport=tcp' : ''}`,
+      uri: `sip:${host}:${dest.port}${dest.protocol === 'udp' ? '' : `;transport=${dest.protocol}`}`,
       version: 'SIP/2.0',
       headers: new SipHeaders([
         { name: 'Via', value: o.signalling.viaFor(dest) },
@@ -205,11 +205,13 @@ export class PeerKeepAlive implements PeerLivenessView {
 }
 
 /**
- * The SIP address a box announces to its site peers: its first bound UDP listener (else the
- * first), with `wildcardHost` (rtp.address, the address it writes into SDP) for a wildcard host.
+ * The SIP address a box announces to its site peers: its first bound TLS listener when it has a
+ * node certificate (`tls`: inter-box over mutual TLS, docs/sip-tls.md), else its first UDP
+ * listener (else the first), with `wildcardHost` (rtp.address, the address it writes into SDP)
+ * for a wildcard host.
  */
-export function announcedSipAddress(bound: Endpoint[], wildcardHost: string | undefined): string | undefined {
-  const e = bound.find((b) => b.protocol === 'udp') ?? bound[0];
+export function announcedSipAddress(bound: Endpoint[], wildcardHost: string | undefined, tls = false): string | undefined {
+  const e = (tls ? bound.find((b) => b.protocol === 'tls') : undefined) ?? bound.find((b) => b.protocol === 'udp') ?? bound.find((b) => b.protocol !== 'tls') ?? bound[0];
   if (!e) return undefined;
   const wildcard = e.address === '0.0.0.0' || e.address === '::';
   const host = wildcard ? wildcardHost : e.address;
