@@ -47,13 +47,15 @@ function syncYaml(cfg: SyncBenchConfig): string {
   return entries.length ? `sync: { ${entries.join(', ')} }\n` : '';
 }
 
-export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind): Promise<Cluster> {
-  const dir = teardown.tempDir(`outpost-sync-${kind}-`, cfg.keep);
+/** `secure`: MQTT over mutual TLS with enrolled boxes (cluster.ts's default); false: plain MQTT. */
+export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind, secure = true): Promise<Cluster> {
+  const dir = teardown.tempDir(`outpost-sync-${kind}-${secure ? 'tls' : 'plain'}-`, cfg.keep);
   const cpu = new CpuBook();
   const profiles: Array<{ role: string; pid: number }> = [];
   const processes = await Processes.prepare({
     dir,
     broker: kind === 'aedes' ? 'embedded' : 'mosquitto',
+    secure,
     nodes: ['n1', 'n2'],
     domain: 'bench.local',
     hubPort: kind === 'aedes' ? 0 : undefined,
