@@ -13,7 +13,8 @@
  * 2. before: the broker process idle; RSS from /proc, and for the hub also process.memoryUsage()
  *    after a full GC (a preload, memory-report-preload.mjs, answers SIGUSR2).
  * 3. connect: the clients split over the swarm processes, `--concurrency` connects at a time in
- *    each (connect() → SUBACK of the box's five subscriptions, QoS 1).
+ *    each (connect() → SUBACK of the box's five subscriptions, QoS 1), and the broker's CPU time
+ *    over that span per connection.
  * 4. after: the same measure with every client connected (after `--settle` seconds), and the
  *    difference divided by the connected clients.
  * Progress goes to stderr; stdout gets exactly one JSON line.
@@ -39,7 +40,7 @@ import { Cluster, type Broker } from './lib/cluster.ts';
 import { HarnessError } from './lib/harness-error.ts';
 import { findMosquitto } from './lib/mosquitto.ts';
 import type { SwarmReply, SwarmRequest } from './lib/mqtt-swarm.ts';
-import { stopProcess } from './lib/procs.ts';
+import { processCpuSeconds, stopProcess } from './lib/procs.ts';
 import { machine, printResult, runMain } from './lib/report.ts';
 import { Teardown } from './lib/teardown.ts';
 import { waitFor } from './lib/wait-for.ts';
@@ -174,6 +175,7 @@ async function runOne(broker: Broker, transport: Transport): Promise<Record<stri
   const swarms = Array.from({ length: SWARMS }, startSwarm);
   await sleep(SETTLE_MS);
   const before = await memoryOf(pid, hubFile);
+  const cpu0 = processCpuSeconds(pid);
   const t0 = performance.now();
   const replies = await Promise.all(
     swarms.map((s, k) => {
@@ -182,6 +184,7 @@ async function runOne(broker: Broker, transport: Transport): Promise<Record<stri
     }),
   );
   const wallMs = performance.now() - t0;
+  const brokerCpuMs = (processCpuSeconds(pid) - cpu0) * 1000;
   const connected = replies.reduce((a, r) => a + r.connected, 0);
   log(`${broker} ${transport}: ${connected}/${N} connected in ${Math.round(wallMs)} ms`);
   await sleep(SETTLE_MS);
@@ -196,7 +199,7 @@ async function runOne(broker: Broker, transport: Transport): Promise<Record<stri
     failed: replies.reduce((a, r) => a + r.failed, 0),
     errors: replies.flatMap((r) => r.errors).slice(0, 5),
     protocols: [...new Set(replies.flatMap((r) => r.protocols))],
-    connect: { wallMs: Math.round(wallMs), perS: Math.round(connected / (wallMs / 1000)), p50Ms: pct(connectMs, 0.5), p90Ms: pct(connectMs, 0.9), p99Ms: pct(connectMs, 0.99), maxMs: pct(connectMs, 1) },
+    connect: { wallMs: Math.round(wallMs), perS: Math.round(connected / (wallMs / 1000)), p50Ms: pct(connectMs, 0.5), p90Ms: pct(connectMs, 0.9), p99Ms: pct(connectMs, 0.99), maxMs: pct(connectMs, 1), brokerCpuMsPerConnect: connected ? Math.round((brokerCpuMs / connected) * 100) / 100 : null },
     before,
     after,
     perConnectionKb: { rss: per('rssKb'), heapUsed: per('heapUsedKb'), external: per('externalKb'), arrayBuffers: per('arrayBuffersKb') },
