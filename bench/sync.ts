@@ -54,7 +54,7 @@ import { ROOT } from './lib/node-process.ts';
 import { machine, printResult, runMain } from './lib/report.ts';
 import { phaseBacklog } from './lib/sync-backlog.ts';
 import { Teardown } from './lib/teardown.ts';
-import { type BrokerKind, dead, diagnose, startCluster, waitForRows } from './lib/sync-cluster.ts';
+import { type BrokerKind, dead, diagnose, profileDirName, startCluster, waitForRows } from './lib/sync-cluster.ts';
 import { log, sleep, TARGETS, type SyncBenchConfig } from './lib/sync-config.ts';
 import { phaseE2e } from './lib/sync-e2e.ts';
 import { phaseLatency } from './lib/sync-latency.ts';
@@ -177,7 +177,7 @@ async function runBroker(kind: BrokerKind, transport: Transport, rawPerS: number
     out['problems'] = Object.fromEntries([c.hub, c.n1, c.n2].map((p) => [p.name, p.problems()]).filter(([, v]) => Object.keys(v as object).length > 0));
     const mosquittoLog = c.processes.mosquitto?.tail(1000) ?? '';
     if (/error|warning/i.test(mosquittoLog)) out['mosquittoLog'] = mosquittoLog.split('\n').filter((l) => /error|warning/i.test(l)).slice(-10);
-    if (cpuProfDir) out['profiles'] = { dir: join(cpuProfDir, kind), pids: c.profiles };
+    if (cpuProfDir) out['profiles'] = { dir: join(cpuProfDir, profileDirName(kind, transport === 'tls')), pids: c.profiles };
   }
   const e2e = out['e2e'] as { ratioToRaw?: number | null } | undefined;
   const lat = out['latency'] as { n2?: { p99: number } | null } | undefined;

@@ -27,6 +27,9 @@ net.createServer = function (o, l) { return typeof o === 'object' && o !== null 
 
 export type BrokerKind = 'aedes' | 'mosquitto';
 
+/** Where --cpu-prof-dir keeps one run's profiles: `<broker>` over TLS, `<broker>-plain` over plain MQTT. */
+export const profileDirName = (kind: BrokerKind, secure: boolean) => (secure ? kind : `${kind}-plain`);
+
 export interface Cluster {
   cfg: SyncBenchConfig;
   teardown: Teardown;
@@ -70,7 +73,7 @@ export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kin
       },
     },
     spawn: (name) => {
-      const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, kind, name) : undefined });
+      const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, profileDirName(kind, secure), name) : undefined });
       if (cfg.nodelay) d.execArgv.push('--import', NODELAY_PRELOAD);
       return {
         ...d,
