@@ -8,7 +8,8 @@
  *          read with ChangeLog.page(0, {}, 1e9) and merged into a fresh store with
  *          ChangeLog.apply() (INSERT INTO crsql_changes, one transaction); best of 3.
  * Then, per broker (the hub's embedded aedes; Mosquitto as the hub's external broker if it is
- * installed), with hub, n1 and n2 (site a) running:
+ * installed) and per transport (MQTT over mutual TLS with enrolled boxes, then plain MQTT, one
+ * after the other on the same broker), with hub, n1 and n2 (site a) running:
  * 2. e2e     a burst of the same size written into n1's store by another process (transactions of
  *            100 rows), timed from the first commit until n2's store holds every row.
  * 3. latency single-row transactions on n1 at 100/s for 10 s; n2 (and the hub) polled every
@@ -30,6 +31,8 @@
  *   --raw-repeats N      (default 3)
  *   --phases LIST        raw,e2e,latency,backlog (default all)
  *   --only aedes|mosquitto   one broker
+ *   --transport tls|plain|both   (default both): `tlsCost` in the JSON line compares them per
+ *                        broker (throughput ratio tls/plain, latency p99 of each)
  *   --skip-mosquitto
  *   --batch-size N, --max-in-flight N, --push-delay MS   the `sync` section of hub and nodes
  *   --nodelay            experiment: TCP_NODELAY on every socket of the Outpost processes (a
@@ -51,7 +54,7 @@ import { ROOT } from './lib/node-process.ts';
 import { machine, printResult, runMain } from './lib/report.ts';
 import { phaseBacklog } from './lib/sync-backlog.ts';
 import { Teardown } from './lib/teardown.ts';
-import { type BrokerKind, dead, diagnose, startCluster, waitForRows } from './lib/sync-cluster.ts';
+import { type BrokerKind, dead, diagnose, profileDirName, startCluster, waitForRows } from './lib/sync-cluster.ts';
 import { log, sleep, TARGETS, type SyncBenchConfig } from './lib/sync-config.ts';
 import { phaseE2e } from './lib/sync-e2e.ts';
 import { phaseLatency } from './lib/sync-latency.ts';
@@ -70,6 +73,7 @@ const { values: opts } = parseArgs({
     'raw-repeats': { type: 'string', default: '3' },
     phases: { type: 'string', default: 'raw,e2e,latency,backlog' },
     only: { type: 'string' },
+    transport: { type: 'string', default: 'both' },
     'skip-mosquitto': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     'max-in-flight': { type: 'string' },
@@ -97,6 +101,9 @@ const PHASES = new Set(opts.phases.split(',').map((s) => s.trim()));
 for (const p of PHASES) if (!['raw', 'e2e', 'latency', 'backlog'].includes(p)) throw new HarnessError(`unknown phase ${p}`);
 if (![CHANGES, ROWS_PER_TX, LAT_RATE, LAT_COUNT, RAW_REPEATS, TIMEOUT_MS].every((n) => Number.isFinite(n) && n > 0)) throw new HarnessError('bad numeric option');
 if (opts.only && opts.only !== 'aedes' && opts.only !== 'mosquitto') throw new HarnessError('--only must be aedes or mosquitto');
+type Transport = 'tls' | 'plain';
+const TRANSPORTS: Transport[] = opts.transport === 'both' ? ['tls', 'plain'] : opts.transport === 'tls' || opts.transport === 'plain' ? [opts.transport] : [];
+if (TRANSPORTS.length === 0) throw new HarnessError('--transport must be tls, plain or both');
 const SYNC_OVERRIDES: Partial<SyncConfig> = {
   ...(opts['batch-size'] ? { batchSize: Number(opts['batch-size']) } : {}),
   ...(opts['max-in-flight'] ? { maxInFlight: Number(opts['max-in-flight']) } : {}),
@@ -126,10 +133,11 @@ const teardown = new Teardown(log).install();
 
 // ---- per broker -----------------------------------------------------------------------------
 
-async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitto?: { version: string }) {
-  const c = await startCluster(cfg, teardown, kind);
+async function runBroker(kind: BrokerKind, transport: Transport, rawPerS: number | undefined, mosquitto?: { version: string }) {
+  const c = await startCluster(cfg, teardown, kind, transport === 'tls');
   const out: Record<string, unknown> = {
     broker: kind === 'aedes' ? 'aedes (embedded in the hub)' : `mosquitto ${mosquitto!.version} (external)`,
+    transport: transport === 'tls' ? 'MQTT over mutual TLS, boxes enrolled (mqtts://)' : 'plain MQTT (insecure dev mode)',
   };
   try {
     // Warm-up: proves the path works (keys pinned, streams known) and warms the JITs.
@@ -169,7 +177,7 @@ async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitt
     out['problems'] = Object.fromEntries([c.hub, c.n1, c.n2].map((p) => [p.name, p.problems()]).filter(([, v]) => Object.keys(v as object).length > 0));
     const mosquittoLog = c.processes.mosquitto?.tail(1000) ?? '';
     if (/error|warning/i.test(mosquittoLog)) out['mosquittoLog'] = mosquittoLog.split('\n').filter((l) => /error|warning/i.test(l)).slice(-10);
-    if (cpuProfDir) out['profiles'] = { dir: join(cpuProfDir, kind), pids: c.profiles };
+    if (cpuProfDir) out['profiles'] = { dir: join(cpuProfDir, profileDirName(kind, transport === 'tls')), pids: c.profiles };
   }
   const e2e = out['e2e'] as { ratioToRaw?: number | null } | undefined;
   const lat = out['latency'] as { n2?: { p99: number } | null } | undefined;
@@ -184,10 +192,10 @@ async function runBroker(kind: BrokerKind, rawPerS: number | undefined, mosquitt
 }
 
 /** A broker's run that could not even start or warm up: recorded in the JSON, the bench goes on. */
-const brokerFailed = (kind: BrokerKind) => (err: unknown): Record<string, unknown> => {
+const brokerFailed = (kind: BrokerKind, transport: Transport) => (err: unknown): Record<string, unknown> => {
   if (teardown.interrupted) throw err;
   const msg = (err as Error).message;
-  log(`${kind}: FAILED: ${msg}`);
+  log(`${kind} ${transport}: FAILED: ${msg}`);
   return { error: msg.split('\n')[0] };
 };
 
@@ -211,6 +219,27 @@ function codeVersion(): { commit: string; agentModified: boolean } | null {
   }
 }
 
+/** TLS against plain on one broker, when both ran: throughput ratio, p99 latencies, backlog times. */
+function tlsCost(b: Record<string, unknown> | null): Record<string, number | null> | null {
+  const tls = b?.['tls'] as Record<string, unknown> | undefined;
+  const plain = b?.['plain'] as Record<string, unknown> | undefined;
+  if (!tls || !plain) return null;
+  const rate = (r: Record<string, unknown>) => (r['e2e'] as { changesPerS?: number } | undefined)?.changesPerS ?? null;
+  const p99 = (r: Record<string, unknown>) => (r['latency'] as { n2?: { p99: number } | null } | undefined)?.n2?.p99 ?? null;
+  const backlog = (r: Record<string, unknown>) => (r['backlog'] as { fromSpawnMs?: number } | undefined)?.fromSpawnMs ?? null;
+  const ratio = (a: number | null, z: number | null) => (a === null || z === null || z === 0 ? null : Math.round((a / z) * 1000) / 1000);
+  return {
+    e2eChangesPerSTls: rate(tls),
+    e2eChangesPerSPlain: rate(plain),
+    throughputRatioTlsToPlain: ratio(rate(tls), rate(plain)),
+    latencyP99TlsMs: p99(tls),
+    latencyP99PlainMs: p99(plain),
+    latencyP99RatioTlsToPlain: ratio(p99(tls), p99(plain)),
+    backlogFromSpawnTlsMs: backlog(tls),
+    backlogFromSpawnPlainMs: backlog(plain),
+  };
+}
+
 async function main(): Promise<void> {
   const code = codeVersion();
   const started = now();
@@ -218,6 +247,12 @@ async function main(): Promise<void> {
   let raw: RawResult | null = null;
   let aedes: Record<string, unknown> | null = null;
   let mosq: Record<string, unknown> | { skipped: string } | null = null;
+  // Per broker, one run per transport (TLS first), each on a fresh cluster.
+  const perTransport = async (kind: BrokerKind, m?: { version: string }) => {
+    const out: Record<string, unknown> = {};
+    for (const t of TRANSPORTS) out[t] = await runBroker(kind, t, raw?.changesPerS, m).catch(brokerFailed(kind, t));
+    return out;
+  };
   try {
     if (PHASES.has('raw')) {
       const base = teardown.tempDir('outpost-sync-raw-');
@@ -226,7 +261,7 @@ async function main(): Promise<void> {
     }
     const cluster = ['e2e', 'latency', 'backlog'].some((p) => PHASES.has(p));
     if (cluster && opts.only !== 'mosquitto') {
-      aedes = await runBroker('aedes', raw?.changesPerS).catch(brokerFailed('aedes'));
+      aedes = await perTransport('aedes');
     }
     if (cluster && opts.only !== 'aedes') {
       const m = findMosquitto();
@@ -234,12 +269,13 @@ async function main(): Promise<void> {
       else if (!m) {
         mosq = { skipped: 'mosquitto is not installed' };
         log('mosquitto is not installed: skipping it');
-      } else mosq = await runBroker('mosquitto', raw?.changesPerS, m).catch(brokerFailed('mosquitto'));
+      } else mosq = await perTransport('mosquitto', m);
     }
   } finally {
     await teardown.runAll();
   }
-  const others = [aedes, mosq].flatMap((b) => (b && !('skipped' in b) ? ['e2e', 'latency', 'backlog'].map((p) => (b[p] as { otherCpu?: number } | undefined)?.otherCpu ?? 0) : []));
+  const runs = [aedes, mosq].flatMap((b) => (b && !('skipped' in b) ? TRANSPORTS.map((t) => b[t] as Record<string, unknown> | undefined).filter((r) => r !== undefined) : []));
+  const others = runs.flatMap((r) => ['e2e', 'latency', 'backlog'].map((p) => (r[p] as { otherCpu?: number } | undefined)?.otherCpu ?? 0));
   const result = {
     bench: 'sync',
     changesCounted: `rows x ${CHANGES_PER_ROW} (non-pk columns of cdrs = crsql_changes rows), checked against the receiver's cdrs__crsql_clock`,
@@ -251,11 +287,14 @@ async function main(): Promise<void> {
       latencyTransactions: LAT_COUNT,
       sync: SYNC,
       nodelay: opts.nodelay,
+      transports: TRANSPORTS,
       ...(opts['mosquitto-max-queued'] ? { mosquittoMaxQueued: Number(opts['mosquitto-max-queued']) } : {}),
     },
     raw,
     aedes,
     mosquitto: mosq,
+    // What TLS costs, per broker: tls ÷ plain e2e throughput, and the latency p99s (n1 → n2).
+    tlsCost: { aedes: tlsCost(aedes), mosquitto: tlsCost(mosq) },
     targets: TARGETS,
     // False when other processes used >= 0.1 cores during a measured phase: compare with care.
     quietMachine: others.every((o) => o < 0.1),

@@ -27,6 +27,9 @@ net.createServer = function (o, l) { return typeof o === 'object' && o !== null 
 
 export type BrokerKind = 'aedes' | 'mosquitto';
 
+/** Where --cpu-prof-dir keeps one run's profiles: `<broker>` over TLS, `<broker>-plain` over plain MQTT. */
+export const profileDirName = (kind: BrokerKind, secure: boolean) => (secure ? kind : `${kind}-plain`);
+
 export interface Cluster {
   cfg: SyncBenchConfig;
   teardown: Teardown;
@@ -47,13 +50,15 @@ function syncYaml(cfg: SyncBenchConfig): string {
   return entries.length ? `sync: { ${entries.join(', ')} }\n` : '';
 }
 
-export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind): Promise<Cluster> {
-  const dir = teardown.tempDir(`outpost-sync-${kind}-`, cfg.keep);
+/** `secure`: MQTT over mutual TLS with enrolled boxes (cluster.ts's default); false: plain MQTT. */
+export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kind: BrokerKind, secure = true): Promise<Cluster> {
+  const dir = teardown.tempDir(`outpost-sync-${kind}-${secure ? 'tls' : 'plain'}-`, cfg.keep);
   const cpu = new CpuBook();
   const profiles: Array<{ role: string; pid: number }> = [];
   const processes = await Processes.prepare({
     dir,
     broker: kind === 'aedes' ? 'embedded' : 'mosquitto',
+    secure,
     nodes: ['n1', 'n2'],
     domain: 'bench.local',
     hubPort: kind === 'aedes' ? 0 : undefined,
@@ -68,7 +73,7 @@ export async function startCluster(cfg: SyncBenchConfig, teardown: Teardown, kin
       },
     },
     spawn: (name) => {
-      const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, kind, name) : undefined });
+      const d = diagnostics({ cpuProfDir: cfg.cpuProfDir ? join(cfg.cpuProfDir, profileDirName(kind, secure), name) : undefined });
       if (cfg.nodelay) d.execArgv.push('--import', NODELAY_PRELOAD);
       return {
         ...d,
