@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/sync.ts [options]      (or: npm run bench:sync)
  *
- * 1. raw   the reference: 100 000 changes (CDR rows, 16 changes each) built in a source store,
+ * 1. raw   the reference: 100 000 changes (CDR rows, CHANGES_PER_ROW = 17 changes each) built in a source store,
  *          read with ChangeLog.page(0, {}, 1e9) and merged into a fresh store with
  *          ChangeLog.apply() (INSERT INTO crsql_changes, one transaction); best of 3.
  * Then, per broker (the hub's embedded aedes; Mosquitto as the hub's external broker if it is

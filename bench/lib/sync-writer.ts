@@ -29,9 +29,9 @@ export interface BurstResult {
 export const uuidOf = (prefix: string, i: number) => `${prefix}${String(i).padStart(8, '0')}`;
 
 /** CDR columns other than the primary key: the changes one inserted row makes. */
-export const CHANGES_PER_ROW = 16;
+export const CHANGES_PER_ROW = 17;
 
-/** One CDR row: 17 columns, so 16 changes (one per non-primary-key column) per inserted row. */
+/** One CDR row: 18 columns, so 17 changes (one per non-primary-key column) per inserted row. */
 export function cdrRow(uuid: string, nodeId: string, startedAt: number, i: number): unknown[] {
   const t = Math.floor(startedAt);
   return [
@@ -52,12 +52,13 @@ export function cdrRow(uuid: string, nodeId: string, startedAt: number, i: numbe
     `a-${uuid}@127.0.0.1`,
     `b-${uuid}@127.0.0.1`,
     '{"a":{"packets":3000,"bytes":516000,"lost":0},"b":{"packets":3000,"bytes":516000,"lost":0}}',
+    '',
   ];
 }
 
 export const CDR_INSERT = `INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at, duration_ms,
-  disposition, sip_status, sip_reason, ended_by, codec_a, codec_b, a_call_id, b_call_id, media)
-  VALUES (${Array(17).fill('?').join(', ')})`;
+  disposition, sip_status, sip_reason, ended_by, codec_a, codec_b, a_call_id, b_call_id, media, link)
+  VALUES (${Array(18).fill('?').join(', ')})`;
 
 const CHILD = join(import.meta.dirname, 'sync-writer-child.ts');
 
