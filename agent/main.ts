@@ -105,7 +105,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
   // The certificate from enrolment (docs/security.md): mTLS for the brokers and links, and the identity peers believe.
   const tls = nodeKey ? loadNodeTls(config.dataDir, { nodeId: config.node.id, site: config.node.site, role: 'node', nodeKey: nodeKey.publicKey }) : undefined;
-  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity }))) : undefined;
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity, revoked: (serial: string) => store.revocations.get(serial) }))) : undefined;
   // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
   const sitePeers = new SitePeers((id) => keepAlive?.isUp(id) ?? true);
   const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);

@@ -78,7 +78,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         await enrolServer.start();
       }
       if ('listen' in config.mqtt) {
-        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' } }));
+        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
         await broker.start();
       }
       replicator = new Replicator({

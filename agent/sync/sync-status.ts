@@ -67,6 +67,8 @@ export interface SyncStatus {
     identityRefused?: number;
     /** Catch-up requests refused: unknown requester or a stream it is not entitled to. */
     requestsRefused?: number;
+    /** States, batches and requests refused because the certificate is revoked. */
+    revokedRefused?: number;
   };
 }
 
@@ -124,6 +126,7 @@ export function syncStatus(r: Replicator, now = Date.now()): SyncStatus {
       keyMismatches: r.directory.keyMismatches,
       identityRefused: r.directory.identityRefused + c.identityRefused,
       requestsRefused: c.requestsRefused,
+      revokedRefused: r.directory.revokedRefused + c.revokedRefused,
       pendingBatches: o.store.changes.pendingCount(),
     },
   };
