@@ -142,7 +142,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const keepAlive = replicates
     ? new PeerKeepAlive({ nodeId: config.node.id, domain: config.sip.domain, userAgent: config.sip.userAgent, listed: config.peers.map((p) => p.id), signalling: endpoint, clock, logger: logger.child({ mod: 'peers' }) })
     : undefined;
-  const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}) } : undefined);
+  const status = () =>
+    replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined;
   // Closes the calls of a dead box of the site (docs/calls.md, 9), fed by peer liveness.
   const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;

@@ -49,7 +49,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   const brokerUrl = () => ('url' in config.mqtt ? config.mqtt.url : broker!.url);
   // Built in start(): it joins the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
-  const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined);
   // Closes the calls of a dead box when no box of its site did (twice the grace period).
   const takeover = new CdrTakeoverService({ store, self: config.id, site: undefined, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) });
   const statusFile = new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger });

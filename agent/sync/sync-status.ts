@@ -50,6 +50,8 @@ export interface SyncStatus {
   peers: PeerStatus[];
   /** A running box: each site peer up, down or unknown, and since when (the hub has none). */
   liveness?: PeerLivenessEntry[];
+  /** This replica's embedded broker over mTLS: its ACL's refusals (broker-guard.ts). */
+  broker?: { refusedConnects: number; refusedPublishes: number; refusedSubscribes: number; filtered: number; refusedRevoked: number };
   counters: {
     batchesIn: number;
     batchesOut: number;
