@@ -33,7 +33,9 @@ export interface IssueRequest {
   identity: NodeIdentity;
   /** The certified public key, SPKI DER. */
   publicKey: Uint8Array;
-  days: number;
+  /** Validity in days, or in ms with `validityMs` (which wins: `ca.certificateValidity`). */
+  days?: number;
+  validityMs?: number;
   /** DNS names and IP addresses the holder serves under (the hub's certificate). */
   serverNames?: readonly string[];
 }
@@ -103,7 +105,7 @@ export class CertificateAuthority {
       subject: `CN=${request.identity.nodeId}`,
       issuer: ca.subject,
       notBefore: new Date(now - BACKDATE_MS),
-      notAfter: new Date(now + request.days * DAY_MS),
+      notAfter: new Date(now + (request.validityMs ?? (request.days ?? 90) * DAY_MS)),
       signingAlgorithm: EC_ALGORITHM,
       publicKey,
       signingKey: this.keys.privateKey,
