@@ -14,6 +14,7 @@ import { availableCodecs } from './media/codec/codec.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
 import { boxMetrics } from './control/box-metrics.ts';
+import { CertificateRenewer } from './trust/certificate-renewer.ts';
 import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
@@ -146,6 +147,12 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined;
   // Closes the calls of a dead box of the site (docs/calls.md, 9), fed by peer liveness.
   const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
+  // Renewal before expiry (docs/enrolment.md): the new node.crt is used from the next start.
+  const renewHub = config.renewal.hub ?? config.enrol?.hub;
+  const renewer = tls && nodeKey && renewHub
+    ? new CertificateRenewer({ dataDir: config.dataDir, hubUrl: renewHub, nodeKey, clock, logger: logger.child({ mod: 'renewal' }),
+        policy: { window: config.renewal.window, retryMinMs: config.renewal.retryMin * 1000, retryMaxMs: config.renewal.retryMax * 1000 } })
+    : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
@@ -204,6 +211,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
         takeover?.start(keepAlive ?? replicator.directory);
       }
       statusFile?.start();
+      renewer?.start();
       await metrics?.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
@@ -211,6 +219,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     },
     async stop() {
       clock.clearTimeout(housekeeping);
+      renewer?.stop();
       await metrics?.stop();
       statusFile?.stop();
       takeover?.stop();

@@ -19,11 +19,12 @@ import { NodeKey } from '../sync/node-key.ts';
 import { CdrTakeoverService } from '../sync/cdr-takeover-service.ts';
 import { Replicator } from '../sync/replicator.ts';
 import { syncStatus } from '../sync/sync-status.ts';
-import { parseHostPort } from '../config/trust-schema.ts';
+import { parseHostPort, validityMs } from '../config/trust-schema.ts';
 import { CertificateAuthority } from '../trust/ca.ts';
 import { ClaimBook } from '../trust/claim-book.ts';
 import { EnrolServer } from '../trust/enrol-server.ts';
 import { EnrolmentService } from '../trust/enrolment-service.ts';
+import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 
 export interface Hub {
@@ -71,9 +72,11 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       });
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
-        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, clock, logger: log });
+        const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
+        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log });
+        const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, service, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }
