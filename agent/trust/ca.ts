@@ -17,7 +17,8 @@ export const CA_KEY_FILE = 'ca.key';
 export const CA_CERT_FILE = 'ca.crt';
 const DAY_MS = 86_400_000;
 /** Certificates start a little in the past, so a box whose clock is a few minutes behind accepts them. */
-const BACKDATE_MS = 5 * 60_000;
+/** notBefore lies this far before the issue (clock skew between hub and boxes); renewal-schedule.ts counts from the issue. */
+export const BACKDATE_MS = 5 * 60_000;
 
 export interface CaOptions {
   /** The hub's data directory; the CA lives in its `ca/` folder. */

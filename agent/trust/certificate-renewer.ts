@@ -10,7 +10,8 @@ import { readCredentials } from './credentials.ts';
 import type { NodeKeySigner } from './enrol-client.ts';
 import { parseCertificate, type CertificateFacts } from './identity.ts';
 import { renewCertificate } from './renew-client.ts';
-import { nextRenewalStep, type RenewalPolicy } from './renewal-schedule.ts';
+import { issuedValidity, nextRenewalStep, type RenewalPolicy } from './renewal-schedule.ts';
+import { BACKDATE_MS } from './ca.ts';
 
 export interface CertificateRenewerOptions {
   dataDir: string;
@@ -53,7 +54,8 @@ export class CertificateRenewer {
     if (this.stopped) return;
     const facts = parseCertificate(readCredentials(this.o.dataDir).cert);
     const now = this.o.clock.now();
-    const step = nextRenewalStep({ notBefore: facts.notBefore.getTime(), notAfter: facts.notAfter.getTime() }, now, this.o.policy, this.failures, this.lastFailureAt);
+    const validity = issuedValidity(facts.notBefore.getTime(), facts.notAfter.getTime(), BACKDATE_MS);
+    const step = nextRenewalStep(validity, now, this.o.policy, this.failures, this.lastFailureAt);
     if (step.kind === 'expired') {
       if (!this.expiredLogged) this.o.logger.error({ serial: facts.serial, notAfter: facts.notAfter.toISOString() }, 'certificate expired: renewal impossible; enrol again (outpost node replace at the hub)');
       this.expiredLogged = true;

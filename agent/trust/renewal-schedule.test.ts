@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../lib/clock.ts';
-import { nextRenewalStep, renewalOpens, retryDelay, type RenewalPolicy } from './renewal-schedule.ts';
+import { issuedValidity, nextRenewalStep, renewalOpens, retryDelay, type RenewalPolicy } from './renewal-schedule.ts';
 
 const MIN = 60_000;
 const policy: RenewalPolicy = { window: 1 / 3, retryMinMs: MIN, retryMaxMs: 8 * MIN };
@@ -39,6 +39,14 @@ step('after failures it backs off, never past the end of the certificate', () =>
   assert.equal(nextRenewalStep(cert, clock.now(), policy, 3, T0 + 61 * MIN), { kind: 'renew' });
   const late = T0 + 89 * MIN;
   assert.equal(nextRenewalStep(cert, late, policy, 4, late), { kind: 'wait', at: cert.notAfter - 1 });
+});
+step('a certificate just issued with a backdated notBefore is not yet in its window', () => {
+  const issued = T0 + 100 * MIN;
+  const fresh = issuedValidity(issued - 5 * MIN, issued + 3 * MIN, 5 * MIN);
+  const wide = { ...policy, window: 0.9 };
+  assert.equal(nextRenewalStep(fresh, issued, wide), { kind: 'wait', at: issued + 18_000 });
+  // Counted from the backdated notBefore it would renew at once, again and again.
+  assert.equal(nextRenewalStep({ notBefore: issued - 5 * MIN, notAfter: issued + 3 * MIN }, issued, wide), { kind: 'renew' });
 });
 step('an expired certificate cannot renew', () => {
   assert.equal(nextRenewalStep(cert, cert.notAfter, policy), { kind: 'expired' });

@@ -19,8 +19,18 @@ export interface RenewalPolicy {
 export const DEFAULT_RENEWAL: RenewalPolicy = { window: 1 / 3, retryMinMs: 30_000, retryMaxMs: 3_600_000 };
 
 export interface Validity {
+  /** When the certificate was issued (not its backdated notBefore: see issuedValidity). */
   notBefore: number;
   notAfter: number;
+}
+
+/**
+ * The validity counted from the issue: the CA backdates notBefore by `backdateMs` (clock skew),
+ * which must not count, or a short-lived certificate would be inside its window from its issue
+ * and renew again at once.
+ */
+export function issuedValidity(notBefore: number, notAfter: number, backdateMs: number): Validity {
+  return { notBefore: Math.min(notBefore + backdateMs, notAfter), notAfter };
 }
 
 export type RenewalStep =
