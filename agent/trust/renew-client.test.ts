@@ -2,7 +2,7 @@
  * Renewal over real HTTPS in process: the hub's EnrolServer with a RenewalService, a box's data
  * directory with credentials from the same CA, renewCertificate with its node key.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../lib/clock.ts';
 import { createSilentLogger } from '../lib/logger.ts';
-import { NodeKey } from '../sync/node-key.ts';
 import { CertificateAuthority } from './ca.ts';
 import { ClaimBook } from './claim-book.ts';
 import { newTlsKey, writeCredentials } from './credentials.ts';
+import type { NodeKeySigner } from './enrol-client.ts';
 import { EnrolServer } from './enrol-server.ts';
 import { EnrolmentService } from './enrolment-service.ts';
 import { TrustError } from './errors.ts';
@@ -26,12 +26,18 @@ import { spkiOfKey } from './x509.ts';
 
 const MIN = 60_000;
 
+/** An ed25519 node key as the box's NodeKey presents it (agent/sync/node-key.ts). */
+function nodeKey(): NodeKeySigner {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return { publicKey: spkiOfKey(publicKey).toString('base64'), sign: (bytes) => sign(null, bytes, privateKey) };
+}
+
 interface World {
   dir: string;
   boxDir: string;
   server: EnrolServer;
   revoked: Map<string, RevokedEntry>;
-  nodeKey: NodeKey;
+  nodeKey: NodeKeySigner;
 }
 
 const test = suite<World>('renewCertificate against the EnrolServer');
@@ -42,7 +48,7 @@ test.before.each(async (w) => {
   const clock = new ManualClock(Date.now());
   const hubDir = join(w.dir, 'hub');
   const ca = await CertificateAuthority.loadOrCreate({ dataDir: hubDir, hubId: 'hub', caDays: 3650, clock });
-  const hubKey = NodeKey.loadOrCreate(w.dir);
+  const hubKey = nodeKey();
   const credentials = await ensureHubCredentials(ca, { dataDir: hubDir, hubId: 'hub', nodeKey: hubKey.publicKey, serverNames: ['localhost', '127.0.0.1'], days: 90 });
   const logger = createSilentLogger();
   w.revoked = new Map();
@@ -52,7 +58,7 @@ test.before.each(async (w) => {
   await w.server.start();
   w.boxDir = join(w.dir, 'a1');
   mkdirSync(w.boxDir);
-  w.nodeKey = NodeKey.loadOrCreate(w.boxDir);
+  w.nodeKey = nodeKey();
   const key = newTlsKey();
   const cert = await ca.issue({ identity: { nodeId: 'a1', site: 'a', role: 'node', nodeKey: w.nodeKey.publicKey }, publicKey: spkiOfKey(createPrivateKey(key)), validityMs: 30 * MIN });
   writeCredentials(w.boxDir, { key, cert, ca: ca.certificatePem });
