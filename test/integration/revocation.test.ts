@@ -15,6 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt from 'mqtt';
 import { readRuntimeInfo } from '../../agent/cli/runtime-file.ts';
+import { Store } from '../../agent/store/store.ts';
 import { CA_DIR, CA_KEY_FILE } from '../../agent/trust/ca.ts';
 import { readCredentials } from '../../agent/trust/credentials.ts';
 import { REVOKED_MESSAGE } from '../../agent/trust/revocation.ts';
@@ -49,6 +50,16 @@ function connectAs(c: { key: string; cert: string; ca: string }, url: string): P
     client.once('error', (err) => done(err.message));
     client.once('close', () => done('closed'));
   });
+}
+
+/** How many revocations of `nodeId` the store of `r` holds. */
+function revocationsAt(r: Replica, nodeId: string): number {
+  const store = Store.open({ dataDir: r.dataDir, mustExist: true });
+  try {
+    return store.revocations.ofNode(nodeId).length;
+  } finally {
+    store.close();
+  }
 }
 
 const has = (ctx: Ctx, r: Replica, contact: string) => [...ctx.cluster.snapshot(r).bindings].some((b) => b.includes(contact));
@@ -86,6 +97,8 @@ test('node revoke a2: the hub and a1 refuse a2; nothing it writes reaches them',
   const res = await runCli(['node', 'revoke', 'a2', '--config', c.hub.configFile], c.dir);
   assert.is(res.code, 0, `node revoke: ${res.stderr}`);
   assert.match(res.stdout, /revoked certificate [0-9a-f]+ of box a2/);
+  // A replica refuses a2 from the moment it holds the revocation: wait until a1 has it.
+  await waitFor(() => revocationsAt(a1, 'a2') > 0, 'the revocation to reach a1', CONVERGE_MS, 50);
   const [hubFrom, a1From] = [c.hub.logs.length, a1.logs.length];
   const contact = await a2Writes(ctx, '2002', 'revoked');
   // Positive evidence that each refuses a2 (at its broker or its receiver), then the absence.
