@@ -15,6 +15,7 @@ import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
 import { boxMetrics } from './control/box-metrics.ts';
 import { CertificateRenewer } from './trust/certificate-renewer.ts';
+import { REVOKED_MESSAGE } from './trust/revocation.ts';
 import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
@@ -109,7 +110,13 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity, revoked: (serial: string) => store.revocations.get(serial) }))) : undefined;
   // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
   const sitePeers = new SitePeers((id) => keepAlive?.isUp(id) ?? true);
-  const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);
+  // A node key bound by a revoked certificate signs no inter-box SIP (docs/security.md, Revocation).
+  const keyOf = (id: string) => {
+    const key = store.changes.knownKey(id) ?? store.nodes.get(id);
+    if (!key || !store.revocations.keyRevoked(id, key.publicKey)) return key;
+    logger.warn({ mod: 'calls', node: id }, REVOKED_MESSAGE);
+    return undefined;
+  };
   const assertion = new NodeAssertion({ nodeId: config.node.id, site: config.node.site, ...(nodeKey ? { signer: nodeKey } : {}), keyOf, verify: verifySignature, clock });
   calls = new CallController({
     endpoint,

@@ -27,7 +27,7 @@ export function revokeIssued(store: Store, hubDataDir: string, nodeId: string, n
   if (certificates.length === 0) throw new CliError(`the hub's CA issued no certificate for ${nodeId}: nothing to revoke`);
   const out: RevokeOutcome = { revoked: [], already: 0 };
   for (const c of certificates) {
-    if (store.revocations.revoke(c.serial, nodeId, now)) out.revoked.push(c.serial.toLowerCase());
+    if (store.revocations.revoke(c.serial, nodeId, now, c.nodeKey ?? '')) out.revoked.push(c.serial.toLowerCase());
     else out.already++;
   }
   return out;

@@ -82,4 +82,13 @@ test('after a restart a node with revocations and no believed certificate is rev
   assert.not.ok(restarted.revoked('a1'));
 });
 
+test('the store knows the node keys of revoked certificates (inter-box SIP refuses them)', async (ctx) => {
+  const old = await certifiedState(ctx, 'a2');
+  assert.not.ok(ctx.store.revocations.keyRevoked('a2', old.state.publicKey));
+  ctx.store.revocations.revoke(old.serial, 'a2', ctx.clock.now(), old.state.publicKey);
+  assert.ok(ctx.store.revocations.keyRevoked('a2', old.state.publicKey));
+  assert.not.ok(ctx.store.revocations.keyRevoked('a2', (await certifiedState(ctx, 'a2')).state.publicKey), 'the rebuilt box\'s new key');
+  assert.not.ok(ctx.store.revocations.keyRevoked('a1', old.state.publicKey), 'another node');
+});
+
 test.run();
