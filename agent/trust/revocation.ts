@@ -4,7 +4,8 @@
  * so a box cut off from the hub still enforces what it already has) is refused everywhere: at a
  * broker's CONNECT and on each publish of a client already connected (broker-guard.ts), in a node
  * state (peer-directory.ts) and for the batches of a node whose believed certificate is revoked
- * (batch-receiver.ts). Pure decisions over a lookup of the list.
+ * (batch-receiver.ts); inter-box SIP signed with the node key a revoked certificate binds is
+ * refused too (agent/main.ts keyOf). Pure decisions over a lookup of the list.
  */
 
 export interface RevokedEntry {
