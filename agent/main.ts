@@ -14,6 +14,8 @@ import { availableCodecs } from './media/codec/codec.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
 import { boxMetrics } from './control/box-metrics.ts';
+import { CertificateRenewer } from './trust/certificate-renewer.ts';
+import { REVOKED_MESSAGE } from './trust/revocation.ts';
 import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
@@ -110,8 +112,14 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
-  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity }))) : undefined;
-  const keyOf = (id: string) => store.changes.knownKey(id) ?? store.nodes.get(id);
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity, revoked: (serial: string) => store.revocations.get(serial) }))) : undefined;
+  // A node key bound by a revoked certificate signs no inter-box SIP (docs/security.md, Revocation).
+  const keyOf = (id: string) => {
+    const key = store.changes.knownKey(id) ?? store.nodes.get(id);
+    if (!key || !store.revocations.keyRevoked(id, key.publicKey)) return key;
+    logger.warn({ mod: 'calls', node: id }, REVOKED_MESSAGE);
+    return undefined;
+  };
   const assertion = new NodeAssertion({ nodeId: config.node.id, site: config.node.site, ...(nodeKey ? { signer: nodeKey } : {}), keyOf, verify: verifySignature, clock });
   calls = new CallController({
     endpoint,
@@ -145,9 +153,16 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const keepAlive = replicates
     ? new PeerKeepAlive({ nodeId: config.node.id, domain: config.sip.domain, userAgent: config.sip.userAgent, listed: config.peers.map((p) => p.id), signalling: endpoint, clock, logger: logger.child({ mod: 'peers' }) })
     : undefined;
-  const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}) } : undefined);
+  const status = () =>
+    replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined;
   // Closes the calls of a dead box of the site (docs/calls.md, 9), fed by peer liveness.
   const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
+  // Renewal before expiry (docs/enrolment.md): the new node.crt is used from the next start.
+  const renewHub = config.renewal.hub ?? config.enrol?.hub;
+  const renewer = tls && nodeKey && renewHub
+    ? new CertificateRenewer({ dataDir: config.dataDir, hubUrl: renewHub, nodeKey, clock, logger: logger.child({ mod: 'renewal' }),
+        policy: { window: config.renewal.window, retryMinMs: config.renewal.retryMin * 1000, retryMaxMs: config.renewal.retryMax * 1000 } })
+    : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
@@ -206,6 +221,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
         takeover?.start(keepAlive ?? replicator.directory);
       }
       statusFile?.start();
+      renewer?.start();
       await metrics?.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
@@ -213,6 +229,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     },
     async stop() {
       clock.clearTimeout(housekeeping);
+      renewer?.stop();
       await metrics?.stop();
       statusFile?.stop();
       takeover?.stop();

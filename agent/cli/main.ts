@@ -15,6 +15,7 @@ import { registerEnrolCommands } from './enrol-command.ts';
 import { registerHubCommand } from './hub-command.ts';
 import { registerNodeCommand } from './node-command.ts';
 import { registerNodeReplaceCommand } from './node-replace-command.ts';
+import { registerNodeRevokeCommand } from './node-revoke-command.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
@@ -29,7 +30,9 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
     .showHelpAfterError('(run "outpost help" for usage)')
     .enablePositionalOptions() // lets `node replace` have a --config of its own (node-command.ts)
     .exitOverride();
-  registerNodeReplaceCommand(registerNodeCommand(program), out);
+  const node = registerNodeCommand(program);
+  registerNodeReplaceCommand(node, out);
+  registerNodeRevokeCommand(node, out);
   registerHubCommand(program);
   registerDemoCommand(program, out);
   registerUserCommands(program, out);

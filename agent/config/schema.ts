@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
-import { EnrolJoinSection } from './trust-schema.ts';
+import { EnrolJoinSection, RenewalSection } from './trust-schema.ts';
 import { HubLinkSection, InsecureMqttKey, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
 const nodeId = nodeIdSchema;
@@ -192,6 +192,8 @@ export const ConfigSchema = z.strictObject({
   metrics: MetricsSection.optional(),
   /** Enrol with the hub at the first start (no certificate in dataDir yet). */
   enrol: EnrolJoinSection.optional(),
+  /** Renew the certificate before it expires (secure mode; needs `renewal.hub` or `enrol.hub`). */
+  renewal: RenewalSection.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

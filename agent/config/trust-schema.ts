@@ -16,11 +16,37 @@ export const CaSection = z.strictObject({
   days: z.number().int().min(1).max(36_500).default(3650),
   /** Days a node certificate (and the hub's own) is valid. */
   certificateDays: z.number().int().min(1).max(3650).default(90),
+  /**
+   * Validity of node certificates as a duration, `10m`, `12h`, `90d` (1 minute to 3650 days):
+   * overrides `certificateDays` (short-lived fleets, renewal tests). Absent: certificateDays.
+   */
+  certificateValidity: z
+    .string()
+    .regex(/^[1-9][0-9]{0,6}[mhd]$/, 'must be a duration: a number then m, h or d (e.g. 10m, 12h, 90d)')
+    .refine((v) => validityMs(v) >= 60_000 && validityMs(v) <= 3650 * 86_400_000, { message: 'must be between 1m and 3650d' })
+    .optional(),
   /** DNS names and IP addresses boxes reach the hub by, written into the hub's own certificate. */
   serverNames: z
     .array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address'))
     .min(1)
     .default(['localhost', '127.0.0.1']),
+});
+
+/** Milliseconds of a validated duration (`10m`, `12h`, `90d`). */
+export function validityMs(text: string): number {
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1) as 'm' | 'h' | 'd'];
+  return Number(text.slice(0, -1)) * unit;
+}
+
+/** Box: renewal of its certificate before it expires (docs/config/enrol.md). */
+export const RenewalSection = z.strictObject({
+  /** Fraction of the validity, at its end, in which the box renews. */
+  window: z.number().min(0.05).max(0.9).default(1 / 3),
+  /** Seconds before the first retry after a failed renewal; doubles up to retryMax. */
+  retryMin: z.number().int().min(1).max(86_400).default(30),
+  retryMax: z.number().int().min(1).max(86_400).default(3600),
+  /** `https://host:port` of the hub's enrolment endpoint; default `enrol.hub`. */
+  hub: z.string().regex(/^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/, 'must be "https://host:port"').optional(),
 });
 
 /** Hub: the HTTPS endpoint boxes enrol at. Absent: no endpoint (claims can still be made). */
@@ -50,3 +76,4 @@ export function parseHostPort(text: string): { host: string; port: number } {
 export type CaConfig = z.output<typeof CaSection>;
 export type EnrolListenConfig = z.output<typeof EnrolListenSection>;
 export type EnrolJoinConfig = z.output<typeof EnrolJoinSection>;
+export type RenewalConfig = z.output<typeof RenewalSection>;

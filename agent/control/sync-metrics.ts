@@ -39,6 +39,8 @@ export function syncMetrics(s: SyncStatus, tables: TableDigest[]): MetricSample[
   c('outpost_sync_unknown_sender_total', 'batches dropped because the sender is not known yet', k.unknownSender);
   c('outpost_sync_key_mismatches_total', 'announcements with a key other than the pinned one', k.keyMismatches);
   c('outpost_sync_identity_refused_total', 'node states and batches refused for disagreeing with a certificate', k.identityRefused ?? 0);
+  c('outpost_sync_revoked_refused_total', 'node states, batches and requests refused for a revoked certificate', k.revokedRefused ?? 0);
+  c('outpost_broker_revoked_refused_total', 'MQTT connects and publishes refused for a revoked certificate', s.broker?.refusedRevoked ?? 0);
   c('outpost_sync_requests_refused_total', 'catch-up requests refused (unknown requester or stream not entitled)', k.requestsRefused ?? 0);
   g('outpost_sync_pending_batches', 'batches kept until a schema migration', k.pendingBatches);
   out.push(...tableMetrics(tables));

@@ -19,11 +19,12 @@ import { NodeKey } from '../sync/node-key.ts';
 import { CdrTakeoverService } from '../sync/cdr-takeover-service.ts';
 import { Replicator } from '../sync/replicator.ts';
 import { syncStatus } from '../sync/sync-status.ts';
-import { parseHostPort } from '../config/trust-schema.ts';
+import { parseHostPort, validityMs } from '../config/trust-schema.ts';
 import { CertificateAuthority } from '../trust/ca.ts';
 import { ClaimBook } from '../trust/claim-book.ts';
 import { EnrolServer } from '../trust/enrol-server.ts';
 import { EnrolmentService } from '../trust/enrolment-service.ts';
+import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 
 export interface Hub {
@@ -49,7 +50,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   const brokerUrl = () => ('url' in config.mqtt ? config.mqtt.url : broker!.url);
   // Built in start(): it joins the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
-  const status = () => (replicator ? syncStatus(replicator, clock.now()) : undefined);
+  const status = () => (replicator ? { ...syncStatus(replicator, clock.now()), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined);
   // Closes the calls of a dead box when no box of its site did (twice the grace period).
   const takeover = new CdrTakeoverService({ store, self: config.id, site: undefined, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) });
   const statusFile = new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger });
@@ -71,14 +72,16 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       });
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
-        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, clock, logger: log });
+        const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
+        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log });
+        const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, service, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }
       if ('listen' in config.mqtt) {
-        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' } }));
+        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
         await broker.start();
       }
       replicator = new Replicator({

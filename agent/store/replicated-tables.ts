@@ -19,6 +19,7 @@ export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
   { name: 'sites', primaryKey: ['id'], owner: 'admin' },
   { name: 'nodes', primaryKey: ['id'], owner: 'admin' },
   { name: 'node_rekeys', primaryKey: ['node_id'], owner: 'admin' },
+  { name: 'node_revocations', primaryKey: ['serial'], owner: 'admin' },
   { name: 'users', primaryKey: ['ext'], owner: 'admin', siteColumn: 'site' },
   { name: 'routes', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
   { name: 'trunks', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },

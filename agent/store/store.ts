@@ -14,6 +14,7 @@ import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
 import { ChangeLog } from './change-log.ts';
 import { NodeRepository } from './nodes.ts';
+import { RevocationRepository } from './revocations.ts';
 import { SiteRepository } from './sites.ts';
 import { tableDigests, type TableDigest } from './table-digest.ts';
 import { RegistrationRepository } from './registrations.ts';
@@ -47,6 +48,7 @@ export class Store {
   readonly writes: WriteQueue;
   readonly changes: ChangeLog;
   readonly nodes: NodeRepository;
+  readonly revocations: RevocationRepository;
   readonly sites: SiteRepository;
   readonly path: string;
   private closed = false;
@@ -63,6 +65,7 @@ export class Store {
     this.writes = new WriteQueue(db);
     this.changes = new ChangeLog(db);
     this.nodes = new NodeRepository(db);
+    this.revocations = new RevocationRepository(db);
     this.sites = new SiteRepository(db);
   }
 

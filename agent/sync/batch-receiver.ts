@@ -11,6 +11,7 @@ import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
 import { decodeBatch, decodeBatchHeader } from '../wire/change-batch.ts';
 import type { StreamName } from '../wire/topics.ts';
+import { REVOKED_MESSAGE } from '../trust/revocation.ts';
 import { checkAuthority } from './authority.ts';
 import { InboundStream, streamKey } from './inbound-stream.ts';
 import { verifySignature } from './node-key.ts';
@@ -31,7 +32,7 @@ export interface BatchReceiverOptions {
 }
 
 export type ReceiveOutcome =
-  | { kind: 'unexpected' | 'stale' | 'blocked' | 'unknown-sender' | 'bad-signature' | 'kept' }
+  | { kind: 'unexpected' | 'stale' | 'blocked' | 'unknown-sender' | 'bad-signature' | 'kept' | 'revoked' }
   | { kind: 'duplicate'; stream: InboundStream; reply: boolean; more: boolean; changed: false }
   | { kind: 'applied'; stream: InboundStream; reply: boolean; more: boolean; changed: boolean; merged: Change[]; range: AppliedRange }
   | { kind: 'gap'; stream: InboundStream };
@@ -86,6 +87,12 @@ export class BatchReceiver {
     if (!o.directory.get(h.sender)) {
       o.counters.unknownSender++;
       return { kind: 'unknown-sender' };
+    }
+    // A node whose certificate the hub revoked (docs/security.md, Revocation): nothing of it merges.
+    if (o.directory.revoked(h.sender)) {
+      o.counters.revokedRefused++;
+      o.logger.warn({ node: h.sender, stream: h.stream }, REVOKED_MESSAGE);
+      return { kind: 'revoked' };
     }
     const s = this.stream(h.sender, h.stream as StreamName);
     s.batches++;

@@ -4,7 +4,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ interface Ctx {
   broker: EmbeddedBroker;
   creds: Map<string, Credentials>;
   open: MqttClient[];
+  revoked: Map<string, { nodeId: string; revokedAt: number }>;
 }
 
 const test = suite<Ctx>('EmbeddedBroker over mTLS (BrokerGuard)');
@@ -69,9 +70,10 @@ test.before.each(async (ctx) => {
   ctx.ca = await CertificateAuthority.loadOrCreate({ dataDir: ctx.dir, hubId: 'hub', caDays: 30, clock: new ManualClock(Date.now()) });
   ctx.creds = new Map();
   ctx.open = [];
+  ctx.revoked = new Map();
   ctx.creds.set('hub', await credentialsFor(ctx.ca, { nodeId: 'hub', site: '', role: 'hub' }));
   for (const [id, site] of [['a1', 'a'], ['a2', 'a'], ['b1', 'b']] as const) ctx.creds.set(id, await credentialsFor(ctx.ca, { nodeId: id, site, role: 'node' }));
-  ctx.broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, logger: createSilentLogger(), tls: { credentials: ctx.creds.get('hub')!, owner: { nodeId: 'hub', site: '', role: 'hub' } } });
+  ctx.broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, logger: createSilentLogger(), tls: { credentials: ctx.creds.get('hub')!, owner: { nodeId: 'hub', site: '', role: 'hub' }, revoked: (s) => ctx.revoked.get(s) } });
   await ctx.broker.start();
 });
 
@@ -124,6 +126,20 @@ test('node/+/state delivers the states of its own site\'s boxes only (authorizeF
   await until('a2\'s state at a1', () => got.includes(topics.nodeState('a2')));
   assert.not.ok(got.includes(topics.nodeState('b1')), 'another site\'s box');
   assert.ok(ctx.broker.guard!.stats.filtered >= 1);
+});
+
+const serialOf = (ctx: Ctx, who: string) => new X509Certificate(ctx.creds.get(who)!.cert).serialNumber.toLowerCase();
+
+test('a revoked certificate is refused at CONNECT; a connected client is cut at its next publish', async (ctx) => {
+  const a2 = await as(ctx, 'a2');
+  ctx.revoked.set(serialOf(ctx, 'a2'), { nodeId: 'a2', revokedAt: 0 });
+  const closed = new Promise<void>((resolve) => a2.once('close', () => resolve()));
+  a2.publish(topics.nodeState('a2'), 'after revocation', { qos: 1, retain: true });
+  await closed;
+  assert.is(ctx.broker.guard!.stats.refusedRevoked, 1);
+  assert.type(await connect(ctx, 'a2'), 'string');
+  assert.is(ctx.broker.guard!.stats.refusedRevoked, 2);
+  assert.type(await connect(ctx, 'a1'), 'object', 'another box still connects');
 });
 
 test.run();

@@ -3,13 +3,16 @@
  * comes from the certificate it presented (identity.ts), and what it may publish, subscribe to
  * and receive from the one ACL of agent/trust/broker-acl.ts. A client without a valid
  * certificate never gets this far (the TLS listener refused it); one whose certificate does not
- * follow the profile is refused at CONNECT. Refusals are logged at warn and counted.
+ * follow the profile is refused at CONNECT. So is a certificate the hub revoked
+ * (agent/trust/revocation.ts); a client already connected when its revocation arrives is
+ * refused and disconnected at its next publish. Refusals are logged at warn and counted.
  */
 import type { TLSSocket } from 'node:tls';
 import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from '../lib/logger.ts';
 import { mayPublish, mayReceive, maySubscribe, type AclIdentity, type SiteLookup } from '../trust/broker-acl.ts';
 import { parseCertificate } from '../trust/identity.ts';
+import { REVOKED_MESSAGE, revocationReason, type RevocationLookup } from '../trust/revocation.ts';
 import { SyncError } from './errors.ts';
 
 export interface BrokerGuardStats {
@@ -17,18 +20,23 @@ export interface BrokerGuardStats {
   refusedPublishes: number;
   refusedSubscribes: number;
   filtered: number;
+  /** Connects and publishes refused because the client's certificate is revoked. */
+  refusedRevoked: number;
 }
 
 export class BrokerGuard {
-  readonly stats: BrokerGuardStats = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, filtered: 0 };
+  readonly stats: BrokerGuardStats = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, filtered: 0, refusedRevoked: 0 };
   /** Every identity a certificate named since start (the broker's own first): the sites of node ids. */
   private readonly known = new Map<string, AclIdentity>();
   private readonly identities = new WeakMap<Client, AclIdentity>();
+  private readonly serials = new WeakMap<Client, string>();
   readonly siteOf: SiteLookup = (id) => this.known.get(id);
 
   constructor(
     private readonly log: Logger,
     owner?: AclIdentity,
+    /** The replicated revocation list (absent: nothing is revoked). */
+    private readonly revoked: RevocationLookup = () => undefined,
   ) {
     if (owner) this.known.set(owner.nodeId, owner);
   }
@@ -49,6 +57,14 @@ export class BrokerGuard {
       authorizePublish: (client, packet, done) => {
         if (!client) return done(null); // the broker's own messages
         const me = this.identities.get(client);
+        const revoked = revocationReason(this.serials.get(client), this.revoked);
+        if (revoked !== undefined) {
+          this.stats.refusedRevoked++;
+          this.log.warn({ client: client.id, node: me?.nodeId, reason: revoked }, REVOKED_MESSAGE);
+          done(new SyncError('sync.connect', revoked));
+          client.close();
+          return;
+        }
         if (me && mayPublish(me, packet.topic, this.siteOf)) return done(null);
         this.stats.refusedPublishes++;
         this.log.warn({ client: client.id, node: me?.nodeId, topic: packet.topic, retain: packet.retain }, 'mqtt publish refused by the ACL');
@@ -79,7 +95,14 @@ export class BrokerGuard {
     const raw = socket.getPeerCertificate().raw;
     try {
       const facts = parseCertificate(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`);
+      const revoked = revocationReason(facts.serial, this.revoked);
+      if (revoked !== undefined) {
+        this.stats.refusedRevoked++;
+        this.log.warn({ client: client.id, node: facts.nodeId, reason: revoked }, REVOKED_MESSAGE);
+        return undefined;
+      }
       const identity: AclIdentity = { nodeId: facts.nodeId, site: facts.site, role: facts.role };
+      this.serials.set(client, facts.serial);
       this.identities.set(client, identity);
       this.known.set(identity.nodeId, identity);
       return identity;

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import { CertificateAuthority } from '../trust/ca.ts';
 import { newTlsKey } from '../trust/credentials.ts';
 import type { NodeIdentity } from '../trust/identity.ts';
-import { derOfPem } from '../trust/verify-certificate.ts';
+import { derOfPem, pemOfDer } from '../trust/verify-certificate.ts';
 import { spkiOfKey } from '../trust/x509.ts';
 import type { NodeState } from '../wire/messages.ts';
 import { checkCertifiedState } from './certified-state.ts';
@@ -43,7 +43,10 @@ check('a state that says what its certificate says is believed', async () => {
   const clock = new ManualClock(Date.now());
   const ca = await fleetCa(clock);
   const a1: NodeIdentity = { nodeId: 'a1', site: 'a', role: 'node', nodeKey: nodeKey() };
-  assert.equal(checkCertifiedState(stateOf(a1, await certified(ca, a1)), ca.certificatePem, clock.now()), { ok: true });
+  const cert = await certified(ca, a1);
+  const verdict = checkCertifiedState(stateOf(a1, cert), ca.certificatePem, clock.now());
+  assert.ok(verdict.ok);
+  assert.is(verdict.ok && verdict.serial, new X509Certificate(pemOfDer(cert)).serialNumber.toLowerCase(), 'the serial revocation is checked against');
 });
 
 check('another site, role, node id or key than the certificate is refused, and says why', async () => {

@@ -8,7 +8,7 @@
 import { verifyNodeCertificate } from '../trust/verify-certificate.ts';
 import type { NodeState } from '../wire/messages.ts';
 
-export type StateVerdict = { ok: true } | { ok: false; reason: string };
+export type StateVerdict = { ok: true; serial: string } | { ok: false; reason: string };
 
 export function checkCertifiedState(state: NodeState, caPem: string, now: number): StateVerdict {
   if (state.certificate === undefined) return { ok: false, reason: 'no certificate' };
@@ -23,5 +23,5 @@ export function checkCertifiedState(state: NodeState, caPem: string, now: number
   if (facts.role !== state.role) wrong.push(`role ${state.role}, certificate ${facts.role}`);
   if (facts.site !== state.site) wrong.push(`site "${state.site}", certificate "${facts.site}"`);
   if (facts.nodeKey !== state.publicKey) wrong.push('a node key the certificate does not bind');
-  return wrong.length === 0 ? { ok: true } : { ok: false, reason: `state says ${wrong.join('; ')}` };
+  return wrong.length === 0 ? { ok: true, serial: facts.serial } : { ok: false, reason: `state says ${wrong.join('; ')}` };
 }

@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Credentials } from '../trust/credentials.ts';
 import type { AclIdentity } from '../trust/broker-acl.ts';
+import type { RevocationLookup } from '../trust/revocation.ts';
 import { BrokerGuard } from './broker-guard.ts';
 import { formatMqttUrl, parseMqttUrl } from '../config/sync-schema.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -22,7 +23,14 @@ export interface EmbeddedBrokerOptions {
   port: number;
   logger: Logger;
   /** Mutual TLS with these credentials, and the ACL; absent: plain MQTT. */
-  tls?: { credentials: Credentials; owner: AclIdentity };
+  tls?: BrokerTls;
+}
+
+/** The broker's certificate and identity, and the revocation list its guard refuses. */
+export interface BrokerTls {
+  credentials: Credentials;
+  owner: AclIdentity;
+  revoked?: RevocationLookup;
 }
 
 export class EmbeddedBroker {
@@ -41,7 +49,7 @@ export class EmbeddedBroker {
   constructor(options: EmbeddedBrokerOptions) {
     this.#options = options;
     this.#log = options.logger;
-    this.guard = options.tls ? new BrokerGuard(options.logger, options.tls.owner) : undefined;
+    this.guard = options.tls ? new BrokerGuard(options.logger, options.tls.owner, options.tls.revoked) : undefined;
   }
 
   async start(): Promise<void> {
@@ -146,7 +154,7 @@ export class EmbeddedBroker {
  * The broker for a validated `mqtt.listen`: `mqtts://` needs `tls` (the node's credentials and
  * identity, read when the broker is built); `mqtt://` is plain and logs a warning.
  */
-export function embeddedBrokerAt(listen: string, logger: Logger, tls?: () => { credentials: Credentials; owner: AclIdentity }): EmbeddedBroker {
+export function embeddedBrokerAt(listen: string, logger: Logger, tls?: () => BrokerTls): EmbeddedBroker {
   const address = parseMqttUrl(listen);
   if (typeof address === 'string') throw new SyncError('sync.listen', `mqtt.listen: ${address}`);
   if (!address.secure) {

@@ -13,6 +13,7 @@ import type { NodeState } from '../wire/messages.ts';
 import type { PeerChange, PeerChangeFeed } from './cdr-takeover.ts';
 import { checkCertifiedState } from './certified-state.ts';
 import { decidePin, keyFingerprint, type PinDecision } from './key-pinning.ts';
+import { nodeRevoked, REVOKED_MESSAGE, revocationReason } from '../trust/revocation.ts';
 
 export interface KnownNode {
   nodeId: string;
@@ -27,6 +28,8 @@ export interface KnownNode {
   mqtt: string | undefined;
   /** When its state was last seen (ms); 0 when known only from the pinned key. */
   seenAt: number;
+  /** The serial of the certificate its last believed state carried (secure mode). */
+  serial?: string;
 }
 
 /**
@@ -42,6 +45,8 @@ export class PeerDirectory implements PeerChangeFeed {
   keyMismatches = 0;
   /** States refused because they carry no valid certificate or disagree with it. */
   identityRefused = 0;
+  /** States refused because their certificate is revoked (docs/security.md, Revocation). */
+  revokedRefused = 0;
 
   /**
    * `caPem`: the fleet's CA; states are then believed only as their certificates say
@@ -65,6 +70,7 @@ export class PeerDirectory implements PeerChangeFeed {
 
   observe(state: NodeState, now: number): ObserveResult {
     const pinned = this.store.changes.knownKey(state.nodeId);
+    let serial: string | undefined;
     if (this.caPem !== undefined) {
       const verdict = checkCertifiedState(state, this.caPem, now);
       if (!verdict.ok) {
@@ -72,6 +78,13 @@ export class PeerDirectory implements PeerChangeFeed {
         this.logger.error({ node: state.nodeId, site: state.site, role: state.role, reason: verdict.reason }, 'node state refused: not what its certificate says');
         return 'identity-refused';
       }
+      const revoked = revocationReason(verdict.serial, (s) => this.store.revocations.get(s));
+      if (revoked !== undefined) {
+        this.revokedRefused++;
+        this.logger.warn({ node: state.nodeId, site: state.site, reason: revoked }, REVOKED_MESSAGE);
+        return 'identity-refused';
+      }
+      serial = verdict.serial;
     }
     const decision = this.pinDecision(state);
     if (decision === 'refuse') {
@@ -97,6 +110,7 @@ export class PeerDirectory implements PeerChangeFeed {
       head: BigInt(state.head),
       mqtt: state.mqtt,
       seenAt: now,
+      ...(serial !== undefined ? { serial } : {}),
     });
     // The first state this process sees of a node, or a flip of its online flag (its will).
     if (!before || before.seenAt === 0 || before.online !== state.online) {
@@ -122,6 +136,16 @@ export class PeerDirectory implements PeerChangeFeed {
       return pinned === undefined ? 'first' : pinned === state.publicKey ? 'same' : 'replace';
     }
     return decidePin(this.store.changes.knownKey(state.nodeId)?.publicKey, state.publicKey, this.store.nodes.replacement(state.nodeId));
+  }
+
+  /**
+   * Whether `nodeId`'s batches and requests are refused: the certificate of its believed state is
+   * revoked, or it has revocations and no believed certificate (revocation.ts).
+   */
+  revoked(nodeId: string): boolean {
+    const revocations = this.store.revocations.ofNode(nodeId).length;
+    if (revocations === 0) return false;
+    return nodeRevoked(this.nodes.get(nodeId)?.serial, revocations, (s) => this.store.revocations.get(s));
   }
 
   get(nodeId: string): KnownNode | undefined {

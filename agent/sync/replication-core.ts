@@ -361,7 +361,7 @@ export class ReplicationCore implements LinkView {
   private serve(payload: Buffer, link: string, out: Command[]): void {
     const req = SyncRequestSchema.parse(JSON.parse(payload.toString('utf8')));
     if (req.replyTo !== topics.syncResponse(req.requester)) throw new SyncError('sync.payload', `replyTo must be ${topics.syncResponse(req.requester)}`);
-    const refusal = requestRefusal(req, this.directory.get(req.requester), { role: this.strategy.role, site: this.o.site });
+    const refusal = this.directory.revoked(req.requester) ? 'revoked certificate' : requestRefusal(req, this.directory.get(req.requester), { role: this.strategy.role, site: this.o.site });
     if (refusal !== undefined) {
       this.counters.requestsRefused++;
       // An unknown requester is usually one whose state is still on its way (a peer's request

@@ -16,6 +16,8 @@ export class SyncCounters {
   identityRefused = 0;
   /** Catch-up requests refused: an uncertified requester, or a stream it is not entitled to. */
   requestsRefused = 0;
+  /** Batches and catch-up requests refused because the sender's certificate is revoked. */
+  revokedRefused = 0;
 
   reject(nodeId: string, count: number): void {
     this.changesRejected += count;

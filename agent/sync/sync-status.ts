@@ -50,6 +50,8 @@ export interface SyncStatus {
   peers: PeerStatus[];
   /** A running box: each site peer up, down or unknown, and since when (the hub has none). */
   liveness?: PeerLivenessEntry[];
+  /** This replica's embedded broker over mTLS: its ACL's refusals (broker-guard.ts). */
+  broker?: { refusedConnects: number; refusedPublishes: number; refusedSubscribes: number; filtered: number; refusedRevoked: number };
   counters: {
     batchesIn: number;
     batchesOut: number;
@@ -67,6 +69,8 @@ export interface SyncStatus {
     identityRefused?: number;
     /** Catch-up requests refused: unknown requester or a stream it is not entitled to. */
     requestsRefused?: number;
+    /** States, batches and requests refused because the certificate is revoked. */
+    revokedRefused?: number;
   };
 }
 
@@ -124,6 +128,7 @@ export function syncStatus(r: Replicator, now = Date.now()): SyncStatus {
       keyMismatches: r.directory.keyMismatches,
       identityRefused: r.directory.identityRefused + c.identityRefused,
       requestsRefused: c.requestsRefused,
+      revokedRefused: r.directory.revokedRefused + c.revokedRefused,
       pendingBatches: o.store.changes.pendingCount(),
     },
   };

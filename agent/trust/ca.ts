@@ -17,7 +17,8 @@ export const CA_KEY_FILE = 'ca.key';
 export const CA_CERT_FILE = 'ca.crt';
 const DAY_MS = 86_400_000;
 /** Certificates start a little in the past, so a box whose clock is a few minutes behind accepts them. */
-const BACKDATE_MS = 5 * 60_000;
+/** notBefore lies this far before the issue (clock skew between hub and boxes); renewal-schedule.ts counts from the issue. */
+export const BACKDATE_MS = 5 * 60_000;
 
 export interface CaOptions {
   /** The hub's data directory; the CA lives in its `ca/` folder. */
@@ -33,7 +34,9 @@ export interface IssueRequest {
   identity: NodeIdentity;
   /** The certified public key, SPKI DER. */
   publicKey: Uint8Array;
-  days: number;
+  /** Validity in days, or in ms with `validityMs` (which wins: `ca.certificateValidity`). */
+  days?: number;
+  validityMs?: number;
   /** DNS names and IP addresses the holder serves under (the hub's certificate). */
   serverNames?: readonly string[];
 }
@@ -103,7 +106,7 @@ export class CertificateAuthority {
       subject: `CN=${request.identity.nodeId}`,
       issuer: ca.subject,
       notBefore: new Date(now - BACKDATE_MS),
-      notAfter: new Date(now + request.days * DAY_MS),
+      notAfter: new Date(now + (request.validityMs ?? (request.days ?? 90) * DAY_MS)),
       signingAlgorithm: EC_ALGORITHM,
       publicKey,
       signingKey: this.keys.privateKey,

@@ -107,3 +107,15 @@ export async function checkCsr(pem: string, nodeKey: string, nodeKeyProof: strin
   const cn = csr.subjectName.getField('CN')[0];
   return { commonName: cn, publicKey: Buffer.from(csr.publicKey.rawData) };
 }
+
+/** Renewal (docs/enrolment.md "Renewal"): over mutual TLS with the box's current certificate. */
+export const RENEW_PATH = '/v1/renew';
+
+export const RenewRequestSchema = z.strictObject({
+  /** PKCS#10, PEM, for the box's current TLS key, CN = its node id. */
+  csr: z.string().min(1).max(16_384),
+  /** ed25519 signature of the CSR's DER by the node key the certificate binds, base64. */
+  nodeKeyProof: z.string().min(1).max(200),
+});
+
+export const RenewResponseSchema = z.strictObject({ certificate: z.string(), ca: z.string() });

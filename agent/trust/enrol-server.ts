@@ -6,16 +6,18 @@
  * cannot check before it has the CA.
  */
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import { hostPort, listenOn } from '../lib/listen.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Credentials } from './credentials.ts';
-import { ENROL_PATH } from './enrol-protocol.ts';
+import { ENROL_PATH, RENEW_PATH, RenewRequestSchema } from './enrol-protocol.ts';
 import type { EnrolmentService } from './enrolment-service.ts';
 import { isClientFault, TrustError, type TrustErrorCode } from './errors.ts';
 import { FailureLimiter } from './failure-limiter.ts';
+import type { RenewalService } from './renewal-service.ts';
 
 const MAX_BODY = 64 * 1024;
 
@@ -29,6 +31,7 @@ const STATUS: Partial<Record<TrustErrorCode, number>> = {
   'trust.claim-expired': 410,
   'trust.claim-revoked': 410,
   'trust.rate-limited': 429,
+  'trust.renewal': 403,
 };
 
 export interface EnrolServerOptions {
@@ -36,6 +39,8 @@ export interface EnrolServerOptions {
   port: number;
   credentials: Credentials;
   service: EnrolmentService;
+  /** `POST /v1/renew` for boxes presenting their certificate (absent: no renewal here). */
+  renewal?: RenewalService;
   /** Failed attempts a source address may make within `failureWindowMs` before it is refused. */
   maxFailures: number;
   failureWindowMs: number;
@@ -54,7 +59,9 @@ export class EnrolServer {
 
   async start(): Promise<void> {
     const { key, cert } = this.o.credentials;
-    const server = https.createServer({ key, cert, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
+    // A client certificate is asked for but not required: enrolling boxes have none yet; the
+    // renewal path requires one the CA verified (RenewalService checks the rest).
+    const server = https.createServer({ key, cert, ca: this.o.credentials.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     try {
@@ -84,6 +91,7 @@ export class EnrolServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const from = req.socket.remoteAddress ?? 'unknown';
+    if ((req.url ?? '').split('?')[0] === RENEW_PATH && this.o.renewal) return this.renew(req, res, from);
     if ((req.url ?? '').split('?')[0] !== ENROL_PATH) return reply(res, 404, { error: 'not-found', message: `no such endpoint; POST ${ENROL_PATH}` });
     if (req.method !== 'POST') return reply(res, 405, { error: 'method', message: 'use POST' }, { Allow: 'POST' });
     const wait = this.limiter.blockedFor(from);
@@ -106,6 +114,27 @@ export class EnrolServer {
       if (err instanceof TrustError && STATUS[err.code] !== undefined) return reply(res, STATUS[err.code]!, { error: err.code, message: err.message });
       this.o.logger.error({ from, err: (err as Error).message }, 'enrolment failed');
       reply(res, 500, { error: 'internal', message: 'the hub could not issue the certificate; see its log' });
+    }
+  }
+
+  /** Renewal: only over a TLS connection whose client certificate this hub's CA verified. */
+  private async renew(req: IncomingMessage, res: ServerResponse, from: string): Promise<void> {
+    const socket = req.socket as TLSSocket;
+    if (req.method !== 'POST') return reply(res, 405, { error: 'method', message: 'use POST' }, { Allow: 'POST' });
+    if (!socket.authorized) return reply(res, 401, { error: 'trust.renewal', message: 'renewal needs the box\'s current certificate as the TLS client certificate' });
+    const raw = socket.getPeerCertificate().raw;
+    const presented = `-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    let body;
+    try {
+      body = RenewRequestSchema.parse(JSON.parse(await readBody(req)));
+    } catch (err) {
+      return reply(res, 400, { error: 'trust.protocol', message: `malformed renewal request: ${(err as Error).message}` });
+    }
+    try {
+      reply(res, 200, await this.o.renewal!.renew(presented, body, from));
+    } catch (err) {
+      if (err instanceof TrustError && STATUS[err.code] !== undefined) return reply(res, STATUS[err.code]!, { error: err.code, message: err.message });
+      reply(res, 500, { error: 'internal', message: 'the hub could not renew the certificate; see its log' });
     }
   }
 }

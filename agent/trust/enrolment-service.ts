@@ -17,6 +17,8 @@ export interface EnrolmentServiceOptions {
   hubId: string;
   /** Validity of issued certificates. */
   certificateDays: number;
+  /** Validity of issued certificates in ms (`ca.certificateValidity`); wins over certificateDays. */
+  validityMs?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -58,7 +60,7 @@ export class EnrolmentService {
     if (!this.o.claims.markUsed(req.claimId, { at: this.o.clock.now(), nodeId: grant.nodeId, from })) {
       throw new TrustError('trust.claim-used', `claim code ${req.claimId} was already used; a code enrols one box only`);
     }
-    const certificate = await this.o.ca.issue({ identity, publicKey: csr!.publicKey, days: this.o.certificateDays });
+    const certificate = await this.o.ca.issue({ identity, publicKey: csr!.publicKey, days: this.o.certificateDays, ...(this.o.validityMs !== undefined ? { validityMs: this.o.validityMs } : {}) });
     const ca = this.o.ca.certificatePem;
     this.o.logger.info({ from, claim: req.claimId, node: grant.nodeId, site: grant.site }, 'box enrolled');
     return { certificate, ca, mac: responseMac(Buffer.from(claim!.key, 'hex'), req.mac, certificate, ca) };

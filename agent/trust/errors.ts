@@ -20,7 +20,8 @@ export type TrustErrorCode =
   | 'trust.files'
   | 'trust.protocol'
   | 'trust.unreachable'
-  | 'trust.tampered';
+  | 'trust.tampered'
+  | 'trust.renewal';
 
 /** A refusal or failure of the trust layer; `code` says which (see TrustErrorCode). */
 export class TrustError extends AgentError {

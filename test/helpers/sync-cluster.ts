@@ -67,6 +67,8 @@ export interface ClusterOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** YAML at the top level of every node's config, after the node's own broker. */
   nodeExtra?: string;
+  /** YAML at the top level of the hub's config. */
+  hubExtra?: string;
   /** false: plain MQTT, keys pinned on first use (insecure dev mode); default: mTLS and enrolment. */
   secure?: boolean;
   /** Where each process listens (default 127.0.0.1), and the command prefix that runs it (bench/lib/cluster.ts). */
@@ -95,6 +97,7 @@ export class SyncCluster extends Cluster {
   registrar: { maxContactsPerAor: 100 }
 `,
       nodeExtra: (name) => `mqtt: { listen: "mqtt://${o.host?.(name) ?? LOCALHOST}:0" }\n${o.nodeExtra ?? ''}`,
+      ...(o.hubExtra ? { hubExtra: o.hubExtra } : {}),
       ...(o.host ? { host: o.host } : {}),
       ...(o.hubPort !== undefined ? { hubPort: o.hubPort } : {}),
       ...(o.sipListen ? { sipListen: o.sipListen } : {}),

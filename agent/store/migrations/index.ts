@@ -11,6 +11,7 @@ import { userCodecs } from './004-user-codecs.ts';
 import { trunks } from './005-trunks.ts';
 import { nodeRekeys } from './006-node-rekeys.ts';
 import { cdrLinks } from './007-cdr-links.ts';
+import { nodeRevocations } from './008-node-revocations.ts';
 
 export interface Migration {
   version: number;
@@ -18,7 +19,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
