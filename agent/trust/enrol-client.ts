@@ -5,11 +5,11 @@
  * and the CA signed it. Only then are node-tls.key, node.crt and ca.crt written.
  */
 import { createPrivateKey, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
-import https from 'node:https';
 import { claimKey, type ClaimCode } from './claim-code.ts';
 import { hasCredentials, newTlsKey, writeCredentials } from './credentials.ts';
-import { ENROL_PATH, EnrolRefusalSchema, EnrolResponseSchema, requestMac, verifyResponseMac, type EnrolRequest } from './enrol-protocol.ts';
-import { TrustError, type TrustErrorCode } from './errors.ts';
+import { ENROL_PATH, EnrolResponseSchema, requestMac, verifyResponseMac, type EnrolRequest } from './enrol-protocol.ts';
+import { TrustError } from './errors.ts';
+import { postToHub, refusalOf } from './hub-request.ts';
 import { parseCertificate, type CertificateFacts } from './identity.ts';
 import { EC_ALGORITHM, spkiOfKey, webKeysOf, x509 } from './x509.ts';
 
@@ -90,48 +90,13 @@ export function acceptResponse(prepared: PreparedRequest, body: unknown): { cert
 export async function joinHub(o: JoinOptions): Promise<Joined> {
   if (hasCredentials(o.dataDir)) throw new TrustError('trust.files', `${o.dataDir} already holds a certificate (node.crt): this box is enrolled`);
   const prepared = await prepareRequest(o.code, o.nodeId, o.site, o.nodeKey);
-  const { status, body } = await post(o.hubUrl, prepared.request, o.timeoutMs ?? 15_000);
-  if (status !== 200) {
-    const refusal = EnrolRefusalSchema.safeParse(body);
-    const code = (refusal.success && refusal.data.error.startsWith('trust.') ? refusal.data.error : 'trust.protocol') as TrustErrorCode;
-    throw new TrustError(code, `the hub refused the enrolment: ${refusal.success ? refusal.data.message : `HTTP ${status}`}`);
-  }
-  const accepted = acceptResponse(prepared, body);
+  const answer = await postToHub(o.hubUrl, ENROL_PATH, prepared.request, { kind: 'unverified' }, o.timeoutMs ?? 15_000);
+  if (answer.status !== 200) throw refusalOf('enrolment', answer);
+  const accepted = acceptResponse(prepared, answer.body);
   if (accepted.facts.nodeId !== o.nodeId || accepted.facts.site !== o.site) {
     throw new TrustError('trust.certificate', `the hub certified box ${accepted.facts.nodeId} of site ${accepted.facts.site}, but this box is ${o.nodeId} of site ${o.site}`);
   }
   writeCredentials(o.dataDir, { key: prepared.tlsKey, cert: accepted.cert, ca: accepted.ca });
   const ca = new NodeX509(accepted.ca);
   return { certificate: accepted.facts, caFingerprint: ca.fingerprint256, caSubject: ca.subject.replace(/\n/g, ', ') };
-}
-
-/** POSTs JSON to the hub; the TLS certificate is not checked here (the MAC is: see acceptResponse). */
-function post(hubUrl: string, body: object, timeoutMs: number): Promise<{ status: number; body: unknown }> {
-  let url: URL;
-  try {
-    url = new URL(ENROL_PATH, hubUrl);
-  } catch {
-    return Promise.reject(new TrustError('trust.protocol', `invalid hub address "${hubUrl}": expected https://host:port`));
-  }
-  if (url.protocol !== 'https:') return Promise.reject(new TrustError('trust.protocol', `invalid hub address "${hubUrl}": expected https://host:port`));
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: 'POST', rejectUnauthorized: false, timeout: timeoutMs, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new TrustError('trust.unreachable', `the hub at ${url.origin} did not answer within ${timeoutMs / 1000} s`)));
-    req.on('error', (err) => reject(err instanceof TrustError ? err : new TrustError('trust.unreachable', `cannot reach the hub at ${url.origin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })));
-    req.end(payload);
-  });
 }
