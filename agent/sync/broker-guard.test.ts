@@ -17,6 +17,8 @@ import type { NodeIdentity } from '../trust/identity.ts';
 import { spkiOfKey } from '../trust/x509.ts';
 import { topics } from '../wire/topics.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
+import { waitFor } from '../../bench/lib/wait-for.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 interface Ctx {
   dir: string;
@@ -51,19 +53,12 @@ function connect(ctx: Ctx, who: string | undefined): Promise<MqttClient | string
 
 async function as(ctx: Ctx, who: string): Promise<MqttClient> {
   const c = await connect(ctx, who);
-  if (typeof c === 'string') throw new Error(`${who} cannot connect: ${c}`);
+  if (typeof c === 'string') throw new HarnessError(`${who} cannot connect: ${c}`);
   return c;
 }
 
 const granted = (c: MqttClient, filter: string) => new Promise<number>((resolve) => c.subscribe(filter, { qos: 1 }, (err, g) => resolve(err ? 128 : g![0]!.qos)));
 
-async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test.before.each(async (ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'outpost-guard-'));
@@ -110,7 +105,7 @@ test('a box that publishes another node\'s retained state is disconnected; the r
   const got: string[] = [];
   reader.on('message', (_t, p) => got.push(p.toString()));
   await reader.subscribeAsync(topics.nodeState('a2'), { qos: 1 });
-  await until('the retained state', () => got.length > 0);
+  await waitFor(() => got.length > 0, 'the retained state', 3000, 5);
   assert.equal(got, ['a2-real']);
 });
 
@@ -123,7 +118,7 @@ test('node/+/state delivers the states of its own site\'s boxes only (authorizeF
   const b1 = await as(ctx, 'b1');
   await b1.publishAsync(topics.nodeState('b1'), 'b1', { qos: 1, retain: true });
   await a2.publishAsync(topics.nodeState('a2'), 'a2', { qos: 1, retain: true });
-  await until('a2\'s state at a1', () => got.includes(topics.nodeState('a2')));
+  await waitFor(() => got.includes(topics.nodeState('a2')), 'a2\'s state at a1', 3000, 5);
   assert.not.ok(got.includes(topics.nodeState('b1')), 'another site\'s box');
   assert.ok(ctx.broker.guard!.stats.filtered >= 1);
 });

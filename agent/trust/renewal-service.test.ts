@@ -14,6 +14,7 @@ import { parseCertificate } from './identity.ts';
 import { RenewalService } from './renewal-service.ts';
 import type { RevokedEntry } from './revocation.ts';
 import { spkiOfKey, x509 } from './x509.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 const MIN = 60_000;
 
@@ -60,7 +61,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
     assert.instance(err, TrustError);
     return (err as TrustError).message;
   }
-  throw new Error('renewal was not refused');
+  throw new HarnessError('renewal was not refused');
 }
 
 test('a valid certificate renews: same identity and node key, a new serial and a later end', async (ctx) => {

@@ -9,6 +9,7 @@
 import type { TLSSocket } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import { siteStream, topics } from '../../agent/wire/topics.ts';
+import { HarnessError } from './harness-error.ts';
 
 export interface SwarmRequest {
   url: string;
@@ -52,13 +53,13 @@ function connectOne(r: SwarmRequest, c: SwarmRequest['clients'][number]): Promis
       ...(r.ca ? { ca: r.ca, key: c.key, cert: c.cert, rejectUnauthorized: true } : {}),
     });
     open.push(client);
-    const fail = (err: Error) => reject(new Error(`${c.id}: ${err.message}`));
+    const fail = (err: Error) => reject(new HarnessError(`${c.id}: ${err.message}`, { cause: err }));
     client.once('error', fail);
-    client.once('close', () => fail(new Error('closed before SUBACK')));
+    client.once('close', () => fail(new HarnessError('closed before SUBACK')));
     client.once('connect', () => {
       client.subscribe(boxSubscriptions(c.id, r.site), { qos: 1 }, (err, granted) => {
         if (err) return fail(err);
-        if (granted?.some((g) => g.qos === 128)) return fail(new Error(`subscription refused: ${granted.filter((g) => g.qos === 128).map((g) => g.topic).join(' ')}`));
+        if (granted?.some((g) => g.qos === 128)) return fail(new HarnessError(`subscription refused: ${granted.filter((g) => g.qos === 128).map((g) => g.topic).join(' ')}`));
         client.removeAllListeners('close');
         client.removeAllListeners('error');
         client.on('error', () => undefined);

@@ -30,6 +30,7 @@ import { cdrsOf, sippAuth as auth, sippRegister, siteCluster, waitForBinding } f
 import { md5Authorization, parseDigestChallenge } from '../helpers/sip-register.ts';
 import { openSipTls } from '../helpers/sip-tls-client.ts';
 import { explainedOn, passwordOf, type SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -165,7 +166,7 @@ tlsSuite('forged peers over TLS: another CA\'s certificate, or the fleet CA\'s n
   const thief = await openSipTls({ ...a2.sipOf('tls'), ca: caOf(a2), key, cert });
   try {
     const parsed = parseMessage(Buffer.from(inviteText(a2, thief.port, 'forged-tls-2')));
-    if (!parsed.ok || parsed.message.type !== 'request') throw new Error('the test INVITE does not parse');
+    if (!parsed.ok || parsed.message.type !== 'request') throw new HarnessError('the test INVITE does not parse');
     const signer = new NodeAssertion({ nodeId: 'a1', site: 'a', signer: NodeKey.loadOrCreate(a1.dataDir), keyOf: () => undefined, verify: verifySignature, clock: createSystemClock() });
     parsed.message.headers.set(NODE_HEADER, signer.stamp(parsed.message));
     thief.send(serializeMessage(parsed.message).toString('latin1'));

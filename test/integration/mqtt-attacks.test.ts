@@ -24,6 +24,7 @@ import { topics } from '../../agent/wire/topics.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { explainedOn, SyncCluster } from '../helpers/sync-cluster.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -62,7 +63,7 @@ function connect(ctx: Ctx, withCertificate: boolean, clientId: string): Promise<
 
 async function asB1(ctx: Ctx, id = 'outpost-b1-attack'): Promise<MqttClient> {
   const r = await connect(ctx, true, id);
-  if ('error' in r) throw new Error(`b1 cannot connect: ${r.error}`);
+  if ('error' in r) throw new HarnessError(`b1 cannot connect: ${r.error}`);
   return r.client;
 }
 

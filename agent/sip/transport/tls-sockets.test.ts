@@ -14,6 +14,7 @@ import { SipEndpoint, type IncomingRequest } from '../sip-endpoint.ts';
 import { TransportError } from './errors.ts';
 import { testFleet, type TestFleet } from './tls-test-support.ts';
 import type { Endpoint } from './transport.ts';
+import { HarnessError } from '../../../bench/lib/harness-error.ts';
 
 interface Ctx {
   fleet: TestFleet;
@@ -178,7 +179,7 @@ tls('a box connects to a site peer over mutual TLS only when its certificate nam
     const responses: number[] = [];
     const options = (cseq: number) => {
       const req = parseMessage(Buffer.from(register(0, cseq).replace(/Via: [^\r]*/, `Via: ${sender.viaFor(dest)}`)));
-      if (!req.ok || req.message.type !== 'request') throw new Error('test request does not parse');
+      if (!req.ok || req.message.type !== 'request') throw new HarnessError('test request does not parse');
       return req.message;
     };
     const errors: Error[] = [];
