@@ -12,6 +12,14 @@ const siteOf: SiteLookup = (id) => fleet.find((n) => n.nodeId === id);
 
 const publish = suite('mayPublish');
 
+publish('telemetry: a box publishes only its own, and only the hub receives it', () => {
+  assert.ok(mayPublish(a1, `${P}/node/a1/telemetry`, siteOf));
+  assert.not.ok(mayPublish(a1, `${P}/node/a2/telemetry`, siteOf), 'a peer\'s telemetry');
+  assert.not.ok(mayReceive(a2, `${P}/node/a1/telemetry`, siteOf), 'a peer reads none');
+  assert.not.ok(maySubscribe(a2, `${P}/node/+/telemetry`, siteOf));
+  assert.ok(mayReceive(hub, `${P}/node/a1/telemetry`, siteOf));
+});
+
 publish('a box publishes its own changes and state, never another node\'s (retained states only from their node)', () => {
   assert.ok(mayPublish(a1, `${P}/node/a1/changes`, siteOf));
   assert.ok(mayPublish(a1, `${P}/node/a1/state`, siteOf));
@@ -33,7 +41,6 @@ publish('a box never publishes the hub\'s scopes or outside the topic map; the h
   assert.not.ok(mayPublish(a1, `${P}/hub/changes/site/a`, siteOf));
   assert.not.ok(mayPublish(a1, `${P}/hub/changes/global`, siteOf));
   assert.not.ok(mayPublish(a1, 'other/topic', siteOf));
-  assert.not.ok(mayPublish(a1, `${P}/node/a1/telemetry`, siteOf));
   assert.ok(mayPublish(hub, `${P}/hub/changes/site/a`, siteOf));
   assert.ok(mayPublish(hub, 'anything', siteOf));
 });

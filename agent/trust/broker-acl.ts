@@ -6,11 +6,12 @@
  * (mosquitto-config.ts), so both enforce the same rules:
  *
  * - the hub may do everything;
- * - a box publishes its own changes and state (`node/<own id>/changes|state`, so a retained
+ * - a box publishes its own changes, state and telemetry (`node/<own id>/changes|state|telemetry`, so a retained
  *   state is only ever written by its own node), catch-up requests to the hub and the boxes of
  *   its site (`node/<them>/sync/request`) and catch-up replies to them (`node/<them>/sync/response`);
  * - a box receives `hub/changes/global`, `hub/changes/site/<its site>`, its own request and
- *   response topics, the states and changes of its site's boxes, and the hub's state;
+ *   response topics, the states and changes of its site's boxes, and the hub's state (telemetry
+ *   only goes to the hub);
  * - a box may subscribe to a topic it may receive, and to the wildcards `node/+/state` and
  *   `node/+/changes`, whose messages the broker then forwards only where `mayReceive` allows.
  *
@@ -41,7 +42,7 @@ export function mayPublish(me: AclIdentity, topic: string, siteOf: SiteLookup): 
   if (me.role === 'hub') return true;
   const t = parseTopic(topic);
   if (!t || t.kind === 'hubChanges') return false;
-  if (t.kind === 'nodeChanges' || t.kind === 'nodeState') return t.nodeId === me.nodeId;
+  if (t.kind === 'nodeChanges' || t.kind === 'nodeState' || t.kind === 'nodeTelemetry') return t.nodeId === me.nodeId;
   const who = sibling(me, t.nodeId, siteOf);
   // A catch-up request to the hub or a peer; a reply to whichever of them asked.
   return who !== undefined;
@@ -53,6 +54,7 @@ export function mayReceive(me: AclIdentity, topic: string, siteOf: SiteLookup): 
   const t = parseTopic(topic);
   if (!t) return false;
   if (t.kind === 'hubChanges') return t.stream === 'global' || t.stream === siteStream(me.site);
+  if (t.kind === 'nodeTelemetry') return false;
   if (t.kind === 'syncRequest' || t.kind === 'syncResponse') return t.nodeId === me.nodeId;
   if (t.nodeId === me.nodeId) return t.kind === 'nodeState';
   const who = sibling(me, t.nodeId, siteOf);
@@ -76,7 +78,7 @@ export function aclTopics(me: AclIdentity, nodes: readonly AclIdentity[]): { wri
   const siteOf: SiteLookup = (id) => nodes.find((n) => n.nodeId === id);
   const candidates = new Set<string>([topics.hubChanges('global'), topics.hubChanges(siteStream(me.site))]);
   for (const n of [me, ...nodes]) {
-    for (const t of [topics.nodeChanges, topics.nodeState, topics.syncRequest, topics.syncResponse]) candidates.add(t(n.nodeId));
+    for (const t of [topics.nodeChanges, topics.nodeState, topics.nodeTelemetry, topics.syncRequest, topics.syncResponse]) candidates.add(t(n.nodeId));
   }
   const all = [...candidates].sort();
   return { write: all.filter((t) => mayPublish(me, t, siteOf)), read: all.filter((t) => mayReceive(me, t, siteOf)) };

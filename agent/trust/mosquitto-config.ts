@@ -51,6 +51,7 @@ export function mosquittoAcl(hubId: string, nodes: readonly AclIdentity[]): stri
     '# Any certified box: its own topics, the global scope and every node\'s state (see docs).',
     `pattern write ${TOPIC_ROOT}/node/%u/changes`,
     `pattern write ${TOPIC_ROOT}/node/%u/state`,
+    `pattern write ${TOPIC_ROOT}/node/%u/telemetry`,
     `pattern read ${TOPIC_ROOT}/node/%u/sync/request`,
     `pattern read ${TOPIC_ROOT}/node/%u/sync/response`,
     `pattern read ${topics.hubChanges('global')}`,

@@ -6,7 +6,7 @@
  * with this schema and drops one whose `node` disagrees with the topic.
  */
 import { z } from 'zod';
-import { TOPIC_ROOT } from './topics.ts';
+import { topics } from './topics.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
 const count = z.number().int().min(0);
@@ -51,7 +51,4 @@ export const TelemetrySchema = z.object({
 });
 export type Telemetry = z.infer<typeof TelemetrySchema>;
 
-export const telemetryTopics = {
-  of: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/telemetry`,
-  all: `${TOPIC_ROOT}/node/+/telemetry`,
-} as const;
+export const telemetryTopics = { of: topics.nodeTelemetry, all: topics.allNodeTelemetry } as const;

@@ -16,10 +16,13 @@ export const topics = {
   syncRequest: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/sync/request`,
   /** Where a node receives catch-up replies (the replyTo of its requests). */
   syncResponse: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/sync/response`,
+  /** A box's telemetry for the hub's fleet view (wire/telemetry.ts), QoS 0, not retained. */
+  nodeTelemetry: (nodeId: string) => `${TOPIC_ROOT}/node/${nodeId}/telemetry`,
   /** What the hub publishes per scope: `global` or `site/{siteId}`. */
   hubChanges: (stream: StreamName) => `${TOPIC_ROOT}/hub/changes/${stream}`,
   allNodeChanges: `${TOPIC_ROOT}/node/+/changes`,
   allNodeStates: `${TOPIC_ROOT}/node/+/state`,
+  allNodeTelemetry: `${TOPIC_ROOT}/node/+/telemetry`,
 } as const;
 
 /** The node id in a `node/{id}/...` topic, or undefined for any other topic. */
@@ -37,12 +40,15 @@ export function siteStream(site: string): StreamName {
 
 /** What a replication topic addresses, as the map above builds it. */
 export type ParsedTopic =
-  | { kind: 'nodeChanges' | 'nodeState' | 'syncRequest' | 'syncResponse'; nodeId: string }
+  | { kind: NodeTopicKind; nodeId: string }
   | { kind: 'hubChanges'; stream: StreamName };
 
-const NODE_SUFFIXES: Record<string, 'nodeChanges' | 'nodeState' | 'syncRequest' | 'syncResponse'> = {
+type NodeTopicKind = 'nodeChanges' | 'nodeState' | 'nodeTelemetry' | 'syncRequest' | 'syncResponse';
+
+const NODE_SUFFIXES: Record<string, NodeTopicKind> = {
   changes: 'nodeChanges',
   state: 'nodeState',
+  telemetry: 'nodeTelemetry',
   'sync/request': 'syncRequest',
   'sync/response': 'syncResponse',
 };
