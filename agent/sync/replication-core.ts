@@ -159,7 +159,8 @@ export class ReplicationCore implements LinkView {
       const t = parseTopic(topic);
       if (t?.kind === 'nodeState') this.onState(payload, out);
       else if (t?.kind === 'syncRequest') this.serve(payload, link, out);
-      else if (t) this.follow(this.receiver.receive(payload, this.o.clock.now(), t.kind === 'nodeChanges' ? t.nodeId : undefined), out);
+      // Telemetry is the fleet view's (hub/), not replication.
+      else if (t && t.kind !== 'nodeTelemetry') this.follow(this.receiver.receive(payload, this.o.clock.now(), t.kind === 'nodeChanges' ? t.nodeId : undefined), out);
     } catch (err) {
       this.counters.malformed++;
       this.o.logger.warn({ topic, err: (err as Error).message }, 'refused a sync message');

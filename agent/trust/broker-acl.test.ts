@@ -84,7 +84,7 @@ const topicsFor = suite('aclTopics');
 topicsFor('the concrete topics of a box for a broker without per-message filtering (Mosquitto); the hub gets #', () => {
   const t = aclTopics(a1, fleet);
   assert.equal(t.write, [
-    `${P}/node/a1/changes`, `${P}/node/a1/state`,
+    `${P}/node/a1/changes`, `${P}/node/a1/state`, `${P}/node/a1/telemetry`,
     `${P}/node/a2/sync/request`, `${P}/node/a2/sync/response`,
     `${P}/node/hub/sync/request`, `${P}/node/hub/sync/response`,
   ]);

@@ -15,7 +15,7 @@ parse('reads back every topic the map builds', () => {
 
 parse('refuses topics outside the map', () => {
   for (const t of [
-    'outpost/v1/node/a1/telemetry',
+    'outpost/v1/node/a1/telemetry/x',
     'outpost/v1/node/a1/changes/extra',
     'outpost/v1/node/a1',
     'outpost/v1/node//changes',
