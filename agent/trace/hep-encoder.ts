@@ -7,7 +7,7 @@
  * destination, 7/8 ports, 9/10 timestamp seconds and microseconds, 11 protocol type, 12 capture
  * agent id, 14 auth key (when set), 15 payload, 17 correlation id (when set).
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { TraceError } from './errors.ts';
 
 export const HEP_CHUNK = {
@@ -58,61 +58,77 @@ const MAX_PACKET = 0xffff;
 
 /** Encodes one packet. Throws TraceError for an address that is not an IP literal or a packet over 64 KiB. */
 export function encodeHep(p: HepPacket): Buffer {
-  const v6 = isIPv6(p.srcIp) || isIPv6(p.dstIp);
-  if (!(v6 ? isIPv6(p.srcIp) && isIPv6(p.dstIp) : isIPv4(p.srcIp) && isIPv4(p.dstIp))) {
+  const family = isIP(p.srcIp);
+  const v6 = family === 6;
+  if (family === 0 || isIP(p.dstIp) !== family) {
     throw new TraceError('trace.hep-encode', `addresses ${p.srcIp} and ${p.dstIp} are not both IPv4 or both IPv6`);
   }
-  const chunks: Buffer[] = [
-    u8(HEP_CHUNK.ipFamily, v6 ? AF_INET6 : AF_INET),
-    u8(HEP_CHUNK.ipProtocol, p.ipProtocol),
-    chunk(v6 ? HEP_CHUNK.ipv6Src : HEP_CHUNK.ipv4Src, ipBytes(p.srcIp, v6)),
-    chunk(v6 ? HEP_CHUNK.ipv6Dst : HEP_CHUNK.ipv4Dst, ipBytes(p.dstIp, v6)),
-    u16(HEP_CHUNK.srcPort, p.srcPort),
-    u16(HEP_CHUNK.dstPort, p.dstPort),
-    u32(HEP_CHUNK.timeSeconds, Math.floor(p.timeMicros / 1e6)),
-    u32(HEP_CHUNK.timeMicros, Math.floor(p.timeMicros % 1e6)),
-    u8(HEP_CHUNK.protoType, p.protoType),
-    u32(HEP_CHUNK.captureId, p.captureId),
-  ];
-  if (p.authKey !== undefined && p.authKey !== '') chunks.push(chunk(HEP_CHUNK.authKey, Buffer.from(p.authKey, 'utf8')));
-  chunks.push(chunk(HEP_CHUNK.payload, p.payload));
-  if (p.correlationId !== undefined && p.correlationId !== '') chunks.push(chunk(HEP_CHUNK.correlationId, Buffer.from(p.correlationId, 'utf8')));
-  const length = 6 + chunks.reduce((n, c) => n + c.length, 0);
+  const auth = p.authKey !== undefined && p.authKey !== '' ? Buffer.from(p.authKey, 'utf8') : undefined;
+  const correlation = p.correlationId !== undefined && p.correlationId !== '' ? Buffer.from(p.correlationId, 'utf8') : undefined;
+  const ipLength = v6 ? 16 : 4;
+  // Fixed chunks: family, protocol, proto type (7 each); two addresses; ports (8 each); times, capture id (10 each).
+  const length = 6 + 3 * 7 + 2 * (6 + ipLength) + 2 * 8 + 3 * 10 + (auth ? 6 + auth.length : 0) + 6 + p.payload.length + (correlation ? 6 + correlation.length : 0);
   if (length > MAX_PACKET) throw new TraceError('trace.hep-encode', `HEP packet of ${length} bytes exceeds 65535`);
-  const head = Buffer.alloc(6);
-  head.write('HEP3', 0, 'ascii');
-  head.writeUInt16BE(length, 4);
-  return Buffer.concat([head, ...chunks], length);
-}
-
-function chunk(type: number, value: Buffer): Buffer {
-  if (value.length + 6 > MAX_PACKET) throw new TraceError('trace.hep-encode', `HEP chunk ${type} of ${value.length} bytes exceeds 65535`);
-  const head = Buffer.alloc(6);
-  head.writeUInt16BE(0, 0);
-  head.writeUInt16BE(type, 2);
-  head.writeUInt16BE(6 + value.length, 4);
-  return Buffer.concat([head, value]);
-}
-
-function u8(type: number, v: number): Buffer {
-  return chunk(type, Buffer.from([v & 0xff]));
-}
-
-function u16(type: number, v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(v & 0xffff);
-  return chunk(type, b);
-}
-
-function u32(type: number, v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0);
-  return chunk(type, b);
+  const b = Buffer.allocUnsafe(length);
+  b.write('HEP3', 0, 'ascii');
+  b.writeUInt16BE(length, 4);
+  let off = 6;
+  const head = (type: number, valueLength: number) => {
+    b.writeUInt16BE(0, off);
+    b.writeUInt16BE(type, off + 2);
+    b.writeUInt16BE(6 + valueLength, off + 4);
+    off += 6;
+  };
+  const u8 = (type: number, v: number) => {
+    head(type, 1);
+    b[off++] = v & 0xff;
+  };
+  const u16 = (type: number, v: number) => {
+    head(type, 2);
+    off = b.writeUInt16BE(v & 0xffff, off);
+  };
+  const u32 = (type: number, v: number) => {
+    head(type, 4);
+    off = b.writeUInt32BE(v >>> 0, off);
+  };
+  const bytes = (type: number, v: Buffer) => {
+    head(type, v.length);
+    off += v.copy(b, off);
+  };
+  u8(HEP_CHUNK.ipFamily, v6 ? AF_INET6 : AF_INET);
+  u8(HEP_CHUNK.ipProtocol, p.ipProtocol);
+  bytes(v6 ? HEP_CHUNK.ipv6Src : HEP_CHUNK.ipv4Src, ipBytes(p.srcIp, v6));
+  bytes(v6 ? HEP_CHUNK.ipv6Dst : HEP_CHUNK.ipv4Dst, ipBytes(p.dstIp, v6));
+  u16(HEP_CHUNK.srcPort, p.srcPort);
+  u16(HEP_CHUNK.dstPort, p.dstPort);
+  u32(HEP_CHUNK.timeSeconds, Math.floor(p.timeMicros / 1e6));
+  u32(HEP_CHUNK.timeMicros, Math.floor(p.timeMicros % 1e6));
+  u8(HEP_CHUNK.protoType, p.protoType);
+  u32(HEP_CHUNK.captureId, p.captureId);
+  if (auth) bytes(HEP_CHUNK.authKey, auth);
+  bytes(HEP_CHUNK.payload, p.payload);
+  if (correlation) bytes(HEP_CHUNK.correlationId, correlation);
+  return b;
 }
 
 /** The 4 or 16 bytes of an IP literal (IPv6 with `::` and an embedded IPv4 tail allowed). */
 export function ipBytes(ip: string, v6: boolean): Buffer {
-  if (!v6) return Buffer.from(ip.split('.').map(Number));
+  if (!v6) {
+    const out = Buffer.allocUnsafe(4);
+    let octet = 0;
+    let i = 0;
+    for (let k = 0; k < ip.length; k++) {
+      const c = ip.charCodeAt(k);
+      if (c === 46) {
+        out[i++] = octet;
+        octet = 0;
+      } else {
+        octet = octet * 10 + c - 48;
+      }
+    }
+    out[i] = octet;
+    return out;
+  }
   let text = ip;
   const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4tail) {
