@@ -93,3 +93,17 @@ export function tsharkSip(file: string, fields: string[], sipPorts: number[] = [
   if (res.status !== 0) throw new HarnessError(`tshark -r ${file} failed (${res.status}): ${res.stderr}`);
   return res.stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
 }
+
+/** True when `sngrep` runs here. */
+export function hasSngrep(): boolean {
+  return spawnSync('sngrep', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The dialogs sngrep finds in a capture (`sngrep -N -I FILE -O OUT`, no terminal needed). */
+export function sngrepDialogCount(file: string, out: string): number {
+  const res = spawnSync('sngrep', ['-N', '-I', file, '-O', out], { encoding: 'utf8', timeout: 20_000 });
+  if (res.status !== 0) throw new HarnessError(`sngrep -I ${file} failed (${res.status}): ${res.stderr}`);
+  const counts = [...res.stdout.matchAll(/Dialog count: (\d+)/g)].map((m) => Number(m[1]));
+  if (counts.length === 0) throw new HarnessError(`sngrep printed no dialog count: ${res.stdout}`);
+  return counts.at(-1)!;
+}

@@ -4,7 +4,7 @@
  * caller and callee) must reach the collector as HEP3 packets whose payloads are the SIP
  * messages, with the real addresses and ports, the capture id and the auth key. While that call
  * runs, `outpost trace --user 1001` writes a pcap holding the call's messages and none of
- * another user's registration; tshark reads it when it is installed.
+ * another user's registration; tshark and sngrep read it when they are installed.
  * Runs alone too: node --import tsx test/integration/sip-trace.test.ts
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startHepCollector, type DecodedHep, type HepCollector } from '../../bench/lib/hep.ts';
 import { OUTPOST_BIN, runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
-import { hasTshark, readPcap, tsharkSip } from '../../bench/lib/pcap.ts';
+import { hasSngrep, hasTshark, readPcap, sngrepDialogCount, tsharkSip } from '../../bench/lib/pcap.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { addUsers, callNodeSections, describeSipp, freeUdpPorts, injectBinding, passwordOf, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
@@ -121,7 +121,8 @@ trace('outpost trace --user 1001 writes the pcap of a running call, and not the 
   for (const m of ['INVITE', 'ACK', 'BYE']) assert.ok(methods.includes(m), `${m} in ${methods.join(',')}`);
   assert.ok(payloads.some((p) => p.startsWith('SIP/2.0 407')), 'the challenge');
   assert.ok(payloads.some((p) => p.startsWith('SIP/2.0 200') && /CSeq: \d+ INVITE/.test(p)), 'the answer');
-  assert.not.ok(payloads.some((p) => /sip:1003@/.test(p)), "no message of user 1003's registration");
+  assert.ok(ctx.collector.packets.some((p) => text(p).startsWith('SIP/2.0 200') && /^To: <sip:1003@/m.test(text(p))), "1003's registration went through the node meanwhile (HEP has it)");
+  assert.not.ok(payloads.some((p) => /sip:1003@/.test(p)), "no message of user 1003's registration in 1001's trace");
   // The caller's INVITE goes from sipp's port to the node's.
   const invite = records.find((r) => r.payload.toString().startsWith('INVITE sip:1002@trace.example'))!;
   assert.equal([invite.srcIp, invite.dstIp, invite.dstPort], ['127.0.0.1', '127.0.0.1', ctx.node.udp.port]);
@@ -132,6 +133,7 @@ trace('outpost trace --user 1001 writes the pcap of a running call, and not the 
     assert.ok(seen.has(callerCallId) && seen.has(calleeCallId), `tshark sees both legs: ${JSON.stringify(rows.slice(0, 5))}`);
     assert.ok(rows.some((r) => r[1] === 'INVITE'));
   }
+  if (hasSngrep()) assert.is(sngrepDialogCount(pcap, join(ctx.dir, 'sngrep-out.pcap')), 2, 'sngrep finds the two legs of the call');
 });
 
 trace('outpost trace says so when the node does not run (exit 3) and refuses a trace without a user or number', async (ctx) => {
