@@ -140,7 +140,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     peers: sitePeers,
   });
   // SIP trace (docs/sip-trace.md): HEP export to Homer (`trace.hep`) and the socket of `outpost trace`.
-  const trace = buildSipTrace({ config: config.trace, dataDir: config.dataDir, nodeId: config.node.id, observeSip: (o) => endpoint.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger: logger.child({ mod: 'trace' }) });
+  const trace = buildSipTrace({ config: config.trace, dataDir: config.dataDir, nodeId: config.node.id, boxAddress: config.rtp.address, observeSip: (o) => endpoint.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger: logger.child({ mod: 'trace' }) });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   // Replication: the box's broker for its site peers, and the replicator when the box joins a

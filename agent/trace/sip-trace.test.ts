@@ -37,7 +37,7 @@ interface World {
   close(): Promise<void>;
 }
 
-async function world(hep = true): Promise<World> {
+async function world(hep = true, boxAddress?: string): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-trace-unit-'));
   const collector = await startHepCollector();
   const clock = new ManualClock();
@@ -46,7 +46,7 @@ async function world(hep = true): Promise<World> {
   const relay = new UdpMediaRelay({ address: '127.0.0.1', portRange: await findFreePortRange(8), timeoutMs: 5000, clock, logger });
   await relay.start();
   const config = TraceSection.parse(hep ? { hep: { address: `127.0.0.1:${collector.port}`, captureId: 9 } } : {});
-  const trace = buildSipTrace({ config, dataDir: dir, nodeId: 'a1', observeSip: (o) => sip.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger });
+  const trace = buildSipTrace({ config, dataDir: dir, nodeId: 'a1', ...(boxAddress ? { boxAddress } : {}), observeSip: (o) => sip.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger });
   await trace.start();
   return {
     dir, collector, sip, relay, trace,
@@ -71,6 +71,17 @@ test('SIP in and out goes to the collector as HEP type 1; a wildcard local addre
     assert.ok(inbound!.payload.equals(traffic('1001').data));
     assert.is(inbound!.authKey, undefined);
     assert.equal(w.trace.hep, { sent: 2, dropped: 0 });
+  } finally {
+    await w.close();
+  }
+});
+
+test("with the box's address given, a wildcard listen address is shown as that address", async () => {
+  const w = await world(true, '192.0.2.1');
+  try {
+    w.sip.notify(traffic('1001', 'in'));
+    const [inbound] = await waitFor(() => w.collector.packets.length >= 1 && w.collector.packets, 'one HEP packet');
+    assert.equal([inbound!.dstIp, inbound!.dstPort], ['192.0.2.1', 5060]);
   } finally {
     await w.close();
   }

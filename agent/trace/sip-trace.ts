@@ -16,6 +16,8 @@ export interface SipTraceParts {
   config: TraceConfig;
   dataDir: string;
   nodeId: string;
+  /** The box's address (`rtp.address`), shown instead of a wildcard listen address (`0.0.0.0`, `::`). */
+  boxAddress?: string;
   /** The SIP endpoint's traffic (SipEndpoint.observe). */
   observeSip: (observer: SipTrafficObserver) => () => void;
   /** The relay's RTCP (UdpMediaRelay.observeRtcp). */
@@ -33,16 +35,20 @@ export interface SipTrace {
 
 export function buildSipTrace(parts: SipTraceParts): SipTrace {
   const hep = parts.config.hep;
+  const box = parts.boxAddress;
+  // A wildcard listener cannot tell which of the box's addresses a datagram used: show the box's.
+  const observeSip = (observer: SipTrafficObserver) =>
+    parts.observeSip(box === undefined ? observer : (t) => observer(isWildcard(t.local.address) ? { ...t, local: { ...t.local, address: box } } : t));
   const sender = hep ? new HepSender({ host: hep.address.host, port: hep.address.port, clock: parts.clock, logger: parts.logger }) : undefined;
   const id: HepIdentity = hep ? { captureId: hep.captureId, ...(hep.password !== undefined ? { authKey: hep.password } : {}) } : { captureId: 0 };
-  const socket = new TraceSocket({ dataDir: parts.dataDir, nodeId: parts.nodeId, observe: parts.observeSip, logger: parts.logger });
+  const socket = new TraceSocket({ dataDir: parts.dataDir, nodeId: parts.nodeId, observe: observeSip, logger: parts.logger });
   const unsubscribe: Array<() => void> = [];
   return {
     hep: sender?.stats,
     async start() {
       if (sender && hep) {
         await sender.start();
-        unsubscribe.push(parts.observeSip((t) => sender.send(sipHepPacket(t, nowMicros(), id))));
+        unsubscribe.push(observeSip((t) => sender.send(sipHepPacket(t, nowMicros(), id))));
         if (hep.rtcp) {
           unsubscribe.push(parts.observeRtcp((r) => {
             const packet = rtcpHepPacket(r, nowMicros(), id);
@@ -58,4 +64,8 @@ export function buildSipTrace(parts: SipTraceParts): SipTrace {
       await sender?.stop();
     },
   };
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
 }
