@@ -4,10 +4,13 @@
  * caller and callee) must reach the collector as HEP3 packets whose payloads are the SIP
  * messages, with the real addresses and ports, the capture id and the auth key. While that call
  * runs, `outpost trace --user 1001` writes a pcap holding the call's messages and none of
- * another user's registration; tshark and sngrep read it when they are installed.
+ * another user's registration; tshark and sngrep read it when they are installed. An RTCP sender
+ * report a callee sends to the relay during a call reaches the collector as HEP type 5 (JSON)
+ * with the caller's Call-ID as correlation id.
  * Runs alone too: node --import tsx test/integration/sip-trace.test.ts
  */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -19,6 +22,8 @@ import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { addUsers, callNodeSections, describeSipp, freeUdpPorts, injectBinding, passwordOf, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
 import { registerUser } from '../helpers/sip-register.ts';
+import { pcmaAnswer, SipCallee } from '../helpers/sip-callee.ts';
+import { senderReport } from '../../agent/media/fake-phone.ts';
 
 const DOMAIN = 'trace.example';
 const CAPTURE_ID = 4242;
@@ -29,6 +34,7 @@ interface Ctx {
   node: NodeProcess;
   collector: HepCollector;
   sipps: SippProcess[];
+  callee?: SipCallee;
 }
 
 const trace = suite<Ctx>('SIP trace: HEP export and outpost trace');
@@ -44,8 +50,10 @@ trace.before(async (ctx) => {
 });
 
 trace.after(async (ctx) => {
-  for (const s of ctx.sipps ?? []) s.kill();
+  // The node first: it ends the call still up (the RTCP test's) with both parties there to answer.
   assert.is(await ctx.node?.stop(), 0, 'node stops cleanly on SIGTERM');
+  for (const s of ctx.sipps ?? []) s.kill();
+  ctx.callee?.close();
   await ctx.collector?.close();
 });
 
@@ -134,6 +142,36 @@ trace('outpost trace --user 1001 writes the pcap of a running call, and not the 
     assert.ok(rows.some((r) => r[1] === 'INVITE'));
   }
   if (hasSngrep()) assert.is(sngrepDialogCount(pcap, join(ctx.dir, 'sngrep-out.pcap')), 2, 'sngrep finds the two legs of the call');
+});
+
+trace("an RTCP report the relay sees reaches the collector as HEP type 5, under the caller's Call-ID", async (ctx) => {
+  const callee = await SipCallee.start((port) => pcmaAnswer(port, 101));
+  ctx.callee = callee;
+  injectBinding(ctx.node.dataDir, '1002', callee.sipPort);
+  // A caller that stays in the call until the box hangs up (at the node's stop).
+  const uac = spawnSipp({
+    scenario: join(SIPP_SCENARIOS, 'call-uac-wait-bye.xml'), dir: ctx.dir, name: 'rtcp-uac', port: await freeUdpPorts(1), mediaPort: await freeUdpPorts(4),
+    target: ctx.node.udp, injection: [`1001;[authentication username=1001 password=${passwordOf('1001')}];${DOMAIN};1002`], calls: 1, timeoutS: 120,
+  });
+  ctx.sipps.push(uac);
+  const invite = await waitFor(() => callee.requests.find((r) => r.method === 'INVITE'), 'the INVITE at the callee');
+  const relayPort = Number(/^m=audio (\d+)/m.exec(invite.body)![1]);
+  const relayHost = /^c=IN IP4 (\S+)/m.exec(invite.body)![1]!;
+  const rtcp = createSocket('udp4');
+  await new Promise<void>((resolve) => rtcp.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    // The callee's report on the stream it receives, to the relay's RTCP port of its leg.
+    rtcp.send(senderReport(0x00c0ffee, 8000, 0x1234, 42), relayPort + 1, relayHost);
+    const report = await waitFor(() => ctx.collector.packets.find((p) => p.protoType === 5), 'the RTCP report at the collector');
+    const callerInvite = ctx.collector.packets.map(text).filter((t) => t.startsWith('INVITE sip:1002@trace.example') && /^From: <sip:1001@/m.test(t)).at(-1)!;
+    assert.is(report.correlationId, callIdOf(callerInvite), "the caller leg's Call-ID correlates the report with the call");
+    assert.equal([report.srcIp, report.srcPort, report.dstIp, report.dstPort], ['127.0.0.1', rtcp.address().port, relayHost, relayPort + 1]);
+    assert.equal([report.captureId, report.authKey, report.ipProtocol], [CAPTURE_ID, HEP_KEY, 17]);
+    const json = JSON.parse(report.payload.toString()) as { type: number; ssrc: number; report_blocks: Array<{ source_ssrc: number; highest_seq_no: number }> };
+    assert.equal([json.type, json.ssrc, json.report_blocks[0]!.source_ssrc, json.report_blocks[0]!.highest_seq_no], [200, 0x00c0ffee, 0x1234, 42]);
+  } finally {
+    rtcp.close();
+  }
 });
 
 trace('outpost trace says so when the node does not run (exit 3) and refuses a trace without a user or number', async (ctx) => {
