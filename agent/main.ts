@@ -33,6 +33,7 @@ import { peerVouches } from './switch/calls/peer-vouch.ts';
 import { Registrar } from './switch/registrar.ts';
 import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './switch/peers/peer-keep-alive.ts';
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
+import { buildSipTrace } from './trace/sip-trace.ts';
 
 export interface Node {
   readonly config: Config;
@@ -138,6 +139,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     assertion,
     peers: sitePeers,
   });
+  // SIP trace (docs/sip-trace.md): HEP export to Homer (`trace.hep`) and the socket of `outpost trace`.
+  const trace = buildSipTrace({ config: config.trace, dataDir: config.dataDir, nodeId: config.node.id, boxAddress: config.rtp.address, observeSip: (o) => endpoint.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger: logger.child({ mod: 'trace' }) });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   // Replication: the box's broker for its site peers, and the replicator when the box joins a
@@ -198,6 +201,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       loopLag.start();
       await relay.start();
       await calls!.start();
+      await trace.start();
       await endpoint.start();
       await broker?.start();
       if (replicatorOptions) {
@@ -241,6 +245,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       keepAlive?.stop();
       await broker?.stop();
       await endpoint.stop();
+      await trace.stop();
       await relay.stop();
       flood.stop();
       loopLag.stop();

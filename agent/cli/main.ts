@@ -19,6 +19,7 @@ import { registerNodeRevokeCommand } from './node-revoke-command.ts';
 import { registerRouteCommands } from './route-command.ts';
 import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
+import { registerTraceCommand } from './trace-command.ts';
 import { registerTrunkCommands } from './trunk-command.ts';
 import { registerUserCommands } from './user-command.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerCdrCommands(program, out);
   registerEnrolCommands(program, out);
   registerBrokerCommands(program, out);
+  registerTraceCommand(program, out, warn);
   return program;
 }
 

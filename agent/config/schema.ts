@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { EnrolJoinSection, RenewalSection } from './trust-schema.ts';
+import { TraceSection } from './trace-schema.ts';
 import { HubLinkSection, InsecureMqttKey, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
 
 const nodeId = nodeIdSchema;
@@ -194,6 +195,8 @@ export const ConfigSchema = z.strictObject({
   enrol: EnrolJoinSection.optional(),
   /** Renew the certificate before it expires (secure mode; needs `renewal.hub` or `enrol.hub`). */
   renewal: RenewalSection.prefault({}),
+  /** HEP export of SIP and RTCP to a Homer collector (docs/config/trace.md); off without `trace.hep`. */
+  trace: TraceSection.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -24,6 +24,9 @@ export interface RelayLegStats extends LegStats {
   unroutable: number;
 }
 
+/** An RTCP packet from a leg's party (source) to the relay's port (destination), as received. */
+export type RtcpTap = (packet: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number) => void;
+
 export class RelayLeg {
   readonly name: LegName;
   readonly local: LocalMedia;
@@ -38,6 +41,8 @@ export class RelayLeg {
   rtpSeen = false;
   /** Last time (clock ms) the timeout check found RTP from this party, or the start of the wait. */
   lastActiveAt = 0;
+  /** Told every RTCP packet from this leg's party before it is rewritten (trace export); set by the relay. */
+  onRtcp: RtcpTap | null = null;
 
   private readonly rtp: Socket;
   private readonly rtcp: Socket;
@@ -132,7 +137,7 @@ export class RelayLeg {
     const b1 = msg[1]!;
     if (b1 >= 192 && b1 <= 223) {
       // RTCP on the RTP port (rtcp-mux): RTCP packet types 192-223 (RFC 5761 §4).
-      if (this.acceptRtpSource(rinfo)) this.relayRtcp(msg);
+      if (this.acceptRtpSource(rinfo)) this.relayRtcp(msg, rinfo, this.local.rtpPort);
       return;
     }
     if (len < 12) {
@@ -183,7 +188,7 @@ export class RelayLeg {
       this.rtcpDestAddress = rinfo.address;
       this.rtcpDestPort = rinfo.port;
     }
-    this.relayRtcp(msg);
+    this.relayRtcp(msg, rinfo, this.local.rtcpPort);
   };
 
   private readonly onSocketError = (err: Error): void => {
@@ -206,7 +211,8 @@ export class RelayLeg {
   }
 
   /** RTCP from this leg's party to the peer's party: RTCP port, or the RTP port under rtcp-mux. */
-  private relayRtcp(msg: Buffer): void {
+  private relayRtcp(msg: Buffer, rinfo: RemoteInfo, localPort: number): void {
+    if (this.onRtcp !== null) this.onRtcp(msg, rinfo.address, rinfo.port, this.local.address, localPort);
     const peer = this.peer;
     const socket = peer.rtcpMux ? peer.rtp : peer.rtcp;
     const port = peer.rtcpMux ? peer.rtpDestPort : peer.rtcpDestPort;

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import { BindError } from '../lib/errors.ts';
 import { isPortTaken, MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
-import { RelayLeg } from './relay-leg.ts';
+import { RelayLeg, type RtcpTap } from './relay-leg.ts';
 import { UdpRelaySession } from './relay-session.ts';
 import type { MediaRelay, RelayCallbacks } from './relay-types.ts';
 import { bindSocketPair, type SocketPair } from './socket-pair.ts';
@@ -27,6 +27,18 @@ export interface UdpMediaRelayOptions {
   checkIntervalMs?: number;
 }
 
+/** One RTCP packet a party sent to the relay, with the Call-ID of the call (the caller's leg). */
+export interface RtcpSeen {
+  callId: string;
+  packet: Buffer;
+  srcAddress: string;
+  srcPort: number;
+  dstAddress: string;
+  dstPort: number;
+}
+
+export type RtcpObserver = (rtcp: RtcpSeen) => void;
+
 export class UdpMediaRelay implements MediaRelay {
   private readonly options: UdpMediaRelayOptions;
   private readonly pool: PortPool;
@@ -37,6 +49,7 @@ export class UdpMediaRelay implements MediaRelay {
   private ready: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
   private nextId = 1;
+  private rtcpObservers: RtcpObserver[] = [];
 
   constructor(options: UdpMediaRelayOptions) {
     if (!(options.timeoutMs > 0)) throw new MediaError('media.config', `media timeout must be positive, got ${options.timeoutMs}`);
@@ -112,6 +125,7 @@ export class UdpMediaRelay implements MediaRelay {
     }
     const legA = new RelayLeg('a', this.options.address, first.port, first.value, logger);
     const legB = new RelayLeg('b', this.options.address, second.port, second.value, logger);
+    if (this.rtcpObservers.length > 0) legA.onRtcp = legB.onRtcp = this.rtcpTap(callId, logger);
     const session = new UdpRelaySession({
       id,
       legA,
@@ -134,6 +148,29 @@ export class UdpMediaRelay implements MediaRelay {
     this.sessions.add(session);
     logger.debug({ a: legA.local.rtpPort, b: legB.local.rtpPort }, 'relay allocated');
     return session;
+  }
+
+  /**
+   * Adds an observer of the RTCP packets of the sessions allocated from now on (trace export);
+   * returns its removal. Observers are called synchronously, before the relay rewrites a packet.
+   */
+  observeRtcp(observer: RtcpObserver): () => void {
+    this.rtcpObservers = [...this.rtcpObservers, observer];
+    return () => {
+      this.rtcpObservers = this.rtcpObservers.filter((o) => o !== observer);
+    };
+  }
+
+  private rtcpTap(callId: string, logger: Logger): RtcpTap {
+    return (packet, srcAddress, srcPort, dstAddress, dstPort) => {
+      for (const o of this.rtcpObservers) {
+        try {
+          o({ callId, packet, srcAddress, srcPort, dstAddress, dstPort });
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'rtcp observer failed');
+        }
+      }
+    };
   }
 
   /** Releases every session and stops the timeout check. */

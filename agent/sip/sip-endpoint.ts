@@ -22,6 +22,7 @@ import { tlsSockets, type TlsSocketsOptions } from './transport/tls-sockets.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
 import { applyRport } from './transport/rport.ts';
 import { TransportError } from './transport/errors.ts';
+import { SipTrafficObservers, type SipTrafficObserver } from './sip-traffic.ts';
 import type { Endpoint, Transport } from './transport/transport.ts';
 
 /** A request that opened a server transaction, handed to the TU. */
@@ -68,15 +69,21 @@ export class SipEndpoint {
   readonly stats: SipEndpointStats = { received: 0, dropped: 0, malformed: 0, strayResponses: 0 };
   readonly transactions: TransactionLayer;
   private readonly transports: Array<UdpTransport | TcpTransport>;
+  /** Observers of every message in and out (agent/sip/sip-traffic.ts). */
+  private readonly traffic: SipTrafficObservers;
 
   constructor(private readonly options: SipEndpointOptions) {
+    this.traffic = new SipTrafficObservers(options.logger);
     const onData = (data: Buffer, source: Endpoint, transport: Transport) => this.receive(data, source, transport);
+    const onSent = (data: Buffer, message: SipMessage, dest: Endpoint, transport: Transport) => {
+      if (this.traffic.active) this.traffic.notify({ direction: 'out', message, data, local: transport.local, remote: dest });
+    };
     const tls = options.tls;
     this.transports = options.listen.map((l) => {
-      if (l.protocol === 'udp') return new UdpTransport({ host: l.host, port: l.port, logger: options.logger, onData });
-      if (l.protocol === 'tcp') return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData });
+      if (l.protocol === 'udp') return new UdpTransport({ host: l.host, port: l.port, logger: options.logger, onData, onSent });
+      if (l.protocol === 'tcp') return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData, onSent });
       if (!tls) throw new TransportError('transport.listen', `tls:${l.host}:${l.port} needs a certificate: enrol the box (outpost enrol join) or set sip.tls.cert and sip.tls.key`);
-      return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData, sockets: tlsSockets(tls) });
+      return new TcpTransport({ host: l.host, port: l.port, logger: options.logger, onData, onSent, sockets: tlsSockets(tls) });
     });
     this.transactions = new TransactionLayer({
       clock: options.clock,
@@ -89,6 +96,11 @@ export class SipEndpoint {
   /** Bound endpoints, in listen order (ports filled in after start). */
   get bound(): Endpoint[] {
     return this.transports.map((t) => t.local);
+  }
+
+  /** Adds an observer of every message received and sent; returns its removal. */
+  observe(observer: SipTrafficObserver): () => void {
+    return this.traffic.observe(observer);
   }
 
   async start(): Promise<void> {
@@ -130,6 +142,7 @@ export class SipEndpoint {
       return;
     }
     const message = parsed.message;
+    if (this.traffic.active) this.traffic.notify({ direction: 'in', message, data, local: transport.local, remote: source });
     this.options.onReceived?.(source);
     if (message.type === 'response') {
       if (!this.transactions.handleResponse(message)) this.stats.strayResponses++;

@@ -13,7 +13,7 @@ import { serializeMessage } from '../message/serialize-message.ts';
 import { SipStreamFramer } from '../message/stream-framer.ts';
 import { TransportError } from './errors.ts';
 import type { Endpoint, Transport } from './transport.ts';
-import type { DataHandler } from './udp-transport.ts';
+import type { DataHandler, SentHandler } from './udp-transport.ts';
 
 /** Where a stream transport's sockets come from (plain TCP or TLS). */
 export interface StreamSockets {
@@ -47,6 +47,7 @@ export interface TcpTransportOptions {
   port: number;
   logger: Logger;
   onData: DataHandler;
+  onSent?: SentHandler;
   idleTimeoutMs?: number;
   maxConnections?: number;
   /** Plain TCP when absent. */
@@ -125,7 +126,9 @@ export class TcpTransport implements Transport {
   }
 
   send(message: SipMessage, dest: Endpoint): Promise<void> {
-    return this.sendRaw(serializeMessage(message), dest);
+    const data = serializeMessage(message);
+    this.options.onSent?.(data, message, dest, this);
+    return this.sendRaw(data, dest);
   }
 
   async sendRaw(data: Buffer, dest: Endpoint): Promise<void> {

@@ -12,12 +12,15 @@ import { TransportError } from './errors.ts';
 import type { Endpoint, Transport } from './transport.ts';
 
 export type DataHandler = (data: Buffer, source: Endpoint, transport: Transport) => void;
+/** Told each message as it is handed to the socket (the endpoint's traffic observers). */
+export type SentHandler = (data: Buffer, message: SipMessage, dest: Endpoint, transport: Transport) => void;
 
 export interface UdpTransportOptions {
   host: string;
   port: number;
   logger: Logger;
   onData: DataHandler;
+  onSent?: SentHandler;
 }
 
 export class UdpTransport implements Transport {
@@ -68,7 +71,9 @@ export class UdpTransport implements Transport {
   }
 
   send(message: SipMessage, dest: Endpoint): Promise<void> {
-    return this.sendRaw(serializeMessage(message), dest);
+    const data = serializeMessage(message);
+    this.options.onSent?.(data, message, dest, this);
+    return this.sendRaw(data, dest);
   }
 
   sendRaw(data: Buffer, dest: Endpoint): Promise<void> {
