@@ -40,11 +40,12 @@ fi
 # Runtime and test tools (sipp, baresip), reference servers for benchmarks (kamailio, rtpengine),
 # the MQTT broker for integration tests (mosquitto), the network namespaces and packet drops of
 # the partition drills (iproute2, iptables), the headless browser of the status page and
-# dashboard tests (chromium, driven by playwright-core), and the Debian-packaged Rust crates
-# that the offline cr-sqlite build compiles against.
+# dashboard tests (chromium, driven by playwright-core), the readers that check `outpost
+# trace`'s pcap (tshark, sngrep), and the Debian-packaged Rust crates that the offline
+# cr-sqlite build compiles against.
 APT_PACKAGES=(
   sip-tester baresip kamailio rtpengine-daemon mosquitto ca-certificates iproute2 iptables
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core tshark sngrep
   build-essential python3
   librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
   libopus-dev libspandsp-dev libbcg729-dev pkg-config
