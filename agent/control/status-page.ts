@@ -82,7 +82,7 @@ export function renderStatusPage(v: StatusView): string {
     : '<p class="muted">no sample yet</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="refresh" content="10"><title>${ok ? 'OK' : 'PROBLEM'} · ${e(v.node)} · Outpost</title><style>${CSS}</style></head>
+<meta http-equiv="refresh" content="10"><link rel="icon" href="data:,"><title>${ok ? 'OK' : 'PROBLEM'} · ${e(v.node)} · Outpost</title><style>${CSS}</style></head>
 <body><header id="health" class="${ok ? 'ok' : 'bad'}" data-healthy="${ok}"><h1>${ok ? '● Healthy' : '● Unhealthy'}</h1><p>${e(v.node)} · site ${e(v.site)}</p>${ok ? '' : `<ul id="reasons">${v.health.reasons.map((r) => `<li>${e(r)}</li>`).join('')}</ul>`}</header>
 <main>${section('counts', 'Now', counts)}${section('alarms', `Alarms (${v.alarms.length})`, alarms)}${section('links', 'Hub and peers', `<ul>${links}</ul>`)}${section('box', 'Box', box)}${section('phones', 'Registered phones', regs)}${section('cdrs', 'Last calls', cdrs)}${section('telemetry', 'Machine', machine)}
 <p class="muted">Rendered ${iso(v.now)} UTC · refreshes every 10 s · <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p></main></body></html>
