@@ -22,7 +22,8 @@ import { SOFTWARE_VERSION } from '../../agent/control/version.ts';
 import { TelemetrySchema, telemetryTopics, type Telemetry } from '../../agent/wire/telemetry.ts';
 import { launchBrowser, openPage } from '../../bench/lib/browser.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
-import { ROOT, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { ROOT, runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
+import { NodeKey } from '../../agent/sync/node-key.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { registerUser } from '../helpers/sip-register.ts';
 
@@ -81,7 +82,8 @@ function parseProm(text: string): { samples: Map<string, number>; types: Map<str
     } else if (line && !line.startsWith('#')) {
       const space = line.lastIndexOf(' ');
       const value = Number(line.slice(space + 1));
-      if (Number.isNaN(value) && line.slice(space + 1) !== 'NaN') throw new HarnessError(`not a sample: ${line}`);
+      // Go's ParseFloat, which Prometheus uses, takes NaN in any case (prom-client writes `Nan`).
+      if (Number.isNaN(value) && !/^nan$/i.test(line.slice(space + 1))) throw new HarnessError(`not a sample: ${line}`);
       samples.set(line.slice(0, space), value);
     }
   }
@@ -166,6 +168,33 @@ test('the status page on a phone screen: healthy, version, one registration, ala
   await page.screenshot({ path: SCREENSHOT, fullPage: true, scale: 'css' });
   assert.ok(statSync(SCREENSHOT).size > 0, 'screenshot written');
   assert.equal(problems, []);
+});
+
+test('`outpost status` exits 0 while healthy; a revoked certificate makes /healthz 503 and the exit code 1; stopped: 3', async (ctx) => {
+  const healthy = await runCli(['status', '--config', ctx.node.configFile], ctx.dir);
+  assert.is(healthy.code, 0, healthy.stderr);
+  assert.match(healthy.stdout, /^health {4}healthy$/m);
+  // The hub revoked this box's certificate and the revocation replicated: here written straight into its store.
+  const store = Store.open({ dataDir: ctx.node.dataDir });
+  store.revocations.revoke('0a1b2c', 'a1', Date.now(), NodeKey.loadOrCreate(ctx.node.dataDir).publicKey);
+  store.close();
+  const res = await waitFor(async () => {
+    const r = await fetch(`${ctx.base}/healthz`);
+    return r.status === 503 ? r : (await r.text(), undefined);
+  }, '/healthz to answer 503');
+  assert.equal(await res.json(), { status: 'unhealthy', reasons: ["this box's certificate is revoked"] });
+  const page = await (await fetch(`${ctx.base}/`)).text();
+  assert.match(page, 'data-healthy="false"');
+  assert.match(page, 'node.revoked');
+  const unhealthy = await waitFor(async () => {
+    const r = await runCli(['status', '--config', ctx.node.configFile], ctx.dir);
+    return r.code === 1 ? r : undefined;
+  }, 'outpost status to exit 1');
+  assert.match(unhealthy.stderr, "outpost: node a1 is unhealthy: this box's certificate is revoked");
+  assert.match(unhealthy.stdout, /^health {4}UNHEALTHY: this box's certificate is revoked$/m);
+  assert.is(await ctx.node.stop(), 0);
+  const stopped = await runCli(['status', '--config', ctx.node.configFile], ctx.dir);
+  assert.is(stopped.code, 3, stopped.stderr);
 });
 
 test.run();
