@@ -15,11 +15,14 @@ export interface AlarmSources {
   /** The box has a `hub` section. */
   hubConfigured: boolean;
   revoked: boolean;
+  /** Why the status page is not served (its default port was busy). */
+  httpUnavailable?: string;
 }
 
 export function alarmConditions(s: AlarmSources): AlarmCondition[] {
   const out: AlarmCondition[] = [];
   if (s.revoked) out.push({ code: 'node.revoked', severity: 'critical', message: "this box's certificate is revoked: re-enrol it (docs/security.md)" });
+  if (s.httpUnavailable) out.push({ code: 'http.unavailable', severity: 'warning', message: cut(`status page not served (${s.httpUnavailable}): set http.listen`) });
   const sync = s.sync;
   if (!sync) return out;
   const c = sync.counters;

@@ -79,7 +79,8 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
   };
   const tracker = new AlarmTracker();
   let alarms = tracker.update([], clock.now());
-  const refreshAlarms = () => (alarms = tracker.update(alarmConditions({ sync: p.sync(), hubConfigured: config.hub !== undefined, revoked: p.revoked() }), clock.now()));
+  const refreshAlarms = () =>
+    (alarms = tracker.update(alarmConditions({ sync: p.sync(), hubConfigured: config.hub !== undefined, revoked: p.revoked(), ...(httpProblem ? { httpUnavailable: httpProblem } : {}) }), clock.now()));
   const hubLagS = (s: SyncStatus | undefined): number | null => {
     const hub = s?.peers.find((x) => x.role === 'hub');
     return hub ? Math.max(0, ...hub.streams.map((st) => st.lagSeconds)) : null;
@@ -134,6 +135,7 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
     ? new HttpServer({
         ...parseListen(listen),
         name: 'http',
+        quiet: true,
         logger: log,
         routes: {
           '/': () => ({ status: 200, contentType: 'text/html; charset=utf-8', body: renderStatusPage(view()) }),
@@ -143,6 +145,7 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
       })
     : undefined;
   let http: HttpServer | undefined;
+  let httpProblem: string | undefined;
   let timer: TimerHandle | undefined;
   const writeHealthFile = () => {
     try {
@@ -170,7 +173,9 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
         } catch (err) {
           // The default address is a convenience: a busy default port does not stop the box.
           if (config.http.listen !== undefined || !hasCode(err, 'control.listen')) throw err;
-          log.warn({ listen, err: (err as Error).message }, 'status page not served: set http.listen to a free address');
+          // An alarm, not a log line at info: every box of a test or a docs example shares the default.
+          httpProblem = (err as Error).message;
+          log.debug({ listen, err: httpProblem }, 'status page not served: set http.listen to a free address');
         }
       }
       telemetry.start();

@@ -34,6 +34,7 @@ const sync = (over: Partial<SyncStatus['counters']> = {}, extra: Partial<SyncSta
 test('alarms: none on a quiet box; rejected changes, key problems, hub down, peers down, revoked', () => {
   assert.equal(alarmConditions({ sync: sync(), hubConfigured: true, revoked: false }), []);
   assert.equal(alarmConditions({ sync: undefined, hubConfigured: false, revoked: false }), []);
+  assert.equal(alarmConditions({ sync: undefined, hubConfigured: false, revoked: false, httpUnavailable: 'cannot listen for http on 0.0.0.0:8080: address in use' }).map((a) => a.code), ['http.unavailable']);
   const codes = alarmConditions({
     sync: sync({ changesRejected: 2, rejectedBy: { a3: 2 }, keyMismatches: 1 }, {
       links: [{ name: 'hub', url: 'mqtts://hub:8883', connected: false, inFlight: 0, published: 0 }],

@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** What it serves, in messages: `metrics`, `http`. */
   name: string;
+  /** Log `<name> listening` at debug instead of info. */
+  quiet?: boolean;
 }
 
 export class HttpServer {
@@ -56,7 +58,9 @@ export class HttpServer {
     server.on('error', (err) => this.#log.error({ err: err.message }, `${name} listener error`));
     this.#server = server;
     this.#port = (server.address() as AddressInfo).port;
-    this.#log.info({ host, port: this.#port }, `${name} listening`);
+    // The box's server is on by default: its line would be in every start's output (debug there).
+    if (this.#options.quiet) this.#log.debug({ host, port: this.#port }, `${name} listening`);
+    else this.#log.info({ host, port: this.#port }, `${name} listening`);
   }
 
   /** Closes the listener and every open connection (scrapers and browsers keep connections alive). */
