@@ -144,7 +144,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   // Replication: the box's broker for its site peers, and the replicator when the box joins a
-  // hub, lists peers or runs that broker. Metrics on every box that configures `metrics`.
+  // hub, lists peers or runs that broker. Status page, /healthz, /metrics and telemetry on every box.
   // Users and bans changed under the caches: merged by the replicator, or committed by the CLI.
   const reloadCaches = () => {
     store.users.invalidate();
