@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { Counter, Registry } from 'prom-client';
 import { hasCode } from '../lib/errors.ts';
 import { createLogger, createSilentLogger } from '../lib/logger.ts';
+import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { ControlError } from './errors.ts';
 import { HttpServer, MetricsServer, type HttpReply } from './metrics-server.ts';
 
@@ -70,7 +71,7 @@ server('a method other than GET or HEAD is 405', async () => {
 
 server('a route that throws is a 500 with a one-line body and a logged error; the server lives on', async () => {
   page = () => {
-    throw new Error('store closed');
+    throw new HarnessError('store closed');
   };
   const res = await fetch(url('/'));
   assert.is(res.status, 500);
