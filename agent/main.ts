@@ -17,7 +17,7 @@ import { boxObserver } from './control/box-observer.ts';
 import { SipCounters } from './control/sip-counters.ts';
 import { CertificateRenewer } from './trust/certificate-renewer.ts';
 import { REVOKED_MESSAGE } from './trust/revocation.ts';
-import type { HttpServer } from './control/metrics-server.ts';
+import type { HttpServer } from './control/http-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { loadNodeTls } from './trust/node-tls.ts';

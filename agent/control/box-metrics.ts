@@ -11,7 +11,7 @@ import type { RelayTraffic } from '../media/udp-media-relay.ts';
 import type { Store } from '../store/store.ts';
 import type { TableDigest } from '../store/table-digest.ts';
 import type { SyncStatus } from '../sync/sync-status.ts';
-import { BoxRegistry, perScrape, readMetric } from './prom.ts';
+import { BoxRegistry, perScrape, readMetric } from './box-registry.ts';
 import type { SipCounters } from './sip-counters.ts';
 import { registerSyncMetrics, registerTableMetrics } from './sync-metrics.ts';
 

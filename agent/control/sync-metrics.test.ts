@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SyncStatus } from '../sync/sync-status.ts';
-import { BoxRegistry } from './prom.ts';
+import { BoxRegistry } from './box-registry.ts';
 import { registerSyncMetrics, registerTableMetrics } from './sync-metrics.ts';
 
 const status: SyncStatus = {

@@ -6,7 +6,7 @@
  */
 import type { TableDigest } from '../store/table-digest.ts';
 import type { SyncStatus } from '../sync/sync-status.ts';
-import { readMetric, type Reading } from './prom.ts';
+import { readMetric, type Reading } from './box-registry.ts';
 import type { Registry } from 'prom-client';
 
 export function registerSyncMetrics(registry: Registry, status: () => SyncStatus | undefined): void {

@@ -10,7 +10,8 @@ import { hasCode } from '../lib/errors.ts';
 import { createLogger, createSilentLogger } from '../lib/logger.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { ControlError } from './errors.ts';
-import { HttpServer, MetricsServer, type HttpReply } from './metrics-server.ts';
+import { HttpServer, type HttpReply } from './http-server.ts';
+import { MetricsServer } from './metrics-server.ts';
 
 const server = suite('HttpServer');
 
