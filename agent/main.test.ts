@@ -1,6 +1,6 @@
 /**
  * buildNode as a standalone box (no hub, no peers, no broker): it serves /metrics when
- * `metrics` is configured, and does not replicate.
+ * `http` is configured, and does not replicate.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,14 +13,14 @@ import { buildNode } from './main.ts';
 
 const test = suite('buildNode');
 
-test('a standalone box with `metrics` serves its process, switch and table samples, and nothing of sync', async () => {
+test('a standalone box with `http` serves its process, switch and table samples, and nothing of sync', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'outpost-main-test-'));
   const config = ConfigSchema.parse({
     node: { id: 'n1', site: 'a' },
     dataDir,
     sip: { domain: 'box.test', listen: ['udp:127.0.0.1:0'] },
     rtp: { address: '127.0.0.1' },
-    metrics: { listen: '127.0.0.1:0' },
+    http: { listen: '127.0.0.1:0' },
   });
   const node = buildNode(config, createSilentLogger());
   try {

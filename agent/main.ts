@@ -13,10 +13,11 @@ import { UdpMediaRelay } from './media/udp-media-relay.ts';
 import { availableCodecs } from './media/codec/codec.ts';
 import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
-import { boxMetrics } from './control/box-metrics.ts';
+import { boxObserver } from './control/box-observer.ts';
+import { SipCounters } from './control/sip-counters.ts';
 import { CertificateRenewer } from './trust/certificate-renewer.ts';
 import { REVOKED_MESSAGE } from './trust/revocation.ts';
-import { metricsServerAt, type MetricsServer } from './control/metrics-server.ts';
+import type { HttpServer } from './control/http-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { loadNodeTls } from './trust/node-tls.ts';
@@ -45,8 +46,8 @@ export interface Node {
   readonly relay: UdpMediaRelay;
   /** The broker for site peers (`mqtt.listen`). */
   readonly broker: EmbeddedBroker | undefined;
-  /** The Prometheus endpoint (`metrics.listen`). */
-  readonly metrics: MetricsServer | undefined;
+  /** The box's HTTP server (`http.listen`): status page, /healthz, /metrics; undefined when not serving. */
+  readonly metrics: HttpServer | undefined;
   /** Liveness of the site's peers (a box that replicates). */
   readonly peers: PeerLivenessView | undefined;
   start(): Promise<void>;
@@ -94,11 +95,13 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   // endpoint, the endpoint hands requests up. The user object closes over `calls`.
   let calls: CallController | undefined;
   let dispatcher: RequestDispatcher | undefined;
+  const sipCounters = new SipCounters();
   const endpoint = new SipEndpoint({
     listen: config.sip.listen,
     clock,
     timers: config.sip.timers,
     logger: logger.child({ mod: 'sip' }),
+    counters: sipCounters,
     // A site peer's signed requests are never throttled or banned (docs/inter-box.md).
     admit: (ip, data): boolean => flood.admit(ip, (): boolean => peerVouches({ peers: sitePeers, assertion }, ip, data)),
     user: {
@@ -144,7 +147,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
   // Replication: the box's broker for its site peers, and the replicator when the box joins a
-  // hub, lists peers or runs that broker. Metrics on every box that configures `metrics`.
+  // hub, lists peers or runs that broker. Status page, /healthz, /metrics and telemetry on every box.
   // Users and bans changed under the caches: merged by the replicator, or committed by the CLI.
   const reloadCaches = () => {
     store.users.invalidate();
@@ -168,8 +171,9 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
-  const collect = boxMetrics({ store, clock, switch: switchCounts, sync: status });
-  const metrics = config.metrics ? metricsServerAt(config.metrics.listen, collect, logger.child({ mod: 'metrics' })) : undefined;
+  // Status page, /healthz, /metrics and telemetry (docs/status-page.md).
+  const observer = boxObserver({ config, store, clock, logger, endpoint, relay, flood, loopLag, sip: sipCounters, switchCounts, sync: status, replicates,
+    revoked: () => (nodeKey ? store.revocations.keyRevoked(config.node.id, nodeKey.publicKey) : false), publish: (topic, payload) => replicator?.publishToHub(topic, payload) ?? false });
 
   let housekeeping: TimerHandle | undefined;
   let unsubscribePeers: (() => void) | undefined;
@@ -194,7 +198,9 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     calls,
     relay,
     broker,
-    metrics,
+    get metrics() {
+      return observer.http;
+    },
     peers: keepAlive,
     async start() {
       flood.start();
@@ -226,7 +232,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       }
       statusFile?.start();
       renewer?.start();
-      await metrics?.start();
+      await observer.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
       // `node started` is logged by the caller once it has recorded the node (agent/cli/node-command.ts).
@@ -234,7 +240,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     async stop() {
       clock.clearTimeout(housekeeping);
       renewer?.stop();
-      await metrics?.stop();
+      await observer.stop();
       statusFile?.stop();
       takeover?.stop();
       unsubscribePeers?.();

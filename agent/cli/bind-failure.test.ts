@@ -13,7 +13,7 @@ dataDir: ./data
 sip: { domain: branch-a.example, listen: ["udp:127.0.0.1:5070", "tcp:127.0.0.1:5070", "udp:[::1]:5070"] }
 rtp: { address: 127.0.0.2, portRange: [20000, 20099] }
 mqtt: { listen: "mqtt://127.0.0.1:1884" }
-metrics: { listen: "127.0.0.1:9464" }
+http: { listen: "127.0.0.1:9464" }
 `,
   FILE,
 );
@@ -29,7 +29,7 @@ test('each bound address is named by its key, its value as written, and the file
   assert.is(said(sip(new BindError('tcp', '127.0.0.1', 5070, errno('EACCES')))), `config error: sip.listen[1] tcp:127.0.0.1:5070 in ${FILE}: permission denied`);
   assert.is(said(sip(new BindError('udp', '::1', 5070, errno('EADDRNOTAVAIL')))), `config error: sip.listen[2] udp:[::1]:5070 in ${FILE}: address not available on this host`);
   assert.is(said(other(new BindError('tcp', '127.0.0.1', 1884, errno('EADDRINUSE')))), `config error: mqtt.listen mqtt://127.0.0.1:1884 in ${FILE}: address in use`);
-  assert.is(said(other(new BindError('tcp', '127.0.0.1', 9464, errno('EADDRINUSE')))), `config error: metrics.listen 127.0.0.1:9464 in ${FILE}: address in use`);
+  assert.is(said(other(new BindError('tcp', '127.0.0.1', 9464, errno('EADDRINUSE')))), `config error: http.listen 127.0.0.1:9464 in ${FILE}: address in use`);
 });
 
 test('the RTP range: rtp.address when the address is not here, rtp.portRange when every pair is taken', () => {
@@ -49,12 +49,12 @@ test('the RTP range: rtp.address when the address is not here, rtp.portRange whe
 
 test('two keys with one address: the layer that failed decides, and the other key is named', () => {
   const shared = parseConfigText(
-    'node: { id: a1, site: b }\ndataDir: ./d\nsip: { domain: x, listen: ["tcp:127.0.0.1:5070"] }\nmetrics: { listen: "127.0.0.1:5070" }\n',
+    'node: { id: a1, site: b }\ndataDir: ./d\nsip: { domain: x, listen: ["tcp:127.0.0.1:5070"] }\nhttp: { listen: "127.0.0.1:5070" }\n',
     FILE,
   );
   const b = new BindError('tcp', '127.0.0.1', 5070, errno('EADDRINUSE'));
-  assert.is(said(other(b), shared), `config error: metrics.listen 127.0.0.1:5070 in ${FILE}: address in use (sip.listen[0] names the same address)`);
-  assert.is(said(sip(b), shared), `config error: sip.listen[0] tcp:127.0.0.1:5070 in ${FILE}: address in use (metrics.listen names the same address)`);
+  assert.is(said(other(b), shared), `config error: http.listen 127.0.0.1:5070 in ${FILE}: address in use (sip.listen[0] names the same address)`);
+  assert.is(said(sip(b), shared), `config error: sip.listen[0] tcp:127.0.0.1:5070 in ${FILE}: address in use (http.listen names the same address)`);
 });
 
 test('no BindError, or an address no key names: undefined (the error is shown as it is)', () => {

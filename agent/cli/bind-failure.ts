@@ -28,11 +28,13 @@ function keyedAddresses(config: Config): KeyedAddress[] {
   const out: KeyedAddress[] = config.sip.listen.map((a, i) => ({
     key: `sip.listen[${i}]`, value: formatListenAddress(a), protocol: a.protocol === 'udp' ? 'udp' : 'tcp', host: a.host, ports: [a.port, a.port], sip: true,
   }));
-  return [...out, ...brokerAndMetrics(config.mqtt && 'listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen)];
+  // The box's HTTP server (status page, /healthz, /metrics); a busy default port is only a warning.
+  const http = config.http.enabled ? config.http.listen : undefined;
+  return [...out, ...brokerAndMetrics(config.mqtt && 'listen' in config.mqtt ? config.mqtt.listen : undefined, http, 'http.listen')];
 }
 
 /** The TCP listeners a box and the hub share: the embedded broker and the metrics endpoint. */
-function brokerAndMetrics(mqttListen: string | undefined, metricsListen: string | undefined): KeyedAddress[] {
+function brokerAndMetrics(mqttListen: string | undefined, metricsListen: string | undefined, metricsKey = 'metrics.listen'): KeyedAddress[] {
   const out: KeyedAddress[] = [];
   const mqtt = mqttListen !== undefined ? parseMqttUrl(mqttListen) : undefined;
   if (mqttListen !== undefined && mqtt !== undefined && typeof mqtt !== 'string') {
@@ -40,7 +42,7 @@ function brokerAndMetrics(mqttListen: string | undefined, metricsListen: string 
   }
   if (metricsListen !== undefined) {
     const m = parseMetricsListen(metricsListen);
-    out.push({ key: 'metrics.listen', value: metricsListen, protocol: 'tcp', host: m.host, ports: [m.port, m.port], sip: false });
+    out.push({ key: metricsKey, value: metricsListen, protocol: 'tcp', host: m.host, ports: [m.port, m.port], sip: false });
   }
   return out;
 }

@@ -10,10 +10,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Store } from '../store/store.ts';
 import { writeSyncStatus, type PeerLivenessEntry } from '../sync/sync-status.ts';
+import { writeHealth } from '../control/health-file.ts';
 import { NotRunningError } from './cli-error.ts';
 import { writeConfig } from './cli-test-support.ts';
 import { writeRuntimeInfo } from './runtime-file.ts';
-import { registerStatusCommand } from './status-command.ts';
+import { registerStatusCommand, UnhealthyError } from './status-command.ts';
 
 /** Runs `outpost status ...`: what it printed, and what it threw (undefined: exit 0). */
 function status(args: string[]): { lines: string[]; error: unknown } {
@@ -66,11 +67,39 @@ test('a stopped hub says "hub ... is not running"', (ctx) => {
   assert.is((error as Error).message, `hub hub is not running (start it with: outpost hub --config ${ctx.hub})`);
 });
 
-test('a running box (node.json with a live pid): no error', (ctx) => {
+test('a running, healthy box (node.json with a live pid, fresh health.json): no error (exit 0)', (ctx) => {
   writeRuntimeInfo(join(ctx.dir, 'a1'), { pid: process.pid, nodeId: 'a1', site: 'branch-a', startedAt: '2026-12-07T10:00:00.000Z', listen: ['udp:127.0.0.1:5070'] });
+  writeHealth(join(ctx.dir, 'a1'), { at: Date.now(), healthy: true, reasons: [] });
   const { lines, error } = status(['--config', ctx.box]);
   assert.is(error, undefined);
   assert.is(lines[0], `node      a1 (site branch-a) running, pid ${process.pid}, since 2026-12-07T10:00:00.000Z`);
+  assert.is(lines[1], 'health    healthy');
+});
+
+test('a running box that is unhealthy, whose health.json is stale or missing: UnhealthyError (exit 1) after the report', (ctx) => {
+  const dataDir = join(ctx.dir, 'a1');
+  writeRuntimeInfo(dataDir, { pid: process.pid, nodeId: 'a1', site: 'branch-a', startedAt: '2026-12-07T10:00:00.000Z', listen: ['udp:127.0.0.1:5070'] });
+  let run = status(['--config', ctx.box]);
+  assert.instance(run.error, UnhealthyError);
+  assert.match((run.error as Error).message, 'node a1 is unhealthy: no health.json');
+  writeHealth(dataDir, { at: Date.now(), healthy: false, reasons: ['SIP is not listening'] });
+  run = status(['--config', ctx.box]);
+  assert.is(run.lines[1], 'health    UNHEALTHY: SIP is not listening');
+  assert.is((run.error as Error).message, 'node a1 is unhealthy: SIP is not listening');
+  assert.not.instance(run.error, NotRunningError);
+  writeHealth(dataDir, { at: Date.now() - 60_000, healthy: true, reasons: [] });
+  run = status(['--json', '--config', ctx.box]);
+  assert.instance(run.error, UnhealthyError);
+  assert.match(JSON.parse(run.lines[0]!).health.reasons[0], 'health.json not updated since');
+});
+
+test('a config error is a ConfigError (exit 2, before any report)', (ctx) => {
+  const bad = writeConfig(ctx.dir, 'bad.yaml', 'node: { id: a1, site: branch-a }\ndataDir: ./a1\nsip: { domain: x, listen: [\"udp:127.0.0.1:5070\"] }\nmetrics: { listen: "127.0.0.1:9464" }\n');
+  const { lines, error } = status(['--config', bad]);
+  assert.is(lines.length, 0);
+  assert.is((error as Error).constructor.name, 'ConfigError');
+  assert.match((error as Error).message, 'metrics.listen: a box serves /metrics on its HTTP server now: move the address to http.listen');
+  assert.match((error as Error).message, bad);
 });
 
 test('a running box that replicates: each site peer up or DOWN and since when, as the node wrote it', (ctx) => {

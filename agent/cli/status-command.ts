@@ -1,10 +1,14 @@
 /**
  * `outpost status`: identity, listen addresses, users, live registrations, replication (per
  * peer: connected, watermark, lag; per site peer: up or down since when) and per replicated table its row count and content digest.
- * Works with a node's or the hub's config, whether or not the process runs; exits 3 when it does not.
+ * Works with a node's or the hub's config, whether or not the process runs. Exit codes
+ * (docs/cli/status.md): 0 running and healthy, 1 a box that runs unhealthy (or a store that
+ * does not open), 2 a config error, 3 not running.
  */
 import type { Command } from 'commander';
 import { loadAnyConfig } from '../config/load-config.ts';
+import { readHealth, STALE_MS } from '../control/health-file.ts';
+import { AgentError } from '../lib/errors.ts';
 import { formatListenAddress } from '../config/listen-address.ts';
 import type { TableDigest } from '../store/table-digest.ts';
 import { readSyncStatus, type SyncStatus } from '../sync/sync-status.ts';
@@ -20,6 +24,8 @@ export interface StatusReport {
   registrations: Array<{ aor: string; contact: string; node: string; expiresIn: number; userAgent: string; received: string }>;
   bans: Array<{ ip: string; node: string; reason: string; until: string }>;
   store: { path: string; schemaVersion: number; dbVersion: number };
+  /** A running box's health (`<dataDir>/health.json`); null when it does not run, and for the hub. */
+  health: { healthy: boolean; reasons: string[]; at: string | null } | null;
   /** Replication as the running process last wrote it; from the store alone when it is not running. */
   sync: (Omit<SyncStatus, 'at'> & { at: string | null; live: boolean }) | null;
   tables: TableDigest[];
@@ -40,7 +46,24 @@ export function registerStatusCommand(program: Command, out: (line: string) => v
         const { role, id } = report.node;
         throw new NotRunningError(`${role} ${id} is not running (start it with: outpost ${role} --config ${opts.config})`);
       }
+      if (report.health && !report.health.healthy) throw new UnhealthyError(`${report.node.role} ${report.node.id} is unhealthy: ${report.health.reasons.join('; ')}`);
     });
+}
+
+/** A box that runs but is unhealthy: the report is printed, then this one line; exit code 1. */
+export class UnhealthyError extends AgentError {
+  constructor(message: string) {
+    super('cli.unhealthy', message);
+  }
+}
+
+/** The running box's health from health.json; a missing or stale file is unhealthy. */
+function healthOf(dataDir: string, now: number): NonNullable<StatusReport['health']> {
+  const h = readHealth(dataDir);
+  if (!h) return { healthy: false, reasons: ['no health.json: the node has not reported its health'], at: null };
+  const at = new Date(h.at).toISOString();
+  if (now - h.at > STALE_MS) return { healthy: false, reasons: [`health.json not updated since ${at}: the process does not run its timers`], at };
+  return { healthy: h.healthy, reasons: h.reasons, at };
 }
 
 export function collectStatus(configFile: string): StatusReport {
@@ -89,6 +112,7 @@ export function collectStatus(configFile: string): StatusReport {
       store: { path: store.path, schemaVersion: store.schemaVersion(), dbVersion: store.dbVersion() },
       sync,
       tables: store.digests(),
+      health: runtime && any.kind === 'node' ? healthOf(dataDir, now) : null,
     };
   });
 }
@@ -107,6 +131,7 @@ function formatStatus(r: StatusReport): string[] {
   const lines = [
     `${r.node.role.padEnd(10)}${r.node.id}${r.node.site ? ` (site ${r.node.site})` : ''} ${r.node.running ? `running, pid ${r.node.pid}, since ${r.node.startedAt}` : 'not running'}`,
   ];
+  if (r.health) lines.push(`health    ${r.health.healthy ? 'healthy' : `UNHEALTHY: ${r.health.reasons.join('; ')}`}`);
   if (r.sip) lines.push(`domain    ${r.sip.domain}`, `listen    ${r.sip.listen.join(', ')}`);
   if (r.mqtt) lines.push(`mqtt      ${r.mqtt}`);
   lines.push(`users     ${r.users.count}${r.users.count ? `: ${r.users.extensions.slice(0, 20).join(' ')}${r.users.count > 20 ? ' ...' : ''}` : ''}`);

@@ -7,7 +7,8 @@ import { CODEC_NAMES, normaliseCodecName, type CodecName } from './codec-names.t
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { EnrolJoinSection, RenewalSection } from './trust-schema.ts';
 import { TraceSection } from './trace-schema.ts';
-import { HubLinkSection, InsecureMqttKey, MetricsSection, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
+import { HubLinkSection, InsecureMqttKey, MqttListenSection, PeerEntry, SyncSection, nodeIdSchema } from './sync-schema.ts';
+import { BoxMetricsSection, HttpSection, TelemetrySection } from './observe-schema.ts';
 
 const nodeId = nodeIdSchema;
 
@@ -190,7 +191,12 @@ export const ConfigSchema = z.strictObject({
   /** Allow plain `mqtt://` off loopback (docs/security.md, insecure dev mode). */
   insecureMqtt: InsecureMqttKey,
   sync: SyncSection.prefault({}),
-  metrics: MetricsSection.optional(),
+  /** Moved to `http.listen` on a box: a config error that says so. */
+  metrics: BoxMetricsSection.optional(),
+  /** The box's HTTP server: status page, /healthz, /metrics (docs/config/http.md). */
+  http: HttpSection.prefault({}),
+  /** The sample published to the hub (docs/config/telemetry.md). */
+  telemetry: TelemetrySection.prefault({}),
   /** Enrol with the hub at the first start (no certificate in dataDir yet). */
   enrol: EnrolJoinSection.optional(),
   /** Renew the certificate before it expires (secure mode; needs `renewal.hub` or `enrol.hub`). */

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { ManualClock } from '../lib/clock.ts';
 import { Store } from '../store/store.ts';
 import { boxMetrics } from './box-metrics.ts';
-import { renderPrometheus } from './metrics-server.ts';
 
 const test = suite('boxMetrics');
 
@@ -29,16 +28,16 @@ test.after.each(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const lines = (collect: () => ReturnType<ReturnType<typeof boxMetrics>>) => renderPrometheus(collect()).split('\n');
+const lines = async (registry: ReturnType<typeof boxMetrics>) => (await registry.metrics()).split('\n');
 const value = (text: string[], sample: string) => text.find((l) => l.startsWith(`${sample} `))?.slice(sample.length + 1);
 
-test('a box without replication serves the process, its switch and its tables', () => {
+test('a box without replication serves the process, its switch and its tables', async () => {
   const collect = boxMetrics({
     store,
     clock,
     switch: () => ({ registrations: 3, activeCalls: 2, registrar: { registered: 5, removed: 1, challenged: 4, rejected: 0, shed: 2 } }),
   });
-  const text = lines(collect);
+  const text = await lines(collect);
   for (const sample of ['process_start_time_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {
     assert.ok(Number(value(text, sample)) > 0, sample);
   }
@@ -50,7 +49,7 @@ test('a box without replication serves the process, its switch and its tables', 
   assert.not.ok(text.some((l) => l.startsWith('outpost_sync_')), 'no replication samples');
 });
 
-test('the hub (no switch) serves replication when it runs; digests are computed again after 2 s', () => {
+test('the hub (no switch) serves replication when it runs; digests are computed again after 2 s', async () => {
   let replicating = false;
   const collect = boxMetrics({
     store,
@@ -66,14 +65,14 @@ test('the hub (no switch) serves replication when it runs; digests are computed 
           }
         : undefined,
   });
-  assert.not.ok(lines(collect).some((l) => l.startsWith('outpost_registrations') || l.startsWith('outpost_sync_')));
+  assert.not.ok((await lines(collect)).some((l) => l.startsWith('outpost_registrations') || l.startsWith('outpost_sync_')));
   replicating = true;
   store.users.upsert({ ext: '1001', displayName: 'Ann', realm: 'r', ha1Md5: 'x', ha1Sha256: 'y', site: 's' }, clock.now());
-  let text = lines(collect);
+  let text = await lines(collect);
   assert.is(value(text, 'outpost_sync_head_version'), '7');
   assert.is(value(text, 'outpost_table_rows{table="users"}'), '0', 'digests of the last 2 s');
   clock.advance(2001);
-  text = lines(collect);
+  text = await lines(collect);
   assert.is(value(text, 'outpost_table_rows{table="users"}'), '1');
 });
 

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SyncStatus } from '../sync/sync-status.ts';
-import { renderPrometheus } from './metrics-server.ts';
-import { syncMetrics } from './sync-metrics.ts';
+import { BoxRegistry } from './box-registry.ts';
+import { registerSyncMetrics, registerTableMetrics } from './sync-metrics.ts';
 
 const status: SyncStatus = {
   role: 'node',
@@ -45,8 +45,11 @@ const status: SyncStatus = {
   },
 };
 
-test('replication status and table digests become Prometheus samples', () => {
-  const text = renderPrometheus(syncMetrics(status, [{ table: 'users', rows: 2, digest: 'abc123' }]));
+test('replication status and table digests become Prometheus samples', async () => {
+  const registry = new BoxRegistry();
+  registerSyncMetrics(registry, () => status);
+  registerTableMetrics(registry, () => [{ table: 'users', rows: 2, digest: 'abc123' }]);
+  const text = await registry.metrics();
   for (const line of [
     'outpost_sync_head_version 42',
     'outpost_sync_link_up{link="hub"} 1',
@@ -66,6 +69,13 @@ test('replication status and table digests become Prometheus samples', () => {
     assert.ok(text.split('\n').includes(line), `missing: ${line}`);
   }
   assert.ok(text.includes('# TYPE outpost_sync_changes_applied_total counter'));
+});
+
+test('without a snapshot (replication not running) no sync sample is exported', async () => {
+  const registry = new BoxRegistry();
+  registerSyncMetrics(registry, () => undefined);
+  const text = await registry.metrics();
+  assert.not.ok(text.split('\n').some((l) => l.startsWith('outpost_')), text);
 });
 
 test.run();

@@ -9,6 +9,7 @@
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Logger } from '../lib/logger.ts';
+import { JitterEstimator } from './jitter-estimator.ts';
 import { LossCounter } from './loss-counter.ts';
 import type { LegName, LegStats, LocalMedia, RemoteMedia } from './relay-types.ts';
 import { rewriteRtcp } from './rtcp-rewriter.ts';
@@ -48,6 +49,9 @@ export class RelayLeg {
   private readonly rtcp: Socket;
   private readonly logger: Logger;
   private readonly loss = new LossCounter();
+  private readonly jitter = new JitterEstimator();
+  /** RTP clock rate of this party's audio (its SDP's first codec), for the jitter in ms. */
+  private clockRate = 8000;
   /** Where this leg's party gets its RTP/RTCP; port 0 while unknown. */
   private rtpDestAddress = '';
   private rtpDestPort = 0;
@@ -89,6 +93,7 @@ export class RelayLeg {
     const prev = this.remote;
     this.remote = remote;
     this.rtcpMux = remote.rtcpMux;
+    this.clockRate = audioClockRate(remote.payloadTypes);
     const usable = remote.rtpPort > 0 && remote.address !== '0.0.0.0' && remote.address !== '::';
     const sameRtp = prev !== null && prev.address === remote.address && prev.rtpPort === remote.rtpPort;
     if (!(this.rtpLatched && sameRtp)) {
@@ -121,6 +126,11 @@ export class RelayLeg {
     };
   }
 
+  /** Interarrival jitter of this party's RTP in ms (RFC 3550 A.8); 0 before media. */
+  jitterMs(): number {
+    return this.jitter.ms(this.clockRate);
+  }
+
   close(): void {
     this.rtp.removeAllListeners('message');
     this.rtcp.removeAllListeners('message');
@@ -146,7 +156,9 @@ export class RelayLeg {
     }
     if (!this.acceptRtpSource(rinfo)) return;
     this.rtpSeen = true;
-    this.loss.record(((msg[8]! << 24) | (msg[9]! << 16) | (msg[10]! << 8) | msg[11]!) >>> 0, (msg[2]! << 8) | msg[3]!);
+    const ssrc = ((msg[8]! << 24) | (msg[9]! << 16) | (msg[10]! << 8) | msg[11]!) >>> 0;
+    this.loss.record(ssrc, (msg[2]! << 8) | msg[3]!);
+    this.jitter.record(performance.now(), ssrc, ((msg[4]! << 24) | (msg[5]! << 16) | (msg[6]! << 8) | msg[7]!) >>> 0, this.clockRate);
     const peer = this.peer;
     if (peer.rtpDestPort === 0) {
       this.unroutable++;
@@ -229,4 +241,14 @@ export class RelayLeg {
     socket.send(msg, port, address);
     peer.rtcpOut++;
   }
+}
+
+/** The clock rate of the first codec other than telephone-event in an rtpmap list; 8000 when none says. */
+function audioClockRate(payloadTypes: ReadonlyMap<number, string>): number {
+  for (const name of payloadTypes.values()) {
+    if (name.toLowerCase().startsWith('telephone-event')) continue;
+    const rate = Number(name.split('/')[1]);
+    if (rate > 0) return rate;
+  }
+  return 8000;
 }

@@ -89,6 +89,16 @@ export class UdpRelaySession implements RelaySession {
     this.options.logger.debug({ a: codecs.a, b: codecs.b }, 'transcoding');
   }
 
+  /** True while the legs use different codecs (a transcoder channel each way). */
+  get transcoding(): boolean {
+    return this.a.transcoder !== null || this.b.transcoder !== null;
+  }
+
+  /** Interarrival jitter in ms of the RTP each party sends. */
+  jitterMs(): Record<LegName, number> {
+    return { a: this.a.jitterMs(), b: this.b.jitterMs() };
+  }
+
   stats(): Record<LegName, RelayLegStats> {
     const withTranscoder = (leg: RelayLeg): RelayLegStats => (leg.transcoder ? { ...leg.stats(), transcoded: leg.transcoder.stats() } : leg.stats());
     return { a: withTranscoder(this.a), b: withTranscoder(this.b) };

@@ -247,6 +247,27 @@ test('counts loss from a sequence gap, not from reordering', async () => {
   }
 });
 
+test('traffic(): packets and loss per direction, of calls in progress and released ones, and jitter', async () => {
+  const w = await world();
+  try {
+    const { session, alice, bob, relay } = w;
+    session.update('a', alice.media());
+    session.update('b', bob.media());
+    for (const seq of [1, 2, 5, 4, 6]) alice.sendRtp(rtp(seq), session.local('a').rtpPort);
+    await bob.waitRtp(5);
+    bob.sendRtp(rtp(1), session.local('b').rtpPort);
+    await alice.waitRtp(1);
+    let t = relay.traffic();
+    assert.equal({ a: t.a.packets, lostA: t.a.lost, b: t.b.packets, lostB: t.b.lost, transcoding: t.transcoding }, { a: 5, lostA: 1, b: 1, lostB: 0, transcoding: 0 });
+    assert.ok(t.a.jitterMs >= 0 && Number.isFinite(t.a.jitterMs));
+    session.release();
+    t = relay.traffic();
+    assert.equal({ a: t.a.packets, lostA: t.a.lost, b: t.b.packets, jitter: t.a.jitterMs }, { a: 5, lostA: 1, b: 1, jitter: 0 }, 'kept after release; no jitter without calls');
+  } finally {
+    await w.close();
+  }
+});
+
 test('drops and counts malformed packets and packets with no destination', async () => {
   const w = await world();
   try {

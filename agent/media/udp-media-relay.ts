@@ -39,6 +39,24 @@ export interface RtcpSeen {
 
 export type RtcpObserver = (rtcp: RtcpSeen) => void;
 
+/** RTP of one direction, named by the party that sends it (leg a: the caller, leg b: the callee). */
+export interface DirectionTraffic {
+  /** Packets received from that party and relayed, since the relay started. */
+  packets: number;
+  /** Packets of that party lost on the way to the box (sequence gaps). */
+  lost: number;
+  /** Mean interarrival jitter (ms) over the calls in progress with media from that party; 0 without. */
+  jitterMs: number;
+}
+
+/** The relay's counters for metrics: released sessions and those in progress together. */
+export interface RelayTraffic {
+  a: DirectionTraffic;
+  b: DirectionTraffic;
+  /** Sessions in progress whose legs use different codecs. */
+  transcoding: number;
+}
+
 export class UdpMediaRelay implements MediaRelay {
   private readonly options: UdpMediaRelayOptions;
   private readonly pool: PortPool;
@@ -50,6 +68,8 @@ export class UdpMediaRelay implements MediaRelay {
   private timer: TimerHandle | undefined;
   private nextId = 1;
   private rtcpObservers: RtcpObserver[] = [];
+  /** Packets and loss of released sessions, per leg. */
+  private readonly retired = { a: { packets: 0, lost: 0 }, b: { packets: 0, lost: 0 } };
 
   constructor(options: UdpMediaRelayOptions) {
     if (!(options.timeoutMs > 0)) throw new MediaError('media.config', `media timeout must be positive, got ${options.timeoutMs}`);
@@ -60,6 +80,26 @@ export class UdpMediaRelay implements MediaRelay {
 
   get activeSessions(): number {
     return this.sessions.size;
+  }
+
+  /** RTP counters per direction and transcoding sessions, for metrics (agent/control/box-metrics.ts). */
+  traffic(): RelayTraffic {
+    const out: RelayTraffic = { a: { ...this.retired.a, jitterMs: 0 }, b: { ...this.retired.b, jitterMs: 0 }, transcoding: 0 };
+    const jitter = { a: [] as number[], b: [] as number[] };
+    for (const session of this.sessions) {
+      const stats = session.stats();
+      const j = session.jitterMs();
+      if (session.transcoding) out.transcoding++;
+      for (const leg of ['a', 'b'] as const) {
+        out[leg].packets += stats[leg].packetsIn;
+        out[leg].lost += stats[leg].lost;
+        if (stats[leg].packetsIn > 0) jitter[leg].push(j[leg]);
+      }
+    }
+    for (const leg of ['a', 'b'] as const) {
+      if (jitter[leg].length) out[leg].jitterMs = jitter[leg].reduce((x, y) => x + y, 0) / jitter[leg].length;
+    }
+    return out;
   }
 
   /** Port pairs free (two per session). */
@@ -135,6 +175,11 @@ export class UdpMediaRelay implements MediaRelay {
       now: () => this.options.clock.now(),
       logger,
       onRelease: (s) => {
+        const stats = s.stats();
+        for (const leg of ['a', 'b'] as const) {
+          this.retired[leg].packets += stats[leg].packetsIn;
+          this.retired[leg].lost += stats[leg].lost;
+        }
         this.pool.free(legA.local.rtpPort);
         this.pool.free(legB.local.rtpPort);
         this.sessions.delete(s);

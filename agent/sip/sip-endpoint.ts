@@ -54,8 +54,20 @@ export interface SipEndpointOptions {
   user: SipUser;
   /** Told the source of every admitted, well-formed message (peer liveness: a sign of life). */
   onReceived?: (source: Endpoint) => void;
+  /** Counts every message in and out (metrics, agent/control/sip-counters.ts). */
+  counters?: SipCounterHooks;
   /** Certificates for `tls:` listen addresses (docs/sip-tls.md); a `tls:` entry without them is refused. */
   tls?: TlsSocketsOptions;
+}
+
+/** What the endpoint tells an observer (counters): nothing here changes what it does. */
+export interface SipCounterHooks {
+  /** A well-formed message received (before transaction matching: retransmissions count too). */
+  received(message: SipMessage): void;
+  /** A message sent: a new request, the first send of a response, a stateless message. */
+  sent(message: SipMessage): void;
+  /** An initial INVITE (no To tag) got its first 18x or 2xx this many ms after it arrived. */
+  setup(ms: number): void;
 }
 
 export interface SipEndpointStats {
@@ -143,6 +155,7 @@ export class SipEndpoint {
     }
     const message = parsed.message;
     if (this.traffic.active) this.traffic.notify({ direction: 'in', message, data, local: transport.local, remote: source });
+    this.options.counters?.received(message);
     this.options.onReceived?.(source);
     if (message.type === 'response') {
       if (!this.transactions.handleResponse(message)) this.stats.strayResponses++;
@@ -167,20 +180,40 @@ export class SipEndpoint {
       // RFC 3261 §9.2: 200 to a CANCEL that matches an INVITE transaction, 481 otherwise; the TU
       // then answers a still pending INVITE with 487.
       const invite = this.transactions.findInviteServerTransaction(message);
-      tx.respond(createResponse(message, invite ? 200 : 481, invite ? 'OK' : 'Call/Transaction Does Not Exist'));
+      const answer = createResponse(message, invite ? 200 : 481, invite ? 'OK' : 'Call/Transaction Does Not Exist');
+      this.options.counters?.sent(answer);
+      tx.respond(answer);
       if (invite) this.options.user.onCancel?.(message, invite);
       return;
     }
-    this.options.user.onRequest({ request: message, source, transport, transaction: tx, respond: (res) => tx.respond(res) });
+    this.options.user.onRequest({ request: message, source, transport, transaction: tx, respond: this.responder(message, tx) });
+  }
+
+  /** tx.respond, telling `counters` of each response and of an initial INVITE's setup time. */
+  private responder(request: SipRequest, tx: ServerTransaction): (res: SipResponse) => void {
+    const counters = this.options.counters;
+    if (!counters) return (res) => tx.respond(res);
+    const started = this.options.clock.now();
+    let setupPending = request.method === 'INVITE' && !/;\s*tag=/i.test(request.headers.get('To') ?? '');
+    return (res) => {
+      counters.sent(res);
+      if (setupPending && res.status >= 180 && res.status < 300) {
+        setupPending = false;
+        counters.setup(this.options.clock.now() - started);
+      }
+      tx.respond(res);
+    };
   }
 
   /** Sends a request in a new client transaction (RFC 3261 §17.1). */
   request(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+    this.options.counters?.sent(req);
     return this.transactions.createClientTransaction(req, dest, this.transportFor(dest), user);
   }
 
   /** Sends a message outside any transaction (the ACK for a 2xx, RFC 3261 §13.2.2.4). */
   sendStateless(message: SipMessage, dest: Endpoint): void {
+    this.options.counters?.sent(message);
     this.transportFor(dest)
       .send(message, dest)
       .catch((err: Error) => this.options.logger.debug({ err: err.message }, 'stateless send failed'));
@@ -199,6 +232,7 @@ export class SipEndpoint {
   }
 
   private replyStateless(res: SipResponse, dest: Endpoint, transport: Transport): void {
+    this.options.counters?.sent(res);
     transport.send(res, dest).catch((err: Error) => this.options.logger.debug({ err: err.message }, 'stateless send failed'));
   }
 }

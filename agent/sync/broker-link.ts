@@ -92,6 +92,14 @@ export class BrokerLink {
     client.on('message', (topic, payload) => o.onMessage(topic, payload, this));
   }
 
+  /** Publishes QoS 0, not retained (telemetry); false when not connected. Not counted in flight. */
+  publishBestEffort(topic: string, payload: Buffer | string): boolean {
+    const client = this.client;
+    if (!client || !client.connected) return false;
+    client.publish(topic, payload, { qos: 0, retain: false });
+    return true;
+  }
+
   /** Publishes QoS 1; resolves when the broker acknowledged, rejects if not connected. */
   publish(topic: string, payload: Buffer | string, retain = false): Promise<void> {
     const client = this.client;

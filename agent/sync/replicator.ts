@@ -144,6 +144,11 @@ export class Replicator {
 
   // ---- status --------------------------------------------------------------------------------
 
+  /** A QoS 0 publish on the hub link (a node's telemetry); false when the box has no hub link up. */
+  publishToHub(topic: string, payload: Buffer | string): boolean {
+    return this.links.get('hub')?.publishBestEffort(topic, payload) ?? false;
+  }
+
   linkStatus(): Array<{ name: string; url: string; connected: boolean; inFlight: number; published: number }> {
     return [...this.links.values()].map((l) => ({ name: l.name, url: l.url, connected: l.connected, inFlight: l.inFlight, published: l.published }));
   }

@@ -80,8 +80,8 @@ test('outpost node and hub: an address that cannot be bound names its key, the a
       `outpost: config error: mqtt.listen mqtt://127.0.0.1:${held.tcp} in ${config}: address in use`,
     );
     assert.is(
-      await node(sip('"udp:127.0.0.1:0"', `metrics: { listen: "127.0.0.1:${held.tcp}" }\n`)),
-      `outpost: config error: metrics.listen 127.0.0.1:${held.tcp} in ${config}: address in use`,
+      await node(sip('"udp:127.0.0.1:0"', `http: { listen: "127.0.0.1:${held.tcp}" }\n`)),
+      `outpost: config error: http.listen 127.0.0.1:${held.tcp} in ${config}: address in use`,
     );
     // 192.0.2.7 (TEST-NET-1) is on no host: the relay finds out at start.
     assert.is(
