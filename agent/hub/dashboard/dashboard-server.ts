@@ -208,7 +208,7 @@ export class DashboardServer {
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
-      'referrer-policy': 'no-referrer',
+      'referrer-policy': 'same-origin',
       ...(res.hasHeader('cache-control') ? {} : { 'cache-control': 'no-store' }),
       ...(this.secure ? { 'strict-transport-security': 'max-age=31536000' } : {}),
     });

@@ -50,7 +50,7 @@ export function layout(o: LayoutOptions, main: string): string {
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(o.title)} · Outpost</title>
+<title>${esc(o.title)} · Outpost</title><link rel="icon" href="data:,">
 ${o.charts ? '<link rel="stylesheet" href="/static/uPlot.min.css">\n' : ''}<link rel="stylesheet" href="/static/dashboard.css">
 </head><body data-page="${esc(o.page)}"${data}>
 <header><a class="brand" href="/">Outpost fleet</a>${nav}<span id="live" class="live" hidden>live</span></header>

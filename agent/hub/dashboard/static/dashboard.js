@@ -21,6 +21,8 @@
       live.textContent = 'reconnecting';
     });
     for (const [name, fn] of Object.entries(handlers)) es.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+    // Leaving the page closes the stream first, so the navigation does not abort it mid-flight.
+    window.addEventListener('pagehide', () => es.close());
   }
 
   function set(root, key, text) {
