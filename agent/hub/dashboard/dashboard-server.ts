@@ -135,7 +135,12 @@ export class DashboardServer {
     if (path === '/api/fleet') return this.send(res, 200, 'application/json', JSON.stringify(feed.view.overview(feed.facts(), now)));
     const box = /^\/(api\/)?box\/([^/]+)$/.exec(path);
     if (box) {
-      const id = decodeURIComponent(box[2]!);
+      let id: string;
+      try {
+        id = decodeURIComponent(box[2]!);
+      } catch {
+        return html(404, notFoundPage(user, 'No such box.'));
+      }
       const d = feed.view.detail(id, feed.fact(id), now);
       if (box[1]) return d ? this.send(res, 200, 'application/json', JSON.stringify(d)) : this.send(res, 404, 'application/json', '{"error":"no such box"}');
       return d ? html(200, boxPage(user, d)) : html(404, notFoundPage(user, `No box "${id}" is known to the hub.`));

@@ -82,6 +82,7 @@ export class LiveUpdates {
         overview ??= JSON.stringify({
           rows: ids.map((id) => view.row(id, this.feed.fact(id), now)),
           totals: view.overview(this.feed.facts(), now).totals,
+          counters: view.counters,
         });
         c.res.write(`event: boxes\ndata: ${overview}\n\n`);
       } else if (ids.includes(c.box)) {

@@ -49,7 +49,7 @@ export function overviewPage(user: string, o: FleetOverview): string {
 <span class="partitioned"><b data-t="partitioned">${t.partitioned}</b> partitioned</span> <span class="offline"><b data-t="offline">${t.offline}</b> offline</span>
 <span><b data-t="activeCalls">${t.activeCalls}</b> calls</span> <span><b data-t="registrations">${t.registrations}</b> registrations</span>
 <span><a href="/alarms"><b data-t="alarms">${t.alarms}</b> alarms</a></span></p>
-<p class="dropped">Telemetry: ${o.counters.accepted} samples taken, ${o.counters.invalid} invalid and ${o.counters.wrongTopic} on the wrong topic dropped.</p>
+<p class="dropped">Telemetry: <span data-c="accepted">${o.counters.accepted}</span> samples taken, <span data-c="invalid">${o.counters.invalid}</span> invalid and <span data-c="wrongTopic">${o.counters.wrongTopic}</span> on the wrong topic dropped.</p>
 <div id="sites">${sites || '<p class="empty">No box has been heard of yet.</p>'}</div>`,
   );
 }

@@ -117,6 +117,10 @@
           const el = document.querySelector(`[data-t="${k}"]`);
           if (el) el.textContent = String(v);
         }
+        for (const [k, v] of Object.entries(d.counters)) {
+          const el = document.querySelector(`[data-c="${k}"]`);
+          if (el) el.textContent = String(v);
+        }
       },
     });
   }
