@@ -71,6 +71,10 @@ export function hubBindFailureInConfigTerms(err: unknown, config: HubConfig, fil
     const e = parseHostPort(config.enrol.listen);
     enrol.push({ key: 'enrol.listen', value: config.enrol.listen, protocol: 'tcp', host: e.host, ports: [e.port, e.port], sip: false });
   }
+  if (config.dashboard) {
+    const d = parseHostPort(config.dashboard.listen);
+    enrol.push({ key: 'dashboard.listen', value: config.dashboard.listen, protocol: 'tcp', host: d.host, ports: [d.port, d.port], sip: false });
+  }
   return keyedFailure(err, bind, [...enrol, ...brokerAndMetrics('listen' in config.mqtt ? config.mqtt.listen : undefined, config.metrics?.listen)], file);
 }
 

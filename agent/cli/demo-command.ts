@@ -14,18 +14,21 @@ import { bindFailureInConfigTerms } from './bind-failure.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
 import { runNode } from './node-command.ts';
 import { startHub, stopHub } from './hub-command.ts';
+import { demoDashboardLogin } from './dashboard-command.ts';
 
 const DEMO_USERS = [
   { ext: '1001', name: 'Demo Alice', password: 'demo-1001' },
   { ext: '1002', name: 'Demo Bob', password: 'demo-1002' },
 ];
 
-const demoHubConfig = (mqttPort: number) => `# Outpost demo hub (created by "outpost demo"; edit freely). Keys: docs/config/hub.md.
+const demoHubConfig = (mqttPort: number, dashboardPort: number) => `# Outpost demo hub (created by "outpost demo"; edit freely). Keys: docs/config/hub.md.
 dataDir: ./hub-data
 log: { level: info }
 # Plain MQTT on loopback: the insecure dev mode (a warning at start). Fleets use mqtts:// (docs/security.md).
 mqtt: { listen: "mqtt://127.0.0.1:${mqttPort}" }
 sip: { domain: demo.outpost.local }
+# The fleet dashboard on loopback (docs/dashboard.md); the demo login is printed at start.
+dashboard: { listen: "127.0.0.1:${dashboardPort}" }
 `;
 
 const demoConfig = (port: number, mqttPort: number) => `# Outpost demo node (created by "outpost demo"; edit freely). Keys: docs/config/.
@@ -47,16 +50,18 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--dir <dir>', 'folder for the demo config and data', './var/demo')
     .option('--port <port>', 'SIP port (UDP and TCP) for a new demo config', '5070')
     .option('--mqtt-port <port>', "the demo hub's MQTT port for a new demo config", '1884')
-    .action(async (opts: { dir: string; port: string; mqttPort: string }) => {
+    .option('--dashboard-port <port>', "the demo hub's dashboard port for a new demo config", '8090')
+    .action(async (opts: { dir: string; port: string; mqttPort: string; dashboardPort: string }) => {
       const port = parseWholeNumber('--port', opts.port, 0, 65535);
       const mqttPort = parseWholeNumber('--mqtt-port', opts.mqttPort, 1, 65535);
+      const dashboardPort = parseWholeNumber('--dashboard-port', opts.dashboardPort, 0, 65535);
       const dir = resolve(opts.dir);
       const file = join(dir, 'outpost.yaml');
       const hubFile = join(dir, 'hub.yaml');
       if (!existsSync(hubFile)) {
         // First run, or a demo folder from before the hub: (re)write both files.
         mkdirSync(dir, { recursive: true });
-        writeFileSync(hubFile, demoHubConfig(mqttPort));
+        writeFileSync(hubFile, demoHubConfig(mqttPort, dashboardPort));
         writeFileSync(file, demoConfig(port, mqttPort));
       }
       const hubConfig = loadHubConfig(hubFile);
@@ -64,6 +69,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
       const realm = config.sip.realm ?? config.sip.domain;
       const logger = createLogger({ level: config.log.level });
       const hub = await startHub(hubConfig, logger.child({ role: 'hub' }));
+      const dashboard = demoDashboardLogin(hub.dashboardUrl(), hubConfig.dataDir, dir);
       // Users are admin-owned: the hub writes them, replication brings them to the box.
       await Promise.all(
         DEMO_USERS.filter((u) => !hub.store.users.get(u.ext)).map((u) =>
@@ -94,6 +100,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
             ? `Synced with the demo hub at ${hub.brokerUrl()}: the demo users came from the hub.`
             : `Not yet synced with the demo hub at ${hub.brokerUrl()} (see the log).`,
         );
+        if (dashboard) out(dashboard);
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
         out('');
       });

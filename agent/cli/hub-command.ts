@@ -49,9 +49,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     mqtt: hub.brokerUrl(),
     ...(hub.metrics ? { metricsPort: hub.metrics.port } : {}),
     ...(hub.enrolUrl() ? { enrol: hub.enrolUrl()! } : {}),
+    ...(hub.dashboardUrl() ? { dashboard: hub.dashboardUrl()! } : {}),
   });
   // Logged after node.json exists, so a `status` run on this line finds the hub running.
-  logger.info({ hub: config.id, broker: hub.brokerUrl(), metrics: hub.metrics?.port, enrol: hub.enrolUrl() }, 'hub started');
+  logger.info({ hub: config.id, broker: hub.brokerUrl(), metrics: hub.metrics?.port, enrol: hub.enrolUrl(), dashboard: hub.dashboardUrl() }, 'hub started');
   return hub;
 }
 

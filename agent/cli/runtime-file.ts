@@ -16,6 +16,8 @@ export interface RuntimeInfo {
   mqtt?: string;
   /** The hub's enrolment endpoint, `https://host:port` (`enrol.listen`). */
   enrol?: string;
+  /** The hub's fleet dashboard, `http(s)://host:port/` (`dashboard.listen`). */
+  dashboard?: string;
   /** Port of the Prometheus endpoint, when `metrics.listen` is set. */
   metricsPort?: number;
 }

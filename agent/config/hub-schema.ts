@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LogSection } from './schema.ts';
 import { InsecureMqttKey, MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
 import { CaSection, EnrolListenSection } from './trust-schema.ts';
+import { DashboardSection, TelemetryWindowSection } from './dashboard-schema.ts';
 
 export const HubConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
@@ -24,6 +25,10 @@ export const HubConfigSchema = z.strictObject({
   ca: CaSection.prefault({}),
   /** The HTTPS endpoint boxes enrol at with a claim code; absent: none. */
   enrol: EnrolListenSection.optional(),
+  /** The window of box telemetry the hub keeps for its fleet view (docs/config/dashboard.md). */
+  telemetry: TelemetryWindowSection.prefault({}),
+  /** The fleet dashboard for admins; absent: none (docs/dashboard.md). */
+  dashboard: DashboardSection.optional(),
   /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
   sip: z
     .strictObject({

@@ -26,6 +26,7 @@ import { EnrolServer } from '../trust/enrol-server.ts';
 import { EnrolmentService } from '../trust/enrolment-service.ts';
 import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
+import { FleetDashboard } from './fleet-dashboard.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -40,6 +41,8 @@ export interface Hub {
   brokerUrl(): string;
   /** The enrolment endpoint (`enrol.listen`), `https://host:port`, once started; undefined without one. */
   enrolUrl(): string | undefined;
+  /** The fleet dashboard (`dashboard.listen`), `http(s)://host:port/`, once started; undefined without one. */
+  dashboardUrl(): string | undefined;
 }
 
 export function buildHub(config: HubConfig, logger: Logger, clock: Clock = createSystemClock()): Hub {
@@ -58,6 +61,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
     : undefined;
   let enrolServer: EnrolServer | undefined;
+  const fleet = new FleetDashboard({ config, store, clock, logger });
   return {
     config,
     store,
@@ -97,12 +101,14 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       });
       replicator.start();
       takeover.start(replicator.directory);
+      await fleet.start({ credentials, brokerUrl: brokerUrl(), directory: replicator.directory });
       statusFile.start();
       await metrics?.start();
       // `hub started` is logged by the caller once it has recorded the hub (agent/cli/hub-command.ts).
     },
     async stop() {
       await metrics?.stop();
+      await fleet.stop();
       statusFile.stop();
       takeover.stop();
       await replicator?.stop();
@@ -113,5 +119,6 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     },
     brokerUrl,
     enrolUrl: () => enrolServer?.url,
+    dashboardUrl: () => fleet.url,
   };
 }

@@ -107,3 +107,24 @@ close('a repeat is ignored; an interrupted close (a restart) writes the same row
 });
 
 close.run();
+
+const search = suite('CdrRepository.search');
+
+search('substring of caller or callee, time range, newest first, paged; LIKE wildcards are literal', () => {
+  const s = open();
+  const cdr = (uuid: string, caller: string, callee: string, startedAt: number): CdrRecord => ({ ...own, uuid, caller, callee, startedAt, endedAt: startedAt + 1 });
+  s.changes.inTransaction(() => {
+    s.cdrs.close(cdr('c1', '1001', '2002', 1000));
+    s.cdrs.close(cdr('c2', '3003', '1001', 2000));
+    s.cdrs.close(cdr('c3', '50%_x', '4004', 3000));
+  });
+  const all = { from: 0, to: 10_000, limit: 10, offset: 0 };
+  assert.equal(s.cdrs.search({ ...all, text: '1001' }).map((c) => c.uuid), ['c2', 'c1']);
+  assert.equal(s.cdrs.search({ ...all, text: '' }).map((c) => c.uuid), ['c3', 'c2', 'c1']);
+  assert.equal(s.cdrs.search({ ...all, text: '', from: 1500, to: 3000 }).map((c) => c.uuid), ['c2']);
+  assert.equal(s.cdrs.search({ ...all, text: '', limit: 1, offset: 1 }).map((c) => c.uuid), ['c2']);
+  assert.equal(s.cdrs.search({ ...all, text: '%' }).map((c) => c.uuid), ['c3']);
+  assert.equal(s.cdrs.search({ ...all, text: '0_' }).map((c) => c.uuid), []);
+});
+
+search.run();

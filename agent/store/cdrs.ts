@@ -113,6 +113,7 @@ export class CdrRepository {
   private readonly deleteCheckpoint: Statement<[string]>;
   private readonly ownCheckpoints: Statement<[string], CallCheckpoint>;
   private readonly deleteCheckpointOf: Statement<[string, string]>;
+  private readonly searchStmt: Statement<[{ text: string; like: string; from: number; to: number; limit: number; offset: number }], CdrRecord>;
 
   constructor(db: Database) {
     this.insertCdr = db.prepare(`INSERT INTO cdrs (uuid, node_id, caller, callee, started_at, answered_at, ended_at,
@@ -134,6 +135,8 @@ export class CdrRepository {
     this.deleteCheckpoint = db.prepare('DELETE FROM dialogs WHERE call_uuid = ?');
     this.ownCheckpoints = db.prepare(`SELECT ${checkpointColumns} FROM dialogs WHERE node_id = ? ORDER BY started_at`);
     this.deleteCheckpointOf = db.prepare('DELETE FROM dialogs WHERE call_uuid = ? AND node_id = ?');
+    this.searchStmt = db.prepare(`SELECT ${cdrColumns} FROM cdrs WHERE (@text = '' OR caller LIKE @like ESCAPE '\\' OR callee LIKE @like ESCAPE '\\')
+      AND started_at >= @from AND started_at < @to ORDER BY started_at DESC, uuid LIMIT @limit OFFSET @offset`);
   }
 
   /** Records a call in progress (insert or update). */
@@ -185,6 +188,15 @@ export class CdrRepository {
 
   since(startedAt: number, limit = 1000): CdrRecord[] {
     return this.sinceStmt.all(startedAt, limit);
+  }
+
+  /**
+   * CDRs whose caller or callee contains `text` (any, when empty) and that started in
+   * [from, to), newest first, one page of `limit` after `offset` (the hub's dashboard search).
+   */
+  search(q: { text: string; from: number; to: number; limit: number; offset: number }): CdrRecord[] {
+    const like = `%${q.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.searchStmt.all({ ...q, like });
   }
 
   get(uuid: string): CdrRecord | undefined {

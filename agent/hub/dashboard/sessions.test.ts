@@ -1,0 +1,49 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ManualClock } from '../../lib/clock.ts';
+import { cookieValue, LoginLimiter, Sessions } from './sessions.ts';
+
+const sessions = suite('Sessions');
+
+sessions('a token names its user until it expires; logout ends it', () => {
+  const clock = new ManualClock(0);
+  const s = new Sessions(clock, 1000);
+  const t = s.create('admin');
+  assert.is(s.userOf(t), 'admin');
+  assert.is(s.userOf('forged'), undefined);
+  clock.advance(1000);
+  assert.is(s.userOf(t), undefined);
+  const u = s.create('admin');
+  s.end(u);
+  assert.is(s.userOf(u), undefined);
+});
+
+sessions.run();
+
+const limiter = suite('LoginLimiter');
+
+limiter('refuses a source after max failures within the window, per source', () => {
+  const clock = new ManualClock(0);
+  const l = new LoginLimiter(clock, 3, 60_000);
+  for (let i = 0; i < 3; i++) {
+    assert.is(l.retryAfter('a'), 0);
+    l.fail('a');
+    clock.advance(1000);
+  }
+  assert.is(l.retryAfter('a'), 57_000);
+  assert.is(l.retryAfter('b'), 0);
+  clock.advance(57_000);
+  assert.is(l.retryAfter('a'), 0);
+});
+
+limiter.run();
+
+const cookies = suite('cookieValue');
+
+cookies('finds one cookie among several', () => {
+  assert.is(cookieValue('a=1; outpost_session=xyz; b=2', 'outpost_session'), 'xyz');
+  assert.is(cookieValue(undefined, 'x'), undefined);
+  assert.is(cookieValue('xoutpost_session=1', 'outpost_session'), undefined);
+});
+
+cookies.run();
