@@ -42,7 +42,7 @@ export const TelemetrySchema = z.object({
   proc: z.object({ rssB: bytes, loopDelayMs: z.number().min(0) }),
   sip: z.object({ registrations: count, activeCalls: count }),
   sync: z.object({
-    /** Age of the newest change received from the hub, null when not linked to a hub. */
+    /** How far the box's streams from the hub are behind the hub's head (ms, the largest; 0 when caught up), null without a `hub`. */
     hubLagMs: z.number().min(0).nullable(),
     hubLinked: z.boolean(),
     peers: z.array(z.object({ id, up: z.boolean() })).max(64),

@@ -3,9 +3,12 @@
  * Debian's chromium (setup.sh installs it) driven by playwright-core. Every page opened
  * through `openPage` records console errors and failed requests, so a test can require none.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { HarnessError } from './harness-error.ts';
+import { ROOT } from './node-process.ts';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -42,4 +45,14 @@ export async function openPage(browser: Browser, options: { mobile?: boolean } =
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
   return { page, problems };
+}
+
+/**
+ * Where a test writes the screenshot `name` (e.g. `dashboard.png`): docs/img/ when
+ * OUTPOST_UPDATE_SCREENSHOTS=1 (to refresh the pictures in the docs), else a temporary
+ * folder, so that a test run leaves the checkout unchanged.
+ */
+export function screenshotPath(name: string): string {
+  if (process.env['OUTPOST_UPDATE_SCREENSHOTS'] === '1') return join(ROOT, 'docs/img', name);
+  return join(mkdtempSync(join(tmpdir(), 'outpost-shot-')), name);
 }

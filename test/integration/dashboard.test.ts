@@ -6,7 +6,7 @@
  * redirected (pages) or 401 (API); login; the overview lists every box with its state; a new
  * sample shows up without a reload (SSE); a box page has a uPlot canvas; the CDR search finds
  * a CDR written at the hub, hostile text shown as text; no console error, failed request or
- * CSP violation; failed logins limited. Writes the screenshot docs/img/dashboard.png.
+ * CSP violation; failed logins limited. Writes the screenshot (docs/img/dashboard.png with OUTPOST_UPDATE_SCREENSHOTS=1).
  * Runs alone too: node --import tsx test/integration/dashboard.test.ts
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -21,15 +21,14 @@ import { setPassword } from '../../agent/hub/dashboard/passwd.ts';
 import { createSilentLogger } from '../../agent/lib/logger.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
 import { topics } from '../../agent/wire/topics.ts';
-import { launchBrowser, openPage, type WatchedPage } from '../../bench/lib/browser.ts';
-import { ROOT } from '../../bench/lib/node-process.ts';
+import { launchBrowser, openPage, screenshotPath, type WatchedPage } from '../../bench/lib/browser.ts';
 import { issueSimBoxes, SimBox } from '../../bench/lib/sim-box.ts';
 import { sampleTelemetry } from '../../bench/lib/telemetry-sample.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 
 const PASSWORD = 'correct horse battery';
 const HOSTILE = '"><script>document.title="pwned"</script><img src=x>';
-const SCREENSHOT = join(ROOT, 'docs/img/dashboard.png');
+const SCREENSHOT = screenshotPath('dashboard.png');
 
 interface Ctx {
   dir: string;

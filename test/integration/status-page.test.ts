@@ -3,7 +3,7 @@
  * (an embedded aedes on 127.0.0.1, the test subscribes as the hub), its HTTP server on an
  * OS-chosen port. The status page in a real headless chromium on a phone-sized screen (health,
  * version, registrations after a real REGISTER, alarms; no console error or failed request;
- * screenshot into docs/img/status-page.png), /healthz, /metrics parsed with SIP counters moving,
+ * screenshot, into docs/img/status-page.png with OUTPOST_UPDATE_SCREENSHOTS=1), /healthz, /metrics parsed with SIP counters moving,
  * every metric name documented in docs/metrics.md and every documented name served, and
  * telemetry on node/a1/telemetry valid against TelemetrySchema.
  */
@@ -20,7 +20,7 @@ import { createSilentLogger } from '../../agent/lib/logger.ts';
 import { readRuntimeInfo } from '../../agent/cli/runtime-file.ts';
 import { SOFTWARE_VERSION } from '../../agent/control/version.ts';
 import { TelemetrySchema, telemetryTopics, type Telemetry } from '../../agent/wire/telemetry.ts';
-import { launchBrowser, openPage } from '../../bench/lib/browser.ts';
+import { launchBrowser, openPage, screenshotPath } from '../../bench/lib/browser.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { ROOT, runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { NodeKey } from '../../agent/sync/node-key.ts';
@@ -28,7 +28,7 @@ import { waitFor } from '../../bench/lib/wait-for.ts';
 import { registerUser } from '../helpers/sip-register.ts';
 
 const DOMAIN = 'branch-a.example';
-const SCREENSHOT = join(ROOT, 'docs/img/status-page.png');
+const SCREENSHOT = screenshotPath('status-page.png');
 
 interface Ctx {
   dir: string;
