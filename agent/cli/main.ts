@@ -10,6 +10,7 @@ import { DataDirError } from '../store/errors.ts';
 import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerBrokerCommands } from './broker-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
+import { registerConfigCommands } from './config-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerEnrolCommands } from './enrol-command.ts';
 import { registerHubCommand } from './hub-command.ts';
@@ -43,6 +44,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerCdrCommands(program, out);
   registerEnrolCommands(program, out);
   registerBrokerCommands(program, out);
+  registerConfigCommands(program, out);
   return program;
 }
 
