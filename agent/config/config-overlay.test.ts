@@ -1,7 +1,7 @@
 /** Desired documents (config-overlay.ts): the overlay order, null, what a document may hold, scopes. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { documentProblems, overlay, parseScope, scopeKey } from './config-overlay.ts';
+import { DesiredScopeSchema, documentProblems, overlay, parseScope, scopeKey } from './config-overlay.ts';
 
 const over = suite('overlay');
 
@@ -53,6 +53,9 @@ scopes('fleet, site:ID, node:ID round-trip; anything else is refused', () => {
   for (const s of ['fleet', 'site:branch-a', 'node:a1']) assert.is(scopeKey(parseScope(s) as never), s);
   assert.type(parseScope('site:'), 'string');
   assert.type(parseScope('box:a1'), 'string');
+  assert.equal(DesiredScopeSchema.parse({ kind: 'site', id: 'branch-a' }), { kind: 'site', id: 'branch-a' });
+  assert.not.ok(DesiredScopeSchema.safeParse({ kind: 'site' }).success);
+  assert.not.ok(DesiredScopeSchema.safeParse({ kind: 'fleet', id: 'x' }).success);
 });
 
 over.run();

@@ -9,14 +9,21 @@
 import { z } from 'zod';
 import { closestWord } from '../lib/closest-word.ts';
 import { ConfigSchema } from './schema.ts';
+import { nodeIdSchema } from './sync-schema.ts';
 
 /** Keys a document may not set: the box's identity, storage and enrolment stay in its own file. */
 const LOCAL_ONLY = new Set(['version', 'node', 'dataDir', 'enrol']);
 
 export type ScopeKind = 'fleet' | 'site' | 'node';
 
-/** Where a desired document applies. */
-export type DesiredScope = { kind: 'fleet' } | { kind: 'site'; id: string } | { kind: 'node'; id: string };
+/** Where a desired document applies (the admin op's payload: `{"kind":"site","id":"branch-a"}`). */
+export const DesiredScopeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fleet') }),
+  z.strictObject({ kind: z.literal('site'), id: nodeIdSchema }),
+  z.strictObject({ kind: z.literal('node'), id: nodeIdSchema }),
+]);
+
+export type DesiredScope = z.output<typeof DesiredScopeSchema>;
 
 /** The overlay order of the scope kinds, lowest first. */
 export const SCOPE_ORDER: readonly ScopeKind[] = ['fleet', 'site', 'node'];
