@@ -61,8 +61,9 @@ export class ConfigPush {
     const documents = this.documents();
     const plan = this.plan(local, documents, o.config);
     if (plan.kind === 'accepted') this.boot = plan.config;
-    this.running = structuredClone(this.boot);
     this.settle('boot', plan.kind === 'accepted' ? { ...plan, live: [], pendingRestart: [] } : plan);
+    // The parts are built from `boot` and update its sections in place when reconfigured.
+    this.running = structuredClone(this.boot);
   }
 
   get state(): ConfigPushState {
