@@ -18,7 +18,7 @@ import { configStatus, setDesired, type BoxConfigStatus, type SetDesiredResult }
 import { Store } from '../../agent/store/store.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { explainedOn, passwordOf, SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
+import { explainedOn, passwordOf, SyncCluster, TRACE, type Replica } from '../helpers/sync-cluster.ts';
 import { registerUser } from '../helpers/sip-register.ts';
 import { LOCALHOST } from '../helpers/calls.ts';
 
@@ -77,10 +77,12 @@ test('a site document at the hub: the live key changes what a REGISTER gets, the
     return r.ok ? r : undefined;
   }, 'the hub to accept a document for site a', CONVERGE_MS, 100);
   assert.is(set.version, 1);
+  const t0 = performance.now();
   const reported = await waitFor(() => {
     const s = a1Status(ctx);
     return s?.reported?.applied.site === 1 ? s : undefined;
-  }, "a1's report of site document v1 at the hub", CONVERGE_MS, 100);
+  }, "a1's report of site document v1 at the hub", CONVERGE_MS, 20);
+  if (TRACE) console.log(`document set at the hub → a1's report of it at the hub: ${(performance.now() - t0).toFixed(0)} ms`);
   assert.ok(reported.inSync);
   assert.equal(reported.reported!.pendingRestart, ['sip.timers.t1']);
   assert.equal(reported.reported!.problems, []);
