@@ -1,7 +1,7 @@
 /** `outpost config status` (config-command.ts): the state of each box and the printed lines. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BoxConfigStatus } from '../config/desired-config.ts';
+import type { BoxConfigStatus } from '../control/desired-config.ts';
 import { formatConfigStatus, stateOf } from './config-command.ts';
 
 const box = (extra: Partial<BoxConfigStatus>): BoxConfigStatus => ({ node: 'a1', site: 'branch-a', desired: { fleet: 1, site: 3 }, inSync: false, ...extra });

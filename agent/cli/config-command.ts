@@ -1,10 +1,10 @@
 /**
  * `outpost config status --config HUBFILE`: desired versus reported config of every box, read
  * from the hub's store (docs/cli/config.md, docs/config-push.md). Read-only; the admin API's
- * `config.status` answers the same from agent/config/desired-config.ts.
+ * `config.status` answers the same from agent/control/desired-config.ts.
  */
 import type { Command } from 'commander';
-import { configStatus, type BoxConfigStatus } from '../config/desired-config.ts';
+import { configStatus, type BoxConfigStatus } from '../control/desired-config.ts';
 import type { ScopeVersions } from '../config/config-plan.ts';
 import type { DesiredConfigRecord } from '../store/desired-configs.ts';
 import { CliError } from './cli-error.ts';

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DesiredScope } from '../../agent/config/config-overlay.ts';
-import { configStatus, setDesired, type BoxConfigStatus, type SetDesiredResult } from '../../agent/config/desired-config.ts';
+import { configStatus, setDesired, type BoxConfigStatus, type SetDesiredResult } from '../../agent/control/desired-config.ts';
 import { Store } from '../../agent/store/store.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';

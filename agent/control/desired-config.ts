@@ -6,8 +6,8 @@
 import { parse as parseYaml } from 'yaml';
 import type { Clock } from '../lib/clock.ts';
 import type { Store } from '../store/store.ts';
-import { documentProblems, scopeKey, scopesOfBox, type DesiredScope } from './config-overlay.ts';
-import type { ScopeVersions } from './config-plan.ts';
+import { documentProblems, scopeKey, scopesOfBox, type DesiredScope } from '../config/config-overlay.ts';
+import type { ScopeVersions } from '../config/config-plan.ts';
 
 export type SetDesiredResult = { ok: true; version: number } | { ok: false; problems: string[] };
 

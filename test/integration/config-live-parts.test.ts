@@ -2,6 +2,7 @@
  * Live keys reach the parts of a real node (buildNode with a config file, standalone): a
  * desired document in its store changes the log level and the flood guard's rate limit and
  * trusted sources once the node refreshes; restart-only keys do not touch the parts.
+ * Runs alone too: node --import tsx test/integration/config-live-parts.test.ts
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadConfig } from '../config/load-config.ts';
-import { createLogger } from '../lib/logger.ts';
-import { buildNode } from '../main.ts';
+import { loadConfig } from '../../agent/config/load-config.ts';
+import { createLogger } from '../../agent/lib/logger.ts';
+import { buildNode } from '../../agent/main.ts';
 
 const test = suite('liveReconfigurer');
 
