@@ -15,6 +15,8 @@ import { SipEndpoint } from './sip/sip-endpoint.ts';
 import { Store } from './store/store.ts';
 import { boxObserver } from './control/box-observer.ts';
 import { SipCounters } from './control/sip-counters.ts';
+import { ConfigPush } from './control/config-push.ts';
+import { liveReconfigurer } from './control/live-reconfigurer.ts';
 import { CertificateRenewer } from './trust/certificate-renewer.ts';
 import { REVOKED_MESSAGE } from './trust/revocation.ts';
 import type { HttpServer } from './control/http-server.ts';
@@ -50,14 +52,19 @@ export interface Node {
   readonly metrics: HttpServer | undefined;
   /** Liveness of the site's peers (a box that replicates). */
   readonly peers: PeerLivenessView | undefined;
+  /** Config push and SIGHUP (docs/config-push.md). */
+  readonly configPush: ConfigPush;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Bound listen addresses as `proto:host:port` (OS-chosen ports filled in). */
   listenAddresses(): string[];
 }
 
-export function buildNode(config: Config, logger: Logger, clock: Clock = createSystemClock()): Node {
+export function buildNode(config: Config, logger: Logger, clock: Clock = createSystemClock(), options: { configFile?: string } = {}): Node {
   const store = Store.open({ dataDir: config.dataDir });
+  // Config push (docs/config-push.md): the file overlaid by the desired documents in the store.
+  const push = new ConfigPush({ config, ...(options.configFile ? { file: options.configFile } : {}), store, clock, logger });
+  config = push.boot;
   const flood = new FloodGuard(config.sip.flood, { clock, store, nodeId: config.node.id, logger: logger.child({ mod: 'flood' }) });
   const authenticator = new DigestAuthenticator({
     realm: config.sip.realm ?? config.sip.domain,
@@ -152,10 +159,12 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const reloadCaches = () => {
     store.users.invalidate();
     flood.reloadBans();
+    push.refresh();
   };
   const replicatorOptions = nodeKey ? { ...nodeReplicatorOptions(config, store, nodeKey, logger), onApplied: reloadCaches, ...(tls ? { tls: tls.credentials } : {}) } : undefined;
   // Built in start(): it announces the broker's bound address (port 0: known once it listens).
   let replicator: Replicator | undefined;
+  push.attach(liveReconfigurer({ logger, registrar, flood, authenticator, calls, replicator: () => replicator }));
   const keepAlive = replicates
     ? new PeerKeepAlive({ nodeId: config.node.id, domain: config.sip.domain, userAgent: config.sip.userAgent, listed: config.peers.map((p) => p.id), signalling: endpoint, clock, logger: logger.child({ mod: 'peers' }) })
     : undefined;
@@ -202,6 +211,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       return observer.http;
     },
     peers: keepAlive,
+    configPush: push,
     async start() {
       flood.start();
       loopLag.start();

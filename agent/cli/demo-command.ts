@@ -103,7 +103,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         if (dashboard) out(dashboard);
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
         out('');
-      });
+      }, { configFile: file });
       try {
         await running;
       } catch (err) {

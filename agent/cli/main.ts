@@ -11,6 +11,7 @@ import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerBrokerCommands } from './broker-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDashboardCommands } from './dashboard-command.ts';
+import { registerConfigCommands } from './config-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerEnrolCommands } from './enrol-command.ts';
 import { registerHubCommand } from './hub-command.ts';
@@ -47,6 +48,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerBrokerCommands(program, out);
   registerTraceCommand(program, out, warn);
   registerDashboardCommands(program, out);
+  registerConfigCommands(program, out);
   return program;
 }
 

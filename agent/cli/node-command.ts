@@ -1,6 +1,7 @@
 /**
  * `outpost node --config FILE`: runs the box until SIGINT/SIGTERM, then stops every part in
- * reverse order with all pending writes committed. Logs JSON lines on stdout.
+ * reverse order with all pending writes committed. SIGHUP reads the config file again and applies
+ * it as config push does (docs/config-push.md). Logs JSON lines on stdout.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -31,7 +32,7 @@ export function registerNodeCommand(program: Command): Command {
       // Under systemd (Type=notify): READY=1 once serving, then the watchdog pings.
       const systemd = new SystemdNotifier({ env: process.env, pid: process.pid, onError: (message) => logger.warn({ mod: 'sd-notify' }, message) });
       try {
-        await runNode(config, logger, () => systemd.ready(`serving as ${config.node.id}`));
+        await runNode(config, logger, () => systemd.ready(`serving as ${config.node.id}`), { configFile: resolve(opts.config) });
       } catch (err) {
         throw bindFailureInConfigTerms(err, config, resolve(opts.config)) ?? err;
       } finally {
@@ -41,13 +42,20 @@ export function registerNodeCommand(program: Command): Command {
 }
 
 /** Starts a node and keeps it running until a stop signal; resolves after a clean stop. */
-export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => unknown): Promise<void> {
+export async function runNode(config: Config, logger: Logger, onStarted?: (node: Node) => unknown, options: { configFile?: string } = {}): Promise<void> {
   // First start of a box given a claim code: enrol before anything else (docs/enrolment.md).
   if (config.enrol && !hasCredentials(config.dataDir)) await enrolBox(config, config.enrol.hub, config.enrol.claim, logger);
-  const node = buildNode(config, logger);
+  const node = buildNode(config, logger, undefined, options);
+  // SIGHUP: read the file again; live keys apply, the others wait for a restart (docs/cli/node.md).
+  const onHangUp = () => {
+    logger.info({ signal: 'SIGHUP' }, 'reading the config file again');
+    node.configPush.reread();
+  };
+  process.on('SIGHUP', onHangUp);
   try {
     await node.start();
   } catch (err) {
+    process.off('SIGHUP', onHangUp);
     await node.stop().catch(() => undefined);
     throw err;
   }
@@ -64,6 +72,7 @@ export async function runNode(config: Config, logger: Logger, onStarted?: (node:
   logger.info({ node: config.node.id, site: config.node.site, listen: node.listenAddresses() }, 'node started');
   onStarted?.(node);
   await untilStopSignal(logger);
+  process.off('SIGHUP', onHangUp);
   await node.stop().catch((err: Error) => logger.error({ err: err.message }, 'error while stopping'));
   removeRuntimeInfo(config.dataDir);
 }

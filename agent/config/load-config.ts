@@ -118,7 +118,20 @@ function duplicateKeys(node: unknown, at: PropertyKey[], lines: LineCounter): Co
 }
 
 export function parseConfigText(text: string, path: string): Config {
-  const raw = parseYaml(text, path);
+  return parseConfigObject(parseYaml(text, path), path);
+}
+
+/**
+ * A box config file as read, before validation (an object of sections): config push overlays
+ * the desired documents on it (agent/config/config-overlay.ts) before parseConfigObject.
+ */
+export function readRawConfig(file: string): Record<string, unknown> {
+  const path = resolve(file);
+  return parseYaml(readConfigFile(path), path) as Record<string, unknown>;
+}
+
+/** Validates a config object as `path` would be (relative paths resolved against its folder). */
+export function parseConfigObject(raw: unknown, path: string): Config {
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, ConfigSchema));
   const config = result.data;

@@ -13,6 +13,8 @@ export interface ReplicatedTable {
   readonly nodeColumn?: string;
   /** Admin-owned tables scoped to a site: the column holding the site ('' = global). */
   readonly siteColumn?: string;
+  /** Admin rows only the hub writes: a site admin key may not change them (desired config). */
+  readonly hubOnly?: boolean;
 }
 
 export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
@@ -23,10 +25,13 @@ export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
   { name: 'users', primaryKey: ['ext'], owner: 'admin', siteColumn: 'site' },
   { name: 'routes', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
   { name: 'trunks', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
+  // Config push (docs/config-push.md): the fleet document on global, a site's and a node's on that site's stream.
+  { name: 'desired_configs', primaryKey: ['scope'], owner: 'admin', siteColumn: 'site', hubOnly: true },
   { name: 'registrations', primaryKey: ['aor', 'contact', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'bans', primaryKey: ['ip', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'dialogs', primaryKey: ['call_uuid'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'cdrs', primaryKey: ['uuid'], owner: 'node', nodeColumn: 'node_id' },
+  { name: 'config_reports', primaryKey: ['node_id'], owner: 'node', nodeColumn: 'node_id' },
 ];
 
 const BY_NAME = new Map(REPLICATED_TABLES.map((t) => [t.name, t]));

@@ -12,6 +12,8 @@ import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
+import { ConfigReportRepository } from './config-reports.ts';
+import { DesiredConfigRepository } from './desired-configs.ts';
 import { ChangeLog } from './change-log.ts';
 import { NodeRepository } from './nodes.ts';
 import { RevocationRepository } from './revocations.ts';
@@ -50,6 +52,8 @@ export class Store {
   readonly nodes: NodeRepository;
   readonly revocations: RevocationRepository;
   readonly sites: SiteRepository;
+  readonly desiredConfigs: DesiredConfigRepository;
+  readonly configReports: ConfigReportRepository;
   readonly path: string;
   private closed = false;
 
@@ -67,6 +71,8 @@ export class Store {
     this.nodes = new NodeRepository(db);
     this.revocations = new RevocationRepository(db);
     this.sites = new SiteRepository(db);
+    this.desiredConfigs = new DesiredConfigRepository(db);
+    this.configReports = new ConfigReportRepository(db);
   }
 
   static open(options: StoreOptions): Store {

@@ -31,7 +31,7 @@ export class FloodGuard {
   private readonly buckets = new Map<string, Bucket>();
   private readonly failures = new Map<string, number[]>();
   private readonly banned = new Map<string, number>();
-  private readonly trusted: Set<string>;
+  private trusted: Set<string>;
   private timer: TimerHandle | undefined;
   readonly stats: FloodStats = { rateLimited: 0, bannedDrops: 0, bansIssued: 0, vouched: 0 };
 
@@ -40,6 +40,12 @@ export class FloodGuard {
     private readonly deps: { clock: Clock; store: Store; nodeId: string; logger: Logger },
   ) {
     this.trusted = new Set(config.trusted);
+  }
+
+  /** Live config (docs/config-push.md): new rates, ban rules and trusted addresses apply to the next packet. */
+  reconfigure(section: FloodConfig): void {
+    Object.assign(this.config, section);
+    this.trusted = new Set(section.trusted);
   }
 
   start(): void {

@@ -59,6 +59,14 @@ export class Registrar {
     this.shedding = new RegistrationShedding(deps.config, deps.random);
   }
 
+  /**
+   * Live config (docs/config-push.md): the expiry bounds, contact limit and shedding apply from
+   * the next REGISTER (the section object is shared with the shedding, so it is updated in place).
+   */
+  reconfigure(section: RegistrarConfig): void {
+    Object.assign(this.deps.config, section);
+  }
+
   async handle(req: SipRequest, source: Endpoint): Promise<SipResponse> {
     const d = this.deps;
     // Before any work (digest, SQL): an overloaded box turns new registrations away for a while.

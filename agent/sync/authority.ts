@@ -128,7 +128,7 @@ function notOwner(c: Change, signer: Signer, owner: SqlValue, context: Context):
 
 function adminReason(c: Change, signer: Signer, lookup: ColumnLookup, sitesInBatch: Map<string, SqlValue>): string | undefined {
   const t = replicatedTable(c.table)!;
-  if (signer.adminOfSite === undefined || !t.siteColumn) return `${c.table} is admin-owned; only the hub or a site admin key changes it`;
+  if (signer.adminOfSite === undefined || !t.siteColumn || t.hubOnly) return `${c.table} is admin-owned; only the hub or a site admin key changes it`;
   let stored: SqlValue | undefined;
   try {
     stored = lookup(c.table, c.pk, t.siteColumn);

@@ -104,6 +104,12 @@ export class Replicator {
     return this.core.directory;
   }
 
+  /** Live config (docs/config-push.md): the sync tunables read at each use; batchSize waits for a restart. */
+  reconfigure(section: SyncConfig): void {
+    const { maxInFlight, pushDelay, requestTimeout, antiEntropy } = section;
+    Object.assign(this.options.sync, { maxInFlight, pushDelay, requestTimeout, antiEntropy });
+  }
+
   get counters(): SyncCounters {
     return this.core.counters;
   }

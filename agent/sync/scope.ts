@@ -1,6 +1,8 @@
 /**
  * Which of the hub's streams a change travels on (DESIGN.md section 5): a box receives `global`
- * and its own site's `site/{id}`. Admin rows with a site column go to that site ('' = global);
+ * and its own site's `site/{id}`. Admin rows with a site column go to that site ('' = global):
+ * a desired config document's `site` is '' for the fleet, the site, or a node's site
+ * (docs/config-push.md), so a box gets the fleet's, its site's and its own, and no other site's;
  * sites and nodes go to everyone; node-owned rows go to the site of the node that wrote them.
  * What cannot be placed (an admin row's delete, an unknown origin) goes to global: better
  * delivered too widely than lost. Moving a user or route to another site is not supported (the

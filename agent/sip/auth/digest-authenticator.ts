@@ -80,7 +80,7 @@ const HEX_SHAPE = /^[0-9a-f]+$/;
 
 export class DigestAuthenticator {
   readonly realm: string;
-  readonly algorithms: readonly DigestAlgorithm[];
+  algorithms: readonly DigestAlgorithm[];
   private readonly nonces: NonceManager;
   private readonly opaque: string | undefined;
   private readonly allowNoQop: boolean;
@@ -107,6 +107,15 @@ export class DigestAuthenticator {
     });
     // Fail at construction, not on the first REGISTER, if realm or opaque cannot be quoted.
     formatChallenge({ realm: this.realm, nonce: 'x', algorithm: 'MD5', opaque: this.opaque });
+  }
+
+  /**
+   * Live config (docs/config-push.md): the algorithms offered in the next challenge and the
+   * lifetime of nonces (those already issued included). The section was validated by the schema.
+   */
+  reconfigure(section: { algorithms: readonly DigestAlgorithm[]; nonceLifetime: number }): void {
+    this.algorithms = [...section.algorithms];
+    this.nonces.lifetimeMs = section.nonceLifetime * 1000;
   }
 
   /** One challenge value per algorithm, most preferred first, sharing one fresh nonce. */

@@ -65,7 +65,8 @@ type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => 
 const oneShot = (typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined) as OneShotHash | undefined;
 
 export class NonceManager {
-  readonly lifetimeMs: number;
+  /** Changed live by DigestAuthenticator.reconfigure. */
+  lifetimeMs: number;
   readonly replayWindow: number;
   private readonly clock: Clock;
   private readonly key: Uint8Array;

@@ -73,6 +73,19 @@ export class CallController {
     this.router = new CallRouter({ ...routed, ...(peers && deps.assertion?.canSign ? { peers } : {}), busy: (user) => this.admission.calleeBusy(user) });
   }
 
+  /**
+   * Live config (docs/config-push.md): limits and timers for the calls that start from now on.
+   * The section object is shared with admission, so it is updated in place.
+   */
+  reconfigure(section: Config['calls']): void {
+    Object.assign(this.deps.config, section);
+  }
+
+  /** Live config: the box's codec order (`rtp.codecs`) for calls that start from now on. */
+  reconfigureCodecs(codecs: readonly CodecName[]): void {
+    this.deps.codecs.boxDefault = [...codecs];
+  }
+
   get activeCalls(): number {
     return this.registry.size;
   }
