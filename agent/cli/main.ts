@@ -9,6 +9,8 @@ import { AgentError } from '../lib/errors.ts';
 import { DataDirError } from '../store/errors.ts';
 import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerBrokerCommands } from './broker-command.ts';
+import { AdminError } from '../admin/errors.ts';
+import { adminExitCode, registerAdminCommands } from './admin-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerEnrolCommands } from './enrol-command.ts';
@@ -43,6 +45,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerCdrCommands(program, out);
   registerEnrolCommands(program, out);
   registerBrokerCommands(program, out);
+  registerAdminCommands(program, out);
   return program;
 }
 
@@ -73,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof AgentError) {
       process.stderr.write(`outpost: ${err.message}\n`);
+      if (err instanceof AdminError) return adminExitCode(err);
       return err instanceof NotRunningError ? NotRunningError.EXIT_CODE : 1;
     }
     process.stderr.write(`outpost: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

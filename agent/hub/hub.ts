@@ -26,6 +26,8 @@ import { EnrolServer } from '../trust/enrol-server.ts';
 import { EnrolmentService } from '../trust/enrolment-service.ts';
 import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
+import { startHubAdmin } from '../admin/hub-admin.ts';
+import type { AdminService } from '../admin/admin-service.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -58,6 +60,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
     : undefined;
   let enrolServer: EnrolServer | undefined;
+  // The admin API (agent/admin/, docs/mqtt/admin.md): signed requests over the hub's broker.
+  let admin: AdminService | undefined;
   return {
     config,
     store,
@@ -73,7 +77,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
         const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
-        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log });
+        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log, brokerUrl });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
           ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
@@ -96,6 +100,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         logger: logger.child({ mod: 'sync' }),
       });
       replicator.start();
+      admin = startHubAdmin(config, { store, credentials, brokerUrl: brokerUrl(), directory: replicator.directory, clock, logger });
       takeover.start(replicator.directory);
       statusFile.start();
       await metrics?.start();
@@ -105,6 +110,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       await metrics?.stop();
       statusFile.stop();
       takeover.stop();
+      await admin?.stop();
       await replicator?.stop();
       await broker?.stop();
       await enrolServer?.stop();
