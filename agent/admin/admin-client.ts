@@ -44,12 +44,17 @@ export class AdminClient {
     client.on('message', (topic, payload) => this.received(topic, payload));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`no answer from the hub's broker at ${this.url} within ${this.timeoutMs / 1000} s`), this.timeoutMs);
-      const fail = (why: string) => {
+      const fail = (why: string, code: 'admin.unreachable' | 'admin.refused' = 'admin.unreachable') => {
         clearTimeout(timer);
         client.end(true);
-        reject(new AdminError('admin.unreachable', why));
+        reject(new AdminError(code, why));
       };
-      client.once('error', (err) => fail(`cannot connect to the hub's broker at ${this.url}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      client.once('error', (err) => {
+        const code = (err as { code?: unknown }).code;
+        // CONNACK 5: the broker's ACL refused the certificate (revoked, or not an admin's).
+        if (code === 5) return fail(`the hub's broker refused this admin's certificate (revoked, or not issued by the hub's CA)`, 'admin.refused');
+        fail(`cannot connect to the hub's broker at ${this.url}: ${typeof code === 'string' ? code : err.message}`);
+      });
       client.once('close', () => fail(`the hub's broker at ${this.url} closed the connection (is this credential's certificate accepted there?)`));
       client.once('connect', () => {
         client.subscribe(adminTopics.responsesOf(c.name), { qos: 1 }, (err, granted) => {
