@@ -14,6 +14,8 @@ import { bindFailureInConfigTerms } from './bind-failure.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
 import { runNode } from './node-command.ts';
 import { startHub, stopHub } from './hub-command.ts';
+import { ensureDemoAdmin } from '../admin/demo-admin.ts';
+import { createSystemClock } from '../lib/clock.ts';
 
 const DEMO_USERS = [
   { ext: '1001', name: 'Demo Alice', password: 'demo-1001' },
@@ -75,6 +77,8 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
           ),
         ),
       );
+      // An admin credential for `outpost admin` (docs/cli/admin.md), issued by the demo hub's CA.
+      const adminDir = await ensureDemoAdmin(hubConfig, hub.brokerUrl(), join(dir, 'admin'), createSystemClock());
       const running = runNode(config, logger.child({ role: 'node' }), async (node) => {
         const synced = await waitUntil(() => DEMO_USERS.every((u) => node.store.users.get(u.ext)), 5000);
         const first = node.config.sip.listen[0]!;
@@ -95,6 +99,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
             : `Not yet synced with the demo hub at ${hub.brokerUrl()} (see the log).`,
         );
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
+        out(`Admin API: outpost admin --credential ${adminDir} user list`);
         out('');
       });
       try {
