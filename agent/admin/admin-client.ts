@@ -57,6 +57,8 @@ export class AdminClient {
       });
       client.once('close', () => fail(`the hub's broker at ${this.url} closed the connection (is this credential's certificate accepted there?)`));
       client.once('connect', () => {
+        // Small requests, latency first: no Nagle delay (as the replication links).
+        (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
         client.subscribe(adminTopics.responsesOf(c.name), { qos: 1 }, (err, granted) => {
           if (err || granted?.[0]?.qos === 128) return fail(`the hub's broker refused the subscription to ${adminTopics.responsesOf(c.name)}`);
           clearTimeout(timer);

@@ -80,7 +80,11 @@ export class RequestVerifier {
     return this.seen.size;
   }
 
+  /** Drops ids whose window passed, oldest first; stops at the first one still within it (ids arrive roughly in time order). */
   private forget(now: number): void {
-    for (const [key, until] of this.seen) if (until < now) this.seen.delete(key);
+    for (const [key, until] of this.seen) {
+      if (until >= now) break;
+      this.seen.delete(key);
+    }
   }
 }
