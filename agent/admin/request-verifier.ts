@@ -12,6 +12,10 @@ import { AdminRequestSchema, canonicalRequest, type AdminRequest } from '../wire
 import { parseAdminCertificate } from '../trust/identity.ts';
 import { revocationReason, type RevocationLookup } from '../trust/revocation.ts';
 
+type AdminFacts = ReturnType<typeof parseAdminCertificate>;
+/** Certificates whose checks are kept (dates and revocation are checked on every request). */
+const MAX_CACHED_CERTIFICATES = 256;
+
 export type Verdict =
   | { ok: true; request: AdminRequest }
   /** `admin`/`transaction` as the payload claimed them, when it had them: where to answer. */
@@ -30,6 +34,7 @@ export class RequestVerifier {
   private readonly ca: X509Certificate;
   /** `admin/transaction` → when it may be forgotten (its timestamp is then stale anyway). */
   private readonly seen = new Map<string, number>();
+  private readonly certificates = new Map<string, { cert: X509Certificate; facts: AdminFacts } | { problem: string }>();
 
   constructor(private readonly o: VerifierOptions) {
     this.ca = new X509Certificate(o.caPem);
@@ -47,15 +52,9 @@ export class RequestVerifier {
     if (!parsed.success) return refuse(`malformed request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`);
     const r = parsed.data;
     const now = this.o.clock.now();
-    let cert: X509Certificate;
-    let facts;
-    try {
-      cert = new X509Certificate(r.cert);
-      if (!cert.verify(this.ca.publicKey)) return refuse('the certificate is not issued by this hub\'s CA');
-      facts = parseAdminCertificate(r.cert);
-    } catch (err) {
-      return refuse(`the certificate is not an admin's: ${(err as Error).message}`);
-    }
+    const checked = this.checkCertificate(r.cert);
+    if ('problem' in checked) return refuse(checked.problem);
+    const { cert, facts } = checked;
     if (facts.nodeId !== r.admin) return refuse(`the certificate is admin ${facts.nodeId}'s, the request names ${r.admin}`);
     if (now < facts.notBefore.getTime() || now > facts.notAfter.getTime()) return refuse(`the certificate of admin ${r.admin} is not valid now (${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()})`);
     const revoked = revocationReason(facts.serial, this.o.revoked);
@@ -73,6 +72,22 @@ export class RequestVerifier {
     if (this.seen.has(key)) return refuse(`replayed request: transaction ${r.transaction} was already received`);
     this.seen.set(key, r.ts + this.o.windowMs);
     return { ok: true, request: r };
+  }
+
+  /** The certificate's facts once it is known to be an admin's of this CA; cached by its text (an admin sends the same one each time). */
+  private checkCertificate(pem: string): { cert: X509Certificate; facts: AdminFacts } | { problem: string } {
+    const cached = this.certificates.get(pem);
+    if (cached) return cached;
+    let result: { cert: X509Certificate; facts: AdminFacts } | { problem: string };
+    try {
+      const cert = new X509Certificate(pem);
+      result = cert.verify(this.ca.publicKey) ? { cert, facts: parseAdminCertificate(pem) } : { problem: 'the certificate is not issued by this hub\'s CA' };
+    } catch (err) {
+      result = { problem: `the certificate is not an admin's: ${(err as Error).message}` };
+    }
+    if (this.certificates.size >= MAX_CACHED_CERTIFICATES) this.certificates.clear();
+    this.certificates.set(pem, result);
+    return result;
   }
 
   /** How many transaction ids are remembered (tests, metrics). */
