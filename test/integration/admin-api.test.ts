@@ -109,6 +109,9 @@ api('outpost admin user add: the user reaches the box and registers there', asyn
   await waitFor(() => boxStore(ctx.cluster, (s) => s.users.get('1001')), 'user 1001 at box b1', 15_000);
   const reg = await registerUser({ target: ctx.cluster.node('b1').sip, domain: 'box.example', user: '1001', password: 's3cret-1', contact: 'sip:1001@127.0.0.1:5999' });
   assert.ok(reg.ok, `${reg.status} ${reg.reason}`);
+  const nodes = await cli(ctx, ['--json', 'node', 'list']);
+  const b1 = (JSON.parse(nodes.stdout) as Array<{ id: string; state: string; site: string }>).find((n) => n.id === 'b1');
+  assert.equal(b1 && [b1.site, b1.state], [SITE, 'online'], nodes.stdout);
 });
 
 api('a bad batch changes nothing at the hub and answers with every problem', async (ctx) => {
