@@ -49,6 +49,12 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .option('--broker <url>', "the hub's broker, mqtts://host:port (default: the one stored at login)")
     .option('--timeout <seconds>', 'how long to wait for the hub', '10')
     .option('--json', 'print the result as JSON');
+  // The options of `admin` may also follow the verb (`admin user list --json`): each verb takes
+  // them too, and the one being run reads them merged with its parents'.
+  let globals: Globals = { timeout: '10' };
+  admin.hook('preAction', (_admin, action) => {
+    globals = action.optsWithGlobals<Globals>();
+  });
 
   admin
     .command('login')
@@ -62,16 +68,16 @@ export function registerAdminCommands(program: Command, out: Out): void {
       const hub = opts.hub ?? (typeof file?.hub === 'string' ? file.hub : undefined);
       const claim = opts.claim ?? (typeof file?.claim === 'string' ? file.claim : undefined);
       if (hub === undefined || claim === undefined) throw new CliError('give the hub\'s enrolment address and the claim code: --hub https://host:port --claim CODE (or --claim-file FILE)');
-      const dir = resolve(opts.dir ?? admin.opts<Globals>().credential ?? defaultCredentialDir());
+      const dir = resolve(opts.dir ?? globals.credential ?? defaultCredentialDir());
       const credential = await loginAdmin(hub, parseClaimCode(claim));
-      const broker = admin.opts<Globals>().broker ?? credential.broker;
+      const broker = globals.broker ?? credential.broker;
       writeAdminCredential(dir, { ...credential, broker });
       out(`logged in as admin ${credential.name}; credential in ${dir} (files mode 0600)`);
       out(`hub broker ${broker}`);
     });
 
   const run = async (op: string, body: unknown, print: (result: unknown) => void = () => out(`${op}: ok`)) => {
-    const g = admin.opts<Globals>();
+    const g = globals;
     const credential = readAdminCredential(resolve(g.credential ?? defaultCredentialDir()));
     const timeoutMs = parseWholeNumber('--timeout', g.timeout, 1, 3600) * 1000;
     const client = new AdminClient({ credential, ...(g.broker ? { brokerUrl: g.broker } : {}), timeoutMs });
@@ -148,6 +154,11 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .action((file: string) => run('batch', readJson(file), (r) => out(`batch: ${(r as unknown[]).length} changes applied`)));
   admin.command('request <op> [json]').description('send any op with a JSON body (default {}) and print the result as JSON')
     .action((op: string, json: string | undefined) => run(op, json === undefined ? {} : parseJson(json, 'the body'), (r) => out(JSON.stringify(r))));
+
+  const leaves = (c: Command): Command[] => (c.commands.length === 0 ? [c] : c.commands.flatMap(leaves));
+  for (const verb of admin.commands.flatMap(leaves)) {
+    if (verb.name() !== 'login') verb.option('--credential <dir>', 'as for admin').option('--broker <url>', 'as for admin').option('--timeout <seconds>', 'as for admin').option('--json', 'as for admin');
+  }
 }
 
 function readJson(file: string): unknown {
