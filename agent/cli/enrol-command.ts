@@ -81,6 +81,7 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
         id: claim.id,
         site: claim.site,
         node: claim.nodeId ?? null,
+        ...(claim.role === 'admin' ? { role: 'admin' } : {}),
         state: claimState(claim, marks, now),
         expiresAt: new Date(claim.expiresAt).toISOString(),
         ...(marks.used ? { usedBy: marks.used.nodeId, usedAt: new Date(marks.used.at).toISOString(), usedFrom: marks.used.from } : {}),
@@ -89,8 +90,8 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
       if (rows.length === 0) return out('no claim codes');
       out(`${'ID'.padEnd(6)}${'SITE'.padEnd(16)}${'NODE'.padEnd(16)}${'STATE'.padEnd(9)}EXPIRES`);
       for (const r of rows) {
-        const used = r.usedBy ? `  (box ${r.usedBy} at ${r.usedAt})` : '';
-        out(`${r.id.padEnd(6)}${r.site.padEnd(16)}${(r.node ?? '-').padEnd(16)}${r.state.padEnd(9)}${r.expiresAt}${used}`);
+        const used = r.usedBy ? `  (${r.role === 'admin' ? 'admin' : 'box'} ${r.usedBy} at ${r.usedAt})` : '';
+        out(`${r.id.padEnd(6)}${(r.role === 'admin' ? '(admin)' : r.site).padEnd(16)}${(r.node ?? '-').padEnd(16)}${r.state.padEnd(9)}${r.expiresAt}${used}`);
       }
     });
 
