@@ -5,8 +5,8 @@
  * signs, publishes and waits for the response with the same transaction id.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
 import { linkTlsOptions } from '../sync/link-tls.ts';
+import { RequestSession, SessionError } from '../sync/request-session.ts';
 import { AdminResponseSchema, adminTopics, parseAdminTopic, type AdminRequest, type AdminResponse } from '../wire/admin.ts';
 import { AdminError } from './errors.ts';
 import { signRequest } from './request-signer.ts';
@@ -23,7 +23,7 @@ export interface AdminClientOptions {
 }
 
 export class AdminClient {
-  private client: MqttClient | undefined;
+  private session: RequestSession | undefined;
   private readonly waiting = new Map<string, (r: AdminResponse) => void>();
   readonly url: string;
   private readonly timeoutMs: number;
@@ -35,40 +35,23 @@ export class AdminClient {
     this.now = o.now ?? Date.now;
   }
 
-  /** Connects and subscribes; rejects with AdminError('admin.unreachable') within the timeout. */
+  /** Connects and subscribes; rejects with AdminError('admin.unreachable'), or 'admin.refused' for a refused certificate, within the timeout. */
   async connect(): Promise<void> {
     const c = this.o.credential;
-    const tls = this.url.startsWith('mqtts:') ? linkTlsOptions({ key: c.key, cert: c.cert, ca: c.ca }, { nodeId: this.o.hubId ?? hubIdOf(c), role: 'hub' }) : {};
-    const client = mqtt.connect(this.url, { clientId: `admin-${c.name}-${randomUUID().slice(0, 8)}`, protocolVersion: 4, clean: true, reconnectPeriod: 0, connectTimeout: this.timeoutMs, ...tls });
-    this.client = client;
-    client.on('message', (topic, payload) => this.received(topic, payload));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(`no answer from the hub's broker at ${this.url} within ${this.timeoutMs / 1000} s`), this.timeoutMs);
-      const fail = (why: string, code: 'admin.unreachable' | 'admin.refused' = 'admin.unreachable') => {
-        clearTimeout(timer);
-        client.end(true);
-        reject(new AdminError(code, why));
-      };
-      client.once('error', (err) => {
-        const code = (err as { code?: unknown }).code;
-        // CONNACK 5: the broker's ACL refused the certificate (revoked, or not an admin's).
-        if (code === 5) return fail(`the hub's broker refused this admin's certificate (revoked, or not issued by the hub's CA)`, 'admin.refused');
-        fail(`cannot connect to the hub's broker at ${this.url}: ${typeof code === 'string' ? code : err.message}`);
+    const tls = this.url.startsWith('mqtts:') ? linkTlsOptions({ key: c.key, cert: c.cert, ca: c.ca }, { nodeId: this.o.hubId ?? hubIdOf(c), role: 'hub' }) : undefined;
+    try {
+      this.session = await RequestSession.open({
+        url: this.url,
+        clientId: `admin-${c.name}-${randomUUID().slice(0, 8)}`,
+        subscribe: adminTopics.responsesOf(c.name),
+        ...(tls ? { tls } : {}),
+        timeoutMs: this.timeoutMs,
+        onMessage: (topic, payload) => this.received(topic, payload),
       });
-      client.once('close', () => fail(`the hub's broker at ${this.url} closed the connection (is this credential's certificate accepted there?)`));
-      client.once('connect', () => {
-        // Small requests, latency first: no Nagle delay (as the replication links).
-        (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-        client.subscribe(adminTopics.responsesOf(c.name), { qos: 1 }, (err, granted) => {
-          if (err || granted?.[0]?.qos === 128) return fail(`the hub's broker refused the subscription to ${adminTopics.responsesOf(c.name)}`);
-          clearTimeout(timer);
-          client.removeAllListeners('close');
-          client.removeAllListeners('error');
-          client.on('error', () => undefined);
-          resolve();
-        });
-      });
-    });
+    } catch (err) {
+      if (err instanceof SessionError && err.refused) throw new AdminError('admin.refused', `the hub's broker refused this admin's certificate (revoked, or not issued by the hub's CA)`, { cause: err });
+      throw new AdminError('admin.unreachable', (err as Error).message.replace('the broker', "the hub's broker"), { cause: err });
+    }
   }
 
   /** Signs and sends `op` with `body`; resolves with the hub's response. */
@@ -79,8 +62,8 @@ export class AdminClient {
 
   /** Sends an already built request as it is (tests: forged, replayed, unsigned). */
   send(op: string, request: AdminRequest | Record<string, unknown>): Promise<AdminResponse> {
-    const client = this.client;
-    if (!client) return Promise.reject(new AdminError('admin.unreachable', 'not connected'));
+    const session = this.session;
+    if (!session) return Promise.reject(new AdminError('admin.unreachable', 'not connected'));
     const transaction = String((request as { transaction?: unknown }).transaction ?? '');
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -91,8 +74,7 @@ export class AdminClient {
         clearTimeout(timer);
         resolve(r);
       });
-      client.publish(adminTopics.request(op), JSON.stringify(request), { qos: 1 }, (err) => {
-        if (!err) return;
+      session.publish(adminTopics.request(op), JSON.stringify(request)).catch((err: Error) => {
         clearTimeout(timer);
         this.waiting.delete(transaction);
         reject(new AdminError('admin.unreachable', `cannot publish ${op}: ${err.message}`));
@@ -101,9 +83,9 @@ export class AdminClient {
   }
 
   async close(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    const session = this.session;
+    this.session = undefined;
+    await session?.close();
   }
 
   private received(topic: string, payload: Buffer): void {

@@ -5,7 +5,7 @@
  * admin is revoked the same way; the hub then refuses its requests and its broker its connection.
  */
 import { z } from 'zod';
-import { revokeIssued } from '../../cli/node-revoke-command.ts';
+import { revokeIssued } from '../revoke-issued.ts';
 import { issuedAdminCertificates, issuedCertificates } from '../../trust/issued-certificates.ts';
 import { defineOp, siteId } from '../admin-op.ts';
 import { problem } from '../errors.ts';
@@ -31,12 +31,8 @@ export const nodeOps = [
     writes: true,
     schema: z.strictObject({ id: siteId }),
     run(ctx, b) {
-      try {
-        const r = revokeIssued(ctx.store, ctx.hubDataDir, b.id, ctx.now);
-        return { id: b.id, revoked: r.revoked, already: r.already };
-      } catch (err) {
-        throw problem((err as Error).message);
-      }
+      const r = revokeIssued(ctx.store, ctx.hubDataDir, b.id, ctx.now);
+      return { id: b.id, revoked: r.revoked, already: r.already };
     },
   }),
   defineOp({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { uuidv7 } from '../../lib/uuid.ts';
 import { compilePattern } from '../../switch/calls/dial-plan.ts';
-import { patternProblem } from '../../cli/route-pattern.ts';
+import { patternProblem } from '../../switch/calls/route-pattern.ts';
 import { defineOp, siteId } from '../admin-op.ts';
 import { problem } from '../errors.ts';
 
