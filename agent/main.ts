@@ -37,6 +37,7 @@ import { Registrar } from './switch/registrar.ts';
 import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './switch/peers/peer-keep-alive.ts';
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
 import { buildSipTrace } from './trace/sip-trace.ts';
+import { SiteSip } from './switch/site-sip.ts';
 
 export interface Node {
   readonly config: Config;
@@ -72,12 +73,17 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     nonceLifetimeMs: config.sip.auth.nonceLifetime * 1000,
     algorithms: config.sip.auth.algorithms,
   });
+  // The site's own domain and realm when the admin set them (replicated `sites` row), live.
+  const sip = new SiteSip({ site: config.node.site, sites: store.sites, configDomain: config.sip.domain, configRealm: config.sip.realm, authenticator, logger: logger.child({ mod: 'sip' }) });
+  sip.refresh();
   const loopLag = new LoopLag(clock);
   const registrar = new Registrar({
     store,
     nodeId: config.node.id,
     site: config.node.site,
-    domain: config.sip.domain,
+    get domain() {
+      return sip.domain;
+    },
     config: config.sip.registrar,
     authenticator,
     flood,
@@ -140,7 +146,9 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     flood,
     nodeId: config.node.id,
     site: config.node.site,
-    domain: config.sip.domain,
+    get domain() {
+      return sip.domain;
+    },
     config: config.calls,
     codecs: { available: transcodableCodecs(logger), boxDefault: config.rtp.codecs },
     timers: { t1: config.sip.timers.t1, t2: config.sip.timers.t2 },
@@ -157,6 +165,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   // hub, lists peers or runs that broker. Status page, /healthz, /metrics and telemetry on every box.
   // Users and bans changed under the caches: merged by the replicator, or committed by the CLI.
   const reloadCaches = () => {
+    sip.refresh();
     store.users.invalidate();
     flood.reloadBans();
     push.refresh();

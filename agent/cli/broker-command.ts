@@ -5,7 +5,7 @@
  * `ca.serverNames`), its key (0600), `outpost.conf` (the listener of the hub's `mqtt.url`) and
  * `outpost.acl` from the certificates the CA issued and the open claims bound to a node id. The text is made in agent/trust/mosquitto-config.ts.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import type { Command } from 'commander';
@@ -13,11 +13,11 @@ import { loadAnyConfig } from '../config/load-config.ts';
 import { parseMqttUrl } from '../config/sync-schema.ts';
 import { createSystemClock } from '../lib/clock.ts';
 import type { AclIdentity } from '../trust/broker-acl.ts';
-import { CA_DIR, CertificateAuthority } from '../trust/ca.ts';
+import { ADMIN_DIR, CA_DIR, CertificateAuthority } from '../trust/ca.ts';
 import { ClaimBook } from '../trust/claim-book.ts';
 import { claimState } from '../trust/claim-rules.ts';
 import { newTlsKey } from '../trust/credentials.ts';
-import { parseCertificate } from '../trust/identity.ts';
+import { parseAdminCertificate, parseCertificate } from '../trust/identity.ts';
 import { mosquittoAcl, mosquittoListenerConf } from '../trust/mosquitto-config.ts';
 import { spkiOfKey } from '../trust/x509.ts';
 import { CliError } from './cli-error.ts';
@@ -33,6 +33,11 @@ function certifiedNodes(hubDataDir: string): AclIdentity[] {
     const facts = parseCertificate(readFileSync(join(dir, f), 'utf8'));
     const at = facts.notBefore.getTime();
     if ((latest.get(facts.nodeId)?.at ?? -1) <= at) latest.set(facts.nodeId, { at, id: { nodeId: facts.nodeId, site: facts.site, role: facts.role } });
+  }
+  const admins = join(dir, ADMIN_DIR);
+  for (const f of existsSync(admins) ? readdirSync(admins).filter((x) => x.endsWith('.pem')) : []) {
+    const facts = parseAdminCertificate(readFileSync(join(admins, f), 'utf8'));
+    latest.set(`admin:${facts.nodeId}`, { at: 0, id: { nodeId: facts.nodeId, site: '', role: 'admin' } });
   }
   const now = Date.now();
   for (const { claim, marks } of new ClaimBook(hubDataDir).list()) {

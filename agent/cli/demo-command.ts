@@ -15,6 +15,8 @@ import { parseWholeNumber } from './cli-numbers.ts';
 import { runNode } from './node-command.ts';
 import { startHub, stopHub } from './hub-command.ts';
 import { demoDashboardLogin } from './dashboard-command.ts';
+import { ensureDemoAdmin } from '../admin/demo-admin.ts';
+import { createSystemClock } from '../lib/clock.ts';
 
 const DEMO_USERS = [
   { ext: '1001', name: 'Demo Alice', password: 'demo-1001' },
@@ -81,6 +83,8 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
           ),
         ),
       );
+      // An admin credential for `outpost admin` (docs/cli/admin.md), issued by the demo hub's CA.
+      const adminDir = await ensureDemoAdmin(hubConfig, hub.brokerUrl(), join(dir, 'admin'), createSystemClock());
       const running = runNode(config, logger.child({ role: 'node' }), async (node) => {
         const synced = await waitUntil(() => DEMO_USERS.every((u) => node.store.users.get(u.ext)), 5000);
         const first = node.config.sip.listen[0]!;
@@ -102,6 +106,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
         );
         if (dashboard) out(dashboard);
         out(`Check it: outpost status --config ${file}   (the hub: outpost status --config ${hubFile})    Stop: Ctrl-C`);
+        out(`Admin API: outpost admin --credential ${adminDir} user list`);
         out('');
       }, { configFile: file });
       try {

@@ -36,14 +36,18 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
   enrol
     .command('create')
     .description('make a one-time claim code a box enrols with (run with the hub\'s config)')
-    .requiredOption('--site <site>', 'the site the box will belong to')
+    .option('--site <site>', 'the site the box will belong to (required for a box)')
     .option('--node <id>', 'the node id the box must have (default: the box names itself)')
+    .option('--admin <name>', 'a claim for an admin named NAME instead of a box (outpost admin login)')
     .option('--ttl <ttl>', 'how long the code is valid: 30m, 24h, 7d (1 minute to 30 days)', '24h')
     .option('--no-qr', 'do not print the code as a QR code')
     .option('--write <file>', 'also write the code and the hub\'s enrolment address to FILE (JSON, mode 0600) for `enrol join --claim-file`')
     .requiredOption('-c, --config <file>', "the hub's config file")
-    .action(async (opts: { site: string; node?: string; ttl: string; qr: boolean; write?: string; config: string }) => {
-      if (!ID.test(opts.site)) throw new CliError(`invalid site id "${opts.site}": use 1-63 lowercase letters, digits or dashes`);
+    .action(async (opts: { site?: string; node?: string; admin?: string; ttl: string; qr: boolean; write?: string; config: string }) => {
+      if (opts.admin !== undefined) return createAdminClaim(opts.admin, opts, out);
+      if (opts.site === undefined) throw new CliError('give the site the box will belong to: --site SITE (or --admin NAME for an admin)');
+      const site = opts.site;
+      if (!ID.test(site)) throw new CliError(`invalid site id "${opts.site}": use 1-63 lowercase letters, digits or dashes`);
       if (opts.node !== undefined && !ID.test(opts.node)) throw new CliError(`invalid node id "${opts.node}": use 1-63 lowercase letters, digits or dashes`);
       const ttlMs = parseTtl(opts.ttl);
       const hub = hubTarget(opts.config);
@@ -51,7 +55,7 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
       const writeTo = opts.write === undefined ? undefined : resolve(opts.write);
       if (writeTo !== undefined && existsSync(writeTo)) throw new CliError(`${writeTo} exists; refusing to overwrite it`);
       ensureDataDir(hub.dataDir, false);
-      const { code, claim } = createClaim(new ClaimBook(hub.dataDir), { site: opts.site, nodeId: opts.node, ttlMs, now: Date.now() });
+      const { code, claim } = createClaim(new ClaimBook(hub.dataDir), { site, nodeId: opts.node, ttlMs, now: Date.now() });
       const text = formatClaimCode(code);
       out(`claim code ${text} (id ${claim.id}) for site ${claim.site}, ${claim.nodeId ? `box ${claim.nodeId}` : 'any new box id'}`);
       out(`expires ${new Date(claim.expiresAt).toISOString()} (in ${opts.ttl}); it enrols one box`);
@@ -77,6 +81,7 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
         id: claim.id,
         site: claim.site,
         node: claim.nodeId ?? null,
+        ...(claim.role === 'admin' ? { role: 'admin' } : {}),
         state: claimState(claim, marks, now),
         expiresAt: new Date(claim.expiresAt).toISOString(),
         ...(marks.used ? { usedBy: marks.used.nodeId, usedAt: new Date(marks.used.at).toISOString(), usedFrom: marks.used.from } : {}),
@@ -85,8 +90,8 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
       if (rows.length === 0) return out('no claim codes');
       out(`${'ID'.padEnd(6)}${'SITE'.padEnd(16)}${'NODE'.padEnd(16)}${'STATE'.padEnd(9)}EXPIRES`);
       for (const r of rows) {
-        const used = r.usedBy ? `  (box ${r.usedBy} at ${r.usedAt})` : '';
-        out(`${r.id.padEnd(6)}${r.site.padEnd(16)}${(r.node ?? '-').padEnd(16)}${r.state.padEnd(9)}${r.expiresAt}${used}`);
+        const used = r.usedBy ? `  (${r.role === 'admin' ? 'admin' : 'box'} ${r.usedBy} at ${r.usedAt})` : '';
+        out(`${r.id.padEnd(6)}${(r.role === 'admin' ? '(admin)' : r.site).padEnd(16)}${(r.node ?? '-').padEnd(16)}${r.state.padEnd(9)}${r.expiresAt}${used}`);
       }
     });
 
@@ -123,6 +128,27 @@ export function registerEnrolCommands(program: Command, out: (line: string) => v
       const joined = await enrolBox(config, hubUrl, claim);
       for (const line of describeJoined(config, joined)) out(line);
     });
+}
+
+/** `enrol create --admin NAME`: a claim that certifies an admin (agent/trust/admin-enrolment.ts). */
+function createAdminClaim(name: string, opts: { site?: string; node?: string; ttl: string; write?: string; config: string }, out: (line: string) => void): void {
+  if (opts.site !== undefined || opts.node !== undefined) throw new CliError('--admin makes a claim for an admin: it takes no --site or --node');
+  if (!ID.test(name)) throw new CliError(`invalid admin name "${name}": use 1-63 lowercase letters, digits or dashes`);
+  const ttlMs = parseTtl(opts.ttl);
+  const hub = hubTarget(opts.config);
+  if (name === hub.hubId) throw new CliError(`${name} is the hub's own id`);
+  ensureDataDir(hub.dataDir, false);
+  const { code, claim } = createClaim(new ClaimBook(hub.dataDir), { site: '', nodeId: name, role: 'admin', ttlMs, now: Date.now() });
+  out(`claim code ${formatClaimCode(code)} (id ${claim.id}) for admin ${name}`);
+  out(`expires ${new Date(claim.expiresAt).toISOString()} (in ${opts.ttl}); it certifies one admin`);
+  const running = readRuntimeInfo(hub.dataDir)?.enrol;
+  out(`where the admin works: outpost admin login --hub ${running ?? 'https://HUB:PORT'} --claim ${formatClaimCode(code)}`);
+  if (opts.write !== undefined) {
+    const file = resolve(opts.write);
+    if (existsSync(file)) throw new CliError(`${file} exists; refusing to overwrite it`);
+    writeFileSync(file, `${JSON.stringify({ ...(running ? { hub: running } : {}), claim: formatClaimCode(code), admin: name, expiresAt: new Date(claim.expiresAt).toISOString() })}\n`, { mode: 0o600, flag: 'wx' });
+    out(`wrote the claim to ${file} (mode 0600)`);
+  }
 }
 
 /** A claim file of `enrol create --write`: `{"hub": "https://…", "claim": "…"}`. */

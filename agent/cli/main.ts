@@ -9,6 +9,8 @@ import { AgentError } from '../lib/errors.ts';
 import { DataDirError } from '../store/errors.ts';
 import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerBrokerCommands } from './broker-command.ts';
+import { AdminError } from '../admin/errors.ts';
+import { adminExitCode, registerAdminCommands } from './admin-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDashboardCommands } from './dashboard-command.ts';
 import { registerConfigCommands } from './config-command.ts';
@@ -49,6 +51,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerTraceCommand(program, out, warn);
   registerDashboardCommands(program, out);
   registerConfigCommands(program, out);
+  registerAdminCommands(program, out);
   return program;
 }
 
@@ -79,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof AgentError) {
       process.stderr.write(`outpost: ${err.message}\n`);
+      if (err instanceof AdminError) return adminExitCode(err);
       return err instanceof NotRunningError ? NotRunningError.EXIT_CODE : 1;
     }
     process.stderr.write(`outpost: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

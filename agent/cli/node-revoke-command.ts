@@ -6,32 +6,14 @@
  * docs/cli/node-revoke.md). Its `nodes` row and pinned key stay (history; CDRs still name it).
  */
 import type { Command } from 'commander';
-import type { Store } from '../store/store.ts';
-import { issuedCertificates } from '../trust/issued-certificates.ts';
+import { revokeIssued } from '../admin/revoke-issued.ts';
 import { CliError } from './cli-error.ts';
 import { loadCliTarget } from './cli-target.ts';
 import { withStore } from './user-command.ts';
 
 const NODE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export interface RevokeOutcome {
-  /** Serials revoked now. */
-  revoked: string[];
-  /** Serials that were revoked already. */
-  already: number;
-}
-
-/** Revokes every certificate issued for `nodeId` (hub's data dir) in the hub's store. */
-export function revokeIssued(store: Store, hubDataDir: string, nodeId: string, now: number): RevokeOutcome {
-  const certificates = issuedCertificates(hubDataDir, nodeId);
-  if (certificates.length === 0) throw new CliError(`the hub's CA issued no certificate for ${nodeId}: nothing to revoke`);
-  const out: RevokeOutcome = { revoked: [], already: 0 };
-  for (const c of certificates) {
-    if (store.revocations.revoke(c.serial, nodeId, now, c.nodeKey ?? '')) out.revoked.push(c.serial.toLowerCase());
-    else out.already++;
-  }
-  return out;
-}
+export { revokeIssued, type RevokeOutcome } from '../admin/revoke-issued.ts';
 
 export function checkNodeId(id: string): void {
   if (!NODE_ID.test(id)) throw new CliError(`invalid node id "${id}": use 1-63 lowercase letters, digits or dashes`);

@@ -6,7 +6,7 @@ import { compilePattern } from '../switch/calls/dial-plan.ts';
 import { CliError } from './cli-error.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
 import { adminSite, loadCliTarget, requireAdmin, requireOwnSiteRow } from './cli-target.ts';
-import { patternProblem } from './route-pattern.ts';
+import { patternProblem } from '../switch/calls/route-pattern.ts';
 import { withStore } from './user-command.ts';
 
 const ACTIONS: RouteAction[] = ['extension', 'trunk', 'reject'];

@@ -27,6 +27,8 @@ import { EnrolmentService } from '../trust/enrolment-service.ts';
 import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 import { FleetDashboard } from './fleet-dashboard.ts';
+import { startHubAdmin } from '../admin/hub-admin.ts';
+import type { AdminService } from '../admin/admin-service.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -62,6 +64,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     : undefined;
   let enrolServer: EnrolServer | undefined;
   const fleet = new FleetDashboard({ config, store, clock, logger });
+  // The admin API (agent/admin/, docs/mqtt/admin.md): signed requests over the hub's broker.
+  let admin: AdminService | undefined;
   return {
     config,
     store,
@@ -77,7 +81,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
         const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
-        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log });
+        const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log, brokerUrl });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
           ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
@@ -100,6 +104,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         logger: logger.child({ mod: 'sync' }),
       });
       replicator.start();
+      admin = startHubAdmin(config, { store, credentials, brokerUrl: brokerUrl(), directory: replicator.directory, clock, logger });
       takeover.start(replicator.directory);
       await fleet.start({ credentials, brokerUrl: brokerUrl(), directory: replicator.directory });
       statusFile.start();
@@ -111,6 +116,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       await fleet.stop();
       statusFile.stop();
       takeover.stop();
+      await admin?.stop();
       await replicator?.stop();
       await broker?.stop();
       await enrolServer?.stop();

@@ -1,4 +1,7 @@
-/** Sites (admin-owned CRR rows): id, name and the public key of the site's admin key, if any. */
+/**
+ * Sites (admin-owned CRR rows): id, name, the public key of the site's admin key, if any, and
+ * the site's own SIP domain and realm ('' = the box's config decides; migration 9).
+ */
 import type { Database, Statement } from 'better-sqlite3';
 
 export interface SiteRecord {
@@ -6,19 +9,29 @@ export interface SiteRecord {
   name: string;
   /** ed25519 public key (SPKI DER, base64) a box of the site may sign admin changes with; '' = none. */
   adminPublicKey: string;
+  /** The site's SIP domain; '' = the box's `sip.domain`. */
+  domain: string;
+  /** The site's digest realm; '' = the domain (or the box's `sip.realm`). */
+  realm: string;
   createdAt: number;
   updatedAt: number;
 }
+
+export type SiteFields = Pick<SiteRecord, 'id' | 'name' | 'adminPublicKey'> & Partial<Pick<SiteRecord, 'domain' | 'realm'>>;
 
 interface SiteRow {
   id: string;
   name: string;
   admin_public_key: string;
+  domain: string;
+  realm: string;
   created_at: number;
   updated_at: number;
 }
 
-const toRecord = (r: SiteRow): SiteRecord => ({ id: r.id, name: r.name, adminPublicKey: r.admin_public_key, createdAt: r.created_at, updatedAt: r.updated_at });
+const toRecord = (r: SiteRow): SiteRecord => ({
+  id: r.id, name: r.name, adminPublicKey: r.admin_public_key, domain: r.domain, realm: r.realm, createdAt: r.created_at, updatedAt: r.updated_at,
+});
 
 export class SiteRepository {
   private readonly byId: Statement;
@@ -27,8 +40,9 @@ export class SiteRepository {
   constructor(private readonly db: Database) {
     this.byId = db.prepare('SELECT * FROM sites WHERE id = ?');
     this.upsertStmt = db.prepare(
-      `INSERT INTO sites (id, name, admin_public_key, created_at, updated_at) VALUES (@id, @name, @adminPublicKey, @now, @now)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, admin_public_key = excluded.admin_public_key, updated_at = excluded.updated_at`,
+      `INSERT INTO sites (id, name, admin_public_key, domain, realm, created_at, updated_at) VALUES (@id, @name, @adminPublicKey, @domain, @realm, @now, @now)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, admin_public_key = excluded.admin_public_key,
+         domain = excluded.domain, realm = excluded.realm, updated_at = excluded.updated_at`,
     );
   }
 
@@ -41,8 +55,10 @@ export class SiteRepository {
     return (this.db.prepare('SELECT * FROM sites ORDER BY id').all() as SiteRow[]).map(toRecord);
   }
 
-  upsert(s: { id: string; name: string; adminPublicKey: string }, now: number): void {
-    this.upsertStmt.run({ ...s, now });
+  /** Adds or replaces a site; a domain or realm not given keeps the row's (or '' for a new row). */
+  upsert(s: SiteFields, now: number): void {
+    const existing = this.get(s.id);
+    this.upsertStmt.run({ id: s.id, name: s.name, adminPublicKey: s.adminPublicKey, domain: s.domain ?? existing?.domain ?? '', realm: s.realm ?? existing?.realm ?? '', now });
   }
 
   remove(id: string): boolean {

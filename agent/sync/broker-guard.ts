@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from '../lib/logger.ts';
 import { mayPublish, mayReceive, maySubscribe, type AclIdentity, type SiteLookup } from '../trust/broker-acl.ts';
-import { parseCertificate } from '../trust/identity.ts';
+import { parseAnyCertificate } from '../trust/identity.ts';
 import { REVOKED_MESSAGE, revocationReason, type RevocationLookup } from '../trust/revocation.ts';
 import { SyncError } from './errors.ts';
 
@@ -94,7 +94,8 @@ export class BrokerGuard {
     }
     const raw = socket.getPeerCertificate().raw;
     try {
-      const facts = parseCertificate(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`);
+      // Admins too (role admin): the ACL lets them publish admin requests and nothing else.
+      const facts = parseAnyCertificate(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----\n`);
       const revoked = revocationReason(facts.serial, this.revoked);
       if (revoked !== undefined) {
         this.stats.refusedRevoked++;
@@ -104,7 +105,7 @@ export class BrokerGuard {
       const identity: AclIdentity = { nodeId: facts.nodeId, site: facts.site, role: facts.role };
       this.serials.set(client, facts.serial);
       this.identities.set(client, identity);
-      this.known.set(identity.nodeId, identity);
+      if (facts.role !== 'admin') this.known.set(identity.nodeId, identity);
       return identity;
     } catch (err) {
       this.log.warn({ client: client.id, err: (err as Error).message }, 'mqtt client certificate does not follow the profile; refused');

@@ -97,7 +97,45 @@ topicsFor('the concrete topics of a box for a broker without per-message filteri
   assert.equal(aclTopics(hub, fleet), { write: [`${P}/#`], read: [`${P}/#`] });
 });
 
+const admin = suite('admin role');
+const ann: AclIdentity = { nodeId: 'ann', site: '', role: 'admin' };
+
+admin('an admin publishes admin requests only, and receives only its own responses', () => {
+  assert.ok(mayPublish(ann, `${P}/admin/request/user.add`, siteOf));
+  assert.not.ok(mayPublish(ann, `${P}/admin/request/+`, siteOf), 'no wildcard publish');
+  assert.not.ok(mayPublish(ann, `${P}/admin/response/ann/user.add`, siteOf), 'not a response, even its own');
+  for (const t of [`${P}/node/a1/changes`, `${P}/node/ann/state`, `${P}/node/hub/sync/request`, `${P}/hub/changes/global`]) assert.not.ok(mayPublish(ann, t, siteOf), t);
+  assert.ok(mayReceive(ann, `${P}/admin/response/ann/user.add`, siteOf));
+  assert.not.ok(mayReceive(ann, `${P}/admin/response/bob/user.add`, siteOf), 'another admin\'s response');
+  assert.not.ok(mayReceive(ann, `${P}/admin/request/user.add`, siteOf), 'requests go to the hub only');
+  for (const t of [`${P}/node/a1/changes`, `${P}/node/a1/state`, `${P}/hub/changes/global`, `${P}/node/a1/telemetry`]) assert.not.ok(mayReceive(ann, t, siteOf), t);
+  assert.ok(maySubscribe(ann, `${P}/admin/response/ann/+`, siteOf));
+  assert.not.ok(maySubscribe(ann, `${P}/admin/response/+/+`, siteOf));
+  assert.not.ok(maySubscribe(ann, `${P}/#`, siteOf));
+  assert.not.ok(maySubscribe(ann, `${P}/node/+/state`, siteOf), 'the wildcards boxes hold are not an admin\'s');
+});
+
+admin('no box may publish or read an admin topic; the hub may', () => {
+  for (const box of [a1, b1]) {
+    assert.not.ok(mayPublish(box, `${P}/admin/request/user.add`, siteOf));
+    assert.not.ok(mayPublish(box, `${P}/admin/response/ann/user.add`, siteOf));
+    assert.not.ok(mayReceive(box, `${P}/admin/response/ann/user.add`, siteOf));
+    assert.not.ok(mayReceive(box, `${P}/admin/request/user.add`, siteOf));
+    assert.not.ok(maySubscribe(box, `${P}/admin/request/+`, siteOf));
+  }
+  assert.ok(mayReceive(hub, `${P}/admin/request/user.add`, siteOf));
+  assert.ok(mayPublish(hub, `${P}/admin/response/ann/user.add`, siteOf));
+});
+
+admin('an admin is never a sibling: a box named like it gains nothing', () => {
+  const lookup: SiteLookup = (id) => (id === 'ann' ? ann : siteOf(id));
+  assert.not.ok(mayPublish(a1, `${P}/node/ann/sync/request`, lookup));
+  assert.not.ok(mayReceive(a1, `${P}/node/ann/state`, lookup));
+  assert.equal(aclTopics(ann, fleet), { write: [`${P}/admin/request/+`], read: [`${P}/admin/response/ann/+`] });
+});
+
 publish.run();
+admin.run();
 receive.run();
 subscribe.run();
 topicsFor.run();

@@ -15,16 +15,21 @@
  * - a box may subscribe to a topic it may receive, and to the wildcards `node/+/state` and
  *   `node/+/changes`, whose messages the broker then forwards only where `mayReceive` allows.
  *
+ * - an admin (role `admin`, agent/admin/) publishes only admin requests
+ *   (`admin/request/<op>`) and receives only its own responses (`admin/response/<own name>/<op>`),
+ *   subscribing to `admin/response/<own name>/+`; no box may publish or receive an admin topic.
+ *
  * `siteOf` says which site a node id belongs to (the certificates the broker has seen); an
  * unknown id is of no site, so nothing about it is allowed.
  */
+import { adminTopics, parseAdminTopic } from '../wire/admin.ts';
 import { TOPIC_ROOT, parseTopic, siteStream, topics } from '../wire/topics.ts';
-import type { NodeIdentity } from './identity.ts';
+import type { CertificateRole, NodeIdentity } from './identity.ts';
 
-export type AclIdentity = Pick<NodeIdentity, 'nodeId' | 'site' | 'role'>;
+export type AclIdentity = Pick<NodeIdentity, 'nodeId' | 'site'> & { role: CertificateRole };
 
 /** The site and role of a node id the broker knows of, or undefined. */
-export type SiteLookup = (nodeId: string) => { site: string; role: 'node' | 'hub' } | undefined;
+export type SiteLookup = (nodeId: string) => { site: string; role: CertificateRole } | undefined;
 
 /** Wildcard subscriptions a box may hold; what they deliver is filtered message by message. */
 export const FILTERED_WILDCARDS: readonly string[] = [topics.allNodeStates, topics.allNodeChanges];
@@ -40,6 +45,7 @@ function sibling(me: AclIdentity, other: string, siteOf: SiteLookup): 'hub' | 'p
 /** May `me` publish on `topic` (retained or not)? */
 export function mayPublish(me: AclIdentity, topic: string, siteOf: SiteLookup): boolean {
   if (me.role === 'hub') return true;
+  if (me.role === 'admin') return parseAdminTopic(topic)?.kind === 'adminRequest';
   const t = parseTopic(topic);
   if (!t || t.kind === 'hubChanges') return false;
   if (t.kind === 'nodeChanges' || t.kind === 'nodeState' || t.kind === 'nodeTelemetry') return t.nodeId === me.nodeId;
@@ -51,6 +57,10 @@ export function mayPublish(me: AclIdentity, topic: string, siteOf: SiteLookup): 
 /** May `me` receive a message published on `topic` (a concrete topic, no wildcards)? */
 export function mayReceive(me: AclIdentity, topic: string, siteOf: SiteLookup): boolean {
   if (me.role === 'hub') return true;
+  if (me.role === 'admin') {
+    const a = parseAdminTopic(topic);
+    return a?.kind === 'adminResponse' && a.admin === me.nodeId;
+  }
   const t = parseTopic(topic);
   if (!t) return false;
   if (t.kind === 'hubChanges') return t.stream === 'global' || t.stream === siteStream(me.site);
@@ -64,6 +74,7 @@ export function mayReceive(me: AclIdentity, topic: string, siteOf: SiteLookup): 
 /** May `me` subscribe to `filter`? */
 export function maySubscribe(me: AclIdentity, filter: string, siteOf: SiteLookup): boolean {
   if (me.role === 'hub') return true;
+  if (me.role === 'admin') return filter === adminTopics.responsesOf(me.nodeId) || (!/[+#]/.test(filter) && mayReceive(me, filter, siteOf));
   if (FILTERED_WILDCARDS.includes(filter)) return true;
   if (/[+#]/.test(filter) || !filter.startsWith(`${TOPIC_ROOT}/`)) return false;
   return mayReceive(me, filter, siteOf);
@@ -75,6 +86,7 @@ export function maySubscribe(me: AclIdentity, filter: string, siteOf: SiteLookup
  */
 export function aclTopics(me: AclIdentity, nodes: readonly AclIdentity[]): { write: string[]; read: string[] } {
   if (me.role === 'hub') return { write: [`${TOPIC_ROOT}/#`], read: [`${TOPIC_ROOT}/#`] };
+  if (me.role === 'admin') return { write: [adminTopics.allRequests], read: [adminTopics.responsesOf(me.nodeId)] };
   const siteOf: SiteLookup = (id) => nodes.find((n) => n.nodeId === id);
   const candidates = new Set<string>([topics.hubChanges('global'), topics.hubChanges(siteStream(me.site))]);
   for (const n of [me, ...nodes]) {

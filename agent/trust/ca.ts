@@ -9,12 +9,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
 import { TrustError } from './errors.ts';
-import { identityExtensions, type NodeIdentity } from './identity.ts';
+import { identityExtensions, type CertificateRole, type NodeIdentity } from './identity.ts';
 import { EC_ALGORITHM, webKeysOf, x509 } from './x509.ts';
 
 export const CA_DIR = 'ca';
 export const CA_KEY_FILE = 'ca.key';
 export const CA_CERT_FILE = 'ca.crt';
+/** Under `ca/issued/`: the admins' certificates. */
+export const ADMIN_DIR = 'admin';
 const DAY_MS = 86_400_000;
 /** Certificates start a little in the past, so a box whose clock is a few minutes behind accepts them. */
 /** notBefore lies this far before the issue (clock skew between hub and boxes); renewal-schedule.ts counts from the issue. */
@@ -31,7 +33,7 @@ export interface CaOptions {
 }
 
 export interface IssueRequest {
-  identity: NodeIdentity;
+  identity: Omit<NodeIdentity, 'role'> & { role: CertificateRole };
   /** The certified public key, SPKI DER. */
   publicKey: Uint8Array;
   /** Validity in days, or in ms with `validityMs` (which wins: `ca.certificateValidity`). */
@@ -117,13 +119,22 @@ export class CertificateAuthority {
       ],
     });
     const pem = cert.toString('pem');
-    writeFileSync(join(this.dir, 'issued', `${request.identity.nodeId}.${cert.serialNumber}.pem`), `${pem}\n`, { mode: 0o644, flag: 'wx' });
+    // Admins' certificates apart (issued/admin/): the node ids of issued/ stay boxes and the hub.
+    const folder = request.identity.role === 'admin' ? join(this.dir, 'issued', ADMIN_DIR) : join(this.dir, 'issued');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileSync(join(folder, `${request.identity.nodeId}.${cert.serialNumber}.pem`), `${pem}\n`, { mode: 0o644, flag: 'wx' });
     return pem;
   }
 
   /** True when this CA ever issued a certificate for `nodeId` (revocation will refine this). */
   isCertified(nodeId: string): boolean {
     return readdirSync(join(this.dir, 'issued')).some((f) => f.startsWith(`${nodeId}.`));
+  }
+
+  /** True when this CA ever issued an admin's certificate for `name` (issued/admin/). */
+  isCertifiedAdmin(name: string): boolean {
+    const dir = join(this.dir, 'issued', ADMIN_DIR);
+    return existsSync(dir) && readdirSync(dir).some((f) => f.startsWith(`${name}.`));
   }
 
   /** True when `pem` was signed by this CA (signature only; dates and revocation are the caller's). */

@@ -88,6 +88,8 @@ export interface NewClaim {
   nodeId: string | undefined;
   ttlMs: number;
   now: number;
+  /** 'admin': a claim for the admin named `nodeId` (outpost enrol create --admin NAME). */
+  role?: 'admin';
 }
 
 /**
@@ -98,7 +100,7 @@ export function createClaim(book: ClaimBook, c: NewClaim): { code: ClaimCode; cl
   for (let attempt = 0; attempt < 20; attempt++) {
     const code = newClaimCode();
     if (book.has(code.id)) continue;
-    const claim: ClaimRecord = { id: code.id, site: c.site, nodeId: c.nodeId, key: claimKey(code).toString('hex'), createdAt: c.now, expiresAt: c.now + c.ttlMs };
+    const claim: ClaimRecord = { id: code.id, site: c.site, nodeId: c.nodeId, key: claimKey(code).toString('hex'), createdAt: c.now, expiresAt: c.now + c.ttlMs, ...(c.role ? { role: c.role } : {}) };
     book.add(claim);
     return { code, claim };
   }

@@ -15,6 +15,8 @@ export interface ClaimRecord {
   key: string;
   createdAt: number;
   expiresAt: number;
+  /** 'admin': the claim certifies an admin named `nodeId` (agent/trust/admin-enrolment.ts), never a box. */
+  role?: 'admin';
 }
 
 /** What happened to a claim after it was made (files beside it, see claim-book.ts). */
@@ -66,6 +68,7 @@ export function decideEnrolment(f: EnrolmentFacts): Grant {
   if (state === 'revoked') throw new TrustError('trust.claim-revoked', `claim code ${f.claim.id} was revoked at the hub`);
   if (state === 'used') throw new TrustError('trust.claim-used', `claim code ${f.claim.id} was already used (by box ${f.marks.used!.nodeId}); a code enrols one box only`);
   if (state === 'expired') throw new TrustError('trust.claim-expired', `claim code ${f.claim.id} expired at ${new Date(f.claim.expiresAt).toISOString()}`);
+  if (f.claim.role === 'admin') throw new TrustError('trust.claim-role', `claim code ${f.claim.id} is for admin ${f.claim.nodeId}, not for a box (use it with outpost admin login)`);
   if (f.requestedSite !== f.claim.site) {
     throw new TrustError('trust.claim-site', `claim code ${f.claim.id} is for site ${f.claim.site}, but this box is configured for site ${f.requestedSite} (node.site)`);
   }

@@ -27,6 +27,7 @@ const STATUS: Partial<Record<TrustErrorCode, number>> = {
   'trust.claim-wrong': 403,
   'trust.claim-node': 403,
   'trust.claim-site': 403,
+  'trust.claim-role': 403,
   'trust.claim-used': 410,
   'trust.claim-expired': 410,
   'trust.claim-revoked': 410,

@@ -10,6 +10,7 @@ import type { ClaimBook } from './claim-book.ts';
 import { decideEnrolment } from './claim-rules.ts';
 import { checkCsr, EnrolRequestSchema, responseMac, verifyRequestMac, type EnrolResponse, type CheckedCsr } from './enrol-protocol.ts';
 import { TrustError } from './errors.ts';
+import { enrolAdmin, type AdminEnrolResponse } from './admin-enrolment.ts';
 
 export interface EnrolmentServiceOptions {
   ca: CertificateAuthority;
@@ -21,13 +22,15 @@ export interface EnrolmentServiceOptions {
   validityMs?: number;
   clock: Clock;
   logger: Logger;
+  /** The broker address an admin is told at enrolment (admin-enrolment.ts); absent: none. */
+  brokerUrl?: () => string;
 }
 
 export class EnrolmentService {
   constructor(private readonly o: EnrolmentServiceOptions) {}
 
   /** Answers one request body from `from` (the source address); throws TrustError when refused. */
-  async enrol(body: unknown, from: string): Promise<EnrolResponse> {
+  async enrol(body: unknown, from: string): Promise<EnrolResponse | AdminEnrolResponse> {
     try {
       return await this.decideAndIssue(body, from);
     } catch (err) {
@@ -36,7 +39,13 @@ export class EnrolmentService {
     }
   }
 
-  private async decideAndIssue(body: unknown, from: string): Promise<EnrolResponse> {
+  private async decideAndIssue(body: unknown, from: string): Promise<EnrolResponse | AdminEnrolResponse> {
+    if ((body as { role?: unknown } | null)?.role === 'admin') {
+      const validityMs = this.o.validityMs ?? this.o.certificateDays * 86_400_000;
+      const { response, name } = await enrolAdmin(body, from, { ca: this.o.ca, claims: this.o.claims, validityMs, brokerUrl: this.o.brokerUrl ?? (() => ''), now: () => this.o.clock.now() });
+      this.o.logger.info({ from, admin: name }, 'admin enrolled');
+      return response;
+    }
     const parsed = EnrolRequestSchema.safeParse(body);
     if (!parsed.success) throw new TrustError('trust.protocol', `malformed enrolment request: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`);
     const req = parsed.data;

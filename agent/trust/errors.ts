@@ -12,6 +12,7 @@ export type TrustErrorCode =
   | 'trust.claim-revoked'
   | 'trust.claim-node'
   | 'trust.claim-site'
+  | 'trust.claim-role'
   | 'trust.claim-unknown'
   | 'trust.csr'
   | 'trust.rate-limited'
@@ -33,5 +34,5 @@ export class TrustError extends AgentError {
 
 /** True for the refusals a box caused and may be counted against its address (rate limit). */
 export function isClientFault(err: unknown): boolean {
-  return err instanceof TrustError && ['trust.claim-wrong', 'trust.claim-used', 'trust.claim-expired', 'trust.claim-revoked', 'trust.claim-node', 'trust.claim-site', 'trust.csr', 'trust.protocol'].includes(err.code);
+  return err instanceof TrustError && ['trust.claim-wrong', 'trust.claim-used', 'trust.claim-expired', 'trust.claim-revoked', 'trust.claim-node', 'trust.claim-site', 'trust.claim-role', 'trust.csr', 'trust.protocol'].includes(err.code);
 }

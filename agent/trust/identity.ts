@@ -3,13 +3,17 @@
  * brokers' ACLs, the replication and inter-box SIP will take a node's id, site and role from
  * (DESIGN.md §9, §10). docs/enrolment.md describes it; issue and parse stay in this one file.
  *
- * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub`, and
+ * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub|admin`, and
  *   `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
  * - extended key usage clientAuth and serverAuth, key usage digitalSignature, not a CA;
  * - the node's replication key (ed25519, agent/sync/node-key.ts) as one more SAN URI,
  *   `urn:outpost:nodekey:<SubjectPublicKeyInfo DER, base64url>`, so the certificate binds the key
  *   that signs the node's batches. (A private extension would need an OID arc of our own; a URI
  *   is read by every X.509 tool and by Node's X509Certificate.subjectAltName.)
+ * - an admin (`outpost admin login`, agent/admin/) is certified with role `admin`, its name as
+ *   the node id, no site and no node key. parseCertificate() refuses such a certificate, so it
+ *   is never taken for a node or the hub (brokers' links, inter-box SIP, renewal, states);
+ *   only parseAdminCertificate() and the broker's ACL (parseAnyCertificate) accept it.
  */
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -17,6 +21,8 @@ import { TrustError } from './errors.ts';
 import { x509 } from './x509.ts';
 
 export type NodeRole = 'node' | 'hub';
+/** Every role a certificate of this CA may name. */
+export type CertificateRole = NodeRole | 'admin';
 
 export interface NodeIdentity {
   nodeId: string;
@@ -39,7 +45,7 @@ const URN = 'urn:outpost:';
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The identity extensions of a node or hub certificate (subject alternative names, key usages, node key). */
-export function identityExtensions(id: NodeIdentity, serverNames: readonly string[] = []): x509.Extension[] {
+export function identityExtensions(id: Omit<NodeIdentity, 'role'> & { role: CertificateRole }, serverNames: readonly string[] = []): x509.Extension[] {
   const names: x509.JsonGeneralName[] = [
     { type: 'url', value: `${URN}node:${id.nodeId}` },
     { type: 'url', value: `${URN}role:${id.role}` },
@@ -55,8 +61,22 @@ export function identityExtensions(id: NodeIdentity, serverNames: readonly strin
   ];
 }
 
-/** Reads the identity and dates of a certificate (PEM); throws TrustError('trust.certificate') if it does not follow the profile. */
+/** Reads the identity and dates of a node's or the hub's certificate (PEM); throws TrustError('trust.certificate') if it does not follow the profile, and for an admin's. */
 export function parseCertificate(pem: string): CertificateFacts {
+  const facts = parseAnyCertificate(pem);
+  if (facts.role === 'admin') throw new TrustError('trust.certificate', `certificate of ${facts.nodeId} is an admin's, not a node's or the hub's`);
+  return facts as CertificateFacts;
+}
+
+/** The facts of an admin's certificate: its name is `nodeId`. Throws TrustError('trust.certificate') for any other. */
+export function parseAdminCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: 'admin' } {
+  const facts = parseAnyCertificate(pem);
+  if (facts.role !== 'admin') throw new TrustError('trust.certificate', `certificate of ${facts.nodeId} is a ${facts.role}'s, not an admin's`);
+  return facts as Omit<CertificateFacts, 'role'> & { role: 'admin' };
+}
+
+/** Reads a certificate of any role of the profile (the broker, which also admits admins). */
+export function parseAnyCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: CertificateRole } {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(pem);
@@ -73,9 +93,10 @@ export function parseCertificate(pem: string): CertificateFacts {
   const role = one('role');
   const site = one('site') ?? '';
   if (nodeId === undefined || !ID.test(nodeId)) throw new TrustError('trust.certificate', `certificate ${cert.subject} names no valid node id (${URN}node:<id>)`);
-  if (role !== 'node' && role !== 'hub') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub)`);
+  if (role !== 'node' && role !== 'hub' && role !== 'admin') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub|admin)`);
   if (role === 'node' && !ID.test(site)) throw new TrustError('trust.certificate', `certificate of box ${nodeId} names no valid site (${URN}site:<site>)`);
   const nodeKey = one('nodekey');
+  if (role === 'admin' && (site !== '' || nodeKey !== undefined)) throw new TrustError('trust.certificate', `admin certificate of ${nodeId} names a site or a node key`);
   return {
     nodeId,
     site,

@@ -60,7 +60,9 @@ export function mosquittoAcl(hubId: string, nodes: readonly AclIdentity[]): stri
     `user ${hubId}`,
     `topic readwrite ${TOPIC_ROOT}/#`,
   ];
-  for (const box of boxes) {
+  // Admins (agent/admin/): their requests and their own responses only.
+  const admins = [...nodes].filter((n) => n.role === 'admin').sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  for (const box of [...boxes, ...admins]) {
     const t = aclTopics(box, fleet);
     lines.push('', `user ${box.nodeId}`, ...t.write.map((x) => `topic write ${x}`), ...t.read.map((x) => `topic read ${x}`));
   }

@@ -79,14 +79,15 @@ const NC_SHAPE = /^[0-9A-Fa-f]{8}$/;
 const HEX_SHAPE = /^[0-9a-f]+$/;
 
 export class DigestAuthenticator {
-  readonly realm: string;
+  /** The realm challenged with; setRealm() changes it live (a site's realm, agent/switch/site-sip.ts). */
+  private currentRealm: string;
   algorithms: readonly DigestAlgorithm[];
   private readonly nonces: NonceManager;
   private readonly opaque: string | undefined;
   private readonly allowNoQop: boolean;
 
   constructor(options: DigestAuthenticatorOptions) {
-    this.realm = options.realm;
+    this.currentRealm = options.realm;
     this.opaque = options.opaque;
     this.allowNoQop = options.allowNoQop ?? true;
     const algorithms = options.algorithms ?? ['MD5'];
@@ -116,6 +117,16 @@ export class DigestAuthenticator {
   reconfigure(section: { algorithms: readonly DigestAlgorithm[]; nonceLifetime: number }): void {
     this.algorithms = [...section.algorithms];
     this.nonces.lifetimeMs = section.nonceLifetime * 1000;
+  }
+
+  get realm(): string {
+    return this.currentRealm;
+  }
+
+  /** Challenges with `realm` from now on; throws AuthError if it cannot be quoted. */
+  setRealm(realm: string): void {
+    formatChallenge({ realm, nonce: 'x', algorithm: 'MD5', opaque: this.opaque });
+    this.currentRealm = realm;
   }
 
   /** One challenge value per algorithm, most preferred first, sharing one fresh nonce. */

@@ -12,6 +12,7 @@ import { trunks } from './005-trunks.ts';
 import { nodeRekeys } from './006-node-rekeys.ts';
 import { cdrLinks } from './007-cdr-links.ts';
 import { nodeRevocations } from './008-node-revocations.ts';
+import { siteDomains } from './009-site-domains.ts';
 import { desiredConfig } from './010-desired-config.ts';
 
 export interface Migration {
@@ -20,7 +21,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, desiredConfig];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compilePattern } from '../switch/calls/dial-plan.ts';
+import { compilePattern } from './dial-plan.ts';
 import { patternProblem } from './route-pattern.ts';
 
 const test = suite('patternProblem');

@@ -1,5 +1,5 @@
 /**
- * Why a dial pattern is invalid, for `outpost route add`: the first offending character with
+ * Why a dial pattern is invalid, for `outpost route add` and the admin op `route.add`: the first offending character with
  * its position and what is allowed there. It follows the grammar of compilePattern() in
  * switch/calls/dial-plan.ts, which only answers valid or not; route-pattern.test.ts checks
  * that the two agree.

@@ -1,0 +1,111 @@
+/**
+ * OpExecutor over a real cr-sqlite store with the real op families: validation through the ops'
+ * zod schemas, and a batch that is all or nothing, answering with every problem.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Store } from '../store/store.ts';
+import { OpExecutor, type Outcome } from './op-executor.ts';
+import { ADMIN_OPS } from './ops/index.ts';
+
+function world(options: { defaultRealm?: string } = { defaultRealm: 'fleet.example' }) {
+  const defaultRealm = options.defaultRealm;
+  const dir = mkdtempSync(join(tmpdir(), 'outpost-admin-exec-'));
+  const store = Store.open({ dataDir: dir, durable: false });
+  const executor = new OpExecutor(ADMIN_OPS, () => ({ store, now: 1000, hubDataDir: dir, defaultRealm, nodeOnline: () => undefined }));
+  return { store, executor };
+}
+
+const problems = (o: Outcome) => (o.ok ? [] : o.problems);
+
+const single = suite('OpExecutor: one op');
+
+single('user.add writes the user with HA1 hashes in the hub realm; user.list shows it', async () => {
+  const { store, executor } = world();
+  const r = await executor.execute('user.add', { ext: '1001', password: 'secret1', name: 'Ann', codecs: ['opus', 'pcma'] });
+  assert.equal(r, { ok: true, result: { ext: '1001', added: true, site: '', realm: 'fleet.example' } });
+  const u = store.users.get('1001')!;
+  assert.equal([u.displayName, u.realm, u.codecs], ['Ann', 'fleet.example', ['opus', 'PCMA']]);
+  assert.match(u.ha1Md5, /^[0-9a-f]{32}$/);
+  const list = await executor.execute('user.list', {});
+  assert.equal(list.ok && (list.result as Array<{ ext: string }>).map((x) => x.ext), ['1001']);
+  store.close();
+});
+
+single('a user of a site with its own realm is hashed with that realm', async () => {
+  const { store, executor } = world({});
+  assert.equal(problems(await executor.execute('user.add', { ext: '1', password: 'secret1', site: 'b' })), ['no realm for site b: give the site a realm (site.update --realm) or the hub a sip.domain']);
+  assert.ok((await executor.execute('site.create', { id: 'b', domain: 'b.example', realm: 'B realm' })).ok);
+  assert.ok((await executor.execute('user.add', { ext: '1', password: 'secret1', site: 'b' })).ok);
+  assert.is(store.users.get('1')!.realm, 'B realm');
+  assert.ok((await executor.execute('site.update', { id: 'b', realm: '' })).ok);
+  assert.ok((await executor.execute('user.set-password', { ext: '1', password: 'secret2' })).ok);
+  assert.is(store.users.get('1')!.realm, 'b.example', 'no realm: the site\'s domain');
+  store.close();
+});
+
+single('an unknown op and an invalid body are problems; nothing is written', async () => {
+  const { store, executor } = world();
+  assert.match(problems(await executor.execute('user.rename', {}))[0]!, /^unknown op "user.rename"; the hub knows .*user.add/);
+  assert.equal(problems(await executor.execute('user.add', { ext: 'a b', password: 'x', extra: 1 })), [
+    'ext: use 1-32 letters, digits or _ . + -',
+    'password: at least 6 characters',
+    'Unrecognized key: "extra"',
+  ]);
+  assert.equal(store.users.list(), []);
+  store.close();
+});
+
+const batch = suite('OpExecutor: batch');
+
+batch('a good batch applies every item in one go (a route may name a trunk added before it)', async () => {
+  const { store, executor } = world();
+  const r = await executor.execute('batch', {
+    items: [
+      { op: 'trunk.add', body: { id: 'pstn', host: '192.0.2.10' } },
+      { op: 'route.add', body: { id: 'r9', pattern: '9X.', action: 'trunk', target: 'pstn', strip: 1 } },
+      { op: 'user.add', body: { ext: '2001', password: 'secret1' } },
+    ],
+  });
+  assert.ok(r.ok, problems(r).join('\n'));
+  assert.equal([store.trunks.list().length, store.routes.list().length, store.users.list().length], [1, 1, 1]);
+  store.close();
+});
+
+batch('one bad item: nothing changes, and every problem of every item is listed', async () => {
+  const { store, executor } = world();
+  assert.ok((await executor.execute('user.add', { ext: '1001', password: 'secret1' })).ok);
+  const before = store.digests();
+  const r = await executor.execute('batch', {
+    items: [
+      { op: 'user.add', body: { ext: '3001', password: 'secret1' } },
+      { op: 'user.add', body: { ext: 'bad ext', password: 'secret1' } },
+      { op: 'route.add', body: { pattern: '9X.', action: 'trunk', target: 'nope' } },
+      { op: 'user.remove', body: { ext: '1001' } },
+      { op: 'user.remove', body: { ext: '9999' } },
+    ],
+  });
+  assert.equal(problems(r), [
+    'items[1] user.add: ext: use 1-32 letters, digits or _ . + -',
+    'items[2] route.add: route 9X.: no trunk nope (add it first, or in the same batch)',
+    'items[4] user.remove: no user 9999',
+  ]);
+  assert.equal(store.digests(), before, 'the valid items (3001 added, 1001 removed) were rolled back');
+  assert.ok(store.users.get('1001'));
+  assert.is(store.users.get('3001'), undefined);
+  store.close();
+});
+
+batch('a batch holds only changes; an empty or malformed batch is a problem', async () => {
+  const { store, executor } = world();
+  assert.equal(problems(await executor.execute('batch', { items: [{ op: 'user.list', body: {} }] })), ['a batch holds only ops that change something (no list ops)']);
+  assert.match(problems(await executor.execute('batch', { items: [] }))[0]!, /^items: /);
+  assert.match(problems(await executor.execute('batch', 'x'))[0]!, /expected object/);
+  store.close();
+});
+
+single.run();
+batch.run();
