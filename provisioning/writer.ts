@@ -30,10 +30,11 @@ export async function openSink(path: string, kind: 'block' | 'file'): Promise<Si
     if (code === 'EBUSY') throw new FlashError('flash.refused', `refusing ${path}: the kernel says it is in use (EBUSY)`);
     throw new FlashError('flash.io', `cannot open ${path} for writing: ${code ?? (err as Error).message}`, { cause: err });
   }
+  const zeros = Buffer.alloc(CHUNK);
   return {
     // A new file stays sparse: runs of zeros (the empty slot B) are skipped, not written.
     write: async (chunk, position) => {
-      if (kind === 'file' && isZero(chunk)) return;
+      if (kind === 'file' && chunk.equals(zeros.subarray(0, chunk.length))) return;
       await writeAll(fh, chunk, position);
     },
     finish: async (length) => {
@@ -51,13 +52,6 @@ async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promis
     if (bytesWritten === 0) throw new FlashError('flash.io', `short write at byte ${position + done}`);
     done += bytesWritten;
   }
-}
-
-function isZero(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i += 8) {
-    if (i + 8 <= b.length ? b.readBigUInt64LE(i) !== 0n : b.subarray(i).some((x) => x !== 0)) return false;
-  }
-  return true;
 }
 
 /** Regroups a stream into CHUNK-sized buffers (the last may be shorter). */
