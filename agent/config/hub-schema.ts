@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { LogSection } from './schema.ts';
 import { InsecureMqttKey, MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
-import { CaSection, EnrolListenSection } from './trust-schema.ts';
+import { CaSection, EnrolListenSection, HubRenewalSection, MosquittoSection } from './trust-schema.ts';
 
 export const HubConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
@@ -24,6 +24,10 @@ export const HubConfigSchema = z.strictObject({
   ca: CaSection.prefault({}),
   /** The HTTPS endpoint boxes enrol at with a claim code; absent: none. */
   enrol: EnrolListenSection.optional(),
+  /** Renewal of the hub's own certificate by its CA before it expires. */
+  renewal: HubRenewalSection.prefault({}),
+  /** With Mosquitto (`mqtt.url`): the files the hub keeps up to date and how it reloads it. */
+  mosquitto: MosquittoSection.optional(),
   /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
   sip: z
     .strictObject({

@@ -26,6 +26,7 @@ import { EnrolServer } from '../trust/enrol-server.ts';
 import { EnrolmentService } from '../trust/enrolment-service.ts';
 import { RenewalService } from '../trust/renewal-service.ts';
 import { ensureHubCredentials } from '../trust/hub-credentials.ts';
+import { hubTrust, type HubTrust } from '../trust/hub-trust.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -58,6 +59,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
     : undefined;
   let enrolServer: EnrolServer | undefined;
+  // Its certificate renewed by its CA, live; with Mosquitto, its ACL and CRL kept current.
+  let trust: HubTrust | undefined;
   return {
     config,
     store,
@@ -70,18 +73,20 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       const credentials = await ensureHubCredentials(ca, {
         dataDir: config.dataDir, hubId: config.id, nodeKey: key.publicKey, serverNames: config.ca.serverNames, days: config.ca.certificateDays,
       });
+      trust = hubTrust(config, ca, store, credentials, clock, logger);
+      const live = trust.live;
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
         const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
         const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }
       if ('listen' in config.mqtt) {
-        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
+        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, live, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
         await broker.start();
       }
       replicator = new Replicator({
@@ -96,6 +101,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         logger: logger.child({ mod: 'sync' }),
       });
       replicator.start();
+      live.onChange((c) => void replicator?.useCredentials(c));
+      trust.start();
       takeover.start(replicator.directory);
       statusFile.start();
       await metrics?.start();
@@ -103,6 +110,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     },
     async stop() {
       await metrics?.stop();
+      trust?.stop();
       statusFile.stop();
       takeover.stop();
       await replicator?.stop();

@@ -3,8 +3,12 @@
  * brokers' ACLs, the replication and inter-box SIP will take a node's id, site and role from
  * (DESIGN.md §9, §10). docs/enrolment.md describes it; issue and parse stay in this one file.
  *
- * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub`, and
- *   `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
+ * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub|broker`,
+ *   and `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
+ * - role `broker`: the server certificate of an external broker (Mosquitto, named after the hub
+ *   it serves). It is no node's identity: parseCertificate refuses it, so no broker, replica or
+ *   SIP peer takes it for a node or the hub; only a link checking its broker accepts it
+ *   (parseServerCertificate, agent/sync/link-tls.ts);
  * - extended key usage clientAuth and serverAuth, key usage digitalSignature, not a CA;
  * - the node's replication key (ed25519, agent/sync/node-key.ts) as one more SAN URI,
  *   `urn:outpost:nodekey:<SubjectPublicKeyInfo DER, base64url>`, so the certificate binds the key
@@ -17,6 +21,8 @@ import { TrustError } from './errors.ts';
 import { x509 } from './x509.ts';
 
 export type NodeRole = 'node' | 'hub';
+/** A node's role, or `broker` (an external broker's server certificate, never a node's identity). */
+export type CertificateRole = NodeRole | 'broker';
 
 export interface NodeIdentity {
   nodeId: string;
@@ -25,6 +31,11 @@ export interface NodeIdentity {
   role: NodeRole;
   /** The ed25519 replication key, SPKI DER base64 (as NodeKey.publicKey), when bound. */
   nodeKey: string | undefined;
+}
+
+/** Who a certificate names, broker certificates included (issue them with CertificateAuthority.issue). */
+export interface CertifiedIdentity extends Omit<NodeIdentity, 'role'> {
+  role: CertificateRole;
 }
 
 export interface CertificateFacts extends NodeIdentity {
@@ -39,7 +50,7 @@ const URN = 'urn:outpost:';
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The identity extensions of a node or hub certificate (subject alternative names, key usages, node key). */
-export function identityExtensions(id: NodeIdentity, serverNames: readonly string[] = []): x509.Extension[] {
+export function identityExtensions(id: CertifiedIdentity, serverNames: readonly string[] = []): x509.Extension[] {
   const names: x509.JsonGeneralName[] = [
     { type: 'url', value: `${URN}node:${id.nodeId}` },
     { type: 'url', value: `${URN}role:${id.role}` },
@@ -55,8 +66,18 @@ export function identityExtensions(id: NodeIdentity, serverNames: readonly strin
   ];
 }
 
-/** Reads the identity and dates of a certificate (PEM); throws TrustError('trust.certificate') if it does not follow the profile. */
+/**
+ * Reads the identity and dates of a node's or the hub's certificate (PEM); throws
+ * TrustError('trust.certificate') if it does not follow the profile or is a broker's.
+ */
 export function parseCertificate(pem: string): CertificateFacts {
+  const facts = parseServerCertificate(pem);
+  if (facts.role === 'broker') throw new TrustError('trust.certificate', `the certificate of ${facts.nodeId} is a broker's: it is no node's or hub's identity`);
+  return { ...facts, role: facts.role };
+}
+
+/** parseCertificate, a broker's certificate (role `broker`) included: only for checking the broker a link reaches. */
+export function parseServerCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: CertificateRole } {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(pem);
@@ -73,7 +94,7 @@ export function parseCertificate(pem: string): CertificateFacts {
   const role = one('role');
   const site = one('site') ?? '';
   if (nodeId === undefined || !ID.test(nodeId)) throw new TrustError('trust.certificate', `certificate ${cert.subject} names no valid node id (${URN}node:<id>)`);
-  if (role !== 'node' && role !== 'hub') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub)`);
+  if (role !== 'node' && role !== 'hub' && role !== 'broker') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub|broker)`);
   if (role === 'node' && !ID.test(site)) throw new TrustError('trust.certificate', `certificate of box ${nodeId} names no valid site (${URN}site:<site>)`);
   const nodeKey = one('nodekey');
   return {
