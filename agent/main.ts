@@ -22,6 +22,7 @@ import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { loadNodeTls } from './trust/node-tls.ts';
 import { sipTlsOptions } from './sip/transport/tls-credentials.ts';
+import { routablePeerState } from './sip/transport/tls-peers.ts';
 import { NodeKey, verifySignature } from './sync/node-key.ts';
 import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
@@ -140,6 +141,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     logger: logger.child({ mod: 'calls' }),
     assertion,
     peers: sitePeers,
+    peersOnlyTls: config.sip.tls.peersOnly,
   });
   dispatcher = new RequestDispatcher({ registrar, calls, userAgent: config.sip.userAgent, logger: logger.child({ mod: 'switch' }) });
 
@@ -215,7 +217,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
           ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),
           ...(sipAddress ? { sipAddress } : {}),
           onPeerState: (p) => {
-            sitePeers.learn(p);
+            // sip.tls.peersOnly: calls go to a peer only at its tls: address (docs/sip-tls.md).
+            sitePeers.learn(routablePeerState(config.sip.tls.peersOnly, p));
             keepAlive!.peerState(p);
           },
           onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
