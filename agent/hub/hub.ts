@@ -72,6 +72,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       const ca = await CertificateAuthority.loadOrCreate({ dataDir: config.dataDir, hubId: config.id, caDays: config.ca.days, clock });
       const credentials = await ensureHubCredentials(ca, {
         dataDir: config.dataDir, hubId: config.id, nodeKey: key.publicKey, serverNames: config.ca.serverNames, days: config.ca.certificateDays,
+        validityMs: config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : undefined,
       });
       trust = hubTrust(config, ca, store, credentials, clock, logger);
       const live = trust.live;

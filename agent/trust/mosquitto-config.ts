@@ -44,8 +44,12 @@ export function mosquittoListenerConf(l: MosquittoListener): string {
   ].join('\n');
 }
 
-/** The ACL file: the hub may do everything; each box what broker-acl.ts allows it. */
-export function mosquittoAcl(hubId: string, nodes: readonly AclIdentity[]): string {
+/**
+ * The ACL file: the hub may do everything; each box what broker-acl.ts allows it; a revoked box
+ * nothing (`topic deny #` wins over the patterns: after a reload Mosquitto drops what a revoked
+ * box still connected publishes and sends it nothing more).
+ */
+export function mosquittoAcl(hubId: string, nodes: readonly AclIdentity[], revoked: readonly string[] = []): string {
   const boxes = [...nodes].filter((n) => n.role === 'node').sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   const fleet: AclIdentity[] = [{ nodeId: hubId, site: '', role: 'hub' }, ...boxes];
   const lines = [
@@ -68,5 +72,6 @@ export function mosquittoAcl(hubId: string, nodes: readonly AclIdentity[]): stri
     const t = aclTopics(box, fleet);
     lines.push('', `user ${box.nodeId}`, ...t.write.map((x) => `topic write ${x}`), ...t.read.map((x) => `topic read ${x}`));
   }
+  for (const id of [...revoked].sort()) lines.push('', `# revoked: ${id}`, `user ${id}`, 'topic deny #');
   return `${lines.join('\n')}\n`;
 }

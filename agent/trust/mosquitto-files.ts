@@ -62,6 +62,15 @@ export function mosquittoFilePaths(dir: string): MosquittoFilePaths {
  * they enrol).
  */
 export function aclNodes(hubDataDir: string, revoked: (serial: string) => boolean, now: number): AclIdentity[] {
+  return fleetOf(hubDataDir, revoked, now).filter((x) => !x.revoked).map((x) => x.id);
+}
+
+/** The boxes whose latest certificate is revoked (no open claim for them): denied everything. */
+export function revokedNodeIds(hubDataDir: string, revoked: (serial: string) => boolean, now: number): string[] {
+  return fleetOf(hubDataDir, revoked, now).filter((x) => x.revoked).map((x) => x.id.nodeId);
+}
+
+function fleetOf(hubDataDir: string, revoked: (serial: string) => boolean, now: number): Array<{ id: AclIdentity; revoked: boolean }> {
   const dir = join(hubDataDir, CA_DIR, 'issued');
   const latest = new Map<string, { at: number; id: AclIdentity; revoked: boolean }>();
   for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith('.pem')) : []) {
@@ -75,7 +84,7 @@ export function aclNodes(hubDataDir: string, revoked: (serial: string) => boolea
     if (known && !known.revoked) continue;
     latest.set(claim.nodeId, { at: now, id: { nodeId: claim.nodeId, site: claim.site, role: 'node' }, revoked: false });
   }
-  return [...latest.values()].filter((x) => !x.revoked).map((x) => x.id);
+  return [...latest.values()];
 }
 
 /** What decides the ACL and CRL: when it changes, the hub rewrites them and reloads Mosquitto. */
@@ -111,7 +120,7 @@ export async function writeMosquittoFiles(o: MosquittoFilesOptions): Promise<{ p
   }
   const isRevoked = (serial: string) => o.revoked.some((r) => r.serial === serial.toLowerCase());
   const nodes = aclNodes(o.hubDataDir, isRevoked, o.now);
-  put(p.aclFile, mosquittoAcl(o.hubId, nodes), 0o644);
+  put(p.aclFile, mosquittoAcl(o.hubId, nodes, revokedNodeIds(o.hubDataDir, isRevoked, o.now)), 0o644);
   // Valid as long as the CA: an expired CRL would make Mosquitto refuse every box.
   put(p.crlFile, await o.ca.crl(o.revoked, Math.max(86_400_000, o.ca.notAfter.getTime() - o.now)), 0o644);
   put(p.conf, mosquittoListenerConf({ ...o.listen, ...p }), 0o644);

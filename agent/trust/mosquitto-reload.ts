@@ -8,7 +8,7 @@
  * mosquitto-acl.test.ts); connections already open stay open.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -22,8 +22,11 @@ export interface MosquittoReloadOptions {
   mark: () => string;
   /** Rewrites the ACL and CRL; resolves to what to log. */
   rewrite: () => Promise<Record<string, unknown>>;
-  /** Tells Mosquitto to reload; undefined: the operator does (logged once). */
-  reload: (() => Promise<void>) | undefined;
+  /**
+   * Tells Mosquitto to reload files complete since `writtenAt` (ms since the epoch); undefined: the
+   * operator does (logged once).
+   */
+  reload: ((writtenAt: number) => Promise<void>) | undefined;
   intervalMs?: number;
 }
 
@@ -56,9 +59,10 @@ export class MosquittoReload {
       const mark = this.o.mark();
       if (mark !== this.#last) {
         const summary = await this.o.rewrite();
+        const writtenAt = this.o.clock.now();
         this.rewrites++;
         if (this.o.reload) {
-          await this.o.reload();
+          await this.o.reload(writtenAt);
           this.#last = mark;
           this.o.logger.info(summary, 'mosquitto files rewritten and reloaded');
         } else {
@@ -85,11 +89,16 @@ export function hubMark(hubDataDir: string, revokedCount: () => number): string 
   return `${existsSync(dir) ? readdirSync(dir).length : 0}/${revokedCount()}`;
 }
 
-/** SIGHUP to the pid in `pidFile`, or `command` in a shell. */
-export function mosquittoReloader(m: { pidFile?: string | undefined; reloadCommand?: string | undefined }): (() => Promise<void>) | undefined {
+/**
+ * SIGHUP to the pid in `pidFile`, or `command` in a shell. A Mosquitto that wrote its pid file
+ * after the files were written read them at its start: it is not signalled (a SIGHUP before it
+ * set up its handlers would end it).
+ */
+export function mosquittoReloader(m: { pidFile?: string | undefined; reloadCommand?: string | undefined }): ((writtenAt: number) => Promise<void>) | undefined {
   const { pidFile, reloadCommand } = m;
   if (pidFile !== undefined) {
-    return async () => {
+    return async (writtenAt) => {
+      if (statSync(pidFile).mtimeMs > writtenAt) return;
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
       if (!Number.isInteger(pid) || pid <= 1) throw new TrustError('trust.mosquitto', `mosquitto.pidFile ${pidFile} holds no pid`);
       process.kill(pid, 'SIGHUP');
