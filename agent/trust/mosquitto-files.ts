@@ -87,12 +87,6 @@ function fleetOf(hubDataDir: string, revoked: (serial: string) => boolean, now: 
   return [...latest.values()];
 }
 
-/** What decides the ACL and CRL: when it changes, the hub rewrites them and reloads Mosquitto. */
-export function mosquittoInputs(hubDataDir: string, revoked: ReadonlyArray<{ serial: string }>, now: number): string {
-  const ids = aclNodes(hubDataDir, (s) => revoked.some((r) => r.serial === s.toLowerCase()), now).map((n) => `${n.nodeId}/${n.site}/${n.role}`).sort();
-  return JSON.stringify([ids, revoked.map((r) => r.serial).sort()]);
-}
-
 /** Writes the files (each through a temporary file and a rename); returns the paths and the boxes listed. */
 export async function writeMosquittoFiles(o: MosquittoFilesOptions): Promise<{ paths: MosquittoFilePaths; boxes: number; revoked: number }> {
   const p = mosquittoFilePaths(o.dir);
