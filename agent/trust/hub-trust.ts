@@ -15,7 +15,7 @@ import type { Credentials } from './credentials.ts';
 import { TrustError } from './errors.ts';
 import { HubRenewer } from './hub-renewer.ts';
 import { LiveCredentials } from './live-credentials.ts';
-import { writeMosquittoFiles } from './mosquitto-files.ts';
+import { serverCertificateDue, writeMosquittoFiles } from './mosquitto-files.ts';
 import { hubMark, MosquittoReload, mosquittoReloader } from './mosquitto-reload.ts';
 import { DEFAULT_RENEWAL } from './renewal-schedule.ts';
 
@@ -28,9 +28,10 @@ export interface HubTrust {
 export function hubTrust(config: HubConfig, ca: CertificateAuthority, store: Store, credentials: Credentials, clock: Clock, logger: Logger): HubTrust {
   const log = logger.child({ mod: 'renewal' });
   const live = new LiveCredentials(credentials, log);
+  const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
   const renewer = new HubRenewer({
     ca, dataDir: config.dataDir, live, clock, logger: log,
-    validityMs: config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000,
+    validityMs: validity,
     serverNames: config.ca.serverNames,
     policy: { ...DEFAULT_RENEWAL, window: config.renewal.window },
   });
@@ -43,11 +44,13 @@ export function hubTrust(config: HubConfig, ca: CertificateAuthority, store: Sto
     const mlog = logger.child({ mod: 'mosquitto' });
     mosquitto = new MosquittoReload({
       clock, logger: mlog,
-      mark: () => hubMark(config.dataDir, () => store.revocations.list().length),
+      // Also Mosquitto's server certificate, renewed in the hub's renewal window.
+      mark: () => `${hubMark(config.dataDir, () => store.revocations.list().length)}/${serverCertificateDue(m.dir, config.renewal.window, clock.now())}`,
       rewrite: async () => {
         const w = await writeMosquittoFiles({
           dir: m.dir, hubDataDir: config.dataDir, hubId: config.id, ca, listen: { host: address.host, port: address.port }, revoked: store.revocations.list(),
           certificateDays: config.ca.certificateDays, serverNames: config.ca.serverNames, newServerCertificate: false, now: clock.now(),
+          renewWindow: config.renewal.window, validityMs: validity,
         });
         return { dir: m.dir, boxes: w.boxes, revoked: w.revoked };
       },

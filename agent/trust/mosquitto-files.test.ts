@@ -1,5 +1,5 @@
 /** Which boxes Mosquitto's ACL lists and denies, from a real CA's issued certificates, revocations and claims. */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { CertificateAuthority } from './ca.ts';
 import { ClaimBook, createClaim } from './claim-book.ts';
 import { newTlsKey } from './credentials.ts';
 import { parseCertificate } from './identity.ts';
-import { aclNodes, revokedNodeIds, writeMosquittoFiles } from './mosquitto-files.ts';
+import { aclNodes, revokedNodeIds, serverCertificateDue, writeMosquittoFiles } from './mosquitto-files.ts';
 import { spkiOfKey } from './x509.ts';
 
 interface Ctx {
@@ -62,6 +62,24 @@ test('written files: the conf names the CRL, the ACL denies the revoked box afte
   assert.not.match(acl, /user a2\ntopic (read|write)/);
   assert.match(readFileSync(w.paths.crlFile, 'utf8'), /^-----BEGIN X509 CRL-----/);
   assert.throws(() => parseCertificate(readFileSync(w.paths.certfile, 'utf8')), /broker's/);
+});
+
+test('the hub renews Mosquitto\'s server certificate in its renewal window, not before', async (ctx) => {
+  const out = join(ctx.dir, 'mosquitto');
+  const write = () => writeMosquittoFiles({
+    dir: out, hubDataDir: ctx.dir, hubId: 'hub', ca: ctx.ca, listen: { host: '127.0.0.1', port: 8883 }, revoked: [],
+    certificateDays: 90, serverNames: ['127.0.0.1'], newServerCertificate: false, now: ctx.clock.now(), renewWindow: 1 / 3,
+  });
+  const serial = (w: Awaited<ReturnType<typeof write>>) => new X509Certificate(readFileSync(w.paths.certfile)).serialNumber;
+  assert.ok(serverCertificateDue(out, 1 / 3, ctx.clock.now()), 'none yet');
+  const first = serial(await write());
+  assert.not.ok(serverCertificateDue(out, 1 / 3, ctx.clock.now()));
+  ctx.clock.advance(59 * 86_400_000);
+  assert.is(serial(await write()), first, 'day 59 of 90: kept');
+  ctx.clock.advance(2 * 86_400_000);
+  assert.ok(serverCertificateDue(out, 1 / 3, ctx.clock.now()), 'day 61: in the window');
+  assert.is.not(serial(await write()), first, 'renewed');
+  assert.not.ok(serverCertificateDue(out, 1 / 3, ctx.clock.now()));
 });
 
 test.run();

@@ -3,18 +3,20 @@
  * `outpost broker mosquitto-config` and rewritten by the hub when a box enrols or is revoked
  * (mosquitto-reload.ts): `outpost.conf` (listener), `outpost.acl`, `outpost.crl` (the revoked
  * certificates, signed by the CA), `ca.crt`, and `server.crt`/`server.key`, the broker's own
- * certificate (role `broker`, identity.ts). The text is made in mosquitto-config.ts.
+ * certificate (role `broker`, identity.ts), which the hub also renews in its renewal window
+ * (Mosquitto takes it on the same SIGHUP). The text is made in mosquitto-config.ts.
  */
 import { createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AclIdentity } from './broker-acl.ts';
-import { CA_DIR, type CertificateAuthority } from './ca.ts';
+import { BACKDATE_MS, CA_DIR, type CertificateAuthority } from './ca.ts';
 import { ClaimBook } from './claim-book.ts';
 import { claimState } from './claim-rules.ts';
 import { newTlsKey } from './credentials.ts';
 import { TrustError } from './errors.ts';
-import { parseCertificate } from './identity.ts';
+import { parseCertificate, parseServerCertificate } from './identity.ts';
+import { issuedValidity, renewalOpens } from './renewal-schedule.ts';
 import { mosquittoAcl, mosquittoListenerConf } from './mosquitto-config.ts';
 import type { RevokedEntry } from './revocation.ts';
 import { spkiOfKey } from './x509.ts';
@@ -33,6 +35,10 @@ export interface MosquittoFilesOptions {
   serverNames: readonly string[];
   /** Issue a new server certificate even when the directory holds one (the CLI does). */
   newServerCertificate: boolean;
+  /** The hub: also issue one when the one there is in this renewal window (`renewal.window`). */
+  renewWindow?: number;
+  /** Validity of a new server certificate, ms (wins over certificateDays: `ca.certificateValidity`). */
+  validityMs?: number | undefined;
   now: number;
 }
 
@@ -87,6 +93,15 @@ function fleetOf(hubDataDir: string, revoked: (serial: string) => boolean, now: 
   return [...latest.values()];
 }
 
+/** True when Mosquitto's server certificate in `dir` is missing or in its renewal window. */
+export function serverCertificateDue(dir: string, window: number, now: number): boolean {
+  const p = mosquittoFilePaths(dir);
+  if (!existsSync(p.certfile) || !existsSync(p.keyfile)) return true;
+  const facts = parseServerCertificate(readFileSync(p.certfile, 'utf8'));
+  const v = issuedValidity(facts.notBefore.getTime(), facts.notAfter.getTime(), BACKDATE_MS);
+  return now >= renewalOpens(v, { window, retryMinMs: 0, retryMaxMs: 0 });
+}
+
 /** Writes the files (each through a temporary file and a rename); returns the paths and the boxes listed. */
 export async function writeMosquittoFiles(o: MosquittoFilesOptions): Promise<{ paths: MosquittoFilePaths; boxes: number; revoked: number }> {
   const p = mosquittoFilePaths(o.dir);
@@ -101,12 +116,13 @@ export async function writeMosquittoFiles(o: MosquittoFilesOptions): Promise<{ p
   };
   mkdirSync(o.dir, { recursive: true, mode: 0o755 });
   put(p.cafile, o.ca.certificatePem, 0o644);
-  if (o.newServerCertificate || !existsSync(p.certfile) || !existsSync(p.keyfile)) {
+  if (o.newServerCertificate || serverCertificateDue(o.dir, o.renewWindow ?? 0, o.now)) {
     const key = newTlsKey();
     const cert = await o.ca.issue({
       identity: { nodeId: o.hubId, site: '', role: 'broker', nodeKey: undefined },
       publicKey: spkiOfKey(createPrivateKey(key)),
       days: o.certificateDays,
+      ...(o.validityMs !== undefined ? { validityMs: o.validityMs } : {}),
       serverNames: o.serverNames,
     });
     put(p.keyfile, key, 0o600);
