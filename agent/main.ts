@@ -18,12 +18,14 @@ import { SipCounters } from './control/sip-counters.ts';
 import { ConfigPush } from './control/config-push.ts';
 import { liveReconfigurer } from './control/live-reconfigurer.ts';
 import { CertificateRenewer } from './trust/certificate-renewer.ts';
+import { LiveCredentials } from './trust/live-credentials.ts';
 import { REVOKED_MESSAGE } from './trust/revocation.ts';
 import type { HttpServer } from './control/http-server.ts';
 import { SyncStatusFile } from './control/sync-status-file.ts';
 import { embeddedBrokerAt, type EmbeddedBroker } from './sync/embedded-broker.ts';
 import { loadNodeTls } from './trust/node-tls.ts';
 import { sipTlsOptions } from './sip/transport/tls-credentials.ts';
+import { routablePeerState } from './sip/transport/tls-peers.ts';
 import { NodeKey, verifySignature } from './sync/node-key.ts';
 import { CdrTakeoverService } from './sync/cdr-takeover-service.ts';
 import { Replicator, type ReplicatorOptions } from './sync/replicator.ts';
@@ -102,6 +104,8 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const nodeKey = replicates ? NodeKey.loadOrCreate(config.dataDir) : undefined;
   // The certificate from enrolment (docs/security.md): mTLS for the brokers and links, and the identity peers believe.
   const tls = nodeKey ? loadNodeTls(config.dataDir, { nodeId: config.node.id, site: config.node.site, role: 'node', nodeKey: nodeKey.publicKey }) : undefined;
+  // A renewed certificate replaces these while the node runs (SIP TLS, broker, links, state).
+  const live = tls ? new LiveCredentials(tls.credentials, logger.child({ mod: 'renewal' })) : undefined;
   // Routing skips a peer that liveness does not know to be up (no new request waits on a dead box).
   const sitePeers: SitePeers = new SitePeers((id): boolean => keepAlive?.isUp(id) ?? true);
   // The endpoint and the call controller need each other: the controller sends through the
@@ -125,11 +129,11 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     // Any message from a site peer's SIP address shows it alive (docs/peer-liveness.md).
     onReceived: (source) => keepAlive?.heardFrom(source),
     // SIP over TLS (docs/sip-tls.md): the operator's certificate or the node's; mutual with site peers.
-    ...sipTlsOptions(config.sip.tls, tls?.credentials, (dest): string | undefined => sitePeers.nodeAt(dest)),
+    ...sipTlsOptions(config.sip.tls, live, (dest): string | undefined => sitePeers.nodeAt(dest)),
   });
   // Calls across the boxes of the site (docs/inter-box.md): peers' addresses from their states,
   // INVITEs between boxes signed with the node key and checked against the pinned keys.
-  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, owner: tls.identity, revoked: (serial: string) => store.revocations.get(serial) }))) : undefined;
+  const broker = config.mqtt ? embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), tls && (() => ({ credentials: tls.credentials, live, owner: tls.identity, revoked: (serial: string) => store.revocations.get(serial) }))) : undefined;
   // A node key bound by a revoked certificate signs no inter-box SIP (docs/security.md, Revocation).
   const keyOf = (id: string) => {
     const key = store.changes.knownKey(id) ?? store.nodes.get(id);
@@ -156,6 +160,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     logger: logger.child({ mod: 'calls' }),
     assertion,
     peers: sitePeers,
+    peersOnlyTls: config.sip.tls.peersOnly,
   });
   // SIP trace (docs/sip-trace.md): HEP export to Homer (`trace.hep`) and the socket of `outpost trace`.
   const trace = buildSipTrace({ config: config.trace, dataDir: config.dataDir, nodeId: config.node.id, boxAddress: config.rtp.address, observeSip: (o) => endpoint.observe(o), observeRtcp: (o) => relay.observeRtcp(o), clock, logger: logger.child({ mod: 'trace' }) });
@@ -181,10 +186,10 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     replicator ? { ...syncStatus(replicator, clock.now()), ...(keepAlive ? { liveness: keepAlive.status() } : {}), ...(broker?.guard ? { broker: { ...broker.guard.stats } } : {}) } : undefined;
   // Closes the calls of a dead box of the site (docs/calls.md, 9), fed by peer liveness.
   const takeover = replicates ? new CdrTakeoverService({ store, self: config.node.id, site: config.node.site, graceSeconds: config.sync.takeoverGrace, clock, logger: logger.child({ mod: 'takeover' }) }) : undefined;
-  // Renewal before expiry (docs/enrolment.md): the new node.crt is used from the next start.
+  // Renewal before expiry (docs/enrolment.md): the new node.crt is used at once (`live`).
   const renewHub = config.renewal.hub ?? config.enrol?.hub;
   const renewer = tls && nodeKey && renewHub
-    ? new CertificateRenewer({ dataDir: config.dataDir, hubUrl: renewHub, nodeKey, clock, logger: logger.child({ mod: 'renewal' }),
+    ? new CertificateRenewer({ dataDir: config.dataDir, hubUrl: renewHub, nodeKey, live, clock, logger: logger.child({ mod: 'renewal' }),
         policy: { window: config.renewal.window, retryMinMs: config.renewal.retryMin * 1000, retryMaxMs: config.renewal.retryMax * 1000 } })
     : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
@@ -241,12 +246,14 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
           ...(broker ? { ownBrokerUrl: config.mqtt?.announce ?? broker.url } : {}),
           ...(sipAddress ? { sipAddress } : {}),
           onPeerState: (p) => {
-            sitePeers.learn(p);
+            // sip.tls.peersOnly: calls go to a peer only at its tls: address (docs/sip-tls.md).
+            sitePeers.learn(routablePeerState(config.sip.tls.peersOnly, p));
             keepAlive!.peerState(p);
           },
           onPeerLinkLost: (id) => keepAlive!.peerLinkLost(id),
         });
         replicator.start();
+        live?.onChange((c) => void replicator?.useCredentials(c));
         takeover?.start(keepAlive ?? replicator.directory);
       }
       statusFile?.start();

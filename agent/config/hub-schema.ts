@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { LogSection } from './schema.ts';
 import { InsecureMqttKey, MetricsSection, MqttSection, SyncSection, nodeIdSchema } from './sync-schema.ts';
-import { CaSection, EnrolListenSection } from './trust-schema.ts';
+import { CaSection, EnrolListenSection, HubRenewalSection, MosquittoSection } from './trust-schema.ts';
 import { DashboardSection, TelemetryWindowSection } from './dashboard-schema.ts';
 
 export const HubConfigSchema = z.strictObject({
@@ -29,6 +29,10 @@ export const HubConfigSchema = z.strictObject({
   telemetry: TelemetryWindowSection.prefault({}),
   /** The fleet dashboard for admins; absent: none (docs/dashboard.md). */
   dashboard: DashboardSection.optional(),
+  /** Renewal of the hub's own certificate by its CA before it expires. */
+  renewal: HubRenewalSection.prefault({}),
+  /** With Mosquitto (`mqtt.url`): the files the hub keeps up to date and how it reloads it. */
+  mosquitto: MosquittoSection.optional(),
   /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
   sip: z
     .strictObject({

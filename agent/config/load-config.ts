@@ -45,6 +45,10 @@ export function parseHubConfigText(text: string, path: string): HubConfig {
   if (!result.success) throw new ConfigError(path, problemsOf(result.error.issues, HubConfigSchema));
   const config = result.data;
   if (!isAbsolute(config.dataDir)) config.dataDir = resolve(dirname(path), config.dataDir);
+  for (const k of ['dir', 'pidFile'] as const) {
+    const file = config.mosquitto?.[k];
+    if (config.mosquitto && file !== undefined && !isAbsolute(file)) config.mosquitto[k] = resolve(dirname(path), file);
+  }
   if (config.sync.siteAdminKey !== undefined) throw new ConfigError(path, [{ key: 'sync.siteAdminKey', reason: 'only a box uses a site admin key; the hub is the admin' }]);
   checkPlainMqtt(path, config.insecureMqtt, [['mqtt', 'listen' in config.mqtt ? config.mqtt.listen : config.mqtt.url]]);
   return config;

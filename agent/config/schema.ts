@@ -97,6 +97,8 @@ export const SipTlsSection = z
     cert: z.string().min(1).optional(),
     /** Its private key, PEM. */
     key: z.string().min(1).optional(),
+    /** Site peers only over mutual TLS: signed inter-box requests over UDP/TCP get 403 (docs/sip-tls.md). */
+    peersOnly: z.boolean().default(false),
   })
   .refine((t) => (t.cert === undefined) === (t.key === undefined), { message: 'give both cert and key, or neither' });
 

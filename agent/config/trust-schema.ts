@@ -49,6 +49,9 @@ export const RenewalSection = z.strictObject({
   hub: z.string().regex(/^https:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/, 'must be "https://host:port"').optional(),
 });
 
+/** Hub: renewal of its own certificate (broker, enrolment HTTPS) by its CA, with the window of a box's. */
+export const HubRenewalSection = RenewalSection.omit({ hub: true, retryMin: true, retryMax: true });
+
 /** Hub: the HTTPS endpoint boxes enrol at. Absent: no endpoint (claims can still be made). */
 export const EnrolListenSection = z.strictObject({
   /** `host:port`; port 0 lets the OS choose (written to node.json as `enrol`). */
@@ -77,3 +80,21 @@ export type CaConfig = z.output<typeof CaSection>;
 export type EnrolListenConfig = z.output<typeof EnrolListenSection>;
 export type EnrolJoinConfig = z.output<typeof EnrolJoinSection>;
 export type RenewalConfig = z.output<typeof RenewalSection>;
+
+/**
+ * Hub with Mosquitto (`mqtt.url`): the directory `outpost broker mosquitto-config` wrote, whose
+ * ACL and CRL the hub rewrites when a box enrols or is revoked, and how it then tells Mosquitto
+ * to reload them (docs/config/hub.md, docs/cli/broker.md).
+ */
+export const MosquittoSection = z
+  .strictObject({
+    /** The `--out` directory of `outpost broker mosquitto-config` (Mosquitto's include_dir). */
+    dir: z.string().min(1),
+    /** A file holding Mosquitto's pid (its `pid_file`): the hub sends that process SIGHUP. */
+    pidFile: z.string().min(1).optional(),
+    /** Or a shell command that reloads Mosquitto (e.g. `systemctl reload mosquitto`). */
+    reloadCommand: z.string().min(1).max(1000).optional(),
+  })
+  .refine((m) => !(m.pidFile !== undefined && m.reloadCommand !== undefined), { message: 'give pidFile or reloadCommand, not both' });
+
+export type MosquittoConfig = z.output<typeof MosquittoSection>;

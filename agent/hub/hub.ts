@@ -29,6 +29,7 @@ import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 import { FleetDashboard } from './fleet-dashboard.ts';
 import { startHubAdmin } from '../admin/hub-admin.ts';
 import type { AdminService } from '../admin/admin-service.ts';
+import { hubTrust, type HubTrust } from '../trust/hub-trust.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -66,6 +67,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
   const fleet = new FleetDashboard({ config, store, clock, logger });
   // The admin API (agent/admin/, docs/mqtt/admin.md): signed requests over the hub's broker.
   let admin: AdminService | undefined;
+  // Its certificate renewed by its CA, live; with Mosquitto, its ACL and CRL kept current.
+  let trust: HubTrust | undefined;
   return {
     config,
     store,
@@ -77,19 +80,22 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       const ca = await CertificateAuthority.loadOrCreate({ dataDir: config.dataDir, hubId: config.id, caDays: config.ca.days, clock });
       const credentials = await ensureHubCredentials(ca, {
         dataDir: config.dataDir, hubId: config.id, nodeKey: key.publicKey, serverNames: config.ca.serverNames, days: config.ca.certificateDays,
+        validityMs: config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : undefined,
       });
+      trust = hubTrust(config, ca, store, credentials, clock, logger);
+      const live = trust.live;
       if (config.enrol) {
         const log = logger.child({ mod: 'enrol' });
         const validity = config.ca.certificateValidity !== undefined ? validityMs(config.ca.certificateValidity) : config.ca.certificateDays * 86_400_000;
         const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log, brokerUrl });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }
       if ('listen' in config.mqtt) {
-        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
+        broker = embeddedBrokerAt(config.mqtt.listen, logger.child({ mod: 'broker' }), () => ({ credentials, live, owner: { nodeId: config.id, site: '', role: 'hub' }, revoked: (serial: string) => store.revocations.get(serial) }));
         await broker.start();
       }
       replicator = new Replicator({
@@ -105,6 +111,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       });
       replicator.start();
       admin = startHubAdmin(config, { store, credentials, brokerUrl: brokerUrl(), directory: replicator.directory, clock, logger });
+      live.onChange((c) => void replicator?.useCredentials(c));
+      trust.start();
       takeover.start(replicator.directory);
       await fleet.start({ credentials, brokerUrl: brokerUrl(), directory: replicator.directory });
       statusFile.start();
@@ -114,6 +122,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     async stop() {
       await metrics?.stop();
       await fleet.stop();
+      trust?.stop();
       statusFile.stop();
       takeover.stop();
       await admin?.stop();

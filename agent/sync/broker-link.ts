@@ -33,6 +33,7 @@ export class BrokerLink {
   private readonly options: BrokerLinkOptions;
   private readonly waiters: Array<() => void> = [];
   private wasConnected = false;
+  private stopped = false;
   inFlight = 0;
   published = 0;
   /** When the link last made progress: its last acknowledgement, or the publish that found nothing in flight. */
@@ -50,6 +51,7 @@ export class BrokerLink {
   }
 
   start(): void {
+    this.stopped = false;
     const o = this.options;
     const client = mqtt.connect(o.url, {
       clientId: o.clientId,
@@ -157,10 +159,28 @@ export class BrokerLink {
   }
 
   /**
+   * New TLS options (a renewed certificate, docs/enrolment.md "Renewal"): a started link
+   * disconnects cleanly (no will; its persistent session stays at the broker) and connects again
+   * with them, announcing itself anew through onConnect. A link not started takes them at start().
+   */
+  async useTls(tls: Record<string, unknown>): Promise<void> {
+    this.options.tls = tls;
+    if (!this.client || this.stopped) return;
+    this.options.logger.info({ link: this.name, url: this.url }, 'reconnecting with the renewed certificate');
+    await this.close(1000);
+    if (!this.stopped) this.start();
+  }
+
+  /**
    * Disconnects cleanly (the broker then sends no will: publish the offline state first). Waits
    * at most `graceMs` for in-flight publishes, then closes the socket regardless.
    */
   async stop(graceMs = 1000): Promise<void> {
+    this.stopped = true;
+    await this.close(graceMs);
+  }
+
+  private async close(graceMs: number): Promise<void> {
     const client = this.client;
     this.client = undefined;
     this.releaseAll();

@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Credentials } from '../trust/credentials.ts';
+import type { LiveCredentials } from '../trust/live-credentials.ts';
 import type { AclIdentity } from '../trust/broker-acl.ts';
 import type { RevocationLookup } from '../trust/revocation.ts';
 import { BrokerGuard } from './broker-guard.ts';
@@ -31,6 +32,8 @@ export interface BrokerTls {
   credentials: Credentials;
   owner: AclIdentity;
   revoked?: RevocationLookup;
+  /** Renewals: the listener serves the new certificate from the next handshake (no restart). */
+  live?: LiveCredentials;
 }
 
 export class EmbeddedBroker {
@@ -43,6 +46,7 @@ export class EmbeddedBroker {
   #bound: { host: string; port: number; secure: boolean } | undefined;
   #published = 0;
   #stopping: Promise<void> | undefined;
+  #unwatch: (() => void) | undefined;
   /** The certificate ACL (mqtts only). */
   readonly guard: BrokerGuard | undefined;
 
@@ -70,7 +74,7 @@ export class EmbeddedBroker {
     };
     const t = this.#options.tls;
     const server = t
-      ? tls.createServer({ ...t.credentials, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, accept)
+      ? tls.createServer({ ...(t.live?.current ?? t.credentials), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, accept)
       : net.createServer(accept);
     if (t) {
       server.on('tlsClientError', (err, socket) => {
@@ -91,6 +95,8 @@ export class EmbeddedBroker {
     this.#aedes = aedes;
     this.#server = server;
     this.#bound = { host, port: addr.port, secure: t !== undefined };
+    // Connected clients keep their sessions; new handshakes get the renewed certificate.
+    this.#unwatch = t?.live?.onChange((c) => (server as tls.Server).setSecureContext({ key: c.key, cert: c.cert, ca: c.ca, minVersion: 'TLSv1.2' }));
     this.#published = 0;
     this.#stopping = undefined;
     this.#log.info({ url: this.url }, 'mqtt broker listening');
@@ -106,6 +112,8 @@ export class EmbeddedBroker {
     const server = this.#server;
     const aedes = this.#aedes;
     if (!server || !aedes) return;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     // aedes.close() closes the clients it knows (publishing their wills) and its emitter.
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

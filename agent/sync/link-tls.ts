@@ -3,11 +3,13 @@
  * the client certificate, the hub's CA as the only trust anchor, and instead of a host name the
  * identity the server's certificate must name: the hub for the link to the hub's broker, the
  * peer for the link to a site peer's broker, the node itself for its own broker. Boxes have no
- * DNS names; their certificates name their node ids (identity.ts).
+ * DNS names; their certificates name their node ids (identity.ts). Where the hub is expected, an
+ * external broker's certificate (role `broker`, named after the hub, `outpost broker
+ * mosquitto-config`) is accepted too: it serves the hub's broker, not as the hub.
  */
 import type { PeerCertificate } from 'node:tls';
 import type { Credentials } from '../trust/credentials.ts';
-import { parseCertificate, type NodeRole } from '../trust/identity.ts';
+import { parseServerCertificate, type NodeRole } from '../trust/identity.ts';
 import { SyncError } from './errors.ts';
 
 /** Who the broker at the other end must be. */
@@ -27,8 +29,9 @@ export function expectedServer(link: string, self: { nodeId: string; role: NodeR
 export function serverIdentityProblem(cert: Pick<PeerCertificate, 'raw'>, expected: ExpectedServer): string | undefined {
   try {
     const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
-    const facts = parseCertificate(pem);
-    if (facts.nodeId === expected.nodeId && facts.role === expected.role) return undefined;
+    const facts = parseServerCertificate(pem);
+    const role = facts.role === expected.role || (expected.role === 'hub' && facts.role === 'broker');
+    if (facts.nodeId === expected.nodeId && role) return undefined;
     return `the broker's certificate names ${facts.role} ${facts.nodeId}, expected ${expected.role} ${expected.nodeId}`;
   } catch (err) {
     return (err as Error).message;

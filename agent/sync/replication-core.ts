@@ -212,6 +212,11 @@ export class ReplicationCore implements LinkView {
     return [...this.receiver.streams.values()];
   }
 
+  /** The node's certificate was renewed (DER base64): its state announces it from the next publish. */
+  useCertificate(certificate: string): void {
+    if (this.o.trust) this.o.trust = { ...this.o.trust, certificate };
+  }
+
   /** This replica's NodeState, as published on connect, each anti-entropy round and as the will. */
   stateMessage(online: boolean): Buffer {
     const o = this.o;

@@ -100,6 +100,19 @@ export class Replicator {
     this.timers = new CoreTimers(clock, (timer) => this.run(this.core.timerFired(timer)));
   }
 
+  /**
+   * Renewed credentials (docs/enrolment.md "Renewal"): the state announces the new certificate
+   * and every mqtts link reconnects with it (each announces the state again when it is back).
+   */
+  async useCredentials(tls: Credentials): Promise<void> {
+    const o = this.options;
+    if (!o.tls) return;
+    o.tls = tls;
+    this.core.useCertificate(derOfPem(tls.cert));
+    await Promise.all([...this.links.values()].filter((l) => l.url.startsWith('mqtts:')).map((l) =>
+      l.useTls(linkTlsOptions(tls, expectedServer(l.name, { nodeId: o.nodeId, role: o.role, hubId: o.hub?.id })))));
+  }
+
   get directory(): PeerDirectory {
     return this.core.directory;
   }

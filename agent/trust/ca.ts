@@ -2,14 +2,17 @@
  * The hub's certificate authority: an ECDSA P-256 key and a self-signed certificate in
  * `<hub dataDir>/ca/` (ca.key mode 0600, ca.crt), created at the hub's first start. It issues
  * node and hub certificates of the profile in identity.ts and keeps a copy of each in
- * `ca/issued/<node id>.<serial>.pem` (what revocation will list). The key is never logged or sent.
+ * `ca/issued/<node id>.<serial>.pem` (what revocation will list); an external broker's server
+ * certificate (role `broker`) goes to `ca/brokers/` instead, so it is never taken for a node's.
+ * It signs the CRL of the revoked certificates (crl(), for Mosquitto's `crlfile`). The key is
+ * never logged or sent.
  */
 import { generateKeyPairSync, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
 import { TrustError } from './errors.ts';
-import { identityExtensions, type CertificateRole, type NodeIdentity } from './identity.ts';
+import { identityExtensions, type CertifiedIdentity } from './identity.ts';
 import { EC_ALGORITHM, webKeysOf, x509 } from './x509.ts';
 
 export const CA_DIR = 'ca';
@@ -33,7 +36,7 @@ export interface CaOptions {
 }
 
 export interface IssueRequest {
-  identity: Omit<NodeIdentity, 'role'> & { role: CertificateRole };
+  identity: CertifiedIdentity;
   /** The certified public key, SPKI DER. */
   publicKey: Uint8Array;
   /** Validity in days, or in ms with `validityMs` (which wins: `ca.certificateValidity`). */
@@ -97,6 +100,11 @@ export class CertificateAuthority {
     return new CertificateAuthority(dir, keyPem, certificatePem, options.clock);
   }
 
+  /** When the CA certificate expires. */
+  get notAfter(): Date {
+    return new Date(new NodeX509(this.certificatePem).validTo);
+  }
+
   /** Signs a certificate for `request` and records it in `ca/issued/`; returns the PEM. */
   async issue(request: IssueRequest): Promise<string> {
     this.keys ??= await webKeysOf(this.keyPem);
@@ -119,11 +127,33 @@ export class CertificateAuthority {
       ],
     });
     const pem = cert.toString('pem');
-    // Admins' certificates apart (issued/admin/): the node ids of issued/ stay boxes and the hub.
-    const folder = request.identity.role === 'admin' ? join(this.dir, 'issued', ADMIN_DIR) : join(this.dir, 'issued');
+    // Admins' certificates apart (issued/admin/), and external brokers' (brokers/): the node ids of issued/ stay boxes and the hub.
+    const folder = request.identity.role === 'admin' ? join(this.dir, 'issued', ADMIN_DIR) : join(this.dir, request.identity.role === 'broker' ? 'brokers' : 'issued');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     writeFileSync(join(folder, `${request.identity.nodeId}.${cert.serialNumber}.pem`), `${pem}\n`, { mode: 0o644, flag: 'wx' });
     return pem;
+  }
+
+  /**
+   * A CRL (PEM) listing `revoked` (serials in hex), signed by the CA, valid from now for
+   * `validityMs` (its nextUpdate; a verifier may refuse every client once it passed).
+   */
+  async crl(revoked: ReadonlyArray<{ serial: string; revokedAt: number }>, validityMs: number): Promise<string> {
+    this.keys ??= await webKeysOf(this.keyPem);
+    const ca = new x509.X509Certificate(this.certificatePem);
+    const now = this.clock.now();
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: ca.subject,
+      thisUpdate: new Date(now - BACKDATE_MS),
+      nextUpdate: new Date(now + validityMs),
+      signingAlgorithm: EC_ALGORITHM,
+      signingKey: this.keys.privateKey,
+      entries: revoked.map((r) => ({ serialNumber: r.serial.toLowerCase(), revocationDate: new Date(r.revokedAt) })),
+      extensions: [await x509.AuthorityKeyIdentifierExtension.create(ca, false)],
+    });
+    // OpenSSL (Mosquitto's crlfile) reads only the label `X509 CRL` (RFC 7468 §5).
+    const body = Buffer.from(crl.rawData).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+    return `-----BEGIN X509 CRL-----\n${body}\n-----END X509 CRL-----\n`;
   }
 
   /** True when this CA ever issued a certificate for `nodeId` (revocation will refine this). */

@@ -2,13 +2,15 @@
  * A box's renewal loop (docs/enrolment.md "Renewal"): a thin shell on the injected Clock around
  * nextRenewalStep (renewal-schedule.ts) and renewCertificate (renew-client.ts). It reads the
  * installed certificate, sleeps until the renewal window opens, asks the hub, retries with
- * backoff, and tells `onRenewed` about a new certificate. start()/stop() own its one timer.
+ * backoff, and tells `onRenewed` about a new certificate and `live` (live-credentials.ts) to take
+ * it, so the running node serves and presents it at once. start()/stop() own its one timer.
  */
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { readCredentials } from './credentials.ts';
 import type { NodeKeySigner } from './enrol-client.ts';
 import { parseCertificate, type CertificateFacts } from './identity.ts';
+import type { LiveCredentials } from './live-credentials.ts';
 import { renewCertificate } from './renew-client.ts';
 import { issuedValidity, nextRenewalStep, type RenewalPolicy } from './renewal-schedule.ts';
 import { BACKDATE_MS } from './ca.ts';
@@ -21,6 +23,8 @@ export interface CertificateRenewerOptions {
   clock: Clock;
   logger: Logger;
   onRenewed?: (facts: CertificateFacts) => void;
+  /** The credentials the running node uses: reloaded from the renewed files. */
+  live?: LiveCredentials;
   /** The exchange with the hub (tests may point it elsewhere); default renewCertificate. */
   renew?: typeof renewCertificate;
 }
@@ -72,6 +76,7 @@ export class CertificateRenewer {
       this.lastFailureAt = undefined;
       this.renewed++;
       this.o.logger.info({ old: current.serial, serial: facts.serial, until: facts.notAfter.toISOString() }, 'certificate renewed');
+      this.o.live?.reload(this.o.dataDir);
       this.o.onRenewed?.(facts);
     } catch (err) {
       this.failures++;

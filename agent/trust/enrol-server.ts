@@ -3,7 +3,8 @@
  * `POST /v1/enrol` with a JSON body, answered by EnrolmentService. A thin shell: it limits the
  * body, counts failures per source address (FailureLimiter) and maps TrustError codes to HTTP
  * statuses; the box authenticates the answer by its MAC, not by this TLS certificate, which it
- * cannot check before it has the CA.
+ * cannot check before it has the CA. With `live`, a renewed hub certificate is served from the
+ * next handshake (hub-renewer.ts).
  */
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -13,6 +14,7 @@ import type { Clock } from '../lib/clock.ts';
 import { hostPort, listenOn } from '../lib/listen.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Credentials } from './credentials.ts';
+import type { LiveCredentials } from './live-credentials.ts';
 import { ENROL_PATH, RENEW_PATH, RenewRequestSchema } from './enrol-protocol.ts';
 import type { EnrolmentService } from './enrolment-service.ts';
 import { isClientFault, TrustError, type TrustErrorCode } from './errors.ts';
@@ -39,6 +41,8 @@ export interface EnrolServerOptions {
   host: string;
   port: number;
   credentials: Credentials;
+  /** The hub's credentials as they are renewed (wins over `credentials`). */
+  live?: LiveCredentials;
   service: EnrolmentService;
   /** `POST /v1/renew` for boxes presenting their certificate (absent: no renewal here). */
   renewal?: RenewalService;
@@ -52,6 +56,7 @@ export interface EnrolServerOptions {
 export class EnrolServer {
   private server: https.Server | undefined;
   private boundPort = 0;
+  private unwatch: (() => void) | undefined;
   private readonly limiter: FailureLimiter;
 
   constructor(private readonly o: EnrolServerOptions) {
@@ -59,10 +64,10 @@ export class EnrolServer {
   }
 
   async start(): Promise<void> {
-    const { key, cert } = this.o.credentials;
+    const { key, cert, ca } = this.o.live?.current ?? this.o.credentials;
     // A client certificate is asked for but not required: enrolling boxes have none yet; the
     // renewal path requires one the CA verified (RenewalService checks the rest).
-    const server = https.createServer({ key, cert, ca: this.o.credentials.ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
+    const server = https.createServer({ key, cert, ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     try {
@@ -72,6 +77,7 @@ export class EnrolServer {
     }
     server.on('error', (err) => this.o.logger.error({ err: err.message }, 'enrolment listener error'));
     this.server = server;
+    this.unwatch = this.o.live?.onChange((c) => server.setSecureContext({ key: c.key, cert: c.cert, ca: c.ca, minVersion: 'TLSv1.2' }));
     this.boundPort = (server.address() as AddressInfo).port;
     this.o.logger.info({ url: this.url }, 'enrolment listening');
   }
@@ -80,6 +86,7 @@ export class EnrolServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.unwatch?.();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;

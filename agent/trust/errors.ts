@@ -22,7 +22,8 @@ export type TrustErrorCode =
   | 'trust.protocol'
   | 'trust.unreachable'
   | 'trust.tampered'
-  | 'trust.renewal';
+  | 'trust.renewal'
+  | 'trust.mosquitto';
 
 /** A refusal or failure of the trust layer; `code` says which (see TrustErrorCode). */
 export class TrustError extends AgentError {

@@ -15,6 +15,8 @@ export interface HubCredentialOptions {
   nodeKey: string;
   serverNames: readonly string[];
   days: number;
+  /** `ca.certificateValidity` in ms: wins over `days`. */
+  validityMs?: number | undefined;
 }
 
 /** The hub's credentials, issued now if its data directory has none. */
@@ -25,6 +27,7 @@ export async function ensureHubCredentials(ca: CertificateAuthority, o: HubCrede
     identity: { nodeId: o.hubId, site: '', role: 'hub', nodeKey: o.nodeKey },
     publicKey: spkiOfKey(createPrivateKey(key)),
     days: o.days,
+    ...(o.validityMs !== undefined ? { validityMs: o.validityMs } : {}),
     serverNames: o.serverNames,
   });
   const credentials = { key, cert, ca: ca.certificatePem };

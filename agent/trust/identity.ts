@@ -3,8 +3,12 @@
  * brokers' ACLs, the replication and inter-box SIP will take a node's id, site and role from
  * (DESIGN.md §9, §10). docs/enrolment.md describes it; issue and parse stay in this one file.
  *
- * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub|admin`, and
- *   `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
+ * - subject `CN=<node id>`; SAN URIs `urn:outpost:node:<id>`, `urn:outpost:role:node|hub|admin|broker`,
+ *   and `urn:outpost:site:<site>` for a box; for the hub, also DNS and IP names it is reached by;
+ * - role `broker`: the server certificate of an external broker (Mosquitto, named after the hub
+ *   it serves). It is no node's identity: parseCertificate refuses it, so no broker, replica or
+ *   SIP peer takes it for a node or the hub; only a link checking its broker accepts it
+ *   (parseServerCertificate, agent/sync/link-tls.ts);
  * - extended key usage clientAuth and serverAuth, key usage digitalSignature, not a CA;
  * - the node's replication key (ed25519, agent/sync/node-key.ts) as one more SAN URI,
  *   `urn:outpost:nodekey:<SubjectPublicKeyInfo DER, base64url>`, so the certificate binds the key
@@ -21,8 +25,8 @@ import { TrustError } from './errors.ts';
 import { x509 } from './x509.ts';
 
 export type NodeRole = 'node' | 'hub';
-/** Every role a certificate of this CA may name. */
-export type CertificateRole = NodeRole | 'admin';
+/** A node's role, `admin` (an admin of the admin API), or `broker` (an external broker's server certificate); only node and hub are a node's identity. */
+export type CertificateRole = NodeRole | 'admin' | 'broker';
 
 export interface NodeIdentity {
   nodeId: string;
@@ -31,6 +35,11 @@ export interface NodeIdentity {
   role: NodeRole;
   /** The ed25519 replication key, SPKI DER base64 (as NodeKey.publicKey), when bound. */
   nodeKey: string | undefined;
+}
+
+/** Who a certificate names, broker certificates included (issue them with CertificateAuthority.issue). */
+export interface CertifiedIdentity extends Omit<NodeIdentity, 'role'> {
+  role: CertificateRole;
 }
 
 export interface CertificateFacts extends NodeIdentity {
@@ -45,7 +54,7 @@ const URN = 'urn:outpost:';
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The identity extensions of a node or hub certificate (subject alternative names, key usages, node key). */
-export function identityExtensions(id: Omit<NodeIdentity, 'role'> & { role: CertificateRole }, serverNames: readonly string[] = []): x509.Extension[] {
+export function identityExtensions(id: CertifiedIdentity, serverNames: readonly string[] = []): x509.Extension[] {
   const names: x509.JsonGeneralName[] = [
     { type: 'url', value: `${URN}node:${id.nodeId}` },
     { type: 'url', value: `${URN}role:${id.role}` },
@@ -61,21 +70,31 @@ export function identityExtensions(id: Omit<NodeIdentity, 'role'> & { role: Cert
   ];
 }
 
-/** Reads the identity and dates of a node's or the hub's certificate (PEM); throws TrustError('trust.certificate') if it does not follow the profile, and for an admin's. */
+/**
+ * Reads the identity and dates of a node's or the hub's certificate (PEM); throws
+ * TrustError('trust.certificate') if it does not follow the profile, or is an admin's or a broker's.
+ */
 export function parseCertificate(pem: string): CertificateFacts {
   const facts = parseAnyCertificate(pem);
-  if (facts.role === 'admin') throw new TrustError('trust.certificate', `certificate of ${facts.nodeId} is an admin's, not a node's or the hub's`);
-  return facts as CertificateFacts;
+  if (facts.role === 'admin' || facts.role === 'broker') throw new TrustError('trust.certificate', `the certificate of ${facts.nodeId} is ${facts.role === 'admin' ? 'an admin' : 'a broker'}'s: it is no node's or hub's identity`);
+  return { ...facts, role: facts.role };
 }
 
 /** The facts of an admin's certificate: its name is `nodeId`. Throws TrustError('trust.certificate') for any other. */
 export function parseAdminCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: 'admin' } {
   const facts = parseAnyCertificate(pem);
   if (facts.role !== 'admin') throw new TrustError('trust.certificate', `certificate of ${facts.nodeId} is a ${facts.role}'s, not an admin's`);
-  return facts as Omit<CertificateFacts, 'role'> & { role: 'admin' };
+  return { ...facts, role: 'admin' };
 }
 
-/** Reads a certificate of any role of the profile (the broker, which also admits admins). */
+/** parseCertificate, a broker's certificate (role `broker`) included: only for checking the broker a link reaches. */
+export function parseServerCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: NodeRole | 'broker' } {
+  const facts = parseAnyCertificate(pem);
+  if (facts.role === 'admin') throw new TrustError('trust.certificate', `the certificate of ${facts.nodeId} is an admin's, not a broker's`);
+  return { ...facts, role: facts.role };
+}
+
+/** Reads a certificate of any role of the profile (the broker's guard, which also admits admins). */
 export function parseAnyCertificate(pem: string): Omit<CertificateFacts, 'role'> & { role: CertificateRole } {
   let cert: x509.X509Certificate;
   try {
@@ -93,7 +112,7 @@ export function parseAnyCertificate(pem: string): Omit<CertificateFacts, 'role'>
   const role = one('role');
   const site = one('site') ?? '';
   if (nodeId === undefined || !ID.test(nodeId)) throw new TrustError('trust.certificate', `certificate ${cert.subject} names no valid node id (${URN}node:<id>)`);
-  if (role !== 'node' && role !== 'hub' && role !== 'admin') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub|admin)`);
+  if (role !== 'node' && role !== 'hub' && role !== 'admin' && role !== 'broker') throw new TrustError('trust.certificate', `certificate of ${nodeId} names no role (${URN}role:node|hub|admin|broker)`);
   if (role === 'node' && !ID.test(site)) throw new TrustError('trust.certificate', `certificate of box ${nodeId} names no valid site (${URN}site:<site>)`);
   const nodeKey = one('nodekey');
   if (role === 'admin' && (site !== '' || nodeKey !== undefined)) throw new TrustError('trust.certificate', `admin certificate of ${nodeId} names a site or a node key`);

@@ -25,6 +25,21 @@ export interface TlsSocketsOptions {
   node?: { key: string; cert: string; ca: string };
   /** The node id expected at `dest` when it is a site peer's SIP address. */
   expectedNode?: (dest: Endpoint) => string | undefined;
+  /**
+   * Subscribes to renewed credentials (docs/sip-tls.md): `serving` and `node` are read again at
+   * each change (listeners take them with setSecureContext) and at each new connection.
+   * Returns the unsubscribe.
+   */
+  watch?: (changed: () => void) => () => void;
+}
+
+/** The secure context options of a listener. */
+function serverContext(o: TlsSocketsOptions) {
+  return {
+    key: o.serving.key,
+    cert: o.serving.cert,
+    ...(o.node ? { ca: o.node.ca } : {}),
+  };
 }
 
 /** The node id an Outpost certificate (DER) names, or undefined when it names none. */
@@ -41,16 +56,20 @@ export function nodeIdOf(der: Buffer | undefined): string | undefined {
 export function tlsSockets(o: TlsSocketsOptions): StreamSockets {
   return {
     protocol: 'tls',
-    server: (onSocket) =>
-      createServer(
+    server: (onSocket) => {
+      const server = createServer(
         {
-          key: o.serving.key,
-          cert: o.serving.cert,
+          ...serverContext(o),
           minVersion: 'TLSv1.2',
-          ...(o.node ? { ca: o.node.ca, requestCert: true, rejectUnauthorized: false } : {}),
+          ...(o.node ? { requestCert: true, rejectUnauthorized: false } : {}),
         },
         onSocket,
-      ),
+      );
+      // A renewed certificate is served to the next handshake; open connections keep theirs.
+      const unwatch = o.watch?.(() => server.setSecureContext({ ...serverContext(o), minVersion: 'TLSv1.2' }));
+      if (unwatch) server.once('close', unwatch);
+      return server;
+    },
     connect: (dest) =>
       new Promise<Socket>((resolve, reject) => {
         const expected = o.expectedNode?.(dest);

@@ -19,6 +19,7 @@ import { authenticateRequest } from '../request-auth.ts';
 import { parseSdp, type SessionDescription } from '../sdp/session-description.ts';
 import type { CallSessionTimer } from './call.ts';
 import { fromUser, type NodeAssertion } from './node-assertion.ts';
+import { PEER_TLS_REQUIRED, peerTransportRefusal } from '../../sip/transport/tls-peers.ts';
 
 export interface CallAdmissionDeps {
   authenticator: DigestAuthenticator;
@@ -35,6 +36,8 @@ export interface CallAdmissionDeps {
   isOwnCallId(callId: string): boolean;
   /** Checks the Outpost-Node header of requests from the site's other boxes. */
   assertion?: NodeAssertion;
+  /** `sip.tls.peersOnly`: a verified inter-box request is taken only over mutual TLS. */
+  peersOnlyTls?: boolean;
 }
 
 /**
@@ -60,6 +63,11 @@ export class CallAdmission {
     if (d.isOwnCallId(req.headers.get('call-id') ?? '')) return refuse(482, 'Loop Detected');
     const vouched = this.peerOf(req, source);
     if (vouched === false) return refuse(403, 'Forbidden');
+    const plain = vouched && peerTransportRefusal(d.peersOnlyTls ?? false, source, vouched.node);
+    if (plain) {
+      d.logger.warn({ node: vouched.node, reason: 'tls-required', detail: plain, ip: source.address, port: source.port, callId: req.headers.get('call-id') }, 'inter-box request refused');
+      return refuse(403, PEER_TLS_REQUIRED);
+    }
     const peer = vouched?.node;
     const auth = peer ? { ok: true as const, username: fromUser(req.headers.get('from') ?? '') } : authenticateRequest(req, source, 'proxy', d);
     if (!auth.ok) return auth;

@@ -26,9 +26,9 @@ const assertionOf = (nodeId: string, signer: NodeKey | undefined) =>
  * Box a1 with peer a2 at PEER; `signer` false: a1 has no node key; `calls` overrides config.
  * `down` holds the peers liveness has declared down.
  */
-function box(signer = true, calls: Record<string, number> = {}) {
+function box(signer = true, calls: Record<string, number> = {}, peersOnlyTls = false) {
   const down = new Set<string>();
-  const w = callWorld(calls, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined), isUp: (id) => !down.has(id) } });
+  const w = callWorld(calls, { assertion: assertionOf('a1', signer ? keyA1 : undefined), peers: { sipOf: (id) => (id === 'a2' ? PEER : undefined), isUp: (id) => !down.has(id) }, peersOnlyTls });
   const bindAt = (node: string, aor: string, ip: string) =>
     w.store.registrations.upsert({
       aor, contact: `sip:${aor}@${ip}:5062`, nodeId: node, expiresAt: w.clock.now() + 3_600_000, q: 1, callId: `reg-${node}-${aor}`, cseq: 1,
@@ -76,6 +76,25 @@ receiving('over TLS the connection\'s certificate must name the signing node: an
   w.receive(right, { ...CALLER, certifiedNode: 'a2' });
   await flush();
   assert.is(w.requestsTo(CALLEE, 'INVITE').length, 1, 'the certified signer rings the phone');
+  await w.close();
+});
+
+receiving('sip.tls.peersOnly: a signed INVITE over UDP or TCP, or over TLS without the signer\'s certificate, gets 403 with the reason; over mutual TLS it rings', async () => {
+  const { w } = box(true, {}, true);
+  const signed = () => {
+    const r = w.invite({ auth: false });
+    r.headers.set(NODE_HEADER, assertionOf('a2', keyA2).stamp(r));
+    return r;
+  };
+  w.receive(signed(), CALLER);
+  w.receive(signed(), { ...CALLER, protocol: 'tcp' });
+  w.receive(signed(), { ...CALLER, protocol: 'tls' });
+  await flush();
+  assert.equal(w.responsesTo(CALLER).map((r) => `${r.status} ${r.reason}`), Array(3).fill('403 TLS Required Between Site Peers'));
+  assert.is(w.requestsTo(CALLEE, 'INVITE').length, 0);
+  w.receive(signed(), { ...CALLER, protocol: 'tls', certifiedNode: 'a2' });
+  await flush();
+  assert.is(w.requestsTo(CALLEE, 'INVITE').length, 1, 'over mutual TLS the peer rings the phone');
   await w.close();
 });
 

@@ -49,6 +49,8 @@ export interface CallControllerDeps {
   assertion?: NodeAssertion;
   /** The other boxes of the site, where calls to users registered there go. */
   peers?: SitePeerView;
+  /** `sip.tls.peersOnly`: inter-box requests only over mutual TLS (docs/sip-tls.md). */
+  peersOnlyTls?: boolean;
 }
 
 export class CallController {

@@ -117,7 +117,7 @@ export type CallWorld = ReturnType<typeof callWorld>;
  * Users 1001 (caller) and 1002 (callee, registered at CALLEE on this node); `calls` overrides
  * config; `interBox` gives the box its peers and node assertion (node a1 of branch-a).
  */
-export function callWorld(calls: Record<string, number> = {}, interBox: Pick<CallControllerDeps, 'assertion' | 'peers'> = {}) {
+export function callWorld(calls: Record<string, number> = {}, interBox: Pick<CallControllerDeps, 'assertion' | 'peers' | 'peersOnlyTls'> = {}) {
   const config = ConfigSchema.parse({ node: { id: 'a1', site: 'branch-a' }, dataDir: '/unused', sip: { domain: DOMAIN, listen: ['udp:127.0.0.1:0'] }, calls });
   const clock = new ManualClock();
   const logger = createSilentLogger();
