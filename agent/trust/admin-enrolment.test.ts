@@ -71,7 +71,7 @@ exchange('issues a certificate of role admin, kept apart from the nodes\'; the c
   const facts = parseAdminCertificate(response.certificate);
   assert.equal([facts.nodeId, facts.role, facts.site, facts.nodeKey], ['ann', 'admin', '', undefined]);
   assert.is(parseAnyCertificate(response.certificate).role, 'admin');
-  assert.throws(() => parseCertificate(response.certificate), /is an admin's, not a node's or the hub's/);
+  assert.throws(() => parseCertificate(response.certificate), /is an admin's: it is no node's or hub's identity/);
   assert.ok(ca.isCertifiedAdmin('ann'));
   assert.not.ok(ca.isCertified('ann'), 'admins are not in the nodes\' list');
   await enrolAdmin(body, '127.0.0.1', o).then(
