@@ -18,6 +18,8 @@ export interface OpContext {
   defaultRealm: string | undefined;
   /** Whether a node is online as the hub's replication sees it; undefined: not known. */
   nodeOnline: (nodeId: string) => boolean | undefined;
+  /** Who asked: the admin's name from its certificate (recorded with desired config). */
+  actor: string;
 }
 
 export interface AdminOp<S extends z.ZodType = z.ZodType> {

@@ -49,7 +49,7 @@ export class AdminService {
 
   constructor(private readonly o: AdminServiceOptions) {
     this.verifier = new RequestVerifier({ caPem: o.credentials.ca, revoked: o.revoked, clock: o.clock, windowMs: o.windowMs ?? DEFAULT_WINDOW_MS });
-    this.executor = new OpExecutor(ADMIN_OPS, () => ({ store: o.store, now: o.clock.now(), hubDataDir: o.hubDataDir, defaultRealm: o.defaultRealm, nodeOnline: o.nodeOnline }));
+    this.executor = new OpExecutor(ADMIN_OPS, (actor) => ({ store: o.store, now: o.clock.now(), hubDataDir: o.hubDataDir, defaultRealm: o.defaultRealm, nodeOnline: o.nodeOnline, actor }));
     this.link = new BrokerLink({
       name: 'admin',
       url: o.brokerUrl,
@@ -91,7 +91,7 @@ export class AdminService {
       return;
     }
     const r = verdict.request;
-    const outcome = await this.executor.execute(t.op, r.body);
+    const outcome = await this.executor.execute(t.op, r.body, r.admin);
     if (!outcome.ok) this.stats.failed++;
     this.o.logger.info({ op: t.op, admin: r.admin, transaction: r.transaction, ok: outcome.ok, ...(outcome.ok ? {} : { problems: outcome.problems.length }) }, 'admin request');
     await this.answer(r.admin, t.op, r.transaction, outcome);

@@ -15,7 +15,7 @@ function world(options: { defaultRealm?: string } = { defaultRealm: 'fleet.examp
   const defaultRealm = options.defaultRealm;
   const dir = mkdtempSync(join(tmpdir(), 'outpost-admin-exec-'));
   const store = Store.open({ dataDir: dir, durable: false });
-  const executor = new OpExecutor(ADMIN_OPS, () => ({ store, now: 1000, hubDataDir: dir, defaultRealm, nodeOnline: () => undefined }));
+  const executor = new OpExecutor(ADMIN_OPS, (actor) => ({ store, now: 1000, hubDataDir: dir, defaultRealm, nodeOnline: () => undefined, actor }));
   return { store, executor };
 }
 
@@ -104,6 +104,22 @@ batch('a batch holds only changes; an empty or malformed batch is a problem', as
   assert.equal(problems(await executor.execute('batch', { items: [{ op: 'user.list', body: {} }] })), ['a batch holds only ops that change something (no list ops)']);
   assert.match(problems(await executor.execute('batch', { items: [] }))[0]!, /^items: /);
   assert.match(problems(await executor.execute('batch', 'x'))[0]!, /expected object/);
+  store.close();
+});
+
+single('config.set validates the document whole (nothing written when invalid); config.status shows the version and who set it', async () => {
+  const { store, executor } = world();
+  assert.ok((await executor.execute('site.create', { id: 'b' })).ok);
+  const before = store.digests();
+  const bad = problems(await executor.execute('config.set', { scope: { kind: 'site', id: 'b' }, document: { sip: { registrar: { maxExpires: 'soon' } }, nonsense: 1 } }, 'alice'));
+  assert.ok(bad.some((p) => p.includes('sip.registrar.maxExpires')), bad.join('; '));
+  assert.ok(bad.some((p) => p.includes('nonsense')), bad.join('; '));
+  assert.equal(store.digests(), before, 'nothing written');
+  const ok = await executor.execute('config.set', { scope: { kind: 'site', id: 'b' }, document: 'sip:\n  registrar:\n    maxExpires: 1200\n' }, 'alice');
+  assert.equal(ok, { ok: true, result: { version: 1 } });
+  const status = await executor.execute('config.status', {});
+  const docs = status.ok ? (status.result as { documents: Array<{ scope: string; version: number; setBy: string }> }).documents : [];
+  assert.equal(docs.map((d) => [d.scope, d.version, d.setBy]), [['site:b', 1, 'alice']]);
   store.close();
 });
 

@@ -28,7 +28,7 @@ interface Step {
 export class OpExecutor {
   private readonly ops: Map<string, AdminOp>;
 
-  constructor(ops: readonly AdminOp[], private readonly context: () => OpContext) {
+  constructor(ops: readonly AdminOp[], private readonly context: (actor: string) => OpContext) {
     this.ops = new Map(ops.map((o) => [o.name, o]));
   }
 
@@ -37,7 +37,7 @@ export class OpExecutor {
     return [...this.ops.keys(), BATCH_OP].sort();
   }
 
-  async execute(op: string, body: unknown): Promise<Outcome> {
+  async execute(op: string, body: unknown, actor = 'admin'): Promise<Outcome> {
     let steps: Step[];
     const problems: string[] = [];
     if (op === BATCH_OP) {
@@ -56,7 +56,7 @@ export class OpExecutor {
     // Nothing valid to run, or only reads: answer now. Otherwise the valid steps run even when
     // others were invalid, so the answer lists their problems too; any problem undoes them all.
     if (steps.length === 0) return { ok: false, problems };
-    const ctx = this.context();
+    const ctx = this.context(actor);
     if (!steps.some((s) => s.op.writes)) return problems.length > 0 ? { ok: false, problems } : this.guard(() => steps[0]!.op.run(ctx, steps[0]!.body));
     try {
       const results = await ctx.store.writes.submit(() => {

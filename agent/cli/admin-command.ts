@@ -16,6 +16,9 @@ import { loginAdmin } from '../trust/admin-enrolment.ts';
 import { parseClaimCode } from '../trust/claim-code.ts';
 import { CliError } from './cli-error.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
+import { formatConfigStatus } from './config-command.ts';
+import type { BoxConfigStatus } from '../control/desired-config.ts';
+import type { DesiredConfigRecord } from '../store/desired-configs.ts';
 
 /** Exit codes of `outpost admin` besides 0 and 1 (docs/cli/admin.md). */
 export const ADMIN_EXIT = { unreachable: 4, credential: 5 } as const;
@@ -148,6 +151,20 @@ export function registerAdminCommands(program: Command, out: Out): void {
     .action(() => run('node.list', {}, rows((n) => `${String(n['id']).padEnd(16)} ${String(n['role']).padEnd(5)} ${String(n['site'] || '-').padEnd(16)} ${String(n['state'])}`, 'no nodes')));
   node.command('revoke <id>').description("revoke every certificate of a box").action((id: string) => run('node.revoke', { id }, () => out(`revoked box ${id}`)));
 
+  const config = admin.command('config').description('config push: desired config of the fleet, a site or a box (docs/config-push.md)');
+  config.command('set <file>').option('--fleet', 'every box').option('--site <site>', 'the boxes of a site').option('--node <id>', 'one box')
+    .description('set the desired config document (YAML or JSON sections of the box config; - for stdin); {} clears the scope')
+    .action((file: string, o: { fleet?: boolean; site?: string; node?: string }) => {
+      const scopes = [o.fleet ? { kind: 'fleet' } : undefined, o.site ? { kind: 'site', id: o.site } : undefined, o.node ? { kind: 'node', id: o.node } : undefined].filter((x) => x !== undefined);
+      if (scopes.length !== 1) throw new CliError('config set needs exactly one of --fleet, --site SITE, --node ID');
+      return run('config.set', { scope: scopes[0], document: readText(file) }, (r) => out(`desired config of ${o.fleet ? 'the fleet' : o.site ? `site ${o.site}` : `box ${o.node}`} is now version ${(r as { version: number }).version}`));
+    });
+  config.command('status').description('desired versus reported config of every box')
+    .action(() => run('config.status', {}, (r) => {
+      const x = r as { documents: DesiredConfigRecord[]; boxes: BoxConfigStatus[] };
+      for (const line of formatConfigStatus(x.documents, x.boxes)) out(line);
+    }));
+
   admin.command('revoke-admin <name>').description("revoke an admin's certificates: the hub refuses its requests").action((name: string) => run('admin.revoke', { name }, () => out(`revoked admin ${name}`)));
 
   admin.command('batch <file>').description('several changes in one all-or-nothing request: a JSON file {"items":[{"op":…,"body":{…}}]} (- for stdin)')
@@ -161,14 +178,16 @@ export function registerAdminCommands(program: Command, out: Out): void {
   }
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file === '-' ? 0 : resolve(file), 'utf8');
+    return readFileSync(file === '-' ? 0 : resolve(file), 'utf8');
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseJson(text, file);
+}
+
+function readJson(file: string): unknown {
+  return parseJson(readText(file), file);
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -29,7 +29,7 @@ import { ensureHubCredentials } from '../trust/hub-credentials.ts';
 import { FleetDashboard } from './fleet-dashboard.ts';
 import { startHubAdmin } from '../admin/hub-admin.ts';
 import type { AdminService } from '../admin/admin-service.ts';
-import { hubTrust, type HubTrust } from '../trust/hub-trust.ts';
+import { hubTrust, type HubTrust } from './hub-trust.ts';
 
 export interface Hub {
   readonly config: HubConfig;

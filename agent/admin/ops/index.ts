@@ -3,10 +3,11 @@
  * write ops/<family>-ops.ts exporting an array of defineOp(...) and add it to this list.
  */
 import type { AdminOp } from '../admin-op.ts';
+import { configOps } from './config-ops.ts';
 import { nodeOps } from './node-ops.ts';
 import { routeOps } from './route-ops.ts';
 import { siteOps } from './site-ops.ts';
 import { trunkOps } from './trunk-ops.ts';
 import { userOps } from './user-ops.ts';
 
-export const ADMIN_OPS: readonly AdminOp[] = [...userOps, ...routeOps, ...trunkOps, ...siteOps, ...nodeOps];
+export const ADMIN_OPS: readonly AdminOp[] = [...userOps, ...routeOps, ...trunkOps, ...siteOps, ...nodeOps, ...configOps];

@@ -11,12 +11,12 @@ import * as assert from 'uvu/assert';
 import { ManualClock } from '../lib/clock.ts';
 import { nodeIdOf } from '../sip/transport/tls-sockets.ts';
 import { serverIdentityProblem } from '../sync/link-tls.ts';
-import { CertificateAuthority } from './ca.ts';
-import { newTlsKey } from './credentials.ts';
-import { TrustError } from './errors.ts';
-import { parseCertificate, parseServerCertificate } from './identity.ts';
-import { issuedCertificates } from './issued-certificates.ts';
-import { spkiOfKey, x509 } from './x509.ts';
+import { CertificateAuthority } from '../trust/ca.ts';
+import { newTlsKey } from '../trust/credentials.ts';
+import { TrustError } from '../trust/errors.ts';
+import { parseCertificate, parseServerCertificate } from '../trust/identity.ts';
+import { issuedCertificates } from '../trust/issued-certificates.ts';
+import { spkiOfKey, x509 } from '../trust/x509.ts';
 
 interface Ctx {
   dir: string;

@@ -10,14 +10,14 @@ import { validityMs } from '../config/trust-schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
-import type { CertificateAuthority } from './ca.ts';
-import type { Credentials } from './credentials.ts';
-import { TrustError } from './errors.ts';
-import { HubRenewer } from './hub-renewer.ts';
-import { LiveCredentials } from './live-credentials.ts';
-import { serverCertificateDue, writeMosquittoFiles } from './mosquitto-files.ts';
-import { hubMark, MosquittoReload, mosquittoReloader } from './mosquitto-reload.ts';
-import { DEFAULT_RENEWAL } from './renewal-schedule.ts';
+import type { CertificateAuthority } from '../trust/ca.ts';
+import type { Credentials } from '../trust/credentials.ts';
+import { TrustError } from '../trust/errors.ts';
+import { HubRenewer } from '../trust/hub-renewer.ts';
+import { LiveCredentials } from '../trust/live-credentials.ts';
+import { serverCertificateDue, writeMosquittoFiles } from '../trust/mosquitto-files.ts';
+import { hubMark, MosquittoReload, mosquittoReloader } from '../trust/mosquitto-reload.ts';
+import { DEFAULT_RENEWAL } from '../trust/renewal-schedule.ts';
 
 export interface HubTrust {
   live: LiveCredentials;
