@@ -40,6 +40,7 @@ export const KEY_APPLY: Readonly<Record<string, KeyApply>> = {
   'sip.timers.t4': 'restart',
   'sip.tls.cert': 'restart',
   'sip.tls.key': 'restart',
+  'sip.tls.peersOnly': 'restart',
   'rtp.address': 'restart',
   'rtp.portRange': 'restart',
   'rtp.timeout': 'restart',
