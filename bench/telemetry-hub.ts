@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Cluster } from './lib/cluster.ts';
 import { HarnessError } from './lib/harness-error.ts';
+import { askChild } from './lib/child-ask.ts';
 import { runCli } from './lib/node-process.ts';
 import { processCpuSeconds, stopProcess } from './lib/procs.ts';
 import { machine, outpostVersion, printResult, runMain } from './lib/report.ts';
@@ -82,21 +83,6 @@ async function memoryOf(pid: number, file: string): Promise<{ rssKb: number; hea
   return { rssKb: rssKb(pid), heapUsedKb: kb(m.heapUsed), externalKb: kb(m.external) };
 }
 
-function ask<T>(child: ChildProcess, msg: object, key: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new HarnessError(`client process ${child.pid}: no ${key} after ${timeoutMs} ms`)), timeoutMs);
-    const onExit = () => reject(new HarnessError(`client process ${child.pid} exited`));
-    child.once('exit', onExit);
-    child.on('message', function onMsg(m: Record<string, unknown>) {
-      if (!(key in m)) return;
-      clearTimeout(timer);
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      resolve(m[key] as T);
-    });
-    child.send(msg);
-  });
-}
 
 /** The hub's CPU, % of one core, over `ms` of doing nothing here. */
 async function cpuOver(pid: number, ms: number): Promise<{ cpuS: number; pct: number }> {
@@ -156,7 +142,7 @@ async function main(): Promise<void> {
   const connects = await Promise.all(
     swarms.map((s, k) => {
       const req: TelemetrySwarmConnect = { url, ca: issued.ca, boxes: issued.boxes.filter((_, i) => i % SWARMS === k), concurrency: CONCURRENCY, state: true };
-      return ask<TelemetrySwarmConnected>(s, { connect: req }, 'connected', 300_000);
+      return askChild<TelemetrySwarmConnected>(s, { connect: req }, 'connected', 300_000);
     }),
   );
   const connected = connects.reduce((a, c) => a + c.connected, 0);
@@ -169,7 +155,7 @@ async function main(): Promise<void> {
 
   const c0 = processCpuSeconds(pid);
   const p0 = performance.now();
-  const published = await Promise.all(swarms.map((s) => ask<TelemetrySwarmPublished>(s, { publish: { intervalMs: INTERVAL_MS, durationMs: DURATION_MS } }, 'published', DURATION_MS + 60_000)));
+  const published = await Promise.all(swarms.map((s) => askChild<TelemetrySwarmPublished>(s, { publish: { intervalMs: INTERVAL_MS, durationMs: DURATION_MS } }, 'published', DURATION_MS + 60_000)));
   const spanS = (performance.now() - p0) / 1000;
   const cpuS = processCpuSeconds(pid) - c0;
   const sent = published.reduce((a, p) => a + p.published, 0);
@@ -210,7 +196,7 @@ async function main(): Promise<void> {
     machine: machine(),
     durationS: Math.round((performance.now() - started) / 1000),
   });
-  await Promise.all(swarms.map((s) => ask<number>(s, { close: true }, 'closed', 30_000).catch((err: Error) => log(err.message))));
+  await Promise.all(swarms.map((s) => askChild<number>(s, { close: true }, 'closed', 30_000).catch((err: Error) => log(err.message))));
   await teardown.runAll();
 }
 

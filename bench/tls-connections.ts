@@ -38,6 +38,7 @@ import { spkiOfKey } from '../agent/trust/x509.ts';
 import { createSystemClock } from '../agent/lib/clock.ts';
 import { Cluster, type Broker } from './lib/cluster.ts';
 import { HarnessError } from './lib/harness-error.ts';
+import { askChild } from './lib/child-ask.ts';
 import { findMosquitto } from './lib/mosquitto.ts';
 import type { SwarmReply, SwarmRequest } from './lib/mqtt-swarm.ts';
 import { processCpuSeconds, stopProcess } from './lib/procs.ts';
@@ -130,21 +131,6 @@ function startSwarm(): ChildProcess {
   return child;
 }
 
-function ask<T>(child: ChildProcess, msg: object, key: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new HarnessError(`client process ${child.pid}: no ${key} after ${timeoutMs} ms`)), timeoutMs);
-    const onExit = () => reject(new HarnessError(`client process ${child.pid} exited`));
-    child.once('exit', onExit);
-    child.on('message', function onMsg(m: Record<string, unknown>) {
-      if (!(key in m)) return;
-      clearTimeout(timer);
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      resolve(m[key] as T);
-    });
-    child.send(msg);
-  });
-}
 
 async function runOne(broker: Broker, transport: Transport): Promise<Record<string, unknown>> {
   const secure = transport === 'tls';
@@ -180,7 +166,7 @@ async function runOne(broker: Broker, transport: Transport): Promise<Record<stri
   const replies = await Promise.all(
     swarms.map((s, k) => {
       const req: SwarmRequest = { url, ...(certs.ca ? { ca: certs.ca } : {}), site: SITE, clients: certs.clients.filter((_, i) => i % SWARMS === k), concurrency: CONCURRENCY, timeoutMs: 30_000 };
-      return ask<SwarmReply>(s, { run: req }, 'reply', TIMEOUT_MS);
+      return askChild<SwarmReply>(s, { run: req }, 'reply', TIMEOUT_MS);
     }),
   );
   const wallMs = performance.now() - t0;
@@ -204,7 +190,7 @@ async function runOne(broker: Broker, transport: Transport): Promise<Record<stri
     after,
     perConnectionKb: { rss: per('rssKb'), heapUsed: per('heapUsedKb'), external: per('externalKb'), arrayBuffers: per('arrayBuffersKb') },
   };
-  await Promise.all(swarms.map((s) => ask<number>(s, { close: true }, 'closed', 30_000).catch((err: Error) => log(err.message))));
+  await Promise.all(swarms.map((s) => askChild<number>(s, { close: true }, 'closed', 30_000).catch((err: Error) => log(err.message))));
   await teardown.release(stopCluster);
   return result;
 }

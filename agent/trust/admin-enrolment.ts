@@ -7,14 +7,14 @@
  * Both directions are MACed with the claim key under their own domain tags, so a box's request
  * can never be replayed as an admin's or the other way round.
  */
-import { createHmac, createPrivateKey, randomBytes, timingSafeEqual, X509Certificate as NodeX509 } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
 import { z } from 'zod';
 import type { CertificateAuthority } from './ca.ts';
 import type { ClaimBook } from './claim-book.ts';
 import { claimKey, type ClaimCode } from './claim-code.ts';
 import { claimState, type ClaimMarks, type ClaimRecord } from './claim-rules.ts';
 import { newTlsKey } from './credentials.ts';
-import { ENROL_PATH } from './enrol-protocol.ts';
+import { ENROL_PATH, mac, same, selfSignedP256Csr } from './enrol-protocol.ts';
 import { TrustError } from './errors.ts';
 import { postToHub, refusalOf } from './hub-request.ts';
 import { parseAdminCertificate } from './identity.ts';
@@ -41,18 +41,6 @@ export const AdminEnrolResponseSchema = z.strictObject({
   mac: b64.min(1),
 });
 export type AdminEnrolResponse = z.output<typeof AdminEnrolResponseSchema>;
-
-function mac(key: Uint8Array, parts: string[]): string {
-  const h = createHmac('sha256', key);
-  for (const p of parts) h.update(`${p.length}:${p}\n`);
-  return h.digest('base64');
-}
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'base64');
-  const y = Buffer.from(b, 'base64');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
 
 export const adminRequestMac = (key: Uint8Array, r: Omit<AdminEnrolRequest, 'mac'>): string =>
   mac(key, ['outpost-enrol-admin-request-v1', String(r.v), r.claimId, r.nonce, r.csr]);
@@ -99,7 +87,7 @@ export async function enrolAdmin(body: unknown, from: string, o: AdminIssuer): P
   const key = claim ? Buffer.from(claim.key, 'hex') : undefined;
   const macValid = key !== undefined && same(adminRequestMac(key, req), req.mac);
   let csr: x509.Pkcs10CertificateRequest | undefined;
-  if (macValid) csr = await checkedCsr(req.csr);
+  if (macValid) csr = await selfSignedP256Csr(req.csr);
   const name = decideAdminEnrolment({
     claim,
     marks: claim ? o.claims.marks(claim.id) : {},
@@ -111,19 +99,6 @@ export async function enrolAdmin(body: unknown, from: string, o: AdminIssuer): P
   const certificate = await o.ca.issue({ identity: { nodeId: name, site: '', role: 'admin', nodeKey: undefined }, publicKey: new Uint8Array(csr!.publicKey.rawData), validityMs: o.validityMs });
   const unsigned = { certificate, ca: o.ca.certificatePem, broker: o.brokerUrl() };
   return { name, response: { ...unsigned, mac: adminResponseMac(key!, req.mac, unsigned) } };
-}
-
-async function checkedCsr(pem: string): Promise<x509.Pkcs10CertificateRequest> {
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(pem);
-  } catch (err) {
-    throw new TrustError('trust.csr', `the certificate request is not a PKCS#10 request: ${(err as Error).message}`, { cause: err });
-  }
-  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
-  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new TrustError('trust.csr', 'the certificate request must carry an ECDSA P-256 key');
-  if (!(await csr.verify().catch(() => false))) throw new TrustError('trust.csr', 'the certificate request is not signed by its own key');
-  return csr;
 }
 
 export interface AdminCredential {

@@ -40,15 +40,7 @@ export function newTlsKey(): string {
  */
 export function writeCredentials(dataDir: string, c: Credentials): void {
   const p = credentialPaths(dataDir);
-  const put = (path: string, text: string, mode: number) => {
-    try {
-      writeFileSync(`${path}.tmp`, text.endsWith('\n') ? text : `${text}\n`, { mode });
-      chmodSync(`${path}.tmp`, mode);
-      renameSync(`${path}.tmp`, path);
-    } catch (err) {
-      throw new TrustError('trust.files', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  };
+  const put = writeFileAtomically;
   put(p.key, c.key, 0o600);
   put(p.ca, c.ca, 0o644);
   put(p.cert, c.cert, 0o644);
@@ -73,4 +65,15 @@ export function readCredentials(dataDir: string): Credentials {
 /** `{key, cert, ca}` for tls.createSecureContext / tls.connect / mqtt's TLS options. */
 export function tlsOptions(dataDir: string): Credentials {
   return readCredentials(dataDir);
+}
+
+/** Writes `text` (ending in a newline) with `mode` through a temporary file and a rename; TrustError('trust.files') when it cannot. */
+export function writeFileAtomically(path: string, text: string, mode: number): void {
+  try {
+    writeFileSync(`${path}.tmp`, text.endsWith('\n') ? text : `${text}\n`, { mode });
+    chmodSync(`${path}.tmp`, mode);
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    throw new TrustError('trust.files', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -40,13 +40,15 @@ export type EnrolResponse = z.output<typeof EnrolResponseSchema>;
 /** What the hub answers when it refuses: the TrustError's code and its one-line message. */
 export const EnrolRefusalSchema = z.object({ error: z.string(), message: z.string() });
 
-function mac(key: Uint8Array, parts: string[]): string {
+/** HMAC-SHA256 of length-prefixed parts, base64 (the claim code's MAC over an enrolment message). */
+export function mac(key: Uint8Array, parts: string[]): string {
   const h = createHmac('sha256', key);
   for (const p of parts) h.update(`${p.length}:${p}\n`);
   return h.digest('base64');
 }
 
-function same(a: string, b: string): boolean {
+/** Constant-time equality of two base64 MACs (an empty one never matches). */
+export function same(a: string, b: string): boolean {
   const x = Buffer.from(a, 'base64');
   const y = Buffer.from(b, 'base64');
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
@@ -81,21 +83,7 @@ export interface CheckedCsr {
  * ed25519 proof that the sender holds `nodeKey`. Throws TrustError('trust.csr').
  */
 export async function checkCsr(pem: string, nodeKey: string, nodeKeyProof: string): Promise<CheckedCsr> {
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(pem);
-  } catch (err) {
-    throw new TrustError('trust.csr', `the certificate request is not a PKCS#10 request: ${(err as Error).message}`, { cause: err });
-  }
-  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
-  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new TrustError('trust.csr', 'the certificate request must carry an ECDSA P-256 key');
-  let signed = false;
-  try {
-    signed = await csr.verify();
-  } catch {
-    signed = false;
-  }
-  if (!signed) throw new TrustError('trust.csr', 'the certificate request is not signed by its own key');
+  const csr = await selfSignedP256Csr(pem);
   let proved = false;
   try {
     const key = createPublicKey({ key: Buffer.from(nodeKey, 'base64'), format: 'der', type: 'spki' });
@@ -106,6 +94,20 @@ export async function checkCsr(pem: string, nodeKey: string, nodeKeyProof: strin
   if (!proved) throw new TrustError('trust.csr', 'the node key proof does not verify: the request must be signed by the box\'s ed25519 node key');
   const cn = csr.subjectName.getField('CN')[0];
   return { commonName: cn, publicKey: Buffer.from(csr.publicKey.rawData) };
+}
+
+/** Parses a PKCS#10 request (PEM) carrying an ECDSA P-256 key and signed by it; throws TrustError('trust.csr'). */
+export async function selfSignedP256Csr(pem: string): Promise<x509.Pkcs10CertificateRequest> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(pem);
+  } catch (err) {
+    throw new TrustError('trust.csr', `the certificate request is not a PKCS#10 request: ${(err as Error).message}`, { cause: err });
+  }
+  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
+  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new TrustError('trust.csr', 'the certificate request must carry an ECDSA P-256 key');
+  if (!(await csr.verify().catch(() => false))) throw new TrustError('trust.csr', 'the certificate request is not signed by its own key');
+  return csr;
 }
 
 /** Renewal (docs/enrolment.md "Renewal"): over mutual TLS with the box's current certificate. */

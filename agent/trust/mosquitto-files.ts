@@ -13,7 +13,7 @@ import type { AclIdentity } from './broker-acl.ts';
 import { ADMIN_DIR, BACKDATE_MS, CA_DIR, type CertificateAuthority } from './ca.ts';
 import { ClaimBook } from './claim-book.ts';
 import { claimState } from './claim-rules.ts';
-import { newTlsKey } from './credentials.ts';
+import { newTlsKey, writeFileAtomically } from './credentials.ts';
 import { TrustError } from './errors.ts';
 import { parseAdminCertificate, parseCertificate, parseServerCertificate } from './identity.ts';
 import { issuedValidity, renewalOpens } from './renewal-schedule.ts';
@@ -113,15 +113,7 @@ export function serverCertificateDue(dir: string, window: number, now: number): 
 /** Writes the files (each through a temporary file and a rename); returns the paths and the boxes listed. */
 export async function writeMosquittoFiles(o: MosquittoFilesOptions): Promise<{ paths: MosquittoFilePaths; boxes: number; revoked: number }> {
   const p = mosquittoFilePaths(o.dir);
-  const put = (path: string, text: string, mode: number) => {
-    try {
-      writeFileSync(`${path}.tmp`, text.endsWith('\n') ? text : `${text}\n`, { mode });
-      chmodSync(`${path}.tmp`, mode);
-      renameSync(`${path}.tmp`, path);
-    } catch (err) {
-      throw new TrustError('trust.files', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  };
+  const put = writeFileAtomically;
   mkdirSync(o.dir, { recursive: true, mode: 0o755 });
   put(p.cafile, o.ca.certificatePem, 0o644);
   if (o.newServerCertificate || serverCertificateDue(o.dir, o.renewWindow ?? 0, o.now)) {
