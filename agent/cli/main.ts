@@ -21,6 +21,7 @@ import { registerSiteCommands } from './site-command.ts';
 import { registerStatusCommand } from './status-command.ts';
 import { registerTrunkCommands } from './trunk-command.ts';
 import { registerUserCommands } from './user-command.ts';
+import { registerUpdateCommands } from './update-command.ts';
 
 /** `out` prints a result line (stdout), `warn` a warning line that does not fail the command (stderr). */
 export function buildProgram(out: (line: string) => void, warn: (line: string) => void): Command {
@@ -43,6 +44,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerCdrCommands(program, out);
   registerEnrolCommands(program, out);
   registerBrokerCommands(program, out);
+  registerUpdateCommands(program, out);
   return program;
 }
 
