@@ -13,6 +13,7 @@ cd "$(dirname "$0")"
 IMAGE_APT_PACKAGES=(
   mmdebstrap qemu-user-static binfmt-support arch-test uidmap qemu-system-arm
   e2fsprogs dosfstools mtools fdisk zstd xz-utils binutils-aarch64-linux-gnu ca-certificates
+  rauc squashfs-tools qemu-efi-aarch64 openssl
 )
 
 apt_install_missing() { # <step label> <package>...
