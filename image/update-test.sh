@@ -136,7 +136,7 @@ step "update-test: slot B committed, version $good_version, $(secs "$t_install" 
 
 # --- 4. broken: rolls back by itself -----------------------------------------------------------
 step "update-test: installing the broken bundle into slot A"
-guest_run "$phase_s" "rauc install /mnt/broken.raucb"
+guest_run "$phase_s" "mountpoint -q /mnt || mount -o ro /dev/vdb /mnt; rauc install /mnt/broken.raucb"
 [[ "$rc" == 0 ]] || fail "rauc install of the broken bundle failed: $(tail -n 5 <<<"$out" | tr '\n' ' ')"
 t_reboot="$(now_ms)"
 guest_type "systemctl reboot"

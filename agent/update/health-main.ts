@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { storeOpens } from '../store/store-probe.ts';
-import { DEFAULT_HEALTH_POLICY, judgeHealth, parseRaucStatus, slotAction, type HealthObservation, type Uplink } from './health-core.ts';
+import { DEFAULT_HEALTH_POLICY, judgeHealth, parseRaucStatus, slotAction, type HealthObservation, type SlotView, type Uplink } from './health-core.ts';
 
 const run = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -132,10 +132,23 @@ function writeOutcome(dataDir: string, outcome: Record<string, unknown>): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** RAUC's slot view; retried while RAUC is busy (an install in progress answers "already processing"). */
+async function slotView(startedAt: number): Promise<SlotView> {
+  for (;;) {
+    try {
+      return parseRaucStatus((await run('rauc', ['status', '--output-format=json'])).stdout);
+    } catch (err) {
+      if (Date.now() - startedAt > policy.deadlineMs) throw err;
+      log('rauc status failed; retrying', { error: String((err as { stderr?: string }).stderr ?? err).trim().split('\n').pop() });
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
 async function main(): Promise<number> {
   const startedAt = Date.now();
   const version = /^VERSION=(.*)$/m.exec(readFileSync('/etc/outpost-release', 'utf8'))?.[1] ?? 'unknown';
-  const slots = parseRaucStatus((await run('rauc', ['status', '--output-format=json'])).stdout);
+  const slots = await slotView(startedAt);
   log('health check started', { slot: slots.booted, version, deadlineS: policy.deadlineMs / 1000, maxRestarts: policy.maxRestarts });
   let config: BoxConfig | undefined;
   for (;;) {
