@@ -87,10 +87,20 @@ guest_run() {
   out="$(clean_console | sed -n "/^M$n-BEGIN\$/,/^M$n-[0-9]*-END\$/p" | sed '1d;$d')"
   rc="$(clean_console | sed -n "s/^M$n-\([0-9]*\)-END\$/\1/p" | tail -n 1)"
 }
-# wait_shell SLOT: until the guest's root shell answers from slot SLOT (types a probe every 10 s;
-# probes typed while another slot runs are answered there and ignored).
+# GRUB's "outpost: booting slot X" lines so far (one per boot).
+boots() { clean_console | grep -ac "^outpost: booting slot" || true; }
+# wait_shell SLOT BOOTS: once GRUB has started boot number BOOTS, until the root shell answers
+# from slot SLOT (a probe every 10 s; probes typed while another slot runs are answered there
+# and ignored, and none is typed before that boot, so the old system cannot answer one).
 wait_shell() {
-  local slot="$1" waited=0 n=$((++seq_no))
+  local slot="$1" want="$2" waited=0 n
+  while (($(boots) < want)); do
+    kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
+    ((waited++ < phase_s)) || fail "GRUB did not start boot $want within $phase_s s"
+    sleep 1
+  done
+  n=$((++seq_no))
+  waited=0
   while ! clean_console | grep -aq "^UP$n-rauc.slot=$slot\$"; do
     kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
     ((waited < phase_s)) || fail "no shell on slot $slot within $phase_s s"
@@ -109,7 +119,7 @@ wait_committed() {
 }
 
 t_boot="$(now_ms)"
-wait_shell A
+wait_shell A 1
 step "update-test: slot A's shell answers after $(secs "$t_boot" "$(now_ms)") s"
 
 # --- 3. refused, then good ---------------------------------------------------------------------
@@ -127,7 +137,7 @@ guest_run "$phase_s" "rauc install /mnt/good.raucb"
 t_installed="$(now_ms)"
 step "update-test: installed in $(secs "$t_install" "$t_installed") s; rebooting"
 guest_type "systemctl reboot"
-wait_shell B
+wait_shell B 2
 wait_committed B
 t_committed="$(now_ms)"
 grep -q "^VERSION=$good_version\$" <<<"$(clean_console | grep -a "^VERSION=" | tail -n 1)" ||
@@ -140,7 +150,8 @@ guest_run "$phase_s" "mountpoint -q /mnt || mount -o ro /dev/vdb /mnt; rauc inst
 [[ "$rc" == 0 ]] || fail "rauc install of the broken bundle failed: $(tail -n 5 <<<"$out" | tr '\n' ' ')"
 t_reboot="$(now_ms)"
 guest_type "systemctl reboot"
-wait_shell B
+# Boot 3 is the broken slot A; its health check reboots, and boot 4 must be slot B again.
+wait_shell B 4
 wait_committed B
 t_back="$(now_ms)"
 (($(clean_console | grep -ac "booting slot A") >= 2)) || fail "GRUB never booted the broken slot A"

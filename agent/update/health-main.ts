@@ -120,7 +120,7 @@ async function observe(config: BoxConfig): Promise<HealthObservation> {
     agentRestarts: agent.restarts,
     sipAnswers: agent.active ? await sipAnswers(config.sipPort, config.domain) : false,
     storeOpens: agent.active ? storeOpens(config.dataDir) : false,
-    uplink: agent.active ? await uplink(config) : 'unreachable',
+    uplink: config.uplinks.length === 0 ? 'not-configured' : agent.active ? await uplink(config) : 'unreachable',
   };
 }
 
