@@ -9,11 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # mmdebstrap and qemu-user build the arm64 root; e2fsprogs, dosfstools, mtools and fdisk make
-# the disk image; qemu-system-arm boots it in the boot test.
+# the disk image; qemu-system-arm boots it in the boot test (through qemu-efi-aarch64's UEFI
+# firmware and the image's GRUB); rauc and squashfs-tools make the signed update bundles.
 IMAGE_APT_PACKAGES=(
   mmdebstrap qemu-user-static binfmt-support arch-test uidmap qemu-system-arm
   e2fsprogs dosfstools mtools fdisk zstd xz-utils binutils-aarch64-linux-gnu ca-certificates
   podman buildah runc # the arm64 container (Dockerfile.arm64, image/container.sh, container-test.sh)
+  rauc squashfs-tools qemu-efi-aarch64 openssl
 )
 
 apt_install_missing() { # <step label> <package>...

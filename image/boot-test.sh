@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# CI boot test of the built image (docs/image.md): boots image/out/outpost-arm64.img under
-# qemu-system-aarch64 (TCG, virt, cortex-a53, direct kernel boot, -snapshot so the image is
-# not changed), forwards free 127.0.0.1 ports to the guest's SIP (5060/udp) and metrics
+# CI boot test of the built image (docs/image.md): boots a copy of image/out/outpost-arm64.img
+# under qemu-system-aarch64 (TCG, virt, cortex-a53) through UEFI firmware and the image's GRUB
+# (lib/qemu.sh), forwards free 127.0.0.1 ports to the guest's SIP (5060/udp) and metrics
 # (9464/tcp), waits for a SIP OPTIONS to be answered 200 by the agent inside, reads the agent's
 # idle RSS, powers the guest off. Prints the times; exits non-zero with one line on failure.
 # QEMU is always killed.
@@ -10,6 +10,8 @@
 set -euo pipefail
 # shellcheck source=image/lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
+# shellcheck source=image/lib/qemu.sh
+source "$(dirname "$0")/lib/qemu.sh"
 
 timeout_s="${BOOT_TEST_TIMEOUT:-480}"
 idle_s="${BOOT_TEST_IDLE:-20}"
@@ -17,18 +19,11 @@ img="$OUT_DIR/outpost-arm64.img"
 fail() { printf 'boot-test: FAIL: %s\n' "$*" >&2; exit 1; }
 
 command -v qemu-system-aarch64 >/dev/null 2>&1 || fail "qemu-system-aarch64 not found; run 'bash setup.sh --image'"
-for f in "$img" "$OUT_DIR/vmlinuz" "$OUT_DIR/initrd.img" "$OUT_DIR/cmdline.txt"; do
-  [[ -f "$f" ]] || fail "$f missing; build the image first (npm run image)"
-done
+[[ -f "$img" ]] || fail "$img missing; build the image first (npm run image)"
 
 tmp="$(mktemp -d /tmp/outpost-boot-test.XXXXXX)"
-qemu_pid=""
 cleanup() {
-  if [[ -n "$qemu_pid" ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill "$qemu_pid" 2>/dev/null || true
-    sleep 1
-    kill -9 "$qemu_pid" 2>/dev/null || true
-  fi
+  qemu_cleanup
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -42,23 +37,10 @@ read -r sip_port metrics_port < <(node -e '
     console.log(u.address().port, s.address().port); u.close(); s.close(); }); });')
 [[ -n "$metrics_port" ]] || fail "could not pick free ports"
 
-console="$tmp/console.log"
-# The console carries terminal escapes (bash's bracketed paste) and CRs: strip them first.
-clean_console() { tr -d '\r' <"$console" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g'; }
-mkfifo "$tmp/serial.in" "$tmp/serial.out"
-cat "$tmp/serial.out" >"$console" &
-step "boot-test: starting QEMU (TCG, 2 vCPUs, 1 GiB); SIP 127.0.0.1:$sip_port/udp, metrics 127.0.0.1:$metrics_port -> guest 5060, 9464"
+qemu_prepare_disk
+step "boot-test: starting QEMU (TCG, 2 vCPUs, 1 GiB, UEFI + GRUB); SIP 127.0.0.1:$sip_port/udp, metrics 127.0.0.1:$metrics_port -> guest 5060, 9464"
 t0_ms="$(date +%s%3N)"
-nice -n 19 qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 \
-  -display none -monitor none -serial "pipe:$tmp/serial" -no-reboot \
-  -kernel "$OUT_DIR/vmlinuz" -initrd "$OUT_DIR/initrd.img" \
-  -append "$(cat "$OUT_DIR/cmdline.txt") outpost.console=autologin" \
-  -drive "file=$img,if=virtio,format=raw,snapshot=on" \
-  -netdev "user,id=n0,hostfwd=udp:127.0.0.1:$sip_port-:5060,hostfwd=tcp:127.0.0.1:$metrics_port-:9464" \
-  -device virtio-net-pci,netdev=n0,romfile= \
-  -device virtio-rng-pci \
-  >"$tmp/qemu.log" 2>&1 &
-qemu_pid=$!
+qemu_start ",hostfwd=udp:127.0.0.1:$sip_port-:5060,hostfwd=tcp:127.0.0.1:$metrics_port-:9464" -no-reboot
 
 step "boot-test: waiting for SIP 200 to OPTIONS (at most $timeout_s s), then $idle_s s idle for the RSS"
 if ! result="$(BOOT_TEST_T0_MS="$t0_ms" nice -n 10 node --import tsx "$REPO_DIR/image/boot-probe.ts" \
@@ -72,7 +54,7 @@ step "boot-test: agent answered: $result"
 
 # Where the boot time went, from the guest's systemd, over the serial console (root is logged in
 # there: outpost.console=autologin). Informational; the test does not fail on it.
-printf '\necho BOOT-ANALYZE-BEGIN; systemd-analyze; systemd-analyze blame --no-pager | head -n 8; echo BOOT-ANALYZE-END\n' >"$tmp/serial.in" &
+guest_type $'\necho BOOT-ANALYZE-BEGIN; cat /etc/outpost-release; grep -o "rauc.slot=." /proc/cmdline; systemd-analyze; systemd-analyze blame --no-pager | head -n 8; echo BOOT-ANALYZE-END'
 for _ in $(seq 1 60); do
   clean_console | grep -q '^BOOT-ANALYZE-END$' && break
   sleep 1
@@ -81,7 +63,7 @@ clean_console | sed -n '/^BOOT-ANALYZE-BEGIN$/,/^BOOT-ANALYZE-END$/p' | grep -v 
 
 step "boot-test: powering the guest off"
 t_off=$SECONDS
-printf '\nsystemctl poweroff\n' >"$tmp/serial.in" &
+guest_type $'\nsystemctl poweroff'
 for _ in $(seq 1 60); do
   kill -0 "$qemu_pid" 2>/dev/null || break
   sleep 1

@@ -3,8 +3,9 @@
 #
 #   npm run image        (= bash image/build.sh; as root: mmdebstrap, chroot, binfmt_misc)
 #
-# Output in image/out/: outpost-arm64.img (+ .zst), vmlinuz, initrd.img, cmdline.txt for a
-# direct kernel boot under QEMU, outpost-arm64.manifest and SHA256SUMS. Caches in
+# Output in image/out/: outpost-arm64.img (+ .zst), the signed update bundle
+# outpost-arm64-VERSION.raucb (docs/updates.md), vmlinuz, initrd.img, cmdline.txt for a direct
+# kernel boot under QEMU (a development shortcut past GRUB), outpost-arm64.manifest, SHA256SUMS. Caches in
 # ~/.cache/outpost-image (OUTPOST_IMAGE_CACHE): the rootfs tar keyed by its inputs, the arm64
 # builder root, the npm tarballs and arm64 node_modules; native/build/arm64/ holds the arm64
 # native libraries. OUTPOST_IMAGE_REFRESH=1 rebuilds the rootfs tar (new Debian updates).
@@ -41,9 +42,15 @@ wait "$rootfs_pid" || die "the rootfs step failed (its error is above)"
 trap - EXIT
 rootfs_tar="$(tail -n 1 "$rootfs_out")"
 [[ -f "$rootfs_tar" ]] || die "the rootfs step produced no tar"
-step "[6/7] root tree and disk image"
+step "[6/7] update signing keys, root tree and disk image"
+bash "$steps/keys.sh"
 bash "$steps/tree.sh" "$rootfs_tar" "$node_bin" "$modules"
 bash "$steps/disk.sh"
+image_version >"$OUT_DIR/outpost-arm64.version"
 step "[7/7] manifest and checksums"
 bash "$steps/manifest.sh" "$rootfs_tar" "$modules"
+step "[7/7] signed update bundle"
+rm -f "$OUT_DIR"/outpost-arm64-*.raucb
+bundle="$(bash "$IMAGE_DIR/bundle.sh" | tail -n 1)"
+(cd "$OUT_DIR" && sha256sum "$(basename "$bundle")" >>SHA256SUMS)
 step "done in $(since "$started"): $OUT_DIR/outpost-arm64.img (boot it: bash image/boot-test.sh, or see docs/image.md)"

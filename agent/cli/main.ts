@@ -26,6 +26,7 @@ import { registerStatusCommand } from './status-command.ts';
 import { registerTraceCommand } from './trace-command.ts';
 import { registerTrunkCommands } from './trunk-command.ts';
 import { registerUserCommands } from './user-command.ts';
+import { registerUpdateCommands } from './update-command.ts';
 
 /** `out` prints a result line (stdout), `warn` a warning line that does not fail the command (stderr). */
 export function buildProgram(out: (line: string) => void, warn: (line: string) => void): Command {
@@ -52,6 +53,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerDashboardCommands(program, out);
   registerConfigCommands(program, out);
   registerAdminCommands(program, out);
+  registerUpdateCommands(program, out);
   return program;
 }
 

@@ -50,3 +50,31 @@ key() {
 }
 # Seconds since $1 (an earlier $SECONDS).
 since() { echo "$((SECONDS - $1)) s"; }
+
+# --- updates (docs/updates.md) ----------------------------------------------------------------
+# The version the image and its update bundle carry (/etc/outpost-release, the bundle manifest).
+image_version() {
+  if [[ -n "${OUTPOST_IMAGE_VERSION:-}" ]]; then echo "$OUTPOST_IMAGE_VERSION"; return; fi
+  local v c
+  v="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$REPO_DIR/package.json" | head -n 1)"
+  c="$(git -C "$REPO_DIR" rev-parse --short=10 HEAD 2>/dev/null || echo unknown)"
+  echo "$v+$c"
+}
+# The update signing keys: a CA (its certificate is the box's RAUC keyring) and a signing key
+# with a certificate from that CA. Made on the first build in the cache; a production build
+# names its own with OUTPOST_UPDATE_KEYRING (CA certificate), OUTPOST_UPDATE_KEY and
+# OUTPOST_UPDATE_CERT (the signing pair), kept offline.
+KEYS_DIR="$CACHE_DIR/keys"
+UPDATE_KEYRING="${OUTPOST_UPDATE_KEYRING:-$KEYS_DIR/update-ca.cert.pem}"
+UPDATE_KEY="${OUTPOST_UPDATE_KEY:-$KEYS_DIR/update-signing.key.pem}"
+UPDATE_CERT="${OUTPOST_UPDATE_CERT:-$KEYS_DIR/update-signing.cert.pem}"
+# A GRUB environment block (1024 bytes, what grub-editenv writes): grubenv FILE KEY=VALUE...
+grubenv() {
+  local file="$1" body
+  shift
+  body="# GRUB Environment Block"$'\n'"$(printf '%s\n' "$@")"$'\n'
+  ((${#body} <= 1024)) || die "grubenv: more than 1024 bytes"
+  { printf '%s' "$body"; head -c $((1024 - ${#body})) /dev/zero | tr '\0' '#'; } >"$file"
+}
+# Where the slots lie on the disk image (MiB from its start; disk.sh's layout).
+readonly ROOTA_AT_MIB=$((1 + BOOT_MIB)) ROOTB_AT_MIB=$((1 + BOOT_MIB + ROOT_MIB))

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Step: file systems and the GPT disk image from $WORK_DIR/root and $WORK_DIR/data.
-#   p1 boot   FAT32, BOOT_MIB  kernel, initrd, cmdline.txt (direct kernel boot today; the
-#                              boot loader and RAUC's slot selection go here later)
-#   p2 rootA  ext4,  ROOT_MIB  slot A, mounted read-only
+#   p1 boot   FAT32, BOOT_MIB  EFI/BOOT/BOOTAA64.EFI (GRUB), grub.cfg, grubenv (A/B state)
+#   p2 rootA  ext4,  ROOT_MIB  slot A, mounted read-only; its /boot has its kernel and initrd
 #   p3 rootB  empty, ROOT_MIB  slot B, for the first update (RAUC writes it)
 #   p4 data   ext4,  DATA_MIB  /data: the store, keys, config, /var's overlay
 # Fixed UUIDs, hash seed and times (lib/common.sh): the same trees give the same bytes.
-# Writes $OUT_DIR/outpost-arm64.img, vmlinuz, initrd.img, cmdline.txt.
+# Writes $OUT_DIR/outpost-arm64.img, and vmlinuz, initrd.img, cmdline.txt for a direct kernel
+# boot of slot A (a development shortcut: it bypasses GRUB's slot choice).
 set -euo pipefail
 # shellcheck source=image/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
@@ -20,7 +20,7 @@ mib=$((1024 * 1024))
 kernel="$(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort | tail -n 1)"
 initrd="$(find "$root/boot" -maxdepth 1 -name 'initrd.img-*' | sort | tail -n 1)"
 [[ -f "$kernel" && -f "$initrd" ]] || die "no kernel or initrd in the rootfs /boot"
-cmdline="root=PARTUUID=$PART_ROOTA_UUID ro rootwait console=ttyAMA0 quiet"
+cmdline="root=PARTUUID=$PART_ROOTA_UUID ro rootwait console=ttyAMA0 quiet panic=30 rauc.slot=A"
 
 # mke2fs -d copies each file's ctime and atime from the tree, which no one can set (1.47.1
 # would clamp them to SOURCE_DATE_EPOCH; bookworm has 1.47.0): set them afterwards, by path.
@@ -37,6 +37,19 @@ pin_times() { # <ext4 image> <tree it was made from>
   e2fsck -fn "$1" >"$out.fsck" 2>&1 || die "$(basename "$1") fails e2fsck after pinning times; see $out.fsck"
 }
 
+# GRUB for the boot partition, made by the image's own grub-mkimage (arm64, under qemu-user)
+# from its arm64-efi modules; /tmp's time is pinned again afterwards.
+step "disk: GRUB (arm64-efi) for the boot partition"
+low chroot "$root" grub-mkimage -O arm64-efi -o /tmp/BOOTAA64.EFI -p /EFI/BOOT \
+  part_gpt fat ext2 normal linux loadenv test regexp echo configfile reboot halt ||
+  die "grub-mkimage in the arm64 tree failed"
+mv "$root/tmp/BOOTAA64.EFI" "$fs/BOOTAA64.EFI"
+touch --date="@$SOURCE_DATE_EPOCH" "$root/tmp"
+sed -e "s/@PART_ROOTA_UUID@/$PART_ROOTA_UUID/" -e "s/@PART_ROOTB_UUID@/$PART_ROOTB_UUID/" \
+  "$IMAGE_DIR/boot/grub.cfg" >"$fs/grub.cfg"
+# A fresh box: slot A good and untried, slot B empty.
+grubenv "$fs/grubenv" "ORDER=A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0 EXTRA_CMDLINE=
+
 used=$(du -sm "$root" | cut -f1)
 ((used < ROOT_MIB * 85 / 100)) || die "root tree is $used MB, too big for a $ROOT_MIB MiB slot (ROOT_MIB in lib/common.sh)"
 
@@ -51,14 +64,16 @@ low mke2fs -q -F -t ext4 -L data -U "$FS_DATA_UUID" -b 4096 \
   die "mke2fs of data failed"
 pin_times "$fs/data.ext4" "$data"
 
-step "disk: boot FAT32 ($BOOT_MIB MiB: vmlinuz, initrd.img, cmdline.txt)"
+step "disk: boot FAT32 ($BOOT_MIB MiB: GRUB, grub.cfg, grubenv)"
 cp "$kernel" "$fs/vmlinuz"
 cp "$initrd" "$fs/initrd.img"
 echo "$cmdline" >"$fs/cmdline.txt"
-touch --date="@$SOURCE_DATE_EPOCH" "$fs/vmlinuz" "$fs/initrd.img" "$fs/cmdline.txt"
+touch --date="@$SOURCE_DATE_EPOCH" "$fs/vmlinuz" "$fs/initrd.img" "$fs/cmdline.txt" "$fs/BOOTAA64.EFI" "$fs/grub.cfg" "$fs/grubenv"
 truncate -s "${BOOT_MIB}M" "$fs/boot.vfat"
 mkfs.fat -F 32 -n BOOT -i "$FS_BOOT_ID" --invariant "$fs/boot.vfat" >/dev/null || die "mkfs.fat failed"
-MTOOLS_SKIP_CHECK=1 mcopy -m -i "$fs/boot.vfat" "$fs/vmlinuz" "$fs/initrd.img" "$fs/cmdline.txt" ::/ ||
+export MTOOLS_SKIP_CHECK=1
+mmd -i "$fs/boot.vfat" ::/EFI ::/EFI/BOOT || die "mmd on the boot partition failed"
+mcopy -m -i "$fs/boot.vfat" "$fs/BOOTAA64.EFI" "$fs/grub.cfg" "$fs/grubenv" ::/EFI/BOOT/ ||
   die "mcopy onto the boot partition failed"
 
 step "disk: GPT (boot, rootA, rootB, data)"

@@ -29,7 +29,18 @@ wants="$root/etc/systemd/system/multi-user.target.wants"
 mkdir -p "$wants"
 ln -sf /etc/systemd/system/outpost.service "$wants/outpost.service"
 ln -sf /etc/systemd/system/outpost-firstboot.service "$wants/outpost-firstboot.service"
-mkdir -p "$root/data"
+ln -sf /etc/systemd/system/outpost-health.service "$wants/outpost-health.service"
+mkdir -p "$root/data" "$root/boot/efi"
+# GRUB loads each slot's own kernel and initrd by these fixed names (image/boot/grub.cfg).
+ln -sfn "vmlinuz-$kver" "$root/boot/vmlinuz"
+ln -sfn "initrd.img-$kver" "$root/boot/initrd.img"
+[[ -f "$root/boot/vmlinuz-$kver" && -f "$root/boot/initrd.img-$kver" ]] || die "no /boot/vmlinuz-$kver or initrd in the rootfs"
+# Updates: the version this tree is (the bundle carries the same), RAUC's keyring.
+version="$(image_version)"
+printf 'VERSION=%s\n' "$version" >"$root/etc/outpost-release"
+install -m 0644 "$UPDATE_KEYRING" "$root/etc/rauc/keyring.pem"
+# RAUC's upstream unit would mark every boot good; outpost-health.service decides instead.
+ln -sf /dev/null "$root/etc/systemd/system/rauc-mark-good.service"
 # Nothing on a box installs packages or has LVM: mask what would only wake up for that.
 for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
@@ -47,9 +58,10 @@ install -m 0644 "$native_libs/crsqlite.so" "$native_libs/liboutpostcodec.so" "$a
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"
 
-step "tree: the data partition (/data/var for the /var overlay)"
-mkdir -p "$data/var/upper" "$data/var/work"
+step "tree: the data partition (/data/var/A for slot A's /var overlay)"
+mkdir -p "$data/var/A/upper" "$data/var/A/work"
+ln -sfn A "$data/var/slot"
 
 step "tree: every file's time set to $(date -u -d "@$SOURCE_DATE_EPOCH" +%FT%TZ) (SOURCE_DATE_EPOCH)"
 find "$root" "$data" -exec touch --no-dereference --date="@$SOURCE_DATE_EPOCH" {} +
-step "tree: root $(du -sm "$root" | cut -f1) MB"
+step "tree: root $(du -sm "$root" | cut -f1) MB, version $version"
