@@ -1,7 +1,8 @@
 #!/bin/sh
 # outpost-firstboot.service: writes /data/outpost.yaml once. The node id comes from the first
 # Ethernet MAC; rtp.address from the address of the default route (SDP needs a concrete one).
-# A provisioning tool may put a ready config on the boot partition as outpost/outpost.yaml.
+# A provisioning tool may put a ready config on the boot partition as outpost/outpost.yaml, or
+# outpost-flash a first-boot file (site, node, hub, claim) on the data partition.
 set -eu
 install -d -o outpost -g outpost -m 0750 /data/outpost
 provided=""
@@ -26,7 +27,21 @@ if [ -z "$provided" ]; then
   mac="$(cat /sys/class/net/e*/address 2>/dev/null | head -n 1 | tr -d ':')"
   id="box-${mac#??????}"
   [ "$id" != box- ] || id=box-1
-  sed -e "s/@NODE_ID@/$id/" -e "s/@RTP_ADDRESS@/$addr/" /usr/share/outpost/outpost.yaml.in >/data/outpost.yaml.tmp
+  # The flash tool's first-boot file (docs/flash.md#the-first-boot-file): site, hub, claim, node.
+  first=/data/outpost-firstboot.conf
+  val() {
+    v=""
+    [ -f "$first" ] && v="$(sed -n "s/^$1=//p" "$first" | head -n 1)"
+    case "$v" in *[!]A-Za-z0-9:/.[-]*) echo "firstboot: ignoring $1 in $first (unexpected characters)" >&2; v="" ;; esac
+    printf '%s' "$v"
+  }
+  site="$(val site)" node="$(val node)" hub="$(val hub)" claim="$(val claim)"
+  [ -z "$node" ] || id="$node"
+  sed -e "s/@NODE_ID@/$id/" -e "s/@RTP_ADDRESS@/$addr/" -e "s/site: site }/site: ${site:-site} }/" \
+    /usr/share/outpost/outpost.yaml.in >/data/outpost.yaml.tmp
+  if [ -n "$hub" ] && [ -n "$claim" ]; then
+    printf 'enrol: { hub: "%s", claim: "%s" }\n' "$hub" "$claim" >>/data/outpost.yaml.tmp
+  fi
   chown root:outpost /data/outpost.yaml.tmp
   chmod 0640 /data/outpost.yaml.tmp
 fi
