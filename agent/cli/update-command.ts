@@ -100,7 +100,7 @@ export function registerUpdateCommands(program: Command, out: (line: string) => 
       const size = statSync(bundle).size;
       const held = join(dataDir, BUNDLE_DIR, name);
       if (existsSync(held) && (await sha256Of(held)) !== sha256) throw new CliError(`a different bundle named ${name} is at the hub already: give this one another name`);
-      withStore(dataDir, { mustExist: true }, (store) => {
+      withStore(dataDir, {}, (store) => {
         let scope = 'fleet';
         let site = '';
         if (opts.site !== undefined) {
