@@ -195,7 +195,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     : undefined;
   // A/B updates from the hub (docs/updates.md): the offer for this box, once the hub permits it.
   const updates = config.hub
-    ? new BoxUpdates({ nodeId: config.node.id, site: config.node.site, dataDir: config.dataDir, store, hubUrl: renewHub, tls: live?.current ?? tls?.credentials, activeCalls: () => calls!.activeCalls, clock, logger: logger.child({ mod: 'update' }) })
+    ? new BoxUpdates({ nodeId: config.node.id, site: config.node.site, dataDir: config.dataDir, store, hubUrl: renewHub, tls: () => live?.current ?? tls?.credentials, activeCalls: () => calls!.activeCalls, clock, logger: logger.child({ mod: 'update' }) })
     : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });

@@ -44,7 +44,7 @@ const fakeCommands = (w: World, node: string): UpdateCommands => ({
 function box(w: World, node: string, boot = { slot: 'A', version: '1.0' }, commands = fakeCommands(w, node)): BoxUpdates {
   const dataDir = join(w.dir, node);
   mkdirSync(dataDir, { recursive: true });
-  return new BoxUpdates({ nodeId: node, site: 'a', dataDir, store: w.store, hubUrl: 'https://hub.test:8443/', tls: undefined, activeCalls: () => 0, clock: w.clock, logger: createSilentLogger(), commands, boot });
+  return new BoxUpdates({ nodeId: node, site: 'a', dataDir, store: w.store, hubUrl: 'https://hub.test:8443/', tls: () => undefined, activeCalls: () => 0, clock: w.clock, logger: createSilentLogger(), commands, boot });
 }
 
 test('no permit, no download; the hub permits one box; the second only after the first committed', async (w) => {
@@ -97,7 +97,7 @@ test('a bundle whose checksum differs is refused, not retried, and halts the sit
 });
 
 test('without rauc the install fails as "rauc not installed", once', async (w) => {
-  const real = boxUpdateCommands(join(w.dir, 'a1'), undefined, { OUTPOST_UPDATE_RAUC: join(w.dir, 'no-such-rauc') });
+  const real = boxUpdateCommands(join(w.dir, 'a1'), () => undefined, { OUTPOST_UPDATE_RAUC: join(w.dir, 'no-such-rauc') });
   const a1 = box(w, 'a1', undefined, { ...fakeCommands(w, 'a1'), install: real.install });
   await a1.start();
   rolloutPass(w.store, w.clock.now());

@@ -50,7 +50,8 @@ export interface BoxUpdatesOptions {
   store: Store;
   /** The hub's HTTPS base (renewal/enrol URL); absent: no delivery (a box without a hub). */
   hubUrl: string | undefined;
-  tls: Credentials | undefined;
+  /** The box's current node credentials (none: no download). */
+  tls: () => Credentials | undefined;
   activeCalls: () => number;
   clock: Clock;
   logger: Logger;

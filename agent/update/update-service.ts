@@ -149,7 +149,7 @@ const run = promisify(execFile);
  * `systemctl reboot`. `OUTPOST_UPDATE_RAUC` and `OUTPOST_UPDATE_REBOOT` (a command line) replace
  * the last two (tests, dev machines). Without rauc the install fails with `rauc not installed`.
  */
-export function boxUpdateCommands(dataDir: string, tls: Credentials | undefined, env: NodeJS.ProcessEnv = process.env): UpdateCommands {
+export function boxUpdateCommands(dataDir: string, tls: () => Credentials | undefined, env: NodeJS.ProcessEnv = process.env): UpdateCommands {
   const dir = join(dataDir, UPDATE_DIR);
   const rauc = env['OUTPOST_UPDATE_RAUC'] || 'rauc';
   const [rebootCmd, ...rebootArgs] = (env['OUTPOST_UPDATE_REBOOT'] || 'systemctl reboot').split(/\s+/);
@@ -164,9 +164,10 @@ export function boxUpdateCommands(dataDir: string, tls: Credentials | undefined,
   };
   return {
     async download(url) {
-      if (tls === undefined) throw new UpdateError('update.download', 'the box has no node certificate to fetch bundles with');
+      const creds = tls(); // the current certificate (a renewal replaces it while the box runs)
+      if (creds === undefined) throw new UpdateError('update.download', 'the box has no node certificate to fetch bundles with');
       mkdirSync(dir, { recursive: true });
-      const d = await downloadBundle(url, join(dir, 'bundle.raucb'), tls, 600_000);
+      const d = await downloadBundle(url, join(dir, 'bundle.raucb'), creds, 600_000);
       return { file: d.file, sha256: d.sha256 };
     },
     async install(file) {
