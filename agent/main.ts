@@ -40,6 +40,7 @@ import { announcedSipAddress, PeerKeepAlive, type PeerLivenessView } from './swi
 import { RequestDispatcher } from './switch/request-dispatcher.ts';
 import { buildSipTrace } from './trace/sip-trace.ts';
 import { SiteSip } from './switch/site-sip.ts';
+import { BoxUpdates } from './update/box-updates.ts';
 
 export interface Node {
   readonly config: Config;
@@ -192,6 +193,10 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     ? new CertificateRenewer({ dataDir: config.dataDir, hubUrl: renewHub, nodeKey, live, clock, logger: logger.child({ mod: 'renewal' }),
         policy: { window: config.renewal.window, retryMinMs: config.renewal.retryMin * 1000, retryMaxMs: config.renewal.retryMax * 1000 } })
     : undefined;
+  // A/B updates from the hub (docs/updates.md): the offer for this box, once the hub permits it.
+  const updates = config.hub
+    ? new BoxUpdates({ nodeId: config.node.id, site: config.node.site, dataDir: config.dataDir, store, hubUrl: renewHub, tls: () => live?.current ?? tls?.credentials, activeCalls: () => calls!.activeCalls, clock, logger: logger.child({ mod: 'update' }) })
+    : undefined;
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   // Status page, /healthz, /metrics and telemetry (docs/status-page.md).
@@ -258,6 +263,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
       }
       statusFile?.start();
       renewer?.start();
+      await updates?.start();
       await observer.start();
       lastDataVersion = store.dataVersion();
       housekeeping = clock.setTimeout(tick, 1000);
@@ -266,6 +272,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
     async stop() {
       clock.clearTimeout(housekeeping);
       renewer?.stop();
+      updates?.stop();
       await observer.stop();
       statusFile?.stop();
       takeover?.stop();

@@ -7,6 +7,7 @@
  * join with a claim code. Parts start in order and stop in reverse; "hub stopped" is
  * the last line the hub logs.
  */
+import { join } from 'node:path';
 import type { HubConfig } from '../config/hub-schema.ts';
 import { boxMetrics } from '../control/box-metrics.ts';
 import { metricsServerAt, type MetricsServer } from '../control/metrics-server.ts';
@@ -30,6 +31,8 @@ import { FleetDashboard } from './fleet-dashboard.ts';
 import { startHubAdmin } from '../admin/hub-admin.ts';
 import type { AdminService } from '../admin/admin-service.ts';
 import { hubTrust, type HubTrust } from './hub-trust.ts';
+import { BUNDLE_DIR } from '../update/bundle-route.ts';
+import { HubRollout } from '../update/hub-rollout.ts';
 
 export interface Hub {
   readonly config: HubConfig;
@@ -64,6 +67,8 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     ? metricsServerAt(config.metrics.listen, boxMetrics({ store, clock, sync: status }), logger.child({ mod: 'metrics' }))
     : undefined;
   let enrolServer: EnrolServer | undefined;
+  // Staged updates (docs/updates.md): the permits that let one box of a site install at a time.
+  const rollout = new HubRollout({ store, clock, logger: logger.child({ mod: 'update' }) });
   const fleet = new FleetDashboard({ config, store, clock, logger });
   // The admin API (agent/admin/, docs/mqtt/admin.md): signed requests over the hub's broker.
   let admin: AdminService | undefined;
@@ -90,7 +95,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log, brokerUrl });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, bundles: { dir: join(config.dataDir, BUNDLE_DIR), revoked: (serial) => store.revocations.get(serial), logger: logger.child({ mod: 'update' }) }, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }
@@ -114,6 +119,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       live.onChange((c) => void replicator?.useCredentials(c));
       trust.start();
       takeover.start(replicator.directory);
+      rollout.start();
       await fleet.start({ credentials, brokerUrl: brokerUrl(), directory: replicator.directory });
       statusFile.start();
       await metrics?.start();
@@ -125,6 +131,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
       trust?.stop();
       statusFile.stop();
       takeover.stop();
+      rollout.stop();
       await admin?.stop();
       await replicator?.stop();
       await broker?.stop();

@@ -27,11 +27,15 @@ export const REPLICATED_TABLES: readonly ReplicatedTable[] = [
   { name: 'trunks', primaryKey: ['id'], owner: 'admin', siteColumn: 'site' },
   // Config push (docs/config-push.md): the fleet document on global, a site's and a node's on that site's stream.
   { name: 'desired_configs', primaryKey: ['scope'], owner: 'admin', siteColumn: 'site', hubOnly: true },
+  // Update delivery (docs/updates.md): offers and the hub's per-box permits, on the stream of their site ('' = fleet).
+  { name: 'update_offers', primaryKey: ['scope'], owner: 'admin', siteColumn: 'site', hubOnly: true },
+  { name: 'update_permits', primaryKey: ['node_id'], owner: 'admin', siteColumn: 'site', hubOnly: true },
   { name: 'registrations', primaryKey: ['aor', 'contact', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'bans', primaryKey: ['ip', 'node_id'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'dialogs', primaryKey: ['call_uuid'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'cdrs', primaryKey: ['uuid'], owner: 'node', nodeColumn: 'node_id' },
   { name: 'config_reports', primaryKey: ['node_id'], owner: 'node', nodeColumn: 'node_id' },
+  { name: 'update_states', primaryKey: ['node_id'], owner: 'node', nodeColumn: 'node_id' },
 ];
 
 const BY_NAME = new Map(REPLICATED_TABLES.map((t) => [t.name, t]));

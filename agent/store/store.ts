@@ -14,6 +14,7 @@ import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
 import { ConfigReportRepository } from './config-reports.ts';
 import { DesiredConfigRepository } from './desired-configs.ts';
+import { UpdateRepository } from './update-offers.ts';
 import { ChangeLog } from './change-log.ts';
 import { NodeRepository } from './nodes.ts';
 import { RevocationRepository } from './revocations.ts';
@@ -54,6 +55,8 @@ export class Store {
   readonly sites: SiteRepository;
   readonly desiredConfigs: DesiredConfigRepository;
   readonly configReports: ConfigReportRepository;
+  /** Update offers, the hub's permits and the boxes' update states (docs/updates.md). */
+  readonly updates: UpdateRepository;
   readonly path: string;
   private closed = false;
 
@@ -73,6 +76,7 @@ export class Store {
     this.sites = new SiteRepository(db);
     this.desiredConfigs = new DesiredConfigRepository(db);
     this.configReports = new ConfigReportRepository(db);
+    this.updates = new UpdateRepository(db);
   }
 
   static open(options: StoreOptions): Store {

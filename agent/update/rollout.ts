@@ -45,3 +45,38 @@ export function nextOffers(version: string, boxes: readonly BoxUpdateView[]): Ro
   }
   return step;
 }
+
+/** A box as the hub's permit rule sees it: its reported state and the version offered to it. */
+export interface BoxPermitView extends BoxUpdateView {
+  /** The version of the offer that applies to the box (its own, its site's or the fleet's). */
+  readonly target: string;
+  /** The version the box's current permit names, if any. */
+  readonly permitted: string | undefined;
+}
+
+/**
+ * The permits to write now, one site at a time (the same rule as `nextOffers`, with each box's
+ * own target version): a site with a box in flight or one that holds an unused permit gets
+ * nothing new; a site whose box rolled back or failed on its target is halted; else its first
+ * box (by id) not running its target gets a permit. Returns the permits to write and the halts.
+ */
+export function nextPermits(boxes: readonly BoxPermitView[]): { permit: Array<{ node: string; site: string; version: string }>; halted: RolloutStep['halted'] } {
+  const sites = new Map<string, BoxPermitView[]>();
+  for (const b of boxes) sites.set(b.site, [...(sites.get(b.site) ?? []), b]);
+  const out: { permit: Array<{ node: string; site: string; version: string }>; halted: RolloutStep['halted'] } = { permit: [], halted: [] };
+  for (const [site, members] of [...sites].sort(([a], [b]) => a.localeCompare(b))) {
+    const sorted = [...members].sort((a, b) => a.node.localeCompare(b.node));
+    const broken = sorted.find((b) => b.version === b.target && (b.phase === 'rolled-back' || b.phase === 'failed'));
+    if (broken) {
+      out.halted.push({ site, node: broken.node, reason: `${broken.phase} on ${broken.node}` });
+      continue;
+    }
+    if (sorted.some((b) => IN_FLIGHT.includes(b.phase))) continue;
+    // A permit given and not yet acted on (the box is offline, or has not seen it): wait for it.
+    const waiting = sorted.find((b) => b.permitted !== undefined && b.permitted !== b.running && b.permitted === b.target);
+    if (waiting) continue;
+    const next = sorted.find((b) => b.running !== b.target);
+    if (next) out.permit.push({ node: next.node, site, version: next.target });
+  }
+  return out;
+}

@@ -144,26 +144,38 @@ export class UpdateService {
 
 const run = promisify(execFile);
 
-/** The commands on a box: mutual-TLS download into `<dataDir>/update/`, `rauc install`, `systemctl reboot`. */
-export function boxUpdateCommands(dataDir: string, tls: Credentials): UpdateCommands {
+/**
+ * The commands on a box: mutual-TLS download into `<dataDir>/update/`, `rauc install`,
+ * `systemctl reboot`. `OUTPOST_UPDATE_RAUC` and `OUTPOST_UPDATE_REBOOT` (a command line) replace
+ * the last two (tests, dev machines). Without rauc the install fails with `rauc not installed`.
+ */
+export function boxUpdateCommands(dataDir: string, tls: () => Credentials | undefined, env: NodeJS.ProcessEnv = process.env): UpdateCommands {
   const dir = join(dataDir, UPDATE_DIR);
+  const rauc = env['OUTPOST_UPDATE_RAUC'] || 'rauc';
+  const [rebootCmd, ...rebootArgs] = (env['OUTPOST_UPDATE_REBOOT'] || 'systemctl reboot').split(/\s+/);
+  const raucRun = async (args: string[]) => {
+    try {
+      return await run(rauc, args, { maxBuffer: 4 << 20 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UpdateError('update.install', 'rauc not installed', { cause: err });
+      const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
+      throw new UpdateError('update.install', `rauc ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
+    }
+  };
   return {
     async download(url) {
+      const creds = tls(); // the current certificate (a renewal replaces it while the box runs)
+      if (creds === undefined) throw new UpdateError('update.download', 'the box has no node certificate to fetch bundles with');
       mkdirSync(dir, { recursive: true });
-      const d = await downloadBundle(url, join(dir, 'bundle.raucb'), tls, 600_000);
+      const d = await downloadBundle(url, join(dir, 'bundle.raucb'), creds, 600_000);
       return { file: d.file, sha256: d.sha256 };
     },
     async install(file) {
-      try {
-        await run('rauc', ['install', file], { maxBuffer: 4 << 20 });
-      } catch (err) {
-        const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
-        throw new UpdateError('update.install', `rauc install: ${stderr || (err as Error).message}`, { cause: err });
-      }
-      return parseRaucStatus((await run('rauc', ['status', '--output-format=json'])).stdout).other;
+      await raucRun(['install', file]);
+      return parseRaucStatus((await raucRun(['status', '--output-format=json'])).stdout).other;
     },
     async reboot() {
-      await run('systemctl', ['reboot']);
+      await run(rebootCmd!, rebootArgs);
     },
   };
 }

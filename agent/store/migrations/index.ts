@@ -14,6 +14,7 @@ import { cdrLinks } from './007-cdr-links.ts';
 import { nodeRevocations } from './008-node-revocations.ts';
 import { siteDomains } from './009-site-domains.ts';
 import { desiredConfig } from './010-desired-config.ts';
+import { updateOffers } from './011-update-offers.ts';
 
 export interface Migration {
   version: number;
@@ -21,7 +22,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig, updateOffers];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
