@@ -40,13 +40,17 @@ export class DesiredConfigRepository {
     return scopes.map((s) => this.get(s)).filter((r): r is DesiredConfigRecord => r !== undefined);
   }
 
-  /** Writes the next version of a scope's document (one transaction: read, then write). */
+  /**
+   * Writes the next version of a scope's document (one transaction: read, then write). IMMEDIATE:
+   * a deferred read-then-write loses to a merge committed by another connection in between
+   * (SQLITE_BUSY at once, no busy wait); inside an outer transaction it is a savepoint.
+   */
   write(scope: string, site: string, document: string, setBy: string, setAt: number): number {
     return this.db.transaction(() => {
       const version = (this.get(scope)?.version ?? 0) + 1;
       this.upsertStmt.run({ scope, site, document, version, setBy, setAt });
       return version;
-    })();
+    }).immediate();
   }
 
   list(): DesiredConfigRecord[] {
