@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { storeOpens } from '../store/store-probe.ts';
+import { optionsRequest } from '../lib/options-request.ts';
 import { DEFAULT_HEALTH_POLICY, judgeHealth, parseRaucStatus, slotAction, type HealthObservation, type SlotView, type Uplink } from './health-core.ts';
 
 const run = promisify(execFile);
@@ -77,18 +78,7 @@ function sipAnswers(port: number, domain: string): Promise<boolean> {
     sock.on('error', () => done(false));
     sock.on('message', (data) => done(/^SIP\/2\.0 [1-6]\d\d /.test(data.toString('latin1'))));
     sock.bind(0, '127.0.0.1', () => {
-      const msg = [
-        `OPTIONS sip:${domain} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bK-health-${id};rport`,
-        `From: <sip:health@${domain}>;tag=${id}`,
-        `To: <sip:${domain}>`,
-        `Call-ID: health-${id}`,
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
+      const msg = optionsRequest(domain, sock.address().port, id, 'health');
       sock.send(msg, port, '127.0.0.1');
     });
   });
@@ -184,4 +174,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((err: Error) => {
+  console.error(`outpost-health: ${err.message}`);
+  return 2;
+});

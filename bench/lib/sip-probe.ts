@@ -1,6 +1,7 @@
 /** A one-shot SIP OPTIONS over UDP, used to wait until a server answers. */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { optionsRequest } from '../../agent/lib/options-request.ts';
 import { HarnessError } from './harness-error.ts';
 
 /** Sends one OPTIONS and resolves with the response's status line, or undefined after `waitMs`. */
@@ -17,18 +18,7 @@ export function sipOptions(target: { host: string; port: number }, domain: strin
     sock.bind(0, '127.0.0.1', () => {
       const { port } = sock.address();
       const id = randomBytes(8).toString('hex');
-      const msg = [
-        `OPTIONS sip:${domain} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-bench-${id};rport`,
-        `From: <sip:bench-probe@${domain}>;tag=${id}`,
-        `To: <sip:${domain}>`,
-        `Call-ID: probe-${id}`,
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
+      const msg = optionsRequest(domain, port, id, 'probe');
       timer = setTimeout(() => done(undefined), waitMs);
       sock.on('message', (data) => done(data.toString('latin1').split('\r\n')[0]));
       sock.send(msg, target.port, target.host);

@@ -266,6 +266,16 @@ function describeDigests(all: Array<{ name: string; tables: TableDigest[] }>): s
 
 export const passwordOf = sitePassword;
 
+/** Runs `fn` on a replica's store, opened from the test process (WAL: while the replica runs). */
+export function withStoreOf<T>(r: Replica, fn: (store: Store) => T): T {
+  const store = Store.open({ dataDir: r.dataDir, mustExist: true });
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 /**
  * A test body that, when it fails, prints the tails of every process's log and marks the
  * context failed (the suite then keeps the cluster's folder).

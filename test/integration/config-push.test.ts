@@ -15,10 +15,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DesiredScope } from '../../agent/config/config-overlay.ts';
 import { configStatus, setDesired, type BoxConfigStatus, type SetDesiredResult } from '../../agent/control/desired-config.ts';
-import { Store } from '../../agent/store/store.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { explainedOn, passwordOf, SyncCluster, TRACE, type Replica } from '../helpers/sync-cluster.ts';
+import { explainedOn, passwordOf, SyncCluster, TRACE, withStoreOf } from '../helpers/sync-cluster.ts';
 import { registerUser } from '../helpers/sip-register.ts';
 import { LOCALHOST } from '../helpers/calls.ts';
 
@@ -32,16 +31,6 @@ const SITE: DesiredScope = { kind: 'site', id: 'a' };
 const CONVERGE_MS = 30_000;
 const test = suite<Ctx>('config push (processes)');
 const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
-
-/** Runs `fn` on a replica's store, opened from the test process (WAL: while it runs). */
-function withStoreOf<T>(r: Replica, fn: (store: Store) => T): T {
-  const store = Store.open({ dataDir: r.dataDir, mustExist: true });
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 const setAtHub = (ctx: Ctx, doc: unknown): SetDesiredResult => withStoreOf(ctx.cluster.hub, (s) => setDesired(s, SITE, doc, 'config-push-test'));
 const a1Status = (ctx: Ctx): BoxConfigStatus | undefined => withStoreOf(ctx.cluster.hub, (s) => configStatus(s).find((b) => b.node === 'a1'));

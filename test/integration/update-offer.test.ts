@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Store } from '../../agent/store/store.ts';
 import type { UpdateStateRecord } from '../../agent/store/update-offers.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { explainedOn, SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
+import { explainedOn, SyncCluster, withStoreOf } from '../helpers/sync-cluster.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -32,15 +31,6 @@ interface Ctx {
 const CONVERGE_MS = 60_000;
 const test = suite<Ctx>('update offer (processes)');
 const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
-
-function withStoreOf<T>(r: Replica, fn: (store: Store) => T): T {
-  const store = Store.open({ dataDir: r.dataDir, mustExist: true });
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 const hubState = (ctx: Ctx, node: string): UpdateStateRecord | undefined => withStoreOf(ctx.cluster.hub, (s) => s.updates.state(node));
 const calls = (ctx: Ctx): string[] => (existsSync(join(ctx.dir, 'calls.log')) ? readFileSync(join(ctx.dir, 'calls.log'), 'utf8').trim().split('\n') : []);
