@@ -31,7 +31,7 @@ import { FleetDashboard } from './fleet-dashboard.ts';
 import { startHubAdmin } from '../admin/hub-admin.ts';
 import type { AdminService } from '../admin/admin-service.ts';
 import { hubTrust, type HubTrust } from './hub-trust.ts';
-import { BUNDLE_DIR } from '../update/bundle-route.ts';
+import { BUNDLE_DIR, bundleRoute } from '../update/bundle-route.ts';
 import { HubRollout } from '../update/hub-rollout.ts';
 
 export interface Hub {
@@ -95,7 +95,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
         const service = new EnrolmentService({ ca, claims: new ClaimBook(config.dataDir), hubId: config.id, certificateDays: config.ca.certificateDays, validityMs: validity, clock, logger: log, brokerUrl });
         const renewal = new RenewalService({ ca, revoked: (serial) => store.revocations.get(serial), validityMs: validity, clock, logger: log });
         enrolServer = new EnrolServer({
-          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, bundles: { dir: join(config.dataDir, BUNDLE_DIR), revoked: (serial) => store.revocations.get(serial), logger: logger.child({ mod: 'update' }) }, maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
+          ...parseHostPort(config.enrol.listen), credentials, live, service, renewal, routes: [bundleRoute({ dir: join(config.dataDir, BUNDLE_DIR), revoked: (serial) => store.revocations.get(serial), logger: logger.child({ mod: 'update' }) })], maxFailures: config.enrol.maxFailures, failureWindowMs: config.enrol.failureWindow * 1000, clock, logger: log,
         });
         await enrolServer.start();
       }

@@ -20,7 +20,6 @@ import type { EnrolmentService } from './enrolment-service.ts';
 import { isClientFault, TrustError, type TrustErrorCode } from './errors.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import type { RenewalService } from './renewal-service.ts';
-import { BUNDLE_PATH, serveBundle, type BundleRouteOptions } from '../update/bundle-route.ts';
 
 const MAX_BODY = 64 * 1024;
 
@@ -47,8 +46,11 @@ export interface EnrolServerOptions {
   service: EnrolmentService;
   /** `POST /v1/renew` for boxes presenting their certificate (absent: no renewal here). */
   renewal?: RenewalService;
-  /** `GET /v1/bundles/NAME` for certified, unrevoked boxes (docs/updates.md; absent: no bundles here). */
-  bundles?: BundleRouteOptions;
+  /**
+   * More routes on the same server, by path prefix: the hub's update bundles (`GET /v1/bundles/NAME`
+   * for certified, unrevoked boxes, agent/update/bundle-route.ts, docs/updates.md).
+   */
+  routes?: ReadonlyArray<{ prefix: string; handle(req: IncomingMessage, res: ServerResponse): void }>;
   /** Failed attempts a source address may make within `failureWindowMs` before it is refused. */
   maxFailures: number;
   failureWindowMs: number;
@@ -103,7 +105,8 @@ export class EnrolServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const from = req.socket.remoteAddress ?? 'unknown';
     if ((req.url ?? '').split('?')[0] === RENEW_PATH && this.o.renewal) return this.renew(req, res, from);
-    if ((req.url ?? '').startsWith(BUNDLE_PATH) && this.o.bundles) return serveBundle(this.o.bundles, req, res);
+    const route = this.o.routes?.find((r) => (req.url ?? '').startsWith(r.prefix));
+    if (route) return route.handle(req, res);
     if ((req.url ?? '').split('?')[0] !== ENROL_PATH) return reply(res, 404, { error: 'not-found', message: `no such endpoint; POST ${ENROL_PATH}` });
     if (req.method !== 'POST') return reply(res, 405, { error: 'method', message: 'use POST' }, { Allow: 'POST' });
     const wait = this.limiter.blockedFor(from);

@@ -1,6 +1,6 @@
 /**
  * The hub's bundle route over real HTTPS on 127.0.0.1 port 0 (the enrolment server with
- * `bundles`): an enrolled box downloads a bundle with its node certificate (bundle-download.ts)
+ * `routes`): an enrolled box downloads a bundle with its node certificate (bundle-download.ts)
  * and gets Content-Length and the file's bytes; no certificate, a revoked one, a bad name and a
  * missing file are refused.
  */
@@ -24,6 +24,7 @@ import { parseCertificate } from '../trust/identity.ts';
 import type { RevokedEntry } from '../trust/revocation.ts';
 import { spkiOfKey } from '../trust/x509.ts';
 import { downloadBundle } from './bundle-download.ts';
+import { bundleRoute } from './bundle-route.ts';
 import { UpdateError } from './errors.ts';
 
 interface World {
@@ -64,7 +65,7 @@ test.before.each(async (w) => {
   w.bundle = Buffer.alloc(300_000, 7);
   writeFileSync(join(bundles, 'outpost-arm64-2.0.raucb'), w.bundle);
   w.revoked = new Map();
-  w.server = new EnrolServer({ host: '127.0.0.1', port: 0, credentials, service, bundles: { dir: bundles, revoked: (s) => w.revoked.get(s), logger }, maxFailures: 5, failureWindowMs: 600_000, clock, logger });
+  w.server = new EnrolServer({ host: '127.0.0.1', port: 0, credentials, service, routes: [bundleRoute({ dir: bundles, revoked: (s) => w.revoked.get(s), logger })], maxFailures: 5, failureWindowMs: 600_000, clock, logger });
   await w.server.start();
   const { code } = createClaim(book, { site: 'a', nodeId: 'a1', ttlMs: 3_600_000, now: clock.now() });
   const boxDir = join(w.dir, 'a1');

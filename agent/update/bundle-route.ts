@@ -58,3 +58,8 @@ export function serveBundle(o: BundleRouteOptions, req: IncomingMessage, res: Se
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }
+
+/** The route for the enrol server's `routes` (agent/trust/enrol-server.ts). */
+export function bundleRoute(o: BundleRouteOptions): { prefix: string; handle(req: IncomingMessage, res: ServerResponse): void } {
+  return { prefix: BUNDLE_PATH, handle: (req, res) => serveBundle(o, req, res) };
+}
