@@ -6,6 +6,7 @@
  * the family of the peer's.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { RtcpSeen } from '../media/udp-media-relay.ts';
 import type { SipTraffic } from '../sip/sip-traffic.ts';
 import { HEP_PROTO, IPPROTO_TCP, IPPROTO_UDP, type HepPacket } from './hep-encoder.ts';
 import { rtcpReportJson } from './rtcp-report-json.ts';
@@ -36,14 +37,8 @@ export function sipHepPacket(t: SipTraffic, timeMicros: number, id: HepIdentity)
   return { ...sipFlow(t), timeMicros, protoType: HEP_PROTO.sip, ...identity(id), payload: t.data };
 }
 
-export interface RtcpFlow {
-  callId: string;
-  packet: Buffer;
-  srcAddress: string;
-  srcPort: number;
-  dstAddress: string;
-  dstPort: number;
-}
+/** What the relay reports of an RTCP packet (agent/media/udp-media-relay.ts). */
+export type RtcpFlow = RtcpSeen;
 
 /** An RTCP report as HEP; undefined for a packet without SR or RR (nothing Homer shows). */
 export function rtcpHepPacket(r: RtcpFlow, timeMicros: number, id: HepIdentity): HepPacket | undefined {
