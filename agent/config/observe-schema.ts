@@ -5,8 +5,18 @@
  */
 import { z } from 'zod';
 
-/** Where the box's HTTP server listens unless `http.listen` says otherwise. */
-export const DEFAULT_HTTP_LISTEN = '0.0.0.0:8080';
+/** The port of the box's HTTP server unless `http.listen` says otherwise. */
+export const DEFAULT_HTTP_PORT = 8080;
+
+/**
+ * Where the box's HTTP server listens unless `http.listen` says otherwise: port 8080 on the
+ * address of the box's first `sip.listen` entry, where its phones (and a technician on the same
+ * LAN) reach it; `0.0.0.0` when SIP listens on every address.
+ */
+export function defaultHttpListen(sipListen: ReadonlyArray<{ host: string }>): string {
+  const host = sipListen[0]?.host ?? '0.0.0.0';
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${DEFAULT_HTTP_PORT}`;
+}
 
 const hostPort = z
   .string()
@@ -16,7 +26,7 @@ const hostPort = z
 export const HttpSection = z.strictObject({
   /** Serve the status page, /healthz and /metrics at all. */
   enabled: z.boolean().default(true),
-  /** `host:port`; unset: DEFAULT_HTTP_LISTEN, and a busy default port is a warning, not a failed start. */
+  /** `host:port`; unset: defaultHttpListen(sip.listen), and a busy default port is a warning, not a failed start. */
   listen: hostPort.optional(),
 });
 

@@ -5,7 +5,7 @@
  * `/metrics`. Docs: docs/status-page.md, docs/metrics.md, docs/mqtt/telemetry.md.
  */
 import type { Config } from '../config/schema.ts';
-import { DEFAULT_HTTP_LISTEN } from '../config/observe-schema.ts';
+import { defaultHttpListen } from '../config/observe-schema.ts';
 import { formatListenAddress } from '../config/listen-address.ts';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import { hasCode } from '../lib/errors.ts';
@@ -131,7 +131,7 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
     const h = health();
     return { status: h.healthy ? 200 : 503, contentType: 'application/json', body: `${JSON.stringify(h.healthy ? { status: 'ok' } : { status: 'unhealthy', reasons: h.reasons })}\n` };
   };
-  const listen = config.http.listen ?? DEFAULT_HTTP_LISTEN;
+  const listen = config.http.listen ?? defaultHttpListen(config.sip.listen);
   const server = config.http.enabled
     ? new HttpServer({
         ...parseListen(listen),
