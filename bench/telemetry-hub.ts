@@ -135,7 +135,6 @@ async function main(): Promise<void> {
     teardown.push(() => stopProcess(child, { graceMs: 2000 }));
     return child;
   });
-  await new Promise((r) => setTimeout(r, 2000));
   const idle = await memoryOf(pid, memoryFile);
 
   const connectCpu0 = processCpuSeconds(pid);

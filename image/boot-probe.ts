@@ -8,6 +8,7 @@
  *   (BOOT_TEST_T0_MS: when QEMU started, epoch milliseconds; times are measured from it)
  */
 import { sipOptions } from '../bench/lib/sip-probe.ts';
+import { waitFor } from '../bench/lib/wait-for.ts';
 
 const [sipPort, metricsPort, timeoutS, idleS] = process.argv.slice(2).map(Number);
 const t0 = Number(process.env.BOOT_TEST_T0_MS ?? Date.now());
@@ -43,15 +44,7 @@ async function main(): Promise<void> {
   }
   const sipReadyS = seconds(Date.now() - t0);
   await sleep(idleS! * 1000);
-  let rss: number | undefined;
-  for (let i = 0; rss === undefined; i++) {
-    try {
-      rss = await rssBytes();
-    } catch (err) {
-      if (i >= 5) fail(`metrics port unreachable: ${(err as Error).message}`);
-      await sleep(2000);
-    }
-  }
+  const rss = await waitFor(() => rssBytes().catch(() => undefined), 'the metrics port', 12_000, 2000).catch((err: Error) => fail(err.message));
   process.stdout.write(`${JSON.stringify({ sipReadyS, sipStatus: 'SIP/2.0 200 OK', idleS, agentRssMB: Math.round(rss / 1e5) / 10 })}\n`);
 }
 

@@ -45,7 +45,8 @@ test('full while the broker acknowledges late: waits for the acknowledgement, th
     await waitFor(() => link.inFlight === 2, 'two publishes in flight', 1_000, 5);
     let settled: boolean | undefined;
     const room = link.waitForRoom(2, 10_000).then((r) => (settled = r));
-    await new Promise((r) => setTimeout(r, 100));
+    // One turn of the event loop: the wait has registered; only an acknowledgement or the 10 s stall ends it.
+    await new Promise((r) => setImmediate(r));
     assert.is(settled, undefined, 'still waiting: full, acknowledged nothing yet, well within stallMs');
     broker.silent = false;
     broker.release();

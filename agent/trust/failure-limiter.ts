@@ -1,5 +1,5 @@
 /**
- * Failed enrolment attempts per source address: after `max` failures within `windowMs`, the
+ * Failed attempts per source address (enrolment; the dashboard's logins, agent/hub/dashboard/): after `max` failures within `windowMs`, the
  * address is refused until its oldest counted failure leaves the window. Clocked, no timers.
  */
 import type { Clock } from '../lib/clock.ts';

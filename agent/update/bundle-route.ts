@@ -43,14 +43,14 @@ export function serveBundle(o: BundleRouteOptions, req: IncomingMessage, res: Se
   const name = decodeURIComponent((req.url ?? '').split('?')[0]!.slice(BUNDLE_PATH.length));
   if (!BUNDLE_NAME.test(name)) return refuse(res, 400, 'update.name', 'a bundle is named by its file name');
   const file = join(o.dir, name);
-  let size: number;
+  let size: number | undefined;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
+    if (st.isFile()) size = st.size;
   } catch {
-    return refuse(res, 404, 'not-found', `no bundle ${name} at this hub`);
+    // Missing or unreadable: refused below like a folder.
   }
+  if (size === undefined) return refuse(res, 404, 'not-found', `no bundle ${name} at this hub`);
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), 'Cache-Control': 'no-store' });
   if (req.method === 'HEAD') return void res.end();
   o.logger.info({ node: facts.nodeId, bundle: name, bytes: size }, 'bundle download');

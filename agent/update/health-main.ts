@@ -122,6 +122,10 @@ function writeOutcome(dataDir: string, outcome: Record<string, unknown>): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The pause between two looks at the agent or RAUC; every loop is bounded by policy.deadlineMs. */
+const POLL_MS = 3000;
+const nextPoll = () => new Promise((r) => setTimeout(r, POLL_MS));
+
 /** RAUC's slot view; retried while RAUC is busy (an install in progress answers "already processing"). */
 async function slotView(startedAt: number): Promise<SlotView> {
   for (;;) {
@@ -130,7 +134,7 @@ async function slotView(startedAt: number): Promise<SlotView> {
     } catch (err) {
       if (Date.now() - startedAt > policy.deadlineMs) throw err;
       log('rauc status failed; retrying', { error: String((err as { stderr?: string }).stderr ?? err).trim().split('\n').pop() });
-      await new Promise((r) => setTimeout(r, 3000));
+      await nextPoll();
     }
   }
 }
@@ -170,7 +174,7 @@ async function main(): Promise<number> {
       log(`slot ${slots.booted} unhealthy; ${action.reason}`, { ...base, reason });
       return 1;
     }
-    await new Promise((r) => setTimeout(r, 3000));
+    await nextPoll();
   }
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../lib/clock.ts';
 import { createSilentLogger } from '../lib/logger.ts';
 import type { UpdateState } from './update-core.ts';
+import { UpdateError } from './errors.ts';
 import { UpdateService, type UpdateCommands } from './update-service.ts';
 
 const SHA = 'ab'.repeat(32);
@@ -61,7 +62,8 @@ test('with a call up, the reboot waits for the quiet moment, ticked by the clock
 
 test('a failing install is reported failed, no reboot', async (w) => {
   w.commands.install = async () => {
-    throw new Error('rauc install: signature verification failed');
+    // What boxUpdateCommands throws when rauc refuses.
+    throw new UpdateError('update.install', 'rauc install: signature verification failed');
   };
   const s = service(w);
   await s.offer(OFFER);

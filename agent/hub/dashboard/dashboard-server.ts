@@ -24,7 +24,8 @@ import { DashboardError } from './errors.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { alarmsPage, boxPage, cdrPage, loginPage, notFoundPage, overviewPage, type CdrQuery } from './pages.ts';
 import { verifyPassword } from './passwd.ts';
-import { COOKIE, cookieValue, LoginLimiter, Sessions } from './sessions.ts';
+import { COOKIE, cookieValue, Sessions } from './sessions.ts';
+import { FailureLimiter } from '../../trust/failure-limiter.ts';
 
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGE_SIZE = 50;
@@ -56,7 +57,7 @@ export function isLoopback(host: string): boolean {
 export class DashboardServer {
   private readonly server: http.Server;
   private readonly sessions: Sessions;
-  private readonly limiter: LoginLimiter;
+  private readonly limiter: FailureLimiter;
   private readonly live: LiveUpdates;
   private readonly host: string;
   private readonly port: number;
@@ -69,7 +70,7 @@ export class DashboardServer {
     this.port = Number(o.config.listen.slice(colon + 1));
     this.secure = !isLoopback(this.host);
     this.sessions = new Sessions(o.clock, o.config.sessionTtl * 1000);
-    this.limiter = new LoginLimiter(o.clock, o.config.maxFailures, o.config.failureWindow * 1000);
+    this.limiter = new FailureLimiter(o.config.maxFailures, o.config.failureWindow * 1000, o.clock);
     this.live = new LiveUpdates(o.feed, o.clock);
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: Error) => {
@@ -159,7 +160,7 @@ export class DashboardServer {
 
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? '?';
-    const wait = this.limiter.retryAfter(source);
+    const wait = this.limiter.blockedFor(source);
     if (wait > 0) {
       res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
       return this.send(res, 429, 'text/html; charset=utf-8', loginPage(`Too many failed logins from this address; try again in ${Math.ceil(wait / 1000)} s.`));
@@ -170,7 +171,7 @@ export class DashboardServer {
     const user = form.get('user') ?? '';
     const ok = body !== undefined && (await verifyPassword(this.o.dataDir, user, form.get('password') ?? ''));
     if (!ok) {
-      this.limiter.fail(source);
+      this.limiter.recordFailure(source);
       this.o.logger.warn({ user: user.slice(0, 64), source }, 'dashboard login failed');
       return this.send(res, 401, 'text/html; charset=utf-8', loginPage('Wrong user or password.'));
     }

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../../lib/clock.ts';
-import { cookieValue, LoginLimiter, Sessions } from './sessions.ts';
+import { cookieValue, Sessions } from './sessions.ts';
 
 const sessions = suite('Sessions');
 
@@ -19,24 +19,6 @@ sessions('a token names its user until it expires; logout ends it', () => {
 });
 
 sessions.run();
-
-const limiter = suite('LoginLimiter');
-
-limiter('refuses a source after max failures within the window, per source', () => {
-  const clock = new ManualClock(0);
-  const l = new LoginLimiter(clock, 3, 60_000);
-  for (let i = 0; i < 3; i++) {
-    assert.is(l.retryAfter('a'), 0);
-    l.fail('a');
-    clock.advance(1000);
-  }
-  assert.is(l.retryAfter('a'), 57_000);
-  assert.is(l.retryAfter('b'), 0);
-  clock.advance(57_000);
-  assert.is(l.retryAfter('a'), 0);
-});
-
-limiter.run();
 
 const cookies = suite('cookieValue');
 

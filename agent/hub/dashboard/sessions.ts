@@ -1,7 +1,8 @@
 /**
  * Logins of the dashboard: sessions (a random token in an HttpOnly, SameSite=Strict cookie,
- * kept in memory, so a restart of the hub logs everyone out) and the limit on failed logins
- * per source address. Time comes from the injected clock.
+ * kept in memory, so a restart of the hub logs everyone out). Failed logins are limited per
+ * source address by the enrolment's FailureLimiter (agent/trust/failure-limiter.ts). Time comes
+ * from the injected clock.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
@@ -51,38 +52,6 @@ export class Sessions {
   private sweep(): void {
     const now = this.clock.now();
     for (const [t, s] of this.sessions) if (s.expires <= now) this.sessions.delete(t);
-  }
-}
-
-/** At most `max` failed logins per source address within `windowMs`; a success does not reset it. */
-export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Milliseconds until `source` may try again, or 0 when it may now. */
-  retryAfter(source: string): number {
-    const recent = this.recent(source);
-    if (recent.length < this.max) return 0;
-    return Math.max(1, recent[0]! + this.windowMs - this.clock.now());
-  }
-
-  fail(source: string): void {
-    const recent = this.recent(source);
-    recent.push(this.clock.now());
-    this.failures.set(source, recent);
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
-  }
-
-  private recent(source: string): number[] {
-    const since = this.clock.now() - this.windowMs;
-    const list = (this.failures.get(source) ?? []).filter((t) => t > since);
-    if (list.length === 0) this.failures.delete(source);
-    return list;
   }
 }
 

@@ -82,7 +82,7 @@ export function tlsSockets(o: TlsSocketsOptions): StreamSockets {
           checkServerIdentity: (host: string, cert: PeerCertificate) => {
             if (expected === undefined) return checkServerIdentity(host, cert);
             const named = nodeIdOf(cert.raw);
-            return named === expected ? undefined : new Error(`certificate names ${named ?? 'no node'}, expected node ${expected}`);
+            return named === expected ? undefined : new TransportError('transport.connect', `certificate names ${named ?? 'no node'}, expected node ${expected}`);
           },
         });
         const fail = (err: Error) =>
