@@ -19,7 +19,10 @@ step "building the Outpost arm64 image (cache $CACHE_DIR, output $OUT_DIR)"
 bash "$steps/host.sh"
 mkdir -p "$CACHE_DIR" "$WORK_DIR" "$OUT_DIR"
 exec 8>"$CACHE_DIR/.lock"
-flock -n 8 || die "another image build holds $CACHE_DIR/.lock"
+if ! flock -n 8; then
+  step "another image build holds $CACHE_DIR/.lock; waiting for it (at most 60 min)"
+  flock -w 3600 8 || die "another image build still holds $CACHE_DIR/.lock after 60 min"
+fi
 
 # The rootfs (step 1) needs no other step: it runs beside steps 2-5 (both cores are used
 # when it is not cached; everything runs at nice 19).
