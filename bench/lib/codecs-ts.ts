@@ -5,7 +5,7 @@
  */
 import { Session } from 'node:inspector';
 import { Codec, Resampler, loadCodecLibrary } from '../../agent/media/codec/codec.ts';
-import { speechLike } from '../../test/helpers/speech-signal.ts';
+import { speechLike } from './speech-signal.ts';
 
 export const FRAME_MS = 20;
 const SIGNAL_S = 5;

@@ -3,9 +3,44 @@
  * whole process group) from /proc, and a stop that escalates from SIGTERM to SIGKILL.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { HarnessError } from './harness-error.ts';
+
+function bindUdp(port: number, host: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(undefined);
+    });
+    s.bind(port, host, () => resolve(s));
+  });
+}
+
+/**
+ * An even UDP port P such that P .. P+count-1 are all free on `host` right now (the OS picks P
+ * from its ephemeral range; the sockets are closed before returning). sipp's media needs
+ * P (RTP), P+1 (RTCP), P+2 (video RTP, which -rtp_echo binds too).
+ */
+export async function freeUdpPorts(count = 1, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = await bindUdp(0, host);
+    if (!first) continue;
+    const base = first.address().port;
+    const held: Socket[] = [first];
+    let ok = base % 2 === 0 && base + count - 1 <= 65535;
+    for (let p = base + 1; ok && p < base + count; p++) {
+      const s = await bindUdp(p, host);
+      if (s) held.push(s);
+      else ok = false;
+    }
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return base;
+  }
+  throw new HarnessError(`no ${count} consecutive free UDP ports found`);
+}
 
 /** Binds a UDP socket to 127.0.0.1:0, reads the port the OS chose, and closes it. */
 export function freeUdpPort(host = '127.0.0.1'): Promise<number> {

@@ -1,13 +1,13 @@
 /**
  * A minimal SIP caller over UDP for the failover bench (bench/failover.ts): an INVITE with a
- * G.711 offer, the 407 digest challenge answered (MD5, test/helpers/sip-register.ts), and the
+ * G.711 offer, the 407 digest challenge answered (MD5, bench/lib/sip-register.ts), and the
  * first final response awaited. A 200 is ACKed and the call hung up at once (BYE); a call not
  * answered by `cancel()` is CANCELled (RFC 3261 §9) and left. No media is sent: the bench
  * measures when a call is answered, not what it carries.
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { md5Authorization, parseDigestChallenge } from '../../test/helpers/sip-register.ts';
+import { md5Authorization, parseDigestChallenge } from './sip-register.ts';
 import { now } from './outpost-process.ts';
 
 export interface CallAttempt {

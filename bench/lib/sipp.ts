@@ -14,7 +14,7 @@
  *                on sipp's port) and a bench measures sipp instead of the server. 4 MiB here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeUdpPort, processCpuSeconds, stopProcess } from './procs.ts';
 import { HarnessError } from './harness-error.ts';
@@ -278,4 +278,76 @@ export function loadVerdict<D extends string>(o: { died: D | undefined; failRati
   if (o.failRatio >= o.maxFailRatio) return { pass: false, reason: 'failures' };
   if (o.offeredRate < o.minOfferedRate) return { pass: false, reason: 'rate-not-offered' };
   return { pass: true };
+}
+
+/** The sipp scenario files shared by the integration tests and the benches. */
+export const SIPP_SCENARIOS = join(import.meta.dirname, '../../test/integration/sipp');
+
+export interface SippProcess {
+  proc: ChildProcess;
+  /** Resolves when sipp exits. */
+  done: Promise<SippResult>;
+  /** -message_file: every message sent and received (sipp -trace_msg). */
+  messageFile: string;
+  /** -error_file: unexpected messages and the reasons calls failed. */
+  errorFile: string;
+  messages(): string;
+  errors(): string;
+  kill(): void;
+}
+
+export interface SippSpawn {
+  scenario: string;
+  dir: string;
+  /** A unique tag used in the names of the trace files. */
+  name: string;
+  /** SIP port sipp binds. */
+  port: number;
+  /** Media port (-mp); P..P+3 should be free. */
+  mediaPort: number;
+  /** UAC: where to send; a UAS leaves it out. */
+  target?: { host: string; port: number };
+  /** UAC: injection rows (-inf, SEQUENTIAL). */
+  injection?: string[];
+  calls: number;
+  rate?: number;
+  maxConcurrent?: number;
+  rtpEcho?: boolean;
+  /** Global bound: sipp stops (and fails) after this many seconds. */
+  timeoutS: number;
+  extra?: string[];
+  /** The address sipp binds for SIP and media (default 127.0.0.1). */
+  host?: string;
+  /** A command prefix that execs sipp elsewhere, e.g. `ip netns exec NS` (bench/lib/netns.ts). */
+  prefix?: string[];
+}
+
+/** Starts sipp without waiting for it (a UAS must listen before the UAC dials). */
+export function spawnSipp(run: SippSpawn): SippProcess {
+  const messageFile = join(run.dir, `${run.name}-messages.log`);
+  const errorFile = join(run.dir, `${run.name}-errors.log`);
+  const args: string[] = [];
+  if (run.target) args.push(`${run.target.host}:${run.target.port}`);
+  const host = run.host ?? '127.0.0.1';
+  args.push('-sf', run.scenario, '-i', host, '-p', String(run.port), '-mi', host, '-mp', String(run.mediaPort));
+  if (run.injection) {
+    const inf = join(run.dir, `${run.name}-inject.csv`);
+    writeFileSync(inf, `SEQUENTIAL\n${run.injection.join('\n')}\n`);
+    args.push('-inf', inf);
+  }
+  args.push('-m', String(run.calls), '-l', String(run.maxConcurrent ?? 10));
+  if (run.rate !== undefined) args.push('-r', String(run.rate));
+  if (run.rtpEcho) args.push('-rtp_echo');
+  args.push('-timeout', `${run.timeoutS}s`, '-timeout_error', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile, ...(run.extra ?? []));
+  const sipp = startSipp({ args, cwd: run.dir, ...(run.prefix ? { prefix: run.prefix } : {}) });
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, 'latin1') : '');
+  return {
+    proc: sipp.proc,
+    done: sipp.done,
+    messageFile,
+    errorFile,
+    messages: () => read(messageFile),
+    errors: () => read(errorFile),
+    kill: sipp.kill,
+  };
 }

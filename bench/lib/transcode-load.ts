@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Codec } from '../../agent/media/codec/codec.ts';
-import { speechLike } from '../../test/helpers/speech-signal.ts';
+import { speechLike } from './speech-signal.ts';
 import { LineWorker, nativeWorkerBinary } from './native-worker.ts';
 import { processCpuSeconds } from './procs.ts';
 import { HIST_BINS, percentileMs } from './rtp-load.ts';
@@ -49,7 +49,7 @@ export interface PhoneCodec {
 /**
  * The signal encoded in 20 ms frames by a Codec of its own; returns the payloads (copies) and
  * the codec's clock rate. Tone: 440 Hz at -12 dBFS, 1 s (a whole number of periods, so the loop
- * has no click). Speech: test/helpers/speech-signal.ts, 5 s, as bench/codecs.ts encodes it.
+ * has no click). Speech: bench/lib/speech-signal.ts, 5 s, as bench/codecs.ts encodes it.
  */
 export function signalFrames(codec: string, signal: Signal): { frames: Uint8Array[]; clockRate: number } {
   const c = Codec.create(codec, FRAME_MS);

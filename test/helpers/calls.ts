@@ -1,59 +1,25 @@
 /**
  * Helpers for the call integration tests (test/integration/calls-*.test.ts): free ports probed
- * from the OS, users and injected bindings in the store, CDRs read through the CLI, and sipp
- * processes run in the background (a callee that must be up before the caller dials), and the
- * check that a call's CDR saw RTP both ways on both legs.
+ * from the OS, users and injected bindings in the store (bench/lib), CDRs read through the CLI,
+ * sipp processes run in the background (bench/lib/sipp.ts: a callee that must be up before the
+ * caller dials), and the check that a call's CDR saw RTP both ways on both legs.
  */
-import type { ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { computeHa1 } from '../../agent/sip/auth/digest.ts';
 import { Store } from '../../agent/store/store.ts';
 import type { CdrRecord } from '../../agent/store/cdrs.ts';
 import { runCli, type NodeProcess } from '../../bench/lib/node-process.ts';
-import { sippCounts, startSipp, type SippResult } from '../../bench/lib/sipp.ts';
-export { udpPortBound } from '../../bench/lib/procs.ts';
+import { sippCounts, type SippProcess, type SippResult } from '../../bench/lib/sipp.ts';
+// The pieces the benches share live in bench/lib; the call tests import them from here too.
+export { freeUdpPorts, udpPortBound } from '../../bench/lib/procs.ts';
+export { spawnSipp, SIPP_SCENARIOS, type SippProcess, type SippSpawn } from '../../bench/lib/sipp.ts';
+export { injectBinding } from '../../bench/lib/bindings.ts';
 import type { LegStats } from '../../agent/media/relay-types.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 
 export const LOCALHOST = '127.0.0.1';
-export const SIPP_SCENARIOS = join(import.meta.dirname, '../integration/sipp');
-
-function bindUdp(port: number, host: string): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(undefined);
-    });
-    s.bind(port, host, () => resolve(s));
-  });
-}
-
-/**
- * An even UDP port P such that P .. P+count-1 are all free on `host` right now (the OS picks P
- * from its ephemeral range; the sockets are closed before returning). sipp's media needs
- * P (RTP), P+1 (RTCP), P+2 (video RTP, which -rtp_echo binds too).
- */
-export async function freeUdpPorts(count = 1, host = LOCALHOST): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const first = await bindUdp(0, host);
-    if (!first) continue;
-    const base = first.address().port;
-    const held: Socket[] = [first];
-    let ok = base % 2 === 0 && base + count - 1 <= 65535;
-    for (let p = base + 1; ok && p < base + count; p++) {
-      const s = await bindUdp(p, host);
-      if (s) held.push(s);
-      else ok = false;
-    }
-    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    if (ok) return base;
-  }
-  throw new HarnessError(`no ${count} consecutive free UDP ports found`);
-}
 
 /** `outpost.yaml` sip-section extras and top-level sections for a call test node. */
 export function callNodeSections(opts: { portRange: [number, number]; rtpTimeout?: number; ringTimeout?: number; maxPerUser?: number }): string {
@@ -78,25 +44,6 @@ export function addUsers(dataDir: string, domain: string, exts: string[]): void 
       const pw = passwordOf(ext);
       store.users.upsert({ ext, displayName: `User ${ext}`, realm: domain, site: 'branch-a', ha1Md5: computeHa1(ext, domain, pw, 'MD5'), ha1Sha256: computeHa1(ext, domain, pw, 'SHA-256') }, Date.now());
     }
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * A binding for `aor` pointing at a UA that does not register (a sipp UAS, a node-side callee),
- * owned by node a1 (writeNodeConfig's node id), valid for an hour. Replaces the aor's other
- * bindings so that a call never forks to a stale contact.
- */
-export function injectBinding(dataDir: string, aor: string, port: number, host = LOCALHOST): void {
-  const store = Store.open({ dataDir });
-  try {
-    store.registrations.removeAll(aor, 'a1');
-    const now = Date.now();
-    store.registrations.upsert({
-      aor, contact: `sip:${aor}@${host}:${port}`, nodeId: 'a1', expiresAt: now + 3_600_000, q: null, callId: `inject-${aor}-${now}`, cseq: 1,
-      path: '', userAgent: 'injected by test', received: `udp:${host}:${port}`, instanceId: '', regId: 0, updatedAt: now,
-    });
   } finally {
     store.close();
   }
@@ -134,75 +81,6 @@ export function checkpoints(dataDir: string): Array<{ callUuid: string; state: s
   } finally {
     store.close();
   }
-}
-
-export interface SippProcess {
-  proc: ChildProcess;
-  /** Resolves when sipp exits. */
-  done: Promise<SippResult>;
-  /** -message_file: every message sent and received (sipp -trace_msg). */
-  messageFile: string;
-  /** -error_file: unexpected messages and the reasons calls failed. */
-  errorFile: string;
-  messages(): string;
-  errors(): string;
-  kill(): void;
-}
-
-export interface SippSpawn {
-  scenario: string;
-  dir: string;
-  /** A unique tag used in the names of the trace files. */
-  name: string;
-  /** SIP port sipp binds. */
-  port: number;
-  /** Media port (-mp); P..P+3 should be free. */
-  mediaPort: number;
-  /** UAC: where to send; a UAS leaves it out. */
-  target?: { host: string; port: number };
-  /** UAC: injection rows (-inf, SEQUENTIAL). */
-  injection?: string[];
-  calls: number;
-  rate?: number;
-  maxConcurrent?: number;
-  rtpEcho?: boolean;
-  /** Global bound: sipp stops (and fails) after this many seconds. */
-  timeoutS: number;
-  extra?: string[];
-  /** The address sipp binds for SIP and media (default 127.0.0.1). */
-  host?: string;
-  /** A command prefix that execs sipp elsewhere, e.g. `ip netns exec NS` (bench/lib/netns.ts). */
-  prefix?: string[];
-}
-
-/** Starts sipp without waiting for it (a UAS must listen before the UAC dials). */
-export function spawnSipp(run: SippSpawn): SippProcess {
-  const messageFile = join(run.dir, `${run.name}-messages.log`);
-  const errorFile = join(run.dir, `${run.name}-errors.log`);
-  const args: string[] = [];
-  if (run.target) args.push(`${run.target.host}:${run.target.port}`);
-  const host = run.host ?? LOCALHOST;
-  args.push('-sf', run.scenario, '-i', host, '-p', String(run.port), '-mi', host, '-mp', String(run.mediaPort));
-  if (run.injection) {
-    const inf = join(run.dir, `${run.name}-inject.csv`);
-    writeFileSync(inf, `SEQUENTIAL\n${run.injection.join('\n')}\n`);
-    args.push('-inf', inf);
-  }
-  args.push('-m', String(run.calls), '-l', String(run.maxConcurrent ?? 10));
-  if (run.rate !== undefined) args.push('-r', String(run.rate));
-  if (run.rtpEcho) args.push('-rtp_echo');
-  args.push('-timeout', `${run.timeoutS}s`, '-timeout_error', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile, ...(run.extra ?? []));
-  const sipp = startSipp({ args, cwd: run.dir, ...(run.prefix ? { prefix: run.prefix } : {}) });
-  const read = (f: string) => (existsSync(f) ? readFileSync(f, 'latin1') : '');
-  return {
-    proc: sipp.proc,
-    done: sipp.done,
-    messageFile,
-    errorFile,
-    messages: () => read(messageFile),
-    errors: () => read(errorFile),
-    kill: sipp.kill,
-  };
 }
 
 /** A readable explanation of a sipp run for assertion messages. */

@@ -23,7 +23,7 @@ import type { OutpostProcess } from '../../bench/lib/outpost-process.ts';
 import { Teardown } from '../../bench/lib/teardown.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { LOCALHOST } from './calls.ts';
-import { registerUser, type RegisterResult } from './sip-register.ts';
+import { registerUser, type RegisterResult } from '../../bench/lib/sip-register.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { sitePassword } from '../../bench/lib/site.ts';
 

@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DirectSql } from '../../agent/store/direct-sql.ts';
 import { LOCALHOST } from './calls.ts';
-import { registerUser } from './sip-register.ts';
+import { registerUser } from '../../bench/lib/sip-register.ts';
 import { explainedOn, passwordOf, SyncCluster, TRACE, type BindingKey, type BrokerKind, type Replica } from './sync-cluster.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';

@@ -24,7 +24,7 @@ import { Cluster } from '../../bench/lib/cluster.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { runCli, tempDir } from '../../bench/lib/node-process.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { parseDigestChallenge, registerUser } from '../helpers/sip-register.ts';
+import { parseDigestChallenge, registerUser } from '../../bench/lib/sip-register.ts';
 
 interface Ctx {
   cluster: Cluster;

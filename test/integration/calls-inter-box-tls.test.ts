@@ -27,7 +27,7 @@ import { spkiOfKey } from '../../agent/trust/x509.ts';
 import { testFleet } from '../../agent/sip/transport/tls-test-support.ts';
 import { describeSipp, freeUdpPorts, LOCALHOST, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
 import { cdrsOf, sippAuth as auth, sippRegister, siteCluster, waitForBinding } from '../helpers/inter-box.ts';
-import { md5Authorization, parseDigestChallenge } from '../helpers/sip-register.ts';
+import { md5Authorization, parseDigestChallenge } from '../../bench/lib/sip-register.ts';
 import { openSipTls } from '../helpers/sip-tls-client.ts';
 import { explainedOn, passwordOf, type SyncCluster, type Replica } from '../helpers/sync-cluster.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';

@@ -15,7 +15,7 @@ import {
   addUsers, assertRelayedBothWays, callNodeSections, describeSipp, freeUdpPorts, injectBinding, listCdrs, passwordOf, spawnSipp, SIPP_SCENARIOS, udpPortBound, type Cdr, type SippProcess,
 } from '../helpers/calls.ts';
 import { startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
-import { SipCallee, pcmaAnswer } from '../helpers/sip-callee.ts';
+import { SipCallee, pcmaAnswer } from '../../bench/lib/sip-callee.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 

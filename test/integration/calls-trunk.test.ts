@@ -13,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addUsers, callNodeSections, describeSipp, freeUdpPorts, listCdrs, passwordOf, spawnSipp, SIPP_SCENARIOS } from '../helpers/calls.ts';
 import { runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
-import { SipCallee, g729Answer } from '../helpers/sip-callee.ts';
+import { SipCallee, g729Answer } from '../../bench/lib/sip-callee.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 

@@ -18,7 +18,7 @@ import { configStatus, setDesired, type BoxConfigStatus, type SetDesiredResult }
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { explainedOn, passwordOf, SyncCluster, TRACE, withStoreOf } from '../helpers/sync-cluster.ts';
-import { registerUser } from '../helpers/sip-register.ts';
+import { registerUser } from '../../bench/lib/sip-register.ts';
 import { LOCALHOST } from '../helpers/calls.ts';
 
 interface Ctx {

@@ -21,8 +21,8 @@ import { hasSngrep, hasTshark, readPcap, sngrepDialogCount, tsharkSip } from '..
 import { sippCounts } from '../../bench/lib/sipp.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { addUsers, callNodeSections, describeSipp, freeUdpPorts, injectBinding, passwordOf, spawnSipp, SIPP_SCENARIOS, udpPortBound, type SippProcess } from '../helpers/calls.ts';
-import { registerUser } from '../helpers/sip-register.ts';
-import { pcmaAnswer, SipCallee } from '../helpers/sip-callee.ts';
+import { registerUser } from '../../bench/lib/sip-register.ts';
+import { pcmaAnswer, SipCallee } from '../../bench/lib/sip-callee.ts';
 import { senderReport } from '../../agent/media/fake-phone.ts';
 
 const DOMAIN = 'trace.example';

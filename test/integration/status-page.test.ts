@@ -25,7 +25,7 @@ import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { ROOT, runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { NodeKey } from '../../agent/sync/node-key.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
-import { registerUser } from '../helpers/sip-register.ts';
+import { registerUser } from '../../bench/lib/sip-register.ts';
 
 const DOMAIN = 'branch-a.example';
 const SCREENSHOT = screenshotPath('status-page.png');

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Codec, Resampler, availableCodecs } from './codec.ts';
 import { CodecError, CodecRc } from './errors.ts';
-import { speechLike } from '../../../test/helpers/speech-signal.ts';
+import { speechLike } from '../../../bench/lib/speech-signal.ts';
 
 const SECONDS = 2;
 

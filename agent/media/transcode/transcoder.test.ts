@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toneLevel } from '../../../test/helpers/audio.ts';
-import { speechLike } from '../../../test/helpers/speech-signal.ts';
+import { speechLike } from '../../../bench/lib/speech-signal.ts';
 import { Codec } from '../codec/codec.ts';
 import type { LegCodec } from '../relay-types.ts';
 import { Transcoder } from './transcoder.ts';

@@ -6,7 +6,6 @@
  * UDP on 127.0.0.1; responses go back to the request's source (Outpost's Via carries rport).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { LOCALHOST } from './calls.ts';
 
 export interface ReceivedRtp {
   payloadType: number;
@@ -78,7 +77,7 @@ export class SipCallee {
   static async start(answerSdp: (mediaPort: number) => string): Promise<SipCallee> {
     const bind = (s: Socket) => new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.bind(0, LOCALHOST, () => resolve());
+      s.bind(0, '127.0.0.1', () => resolve());
     });
     const sip = createSocket('udp4');
     const media = createSocket('udp4');
@@ -143,7 +142,7 @@ export class SipCallee {
       `Call-ID: ${req.header('call-id')}`,
       `CSeq: ${req.header('cseq')}`,
     ];
-    if (req.method === 'INVITE' && status < 300) lines.push(`Contact: <sip:callee@${LOCALHOST}:${this.sipPort}>`);
+    if (req.method === 'INVITE' && status < 300) lines.push(`Contact: <sip:callee@127.0.0.1:${this.sipPort}>`);
     if (body !== undefined) lines.push('Content-Type: application/sdp');
     const payload = Buffer.from(body ?? '', 'latin1');
     lines.push(`Content-Length: ${payload.length}`, '', '');
@@ -155,9 +154,9 @@ export class SipCallee {
 export function pcmaAnswer(mediaPort: number, eventPt: number): string {
   return [
     'v=0',
-    `o=callee 1 1 IN IP4 ${LOCALHOST}`,
+    `o=callee 1 1 IN IP4 127.0.0.1`,
     's=-',
-    `c=IN IP4 ${LOCALHOST}`,
+    `c=IN IP4 127.0.0.1`,
     't=0 0',
     `m=audio ${mediaPort} RTP/AVP 8 ${eventPt}`,
     'a=rtpmap:8 PCMA/8000',
@@ -172,9 +171,9 @@ export function pcmaAnswer(mediaPort: number, eventPt: number): string {
 export function g729Answer(mediaPort: number): string {
   return [
     'v=0',
-    `o=gateway 1 1 IN IP4 ${LOCALHOST}`,
+    `o=gateway 1 1 IN IP4 127.0.0.1`,
     's=-',
-    `c=IN IP4 ${LOCALHOST}`,
+    `c=IN IP4 127.0.0.1`,
     't=0 0',
     `m=audio ${mediaPort} RTP/AVP 18`,
     'a=rtpmap:18 G729/8000',
