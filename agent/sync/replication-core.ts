@@ -6,7 +6,8 @@
  * events (start, link up/down, message, local commit, timer fired, push page sent) with time
  * read from the injected Clock; each event returns the commands its shell executes
  * (replication-commands.ts). What differs between a node and the hub is its strategy.
- * BatchSource makes the batches, BatchReceiver verifies and merges them.
+ * BatchSource makes the batches, BatchReceiver verifies and merges them, CatchUpServer answers
+ * other replicas' catch-up requests.
  */
 import type { SyncConfig } from '../config/sync-schema.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -14,22 +15,18 @@ import type { Logger } from '../lib/logger.ts';
 import { randomHex } from '../lib/random-token.ts';
 import { SCHEMA_VERSION } from '../store/migrations/index.ts';
 import type { Store } from '../store/store.ts';
-import { NodeStateSchema, SyncRequestSchema, type NodeState, type SyncRequest } from '../wire/messages.ts';
+import { NodeStateSchema, type NodeState, type SyncRequest } from '../wire/messages.ts';
 import { parseTopic, topics } from '../wire/topics.ts';
 import { BatchReceiver, type ReceiveOutcome } from './batch-receiver.ts';
 import type { BatchSource } from './batch-source.ts';
-import { SyncError } from './errors.ts';
+import { CatchUpServer } from './catch-up-server.ts';
 import type { InboundStream } from './inbound-stream.ts';
 import type { NodeKey } from './node-key.ts';
 import { PeerDirectory } from './peer-directory.ts';
 import type { Command, LinkPlan } from './replication-commands.ts';
 import { PushLoop } from './push-loop.ts';
-import { requestRefusal } from './request-entitlement.ts';
 import type { LinkView, ReplicationStrategy } from './replication-strategy.ts';
 import { SyncCounters } from './sync-counters.ts';
-
-/** Requests of unknown requesters kept until their states arrive (the last per requester and stream). */
-const MAX_WAITING_REQUESTS = 64;
 
 /** How often the core looks at the store's head (commits of other processes) and its timers. */
 export const TICK_MS = 50;
@@ -77,8 +74,7 @@ export class ReplicationCore implements LinkView {
   private lastHead = 0n;
   /** The last state of each node whose key was refused (a replacement may let it in later). */
   private readonly refused = new Map<string, NodeState>();
-  /** The last catch-up request of each requester not known yet, answered once its state is believed. */
-  private readonly waitingRequests = new Map<string, { payload: Buffer; link: string }>();
+  private readonly catchUps: CatchUpServer;
   private stopped = false;
 
   constructor(options: ReplicationCoreOptions) {
@@ -96,6 +92,7 @@ export class ReplicationCore implements LinkView {
       batchSize: options.sync.batchSize,
     });
     this.siteIdHex = store.changes.siteId().toString('hex');
+    this.catchUps = new CatchUpServer({ directory: this.directory, source: this.source, self: { role: this.strategy.role, site: options.site }, counters: this.counters, logger });
     this.pushes = new PushLoop({
       source: this.source,
       links: this,
@@ -158,7 +155,7 @@ export class ReplicationCore implements LinkView {
     try {
       const t = parseTopic(topic);
       if (t?.kind === 'nodeState') this.onState(payload, out);
-      else if (t?.kind === 'syncRequest') this.serve(payload, link, out);
+      else if (t?.kind === 'syncRequest') this.catchUps.serve(payload, link, out);
       // Telemetry is the fleet view's (hub/), not replication.
       else if (t && t.kind !== 'nodeTelemetry') this.follow(this.receiver.receive(payload, this.o.clock.now(), t.kind === 'nodeChanges' ? t.nodeId : undefined), out);
     } catch (err) {
@@ -300,11 +297,7 @@ export class ReplicationCore implements LinkView {
       this.refused.set(state.nodeId, state);
       return;
     }
-    for (const [key, waiting] of this.waitingRequests) {
-      if (!key.startsWith(`${state.nodeId} `)) continue;
-      this.waitingRequests.delete(key);
-      this.serve(waiting.payload, waiting.link, out);
-    }
+    this.catchUps.believed(state.nodeId, out);
     this.refused.delete(state.nodeId);
     if (result === 'rebuilt') {
       this.receiver.restart(state.nodeId);
@@ -361,27 +354,6 @@ export class ReplicationCore implements LinkView {
       }
       changes.dropPending(p.id);
     }
-  }
-
-  /** Answers a catch-up request on the link it came in on. */
-  private serve(payload: Buffer, link: string, out: Command[]): void {
-    const req = SyncRequestSchema.parse(JSON.parse(payload.toString('utf8')));
-    if (req.replyTo !== topics.syncResponse(req.requester)) throw new SyncError('sync.payload', `replyTo must be ${topics.syncResponse(req.requester)}`);
-    const refusal = this.directory.revoked(req.requester) ? 'revoked certificate' : requestRefusal(req, this.directory.get(req.requester), { role: this.strategy.role, site: this.o.site });
-    if (refusal !== undefined) {
-      this.counters.requestsRefused++;
-      // An unknown requester is usually one whose state is still on its way (a peer's request
-      // on this box's broker, its state on the hub's): answered when the state is believed.
-      const unknown = refusal === 'unknown requester';
-      const key = `${req.requester} ${req.stream}`;
-      if (unknown && (this.waitingRequests.has(key) || this.waitingRequests.size < MAX_WAITING_REQUESTS)) this.waitingRequests.set(key, { payload, link });
-      this.o.logger[unknown ? 'debug' : 'warn']({ requester: req.requester, stream: req.stream, reason: refusal }, 'catch-up request refused');
-      return;
-    }
-    this.counters.requestsIn++;
-    const bytes = this.source.reply(req);
-    this.counters.batchesOut++;
-    out.push({ kind: 'publish', link, topic: req.replyTo, payload: bytes, retain: false });
   }
 
   private schedulePush(out: Command[]): void {
