@@ -71,8 +71,9 @@ export class BoxUpdates {
     this.service = new UpdateService({ dataDir: o.dataDir, clock: o.clock, logger: o.logger, commands, boot, report: (s) => this.record(s) });
   }
 
-  /** Settles the last update with this boot's facts and starts watching for offers. */
+  /** Deletes bundle files a crash left, settles the last update with this boot's facts and starts watching for offers. */
   async start(): Promise<void> {
+    this.service.sweep();
     await this.service.booted(this.service.bootFacts());
     this.record(this.service.state);
     const tick = () => {

@@ -7,7 +7,7 @@
  * for a quiet moment.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
@@ -78,6 +78,20 @@ export class UpdateService {
     return { ...this.o.boot, health: own === undefined ? 'pending' : own.result === 'good' ? 'good' : 'unhealthy' };
   }
 
+  /**
+   * At start, before any offer: deletes bundle files a crash left in `<dataDir>/update/` (a
+   * partial download, or a bundle whose install was cut short: the core starts over anyway).
+   * Returns the names deleted.
+   */
+  sweep(): string[] {
+    const dir = join(this.o.dataDir, UPDATE_DIR);
+    if (!existsSync(dir)) return [];
+    const left = readdirSync(dir).filter((f) => f.endsWith('.raucb') || f.endsWith('.part'));
+    for (const f of left) rmSync(join(dir, f), { force: true });
+    if (left.length > 0) this.o.logger.info({ files: left }, 'update leftovers deleted');
+    return left;
+  }
+
   stop(): void {
     this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -118,6 +132,10 @@ export class UpdateService {
         }
         case 'reboot':
           await this.o.commands.reboot();
+          break;
+        case 'discard':
+          rmSync(action.file, { force: true });
+          this.o.logger.info({ file: action.file }, 'update bundle deleted');
           break;
       }
     }
