@@ -14,12 +14,13 @@ import { defineOp } from '../admin-op.ts';
 import { problem } from '../errors.ts';
 
 /** An UpdateError (a bad name, no such bundle, site or box) is a problem of the request. */
+const translated = (err: unknown): unknown => (err instanceof UpdateError ? problem(err.message) : err);
+
 function asProblem<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof UpdateError) throw problem(err.message);
-    throw err;
+    throw translated(err);
   }
 }
 
@@ -31,14 +32,7 @@ export const updateOps = [
     summary: "offer a bundle already in the hub's bundle folder to the fleet, a site or a box",
     writes: true,
     schema: z.strictObject({ target: DesiredScopeSchema, bundle: z.string().min(1).max(200), version: version.optional() }),
-    async prepare(ctx, b): Promise<BundleFacts> {
-      try {
-        return await inspectBundle(ctx.hubDataDir, b.bundle);
-      } catch (err) {
-        if (err instanceof UpdateError) throw problem(err.message);
-        throw err;
-      }
-    },
+    prepare: (ctx, b): Promise<BundleFacts> => inspectBundle(ctx.hubDataDir, b.bundle).catch((err: unknown) => Promise.reject(translated(err))),
     run(ctx, b, facts) {
       return asProblem(() => {
         const o = writeOffer(ctx.store, { target: b.target, bundle: facts, version: offerVersion(facts.name, b.version), setBy: ctx.actor, now: ctx.now });
