@@ -94,8 +94,9 @@ export class BoxUpdates {
   async poll(): Promise<void> {
     await this.service.calls(this.o.activeCalls());
     const st = this.service.state;
-    // Still waiting for the health check's verdict after the reboot.
-    if (st.phase === 'rebooting') return this.service.booted(this.service.bootFacts());
+    // Still waiting for the health check's verdict after the reboot; the process that asked for
+    // the reboot waits to be stopped by it (judged now, it would find the old slot: rolled back).
+    if (st.phase === 'rebooting') return this.service.awaitingReboot ? undefined : this.service.booted(this.service.bootFacts());
     if (this.o.hubUrl === undefined) return;
     const offer = this.o.store.updates.offerFor(this.o.nodeId, this.o.site);
     if (!offer || this.o.store.updates.permit(this.o.nodeId)?.version !== offer.version) return;

@@ -44,6 +44,7 @@ export class UpdateService {
   private readonly o: UpdateServiceOptions;
   private chain: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
+  private rebootAsked = false;
 
   constructor(o: UpdateServiceOptions) {
     this.o = o;
@@ -55,6 +56,11 @@ export class UpdateService {
 
   get state(): UpdateState {
     return this.core.state;
+  }
+
+  /** This process asked for the reboot: it is not the boot that follows it, so has no verdict to give. */
+  get awaitingReboot(): boolean {
+    return this.rebootAsked && this.core.state.phase === 'rebooting';
   }
 
   offer(offer: UpdateOffer): Promise<void> {
@@ -131,6 +137,7 @@ export class UpdateService {
           break;
         }
         case 'reboot':
+          this.rebootAsked = true;
           await this.o.commands.reboot();
           break;
         case 'discard':
