@@ -65,8 +65,13 @@ export class HubRollout {
     this.lastOffers = key;
     this.o.logger.info({ offers: offers.map((x) => `${x.scope} ${x.version}`) }, 'update offers');
     if (!this.o.bundles) return;
-    const gone = pruneBundles(this.o.bundles.hubDataDir, new Set(offers.map((x) => x.bundle)), this.o.bundles.keep);
-    if (gone.length > 0) this.o.logger.info({ deleted: gone, keep: this.o.bundles.keep }, 'update bundles pruned');
+    try {
+      const gone = pruneBundles(this.o.bundles.hubDataDir, new Set(offers.map((x) => x.bundle)), this.o.bundles.keep);
+      if (gone.length > 0) this.o.logger.info({ deleted: gone, keep: this.o.bundles.keep }, 'update bundles pruned');
+    } catch (err) {
+      // The rollout goes on; the next change of the offers tries again.
+      this.o.logger.warn({ err: (err as Error).message }, 'update bundles not pruned');
+    }
   }
 
   start(): void {
