@@ -22,17 +22,22 @@ export interface OpContext {
   actor: string;
 }
 
-export interface AdminOp<S extends z.ZodType = z.ZodType> {
+export interface AdminOp<S extends z.ZodType = z.ZodType, P = unknown> {
   name: string;
   /** One line for `outpost admin --help` and the docs. */
   summary: string;
   schema: S;
   writes: boolean;
-  run(ctx: OpContext, body: z.output<S>): unknown;
+  /**
+   * Optional slow reading before the request's transaction (hashing a bundle file): resolves
+   * with what run() gets as `prepared`, or throws AdminError like run().
+   */
+  prepare?(ctx: OpContext, body: z.output<S>): Promise<P>;
+  run(ctx: OpContext, body: z.output<S>, prepared: P): unknown;
 }
 
 /** Keeps the body type of `run` tied to `schema` while the registry holds plain AdminOps. */
-export function defineOp<S extends z.ZodType>(op: AdminOp<S>): AdminOp {
+export function defineOp<S extends z.ZodType, P = unknown>(op: AdminOp<S, P>): AdminOp {
   return op as unknown as AdminOp;
 }
 

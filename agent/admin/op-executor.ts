@@ -23,6 +23,8 @@ interface Step {
   op: AdminOp;
   body: unknown;
   label: string;
+  /** What the op's prepare() read before the transaction. */
+  prepared?: unknown;
 }
 
 export class OpExecutor {
@@ -57,12 +59,26 @@ export class OpExecutor {
     // others were invalid, so the answer lists their problems too; any problem undoes them all.
     if (steps.length === 0) return { ok: false, problems };
     const ctx = this.context(actor);
-    if (!steps.some((s) => s.op.writes)) return problems.length > 0 ? { ok: false, problems } : this.guard(() => steps[0]!.op.run(ctx, steps[0]!.body));
+    // Slow reads (a bundle's hash) before the transaction; a step whose read failed does not run.
+    const unprepared = new Set<Step>();
+    for (const s of steps) {
+      if (!s.op.prepare) continue;
+      try {
+        s.prepared = await s.op.prepare(ctx, s.body);
+      } catch (err) {
+        if (!(err instanceof AdminError)) return { ok: false, problems: [`the hub could not run the request: ${(err as Error).message}`] };
+        problems.push(...err.problems.map((p) => `${s.label}${p}`));
+        unprepared.add(s);
+      }
+    }
+    steps = steps.filter((s) => !unprepared.has(s));
+    if (steps.length === 0) return { ok: false, problems };
+    if (!steps.some((s) => s.op.writes)) return problems.length > 0 ? { ok: false, problems } : this.guard(() => steps[0]!.op.run(ctx, steps[0]!.body, steps[0]!.prepared));
     try {
       const results = await ctx.store.writes.submit(() => {
         const out = steps.map((s) => {
           try {
-            return s.op.run(ctx, s.body);
+            return s.op.run(ctx, s.body, s.prepared);
           } catch (err) {
             if (!(err instanceof AdminError)) throw err;
             problems.push(...err.problems.map((p) => `${s.label}${p}`));

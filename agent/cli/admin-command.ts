@@ -16,6 +16,7 @@ import { loginAdmin } from '../trust/admin-enrolment.ts';
 import { parseClaimCode } from '../trust/claim-code.ts';
 import { CliError } from './cli-error.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
+import { registerAdminUpdateCommands } from './admin-update-command.ts';
 import { formatConfigStatus } from './config-command.ts';
 import type { BoxConfigStatus } from '../control/desired-config.ts';
 import type { DesiredConfigRecord } from '../store/desired-configs.ts';
@@ -164,6 +165,8 @@ export function registerAdminCommands(program: Command, out: Out): void {
       const x = r as { documents: DesiredConfigRecord[]; boxes: BoxConfigStatus[] };
       for (const line of formatConfigStatus(x.documents, x.boxes)) out(line);
     }));
+
+  registerAdminUpdateCommands(admin, run, out);
 
   admin.command('revoke-admin <name>').description("revoke an admin's certificates: the hub refuses its requests").action((name: string) => run('admin.revoke', { name }, () => out(`revoked admin ${name}`)));
 

@@ -5,17 +5,16 @@
  * bundle into the hub's bundle folder, hashes it and writes the offer for a box, a site or the
  * fleet; the hub's rollout then permits one box of a site at a time (docs/updates.md).
  */
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnyConfig } from '../config/load-config.ts';
+import type { HubConfig } from '../config/hub-schema.ts';
 import type { Store } from '../store/store.ts';
-import { BUNDLE_DIR, BUNDLE_NAME } from '../update/bundle-route.ts';
-import { permitViews } from '../update/hub-rollout.ts';
-import { nextPermits } from '../update/rollout.ts';
+import { UpdateError } from '../update/errors.ts';
+import { importBundle, offerVersion, writeOffer, type OfferTarget } from '../update/hub-offers.ts';
+import { formatHubUpdateStatus, hubUpdateStatus } from '../update/hub-update-status.ts';
 import { updateReport } from '../update/update-report.ts';
 import { CliError } from './cli-error.ts';
 import { withStore } from './user-command.ts';
@@ -24,32 +23,24 @@ const RELEASE_FILE = '/etc/outpost-release';
 
 /** The lines `update status` prints at the hub. */
 export function hubUpdateReport(store: Store): string[] {
-  const lines: string[] = [];
-  const offers = store.updates.offers();
-  for (const o of offers) lines.push(`offer  ${o.scope} ${o.version} (${o.bundle}, ${o.size} bytes, sha256 ${o.sha256.slice(0, 12)}…), set by ${o.setBy} at ${new Date(o.setAt).toISOString()}`);
-  if (offers.length === 0) lines.push('offer  none');
-  for (const h of nextPermits(permitViews(store)).halted) lines.push(`halted site ${h.site}: ${h.reason}`);
-  const boxes = store.nodes.list().filter((n) => n.role !== 'hub');
-  if (boxes.length === 0) lines.push('box    none known to this hub yet');
-  for (const n of boxes) {
-    const s = store.updates.state(n.id);
-    const permit = store.updates.permit(n.id);
-    const perm = permit ? `, permitted ${permit.version}` : '';
-    if (!s) {
-      lines.push(`box    ${n.id} (site ${n.site}): not reported${perm}`);
-      continue;
-    }
-    const about = s.version ? ` ${s.version}` : '';
-    const err = s.error ? ` (${s.error})` : '';
-    lines.push(`box    ${n.id} (site ${n.site}): ${s.phase}${about}, runs ${s.running} on slot ${s.slot}${perm}, since ${new Date(s.at).toISOString()}${err}`);
-  }
-  return lines;
+  return formatHubUpdateStatus(hubUpdateStatus(store));
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
+/** The hub's config, or a CliError naming the command that needs it. */
+function hubConfig(file: string, what: string): HubConfig {
+  const any = loadAnyConfig(file);
+  if (any.kind !== 'hub') throw new CliError(`${what} writes at the hub: run it with the hub's config, not ${file}`);
+  return any.config;
+}
+
+/** An UpdateError becomes the CLI's error (exit 1) with its message. */
+async function asCli<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UpdateError) throw new CliError(err.message);
+    throw err;
+  }
 }
 
 interface OfferOpts {
@@ -86,41 +77,29 @@ export function registerUpdateCommands(program: Command, out: (line: string) => 
     .option('--fleet', 'every box, one at a time in each site')
     .option('--version <v>', 'the bundle\'s version (default: from a name outpost-arm64-VERSION.raucb)')
     .action(async (bundle: string, opts: OfferOpts) => {
-      const any = loadAnyConfig(opts.config);
-      if (any.kind !== 'hub') throw new CliError(`update offer writes at the hub: run it with the hub's config, not ${opts.config}`);
-      const scopes = [opts.site, opts.node, opts.fleet].filter((x) => x !== undefined && x !== false);
-      if (scopes.length !== 1) throw new CliError('name one of --site S, --node ID or --fleet');
-      if (!existsSync(bundle) || !statSync(bundle).isFile()) throw new CliError(`no bundle file ${bundle}`);
-      const name = basename(bundle);
-      if (!BUNDLE_NAME.test(name)) throw new CliError(`${name}: a bundle's file name has letters, digits, dots, dashes, pluses and underscores only`);
-      const version = opts.version ?? /^outpost-[^-]+-(.+)\.raucb$/.exec(name)?.[1];
-      if (!version) throw new CliError(`cannot tell the version from ${name}: give --version`);
-      const dataDir = any.config.dataDir;
-      const sha256 = await sha256Of(bundle);
-      const size = statSync(bundle).size;
-      const held = join(dataDir, BUNDLE_DIR, name);
-      if (existsSync(held) && (await sha256Of(held)) !== sha256) throw new CliError(`a different bundle named ${name} is at the hub already: give this one another name`);
-      withStore(dataDir, {}, (store) => {
-        let scope = 'fleet';
-        let site = '';
-        if (opts.site !== undefined) {
-          scope = `site:${opts.site}`;
-          site = opts.site;
-        } else if (opts.node !== undefined) {
-          const node = store.nodes.get(opts.node);
-          if (!node) throw new CliError(`no box ${opts.node} known to this hub`);
-          scope = `node:${opts.node}`;
-          site = node.site;
-        }
-        const dir = join(dataDir, BUNDLE_DIR);
-        mkdirSync(dir, { recursive: true });
-        const target = join(dir, name);
-        if (!existsSync(target)) {
-          copyFileSync(bundle, `${target}.part`);
-          renameSync(`${target}.part`, target);
-        }
-        store.updates.setOffer({ scope, site, version, bundle: name, sha256, size, setBy: userInfo().username, setAt: Date.now() });
-        out(`offered ${version} to ${scope}: ${name}, ${size} bytes, sha256 ${sha256}`);
+      const config = hubConfig(opts.config, 'update offer');
+      const targets: OfferTarget[] = [];
+      if (opts.site !== undefined) targets.push({ kind: 'site', id: opts.site });
+      if (opts.node !== undefined) targets.push({ kind: 'node', id: opts.node });
+      if (opts.fleet) targets.push({ kind: 'fleet' });
+      if (targets.length !== 1) throw new CliError('name one of --site S, --node ID or --fleet');
+      await asCli(async () => {
+        if (!existsSync(bundle)) throw new UpdateError('update.bundle', `no bundle file ${bundle}`);
+        const version = offerVersion(basename(bundle), opts.version);
+        const facts = await importBundle(config.dataDir, bundle);
+        withStore(config.dataDir, {}, (store) => {
+          const o = writeOffer(store, { target: targets[0]!, bundle: facts, version, setBy: userInfo().username, now: Date.now() });
+          out(`offered ${version} to ${o.scope}: ${o.bundle}, ${o.size} bytes, sha256 ${o.sha256}`);
+        });
       });
+    });
+  update
+    .command('import <bundle>')
+    .description("copy a bundle into the hub's bundle folder without offering it (then: outpost admin update offer NAME ...)")
+    .requiredOption('-c, --config <file>', "the hub's config file")
+    .action(async (bundle: string, opts: { config: string }) => {
+      const config = hubConfig(opts.config, 'update import');
+      const facts = await asCli(() => importBundle(config.dataDir, bundle));
+      out(`${facts.copied ? 'imported' : 'already held'} ${facts.name}: ${facts.size} bytes, sha256 ${facts.sha256}`);
     });
 }

@@ -33,6 +33,8 @@ export const HubConfigSchema = z.strictObject({
   renewal: HubRenewalSection.prefault({}),
   /** With Mosquitto (`mqtt.url`): the files the hub keeps up to date and how it reloads it. */
   mosquitto: MosquittoSection.optional(),
+  /** A/B updates: how many bundles no offer names the hub keeps in `<dataDir>/bundles/` (docs/updates.md). */
+  updates: z.strictObject({ keepBundles: z.number().int().min(0).max(1000).default(3) }).prefault({}),
   /** The SIP domain and realm of the fleet's users (for `outpost user add` against the hub). */
   sip: z
     .strictObject({

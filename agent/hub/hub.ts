@@ -68,7 +68,7 @@ export function buildHub(config: HubConfig, logger: Logger, clock: Clock = creat
     : undefined;
   let enrolServer: EnrolServer | undefined;
   // Staged updates (docs/updates.md): the permits that let one box of a site install at a time.
-  const rollout = new HubRollout({ store, clock, logger: logger.child({ mod: 'update' }) });
+  const rollout = new HubRollout({ store, clock, logger: logger.child({ mod: 'update' }), bundles: { hubDataDir: config.dataDir, keep: config.updates.keepBundles } });
   const fleet = new FleetDashboard({ config, store, clock, logger });
   // The admin API (agent/admin/, docs/mqtt/admin.md): signed requests over the hub's broker.
   let admin: AdminService | undefined;

@@ -75,6 +75,11 @@ export class UpdateRepository {
       .run(o);
   }
 
+  /** Withdraws the offer of a scope; false when there was none. */
+  removeOffer(scope: string): boolean {
+    return this.db.prepare('DELETE FROM update_offers WHERE scope = ?').run(scope).changes > 0;
+  }
+
   permit(nodeId: string): UpdatePermitRecord | undefined {
     return this.permitStmt.get(nodeId) as UpdatePermitRecord | undefined;
   }

@@ -63,6 +63,11 @@ test('no permit, no download; the hub permits one box; the second only after the
   assert.equal(w.log, ['a1 download https://hub.test:8443/v1/bundles/outpost-arm64-2.0.raucb', 'a1 install', 'a1 reboot']);
   assert.equal(w.store.updates.state('a1'), { nodeId: 'a1', phase: 'rebooting', version: '2.0', running: '1.0', slot: 'A', targetSlot: 'B', error: '', at: w.clock.now() });
   assert.equal(rolloutPass(w.store, w.clock.now()).permit, [], 'a1 in flight: a2 waits');
+  // The reboot is slow to stop the process: its next polls give no verdict (it still runs slot A).
+  w.clock.advance(3_000);
+  await a1.poll();
+  await a1.poll();
+  assert.is(w.store.updates.state('a1')?.phase, 'rebooting', 'not rolled back by the process that asked for the reboot');
 
   // a1 comes up on slot B with 2.0 and its health check passed.
   a1.stop();

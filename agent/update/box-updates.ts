@@ -71,8 +71,9 @@ export class BoxUpdates {
     this.service = new UpdateService({ dataDir: o.dataDir, clock: o.clock, logger: o.logger, commands, boot, report: (s) => this.record(s) });
   }
 
-  /** Settles the last update with this boot's facts and starts watching for offers. */
+  /** Deletes bundle files a crash left, settles the last update with this boot's facts and starts watching for offers. */
   async start(): Promise<void> {
+    this.service.sweep();
     await this.service.booted(this.service.bootFacts());
     this.record(this.service.state);
     const tick = () => {
@@ -93,8 +94,9 @@ export class BoxUpdates {
   async poll(): Promise<void> {
     await this.service.calls(this.o.activeCalls());
     const st = this.service.state;
-    // Still waiting for the health check's verdict after the reboot.
-    if (st.phase === 'rebooting') return this.service.booted(this.service.bootFacts());
+    // Still waiting for the health check's verdict after the reboot; the process that asked for
+    // the reboot waits to be stopped by it (judged now, it would find the old slot: rolled back).
+    if (st.phase === 'rebooting') return this.service.awaitingReboot ? undefined : this.service.booted(this.service.bootFacts());
     if (this.o.hubUrl === undefined) return;
     const offer = this.o.store.updates.offerFor(this.o.nodeId, this.o.site);
     if (!offer || this.o.store.updates.permit(this.o.nodeId)?.version !== offer.version) return;

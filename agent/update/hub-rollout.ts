@@ -8,6 +8,7 @@
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/store.ts';
+import { pruneBundles } from './hub-offers.ts';
 import { nextPermits, type BoxPermitView } from './rollout.ts';
 import type { UpdatePhase } from './update-core.ts';
 
@@ -40,15 +41,43 @@ export function rolloutPass(store: Store, now: number): ReturnType<typeof nextPe
   return { ...step, permit: written };
 }
 
+export interface HubRolloutOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** The hub's data directory and how many bundles no offer names it keeps (`updates.keepBundles`); absent: no pruning. */
+  bundles?: { hubDataDir: string; keep: number };
+  intervalMs?: number;
+}
+
 export class HubRollout {
   private timer: TimerHandle | undefined;
   private lastHalts = '';
+  private lastOffers: string | undefined;
 
-  constructor(private readonly o: { store: Store; clock: Clock; logger: Logger; intervalMs?: number }) {}
+  constructor(private readonly o: HubRolloutOptions) {}
+
+  /** When the offers changed (and at start): deletes the bundles beyond `keep` that no offer names. */
+  private housekeep(): void {
+    const offers = this.o.store.updates.offers();
+    const key = JSON.stringify(offers.map((x) => [x.scope, x.bundle]));
+    if (key === this.lastOffers) return;
+    this.lastOffers = key;
+    this.o.logger.info({ offers: offers.map((x) => `${x.scope} ${x.version}`) }, 'update offers');
+    if (!this.o.bundles) return;
+    try {
+      const gone = pruneBundles(this.o.bundles.hubDataDir, new Set(offers.map((x) => x.bundle)), this.o.bundles.keep);
+      if (gone.length > 0) this.o.logger.info({ deleted: gone, keep: this.o.bundles.keep }, 'update bundles pruned');
+    } catch (err) {
+      // The rollout goes on; the next change of the offers tries again.
+      this.o.logger.warn({ err: (err as Error).message }, 'update bundles not pruned');
+    }
+  }
 
   start(): void {
     const tick = () => {
       try {
+        this.housekeep();
         const step = rolloutPass(this.o.store, this.o.clock.now());
         for (const p of step.permit) this.o.logger.info({ node: p.node, site: p.site, version: p.version }, 'update permitted');
         const halts = JSON.stringify(step.halted);

@@ -15,16 +15,22 @@ test('offer -> download -> checksum ok -> install -> reboot at once when there a
   assert.equal(core.state.phase, 'downloading');
   const install = core.downloaded('/data/update/2.0.raucb', SHA, 2);
   assert.equal(install[1], { kind: 'install', file: '/data/update/2.0.raucb' });
-  assert.equal(kinds(core.installed('B', 3)), ['report', 'report', 'reboot']);
+  assert.equal(core.installed('B', 3), [
+    { kind: 'report', state: { ...core.state, phase: 'installed', since: 3 } },
+    { kind: 'discard', file: '/data/update/2.0.raucb' },
+    { kind: 'report', state: core.state },
+    { kind: 'reboot' },
+  ], 'the bundle file goes once the slot holds the image');
   assert.equal(core.state.phase, 'rebooting');
   assert.is(core.state.targetSlot, 'B');
 });
 
-test('a checksum mismatch fails the update and installs nothing', () => {
+test('a checksum mismatch fails the update, installs nothing and deletes the file', () => {
   const core = fresh();
   core.offer(OFFER, 1);
   const actions = core.downloaded('/f', 'cd'.repeat(32), 2);
-  assert.equal(kinds(actions), ['report']);
+  assert.equal(actions.slice(1), [{ kind: 'discard', file: '/f' }]);
+  assert.equal(kinds(actions), ['report', 'discard']);
   assert.is(core.state.phase, 'failed');
   assert.match(core.state.error ?? '', /checksum mismatch/);
 });
@@ -34,12 +40,23 @@ test('the reboot waits until calls have been 0 for the quiet time', () => {
   core.offer(OFFER, 0);
   core.downloaded('/f', SHA, 0);
   core.calls(2, 100);
-  assert.equal(core.installed('B', 200), [{ kind: 'report', state: core.state }]);
+  assert.equal(core.installed('B', 200), [{ kind: 'report', state: core.state }, { kind: 'discard', file: '/f' }]);
   assert.is(core.state.phase, 'installed');
   assert.equal(core.tick(5_000), [], 'calls still up');
   assert.equal(core.calls(0, 6_000), [], 'calls just ended: not quiet long enough');
   assert.equal(kinds(core.tick(15_999)), []);
   assert.equal(kinds(core.tick(16_000)), ['report', 'reboot']);
+});
+
+test('a failed install deletes the bundle file too, once', () => {
+  const core = fresh();
+  core.offer(OFFER, 0);
+  core.downloaded('/data/update/bundle.raucb', SHA, 1);
+  assert.equal(kinds(core.installFailed('signature verification failed', 2)), ['report', 'discard']);
+  assert.is(core.state.phase, 'failed');
+  assert.equal(core.installFailed('again', 3), [], 'nothing more to do');
+  assert.equal(kinds(core.offer({ ...OFFER, version: '2.1', sha256: 'ef'.repeat(32) }, 4)), ['report', 'download']);
+  assert.equal(kinds(core.downloadFailed('ECONNRESET', 5)), ['report'], 'a failed download has no file to discard: the shell removed its .part');
 });
 
 test('offers are ignored while busy, and for the version the box runs', () => {

@@ -47,6 +47,8 @@ export type UpdateAction =
   | { readonly kind: 'download'; readonly url: string; readonly sha256: string }
   | { readonly kind: 'install'; readonly file: string }
   | { readonly kind: 'reboot' }
+  /** A downloaded bundle no longer needed (installed, refused or failed): up to 200 MB on /data. */
+  | { readonly kind: 'discard'; readonly file: string }
   | { readonly kind: 'report'; readonly state: UpdateState };
 
 /** What the box found after a boot: its slot and version, and the health check's outcome there. */
@@ -71,6 +73,8 @@ export class UpdateCore {
   private readonly policy: UpdatePolicy;
   private busySince: number | undefined;
   private lastCallAt: number | undefined;
+  /** The bundle file being checked or installed. */
+  private file: string | undefined;
 
   /** `saved`: the state persisted before a reboot (or none); `boot`: this boot's facts. */
   constructor(saved: UpdateState | undefined, boot: { slot: string; version: string }, now: number, policy: UpdatePolicy = DEFAULT_UPDATE_POLICY) {
@@ -108,8 +112,9 @@ export class UpdateCore {
   downloaded(file: string, sha256: string, now: number): UpdateAction[] {
     if (this.current.phase !== 'downloading' || this.current.offer === undefined) return [];
     if (sha256 !== this.current.offer.sha256) {
-      return this.move({ phase: 'failed', error: `checksum mismatch: got ${sha256.slice(0, 12)}…, offered ${this.current.offer.sha256.slice(0, 12)}…` }, now);
+      return [...this.move({ phase: 'failed', error: `checksum mismatch: got ${sha256.slice(0, 12)}…, offered ${this.current.offer.sha256.slice(0, 12)}…` }, now), { kind: 'discard', file }];
     }
+    this.file = file;
     return [...this.move({ phase: 'installing' }, now), { kind: 'install', file }];
   }
 
@@ -121,12 +126,12 @@ export class UpdateCore {
   /** `rauc install` ended; `slot` is the slot it wrote. */
   installed(slot: string, now: number): UpdateAction[] {
     if (this.current.phase !== 'installing') return [];
-    return [...this.move({ phase: 'installed', targetSlot: slot }, now), ...this.tryReboot(now)];
+    return [...this.move({ phase: 'installed', targetSlot: slot }, now), ...this.discard(), ...this.tryReboot(now)];
   }
 
   installFailed(error: string, now: number): UpdateAction[] {
     if (this.current.phase !== 'installing') return [];
-    return this.move({ phase: 'failed', error: `install: ${error}` }, now);
+    return [...this.move({ phase: 'failed', error: `install: ${error}` }, now), ...this.discard()];
   }
 
   /** The number of active calls, sampled by the shell (and on each change). */
@@ -156,6 +161,13 @@ export class UpdateCore {
       return [];
     }
     return this.move({ phase: 'rolled-back', running: facts.version, slot: facts.slot, error: `slot ${this.current.targetSlot} (${target}) failed its health check; back on slot ${facts.slot} (${facts.version})` }, now);
+  }
+
+  /** The slot holds the image now (or the install failed): the bundle file goes. */
+  private discard(): UpdateAction[] {
+    const file = this.file;
+    this.file = undefined;
+    return file === undefined ? [] : [{ kind: 'discard', file }];
   }
 
   private tryReboot(now: number): UpdateAction[] {

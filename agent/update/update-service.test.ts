@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../lib/clock.ts';
@@ -25,8 +25,12 @@ test.before.each((w) => {
   w.clock = new ManualClock(1_000_000);
   w.log = [];
   w.commands = {
-    download: async (url) => (w.log.push(`download ${url}`), { file: join(w.dir, 'b.raucb'), sha256: SHA }),
-    install: async (file) => (w.log.push(`install ${file}`), 'B'),
+    download: async (url) => {
+      w.log.push(`download ${url}`);
+      writeFileSync(join(w.dir, 'b.raucb'), 'bundle bytes');
+      return { file: join(w.dir, 'b.raucb'), sha256: SHA };
+    },
+    install: async (file) => (w.log.push(`install ${file}${existsSync(file) ? '' : ' (missing)'}`), 'B'),
     reboot: async () => void w.log.push('reboot'),
   };
 });
@@ -42,6 +46,7 @@ test('an offer runs download, install and, with no calls, the reboot; state.json
   assert.equal(w.log, ['download https://hub:8443/u/2.0.raucb', `install ${join(w.dir, 'b.raucb')}`, 'reboot']);
   assert.is(saved(w).phase, 'rebooting');
   assert.is(saved(w).targetSlot, 'B');
+  assert.not.ok(existsSync(join(w.dir, 'b.raucb')), 'the bundle was deleted after the install');
 });
 
 test('with a call up, the reboot waits for the quiet moment, ticked by the clock', async (w) => {
@@ -70,6 +75,17 @@ test('a failing install is reported failed, no reboot', async (w) => {
   assert.is(saved(w).phase, 'failed');
   assert.match(saved(w).error ?? '', /signature verification failed/);
   assert.not.ok(w.log.includes('reboot'));
+  assert.not.ok(existsSync(join(w.dir, 'b.raucb')), 'the refused bundle was deleted');
+});
+
+test('sweep() at start deletes a partial download and a bundle left by a crash, nothing else', async (w) => {
+  const dir = join(w.dir, 'update');
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['bundle.raucb.part', 'bundle.raucb', 'health.json']) writeFileSync(join(dir, f), 'x');
+  const s = service(w);
+  assert.equal(s.sweep().sort(), ['bundle.raucb', 'bundle.raucb.part']);
+  assert.equal(readdirSync(dir).sort(), ['health.json']);
+  assert.equal(s.sweep(), [], 'nothing left the second time');
 });
 
 test('after the reboot: health.json of the new slot commits; of the old slot means rolled back', async (w) => {

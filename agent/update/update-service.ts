@@ -7,7 +7,7 @@
  * for a quiet moment.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
@@ -44,6 +44,7 @@ export class UpdateService {
   private readonly o: UpdateServiceOptions;
   private chain: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
+  private rebootAsked = false;
 
   constructor(o: UpdateServiceOptions) {
     this.o = o;
@@ -55,6 +56,11 @@ export class UpdateService {
 
   get state(): UpdateState {
     return this.core.state;
+  }
+
+  /** This process asked for the reboot: it is not the boot that follows it, so has no verdict to give. */
+  get awaitingReboot(): boolean {
+    return this.rebootAsked && this.core.state.phase === 'rebooting';
   }
 
   offer(offer: UpdateOffer): Promise<void> {
@@ -76,6 +82,20 @@ export class UpdateService {
     const parsed = existsSync(file) ? HealthOutcomeSchema.safeParse(JSON.parse(readFileSync(file, 'utf8'))) : undefined;
     const own = parsed?.success && parsed.data.slot === this.o.boot.slot && parsed.data.version === this.o.boot.version ? parsed.data : undefined;
     return { ...this.o.boot, health: own === undefined ? 'pending' : own.result === 'good' ? 'good' : 'unhealthy' };
+  }
+
+  /**
+   * At start, before any offer: deletes bundle files a crash left in `<dataDir>/update/` (a
+   * partial download, or a bundle whose install was cut short: the core starts over anyway).
+   * Returns the names deleted.
+   */
+  sweep(): string[] {
+    const dir = join(this.o.dataDir, UPDATE_DIR);
+    if (!existsSync(dir)) return [];
+    const left = readdirSync(dir).filter((f) => f.endsWith('.raucb') || f.endsWith('.part'));
+    for (const f of left) rmSync(join(dir, f), { force: true });
+    if (left.length > 0) this.o.logger.info({ files: left }, 'update leftovers deleted');
+    return left;
   }
 
   stop(): void {
@@ -117,7 +137,12 @@ export class UpdateService {
           break;
         }
         case 'reboot':
+          this.rebootAsked = true;
           await this.o.commands.reboot();
+          break;
+        case 'discard':
+          rmSync(action.file, { force: true });
+          this.o.logger.info({ file: action.file }, 'update bundle deleted');
           break;
       }
     }

@@ -8,6 +8,7 @@ import { nodeOps } from './node-ops.ts';
 import { routeOps } from './route-ops.ts';
 import { siteOps } from './site-ops.ts';
 import { trunkOps } from './trunk-ops.ts';
+import { updateOps } from './update-ops.ts';
 import { userOps } from './user-ops.ts';
 
-export const ADMIN_OPS: readonly AdminOp[] = [...userOps, ...routeOps, ...trunkOps, ...siteOps, ...nodeOps, ...configOps];
+export const ADMIN_OPS: readonly AdminOp[] = [...userOps, ...routeOps, ...trunkOps, ...siteOps, ...nodeOps, ...configOps, ...updateOps];
