@@ -59,6 +59,8 @@ fi
 
 mkdir -p "$OUT"
 rm -f "$STAMP"
+# make compares file times only: a new compiler or toolchain must not reuse old objects.
+rm -rf "$OUT/codec-obj" "$LIB"
 make -s -C "$SRC" BUILD="$OUT" "${make_args[@]}" all || die "build failed"
 make -s -C "$SRC" BUILD="$OUT" "${make_args[@]}" test || die "C tests failed (make -C native/codec test)"
 echo "$inputs_hash" >"$STAMP"

@@ -128,8 +128,9 @@ native_cross_setup() {
   export NATIVE_CROSS=1 NATIVE_CROSS_CACHE="$cache" NATIVE_CROSS_DIR="$dir" NATIVE_CROSS_KEY NATIVE_CROSS_SYSROOT="$root"
   export PATH="$dir/bin:$PATH"
   export LD_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  # -idirafter: the sysroot's headers come after the cross libc's own.
-  export CC_CROSS="$NATIVE_CROSS_GNU_TRIPLE-gcc -idirafter $root/usr/include -L$lib -Wl,-rpath-link,$lib"
+  # -idirafter: the sysroot's headers come after the cross libc's own. The prefix map keeps the
+  # cache's location out of the debug info, so the output does not depend on it.
+  export CC_CROSS="$NATIVE_CROSS_GNU_TRIPLE-gcc -idirafter $root/usr/include -L$lib -Wl,-rpath-link,$lib -ffile-prefix-map=$dir=/outpost-cross"
   export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="$NATIVE_CROSS_GNU_TRIPLE-gcc"
   # bindgen runs on the host: make clang parse the C headers as aarch64's.
   export BINDGEN_EXTRA_CLANG_ARGS="--target=$NATIVE_CROSS_GNU_TRIPLE -isystem /usr/$NATIVE_CROSS_GNU_TRIPLE/include"
