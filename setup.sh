@@ -11,11 +11,16 @@ cd "$(dirname "$0")"
 # mmdebstrap and qemu-user build the arm64 root; e2fsprogs, dosfstools, mtools and fdisk make
 # the disk image; qemu-system-arm boots it in the boot test (through qemu-efi-aarch64's UEFI
 # firmware and the image's GRUB); rauc and squashfs-tools make the signed update bundles.
+# The arm64 native libraries are cross-compiled on the host (native/cross.sh fetches the Rust
+# toolchain itself): the aarch64 gcc and C library, clang for bindgen, Debian's Rust crates, and
+# qemu-user-static again to run their C tests and the load check.
 IMAGE_APT_PACKAGES=(
   mmdebstrap qemu-user-static binfmt-support arch-test uidmap qemu-system-arm
   e2fsprogs dosfstools mtools fdisk zstd xz-utils binutils-aarch64-linux-gnu ca-certificates
   podman buildah runc # the arm64 container (Dockerfile.arm64, image/container.sh, container-test.sh)
   rauc squashfs-tools qemu-efi-aarch64 openssl
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross build-essential binutils patch pkg-config clang
+  librust-bindgen-dev librust-num-traits-dev librust-num-derive-dev librust-bytes-dev
 )
 
 apt_install_missing() { # <step label> <package>...

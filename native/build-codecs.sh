@@ -7,7 +7,8 @@
 #
 #   CODECS_FORCE=1   rebuild and retest even when up to date
 #   NATIVE_ARCH=arm64  build for another architecture into native/build/arm64/
-#                      (runs inside NATIVE_SYSROOT under qemu-user; see native/cross.sh)
+#                      (a cross build on the host with the pinned toolchain and sysroot of
+#                      native/cross.sh; the C tests run under qemu-aarch64-static)
 set -euo pipefail
 
 die() { echo "codecs: $*" >&2; exit 1; }
@@ -15,7 +16,7 @@ die() { echo "codecs: $*" >&2; exit 1; }
 NATIVE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=native/cross.sh
 source "$NATIVE_DIR/cross.sh"
-native_run_for_target "$NATIVE_DIR" build-codecs.sh CODECS_FORCE
+native_cross_setup
 SRC="$NATIVE_DIR/codec"
 OUT="$(native_out_dir "$NATIVE_DIR")"
 LIB="$OUT/liboutpostcodec.so"
@@ -25,8 +26,18 @@ command -v make >/dev/null 2>&1 || die "make not found; install build-essential 
 command -v gcc >/dev/null 2>&1 || die "gcc not found; install build-essential (setup.sh)"
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found; install coreutils"
 
-# shellcheck disable=SC2086  # $2 holds several compiler flags
-have() { printf '%b\n' "$1" | gcc $2 -E -x c - >/dev/null 2>&1 && echo yes || echo no; }
+# A cross build compiles with the cross gcc against the toolchain's sysroot and runs the C
+# tests under qemu-aarch64-static with that sysroot as the loader's root.
+cc=gcc
+make_args=()
+if [[ -n "${NATIVE_CROSS:-}" ]]; then
+  cc="$CC_CROSS"
+  make_args=(CC="$CC_CROSS" RUN="env QEMU_LD_PREFIX=$NATIVE_CROSS_SYSROOT qemu-aarch64-static")
+  native_cross_describe | sed 's/^cross:/codecs:/'
+fi
+
+# shellcheck disable=SC2086  # $2 and $cc hold several words
+have() { printf '%b\n' "$1" | $cc $2 -E -x c - >/dev/null 2>&1 && echo yes || echo no; }
 opus_cflags="$(pkg-config --cflags opus 2>/dev/null || true)"
 inputs_hash="$(
   {
@@ -36,7 +47,8 @@ inputs_hash="$(
     echo "g722=$(have '#include <stdint.h>\n#include <spandsp/telephony.h>\n#include <spandsp/g722.h>' '')"
     echo "opus=$(have '#include <opus.h>' "$opus_cflags")"
     echo "g729=$(have '#include <bcg729/encoder.h>' '')"
-    gcc --version | head -n 1
+    $cc --version | head -n 1
+    if [[ -n "${NATIVE_CROSS:-}" ]]; then echo "cross=$NATIVE_CROSS_KEY"; fi
   } | sha256sum | cut -d' ' -f1
 )"
 
@@ -47,7 +59,9 @@ fi
 
 mkdir -p "$OUT"
 rm -f "$STAMP"
-make -s -C "$SRC" BUILD="$OUT" all || die "build failed"
-make -s -C "$SRC" BUILD="$OUT" test || die "C tests failed (make -C native/codec test)"
+# make compares file times only: a new compiler or toolchain must not reuse old objects.
+rm -rf "$OUT/codec-obj" "$LIB"
+make -s -C "$SRC" BUILD="$OUT" "${make_args[@]}" all || die "build failed"
+make -s -C "$SRC" BUILD="$OUT" "${make_args[@]}" test || die "C tests failed (make -C native/codec test)"
 echo "$inputs_hash" >"$STAMP"
 echo "codecs: done: $LIB"

@@ -2,13 +2,15 @@
 # Builds the cr-sqlite loadable extension (native/build/crsqlite.so) from the
 # sources in the @vlcn.io/crsqlite npm tarball, fully offline: Rust crates come
 # from Debian's packaged registry (/usr/share/cargo/registry), the toolchain
-# from the local rustup. See docs/native-build.md.
+# from the local rustup (for NATIVE_ARCH=arm64: Debian's rustc-web, cross
+# compiling on the host; native/cross.sh). See docs/native-build.md.
 #
 # Environment switches:
 #   CRSQLITE_PROFILE=release|debug  cargo profile (default release)
 #   CRSQLITE_SKIP_FIXES=1           apply only the build patch, not the two
 #                                   upstream bug fixes (to prove the tests)
-#   CRSQLITE_TOOLCHAIN=NAME         rustup toolchain (default stable)
+#   CRSQLITE_TOOLCHAIN=NAME         rustup toolchain (default stable; not used
+#                                   by a cross build, which has its own)
 #   CRSQLITE_FORCE=1                rebuild even if the stamp matches
 #   CRSQLITE_KEEP_WORK=1            keep the unpacked tree after a success
 #   NATIVE_ARCH=arm64               build for another architecture into
@@ -50,6 +52,9 @@ case "$skip_fixes" in
   *) skip_fixes=1 ;;
 esac
 toolchain="${CRSQLITE_TOOLCHAIN:-stable}"
+# For another architecture: the pinned cross toolchain (native/cross.sh), part of the stamp.
+native_cross_setup
+[[ -n "${NATIVE_CROSS:-}" ]] && toolchain="cross-$NATIVE_CROSS_KEY"
 
 variant="$profile"
 [[ "$skip_fixes" == 1 ]] && variant="$variant-unfixed"
@@ -113,17 +118,16 @@ else
   rm -f "$TARBALL_DIR/npm-pack.log"
 fi
 
-# For another architecture, the rest runs inside NATIVE_SYSROOT (native/cross.sh).
-native_run_for_target "$NATIVE_DIR" build-crsqlite.sh CRSQLITE_PROFILE CRSQLITE_SKIP_FIXES \
-  CRSQLITE_TOOLCHAIN CRSQLITE_FORCE CRSQLITE_KEEP_WORK
-
 # --- prerequisites -----------------------------------------------------------
 for tool in tar make patch; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found; run setup.sh"
 done
 command -v gcc >/dev/null 2>&1 || die "gcc not found; install build-essential (setup.sh)"
 
-if ! command -v cargo >/dev/null 2>&1; then
+if [[ -n "${NATIVE_CROSS:-}" ]]; then
+  rustc_version="$(rustc --version)" || die "the cross toolchain's rustc does not run"
+  native_cross_describe
+elif ! command -v cargo >/dev/null 2>&1; then
   # Non-login shells often miss rustup's proxy directory.
   for d in "${CARGO_HOME:-}/bin" "$HOME/.cargo/bin"; do
     if [[ -n "$d" && -x "$d/cargo" ]]; then
@@ -133,7 +137,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   done
 fi
 command -v cargo >/dev/null 2>&1 || die "cargo not found; install rustup"
-if command -v rustup >/dev/null 2>&1; then
+if [[ -n "${NATIVE_CROSS:-}" ]]; then
+  :
+elif command -v rustup >/dev/null 2>&1; then
   export RUSTUP_TOOLCHAIN="$toolchain"
   # Resolve rustup's home now: CARGO_HOME is redirected below.
   export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -209,6 +215,11 @@ else
   make_target=loadable_dbg
   built="$src/dbg/crsqlite.so"
 fi
+# A cross build: cargo --target and the cross gcc for the C half (the Makefile's CI switches).
+cross_args=()
+if [[ -n "${NATIVE_CROSS:-}" ]]; then
+  cross_args=(CI_MAYBE_TARGET="$NATIVE_CROSS_RUST_TARGET" CI_GCC="$NATIVE_CROSS_GNU_TRIPLE-gcc")
+fi
 log="$work/build.log"
 step "[5/6] make $make_target (log: ${log#"$NATIVE_DIR"/})"
 start=$SECONDS
@@ -217,7 +228,7 @@ if ! env \
   CARGO_NET_OFFLINE=true \
   RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="-Zallow-features=$ALLOWED_FEATURES" \
-  make -C "$src" "$make_target" \
+  make -C "$src" "$make_target" "${cross_args[@]}" \
   CRSQLITE_COMMIT_SHA="$CRSQLITE_VERSION+outpost.${inputs_hash:0:12}" \
   >"$log" 2>&1; then
   tail -n 25 "$log" >&2
