@@ -31,8 +31,9 @@ command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found; install coreut
 cc=gcc
 make_args=()
 if [[ -n "${NATIVE_CROSS:-}" ]]; then
-  cc="$CC_CROSS"
-  make_args=(CC="$CC_CROSS" RUN="env QEMU_LD_PREFIX=$NATIVE_CROSS_SYSROOT qemu-aarch64-static")
+  # The checkout's location stays out of the debug info: any checkout builds the same bytes.
+  cc="$CC_CROSS -ffile-prefix-map=$NATIVE_DIR=/outpost-native"
+  make_args=(CC="$cc" RUN="env QEMU_LD_PREFIX=$NATIVE_CROSS_SYSROOT qemu-aarch64-static")
   native_cross_describe | sed 's/^cross:/codecs:/'
 fi
 

@@ -13,6 +13,8 @@
 #                                   by a cross build, which has its own)
 #   CRSQLITE_FORCE=1                rebuild even if the stamp matches
 #   CRSQLITE_KEEP_WORK=1            keep the unpacked tree after a success
+#   CRSQLITE_CROSS_WORK=DIR         work folder of a NATIVE_ARCH build (default
+#                                   /var/tmp/outpost-crsqlite-ARCH, fixed for reproducibility)
 #   NATIVE_ARCH=arm64               build for another architecture into
 #                                   native/build/arm64/ (see native/cross.sh)
 #
@@ -39,6 +41,9 @@ PATCH_DIR="$NATIVE_DIR/crsqlite/patches"
 # shellcheck source=native/cross.sh
 source "$NATIVE_DIR/cross.sh"
 WORK_ROOT="$(native_work_dir "$NATIVE_DIR")"
+# A cross build (the image's) unpacks into one fixed folder, whatever the checkout's location:
+# cargo hashes a path crate's folder into its symbol names, so another folder gives other bytes.
+[[ -n "${NATIVE_ARCH:-}" ]] && WORK_ROOT="${CRSQLITE_CROSS_WORK:-/var/tmp/outpost-crsqlite-$NATIVE_TARGET_ARCH}"
 TARBALL_DIR="$NATIVE_DIR/.work"   # shared by every architecture
 
 profile="${CRSQLITE_PROFILE:-release}"
@@ -216,6 +221,8 @@ else
   built="$src/dbg/crsqlite.so"
 fi
 # A cross build: cargo --target and the cross gcc for the C half (the Makefile's CI switches).
+# Every build remaps the work folder's path (panic locations name source files), so the
+# output does not depend on where the checkout is.
 cross_args=()
 if [[ -n "${NATIVE_CROSS:-}" ]]; then
   cross_args=(CI_MAYBE_TARGET="$NATIVE_CROSS_RUST_TARGET" CI_GCC="$NATIVE_CROSS_GNU_TRIPLE-gcc")
@@ -227,7 +234,7 @@ if ! env \
   CARGO_HOME="$cargo_home" \
   CARGO_NET_OFFLINE=true \
   RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-Zallow-features=$ALLOWED_FEATURES" \
+  RUSTFLAGS="-Zallow-features=$ALLOWED_FEATURES --remap-path-prefix=$work=/outpost-crsqlite" \
   make -C "$src" "$make_target" "${cross_args[@]}" \
   CRSQLITE_COMMIT_SHA="$CRSQLITE_VERSION+outpost.${inputs_hash:0:12}" \
   >"$log" 2>&1; then

@@ -6,8 +6,8 @@
 # builds for arm64 into native/build/arm64/ (work files in native/.work/arm64/). Without
 # NATIVE_ARCH the scripts build for the host into native/build/, as before. On an amd64 host,
 # NATIVE_ARCH=arm64 is a cross build on the host: native_cross_setup prepares (once, cached)
-# a toolchain directory from pinned Debian bookworm packages, fetched with `apt-get download`
-# under a private apt configuration (its own lists and cache, no change to the machine's
+# a toolchain directory from Debian bookworm packages (the archive's current versions),
+# fetched with `apt-get download` under a private apt configuration (its own lists and cache, no change to the machine's
 # dpkg) and unpacked with `dpkg -x`:
 #   - rustc-web and cargo-web 1.96 (amd64) with the Rust standard library for amd64 (build
 #     scripts, proc macros) and for aarch64 (the target);
@@ -39,45 +39,26 @@ native_work_dir() { # <native dir>
   if [[ -n "${NATIVE_ARCH:-}" ]]; then echo "$1/.work/$NATIVE_TARGET_ARCH"; else echo "$1/.work"; fi
 }
 
-# --- the pinned cross toolchain (amd64 host -> arm64) --------------------------------------
-# Exact Debian bookworm versions (bookworm-security for Rust and LLVM). When the archive drops
-# one (a newer security update replaces it), the fetch stops and names it: update the pin from
-# `apt-cache policy` and check the result with native/check-arm64.sh.
+# --- the cross toolchain (amd64 host -> arm64) -----------------------------------------------
+# Debian bookworm packages by name (bookworm-security for Rust and LLVM); the versions are the
+# archive's current ones when the toolchain is prepared (an exact pin would break at the next
+# security update, which removes the old version from the archive). The Rust compiler and both
+# standard libraries must be one version: the preparation checks it. @RUST@ stands for the
+# compiler's major.minor (libstd-rust-web-1.96 for rustc-web 1.96.x). The resolved versions and
+# each deb's sha256 are in the toolchain's packages.txt, and the stamps of the libraries built
+# with it hold that file's hash; OUTPOST_NATIVE_REFRESH=1 resolves the versions again.
 readonly NATIVE_CROSS_HOST_DEBS=(
-  rustc-web:amd64=1.96.0+dfsg1-1~deb12u2
-  cargo-web:amd64=1.96.0+dfsg1-1~deb12u2
-  libstd-rust-web-dev:amd64=1.96.0+dfsg1-1~deb12u2
-  libstd-rust-web-1.96:amd64=1.96.0+dfsg1-1~deb12u2
-  libllvm22:amd64=1:22.1.8-1~deb12u1
+  rustc-web:amd64 cargo-web:amd64 libstd-rust-web-dev:amd64 libstd-rust-web-@RUST@:amd64 libllvm22:amd64
   # cargo-web's libraries that a machine without libgit2 lacks
-  libgit2-1.5:amd64=1.5.1+ds-1+deb12u2
-  libhttp-parser2.9:amd64=2.9.4-5
-  libmbedcrypto7:amd64=2.28.3-1
-  libmbedtls14:amd64=2.28.3-1
-  libmbedx509-1:amd64=2.28.3-1
+  libgit2-1.5:amd64 libhttp-parser2.9:amd64 libmbedcrypto7:amd64 libmbedtls14:amd64 libmbedx509-1:amd64
 )
 readonly NATIVE_CROSS_TARGET_DEBS=(
-  libstd-rust-web-dev:arm64=1.96.0+dfsg1-1~deb12u2
-  libstd-rust-web-1.96:arm64=1.96.0+dfsg1-1~deb12u2
+  libstd-rust-web-dev:arm64 libstd-rust-web-@RUST@:arm64
   # the aarch64 sysroot: C runtime, codec libraries and their shared-library closure
-  libc6:arm64=2.36-9+deb12u14
-  libgcc-s1:arm64=12.2.0-14+deb12u1
-  libstdc++6:arm64=12.2.0-14+deb12u1
-  libopus0:arm64=1.3.1-3
-  libopus-dev:arm64=1.3.1-3
-  libspandsp2:arm64=0.0.6+dfsg-2+b1
-  libspandsp-dev:arm64=0.0.6+dfsg-2+b1
-  libbcg729-0:arm64=1.1.1-2
-  libbcg729-dev:arm64=1.1.1-2
-  libtiff6:arm64=4.5.0-6+deb12u5
-  libjpeg62-turbo:arm64=1:2.1.5-2
-  libjbig0:arm64=2.1-6.1
-  libdeflate0:arm64=1.14-1
-  liblerc4:arm64=4.0.0+ds-2
-  liblzma5:arm64=5.4.1-1+deb12u2
-  libwebp7:arm64=1.2.4-0.2+deb12u1
-  libzstd1:arm64=1.5.4+dfsg2-5+deb12u1
-  zlib1g:arm64=1:1.2.13.dfsg-1+deb12u1
+  libc6:arm64 libgcc-s1:arm64 libstdc++6:arm64
+  libopus0:arm64 libopus-dev:arm64 libspandsp2:arm64 libspandsp-dev:arm64 libbcg729-0:arm64 libbcg729-dev:arm64
+  libtiff6:arm64 libjpeg62-turbo:arm64 libjbig0:arm64 libdeflate0:arm64 liblerc4:arm64 liblzma5:arm64
+  libwebp7:arm64 libzstd1:arm64 zlib1g:arm64
 )
 readonly NATIVE_CROSS_GNU_TRIPLE=aarch64-linux-gnu
 readonly NATIVE_CROSS_RUST_TARGET=aarch64-unknown-linux-gnu
@@ -88,7 +69,7 @@ readonly NATIVE_CROSS_RUST_TARGET=aarch64-unknown-linux-gnu
 #   NATIVE_CROSS_CACHE      the cache directory (debs/ holds the fetched packages)
 #   NATIVE_CROSS_DIR        the toolchain directory (bin/ with cargo and rustc; root/, the
 #                           unpacked packages, whose usr/lib/aarch64-linux-gnu is the target's)
-#   NATIVE_CROSS_KEY        hash of the pinned package list and this file (for stamps)
+#   NATIVE_CROSS_KEY        hash of the resolved packages (names, versions, sha256; for stamps)
 #   NATIVE_CROSS_SYSROOT    root/ (QEMU_LD_PREFIX for the C tests)
 #   CC_CROSS                aarch64-linux-gnu-gcc with the sysroot's headers and libraries
 #   PATH, LD_LIBRARY_PATH   bin/ first; the unpacked amd64 libraries (rustc, cargo)
@@ -108,22 +89,24 @@ native_cross_setup() {
 
   local cache="${OUTPOST_NATIVE_CACHE:-$HOME/.cache/outpost-native}"
   local sources="${OUTPOST_APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}"
-  NATIVE_CROSS_KEY="$(
+  local names_key
+  names_key="$(
     {
       printf '%s\n' "${NATIVE_CROSS_HOST_DEBS[@]}" "${NATIVE_CROSS_TARGET_DEBS[@]}"
       sha256sum <"${BASH_SOURCE[0]}"
     } | sha256sum | cut -c1-16
   )"
-  local dir="$cache/toolchain-arm64-$NATIVE_CROSS_KEY"
+  local dir="$cache/toolchain-arm64-$names_key"
   mkdir -p "$cache"
   exec 7>"$cache/.lock"
   flock 7 # one preparation at a time; the second caller finds it done
-  if [[ ! -f "$dir/.complete" ]]; then
+  if [[ ! -f "$dir/.complete" || "${OUTPOST_NATIVE_REFRESH:-0}" == 1 ]]; then
     [[ -f "$sources" ]] || die "apt sources $sources missing (set OUTPOST_APT_SOURCES)"
     native_cross_prepare "$cache" "$dir" "$sources"
   fi
   exec 7>&-
 
+  NATIVE_CROSS_KEY="$(sha256sum <"$dir/packages.txt" | cut -c1-16)"
   local root="$dir/root" lib="$dir/root/usr/lib/$NATIVE_CROSS_GNU_TRIPLE"
   export NATIVE_CROSS=1 NATIVE_CROSS_CACHE="$cache" NATIVE_CROSS_DIR="$dir" NATIVE_CROSS_KEY NATIVE_CROSS_SYSROOT="$root"
   export PATH="$dir/bin:$PATH"
@@ -141,7 +124,7 @@ native_cross_setup() {
   [[ -z "$missing" ]] || die "the cross toolchain's programs miss host libraries: $missing"
 }
 
-# Fetches the pinned packages into <cache>/debs and unpacks them into <dir>/root.
+# Resolves the versions, fetches the packages into <cache>/debs and unpacks them into <dir>/root.
 native_cross_prepare() { # <cache> <dir> <sources file>
   local cache="$1" dir="$2" sources="$3" apt="$1/apt" start=$SECONDS
   echo "cross: preparing the arm64 cross toolchain in $dir"
@@ -158,24 +141,38 @@ Dir::Etc::SourceList "/dev/null";
 Dir::Etc::SourceParts "$apt/sources";
 Acquire::Languages "none";
 EOF
-  local deb p missing=()
-  # A deb already fetched (name_version_arch.deb) is not fetched again.
+  echo "cross: apt-get update (private lists in $apt/lists)"
+  APT_CONFIG="$apt/apt.conf" apt-get update -qq >"$apt/update.log" 2>&1 ||
+    die "apt-get update for the cross toolchain failed; see $apt/update.log"
+  # The archive's current versions; the Rust packages must agree on one.
+  local rust_version rust p specs=() version deb missing=()
+  rust_version="$(native_cross_candidate rustc-web:amd64 "$apt")"
+  rust="$(sed -E 's/^([0-9]+\.[0-9]+)\..*/\1/' <<<"$rust_version")"
   for p in "${NATIVE_CROSS_HOST_DEBS[@]}" "${NATIVE_CROSS_TARGET_DEBS[@]}"; do
+    p="${p//@RUST@/$rust}"
+    version="$(native_cross_candidate "$p" "$apt")"
+    case "$p" in
+      rustc-web:* | cargo-web:* | libstd-rust-web-*)
+        [[ "$version" == "$rust_version" ]] ||
+          die "$p is $version in the archive, rustc-web $rust_version: the Rust packages disagree (the archive is mid-update; try again later)" ;;
+    esac
+    specs+=("$p=$version")
+  done
+  # A deb already fetched (name_version_arch.deb) is not fetched again.
+  for p in "${specs[@]}"; do
     deb="$(native_cross_deb_name "$p")"
     [[ -s "$cache/debs/$deb" ]] || missing+=("$p")
   done
   if ((${#missing[@]} > 0)); then
-    echo "cross: apt-get update (private lists in $apt/lists) and download of ${#missing[@]} package(s)"
-    APT_CONFIG="$apt/apt.conf" apt-get update -qq >"$apt/update.log" 2>&1 ||
-      die "apt-get update for the cross toolchain failed; see $apt/update.log"
+    echo "cross: download of ${#missing[@]} package(s)"
     (cd "$cache/debs" && APT_CONFIG="$apt/apt.conf" apt-get download -qq "${missing[@]}") >"$apt/download.log" 2>&1 || {
       tail -n 5 "$apt/download.log" >&2
-      die "apt-get download failed (a pinned version gone from the archive? compare NATIVE_CROSS_*_DEBS in native/cross.sh with 'apt-cache policy'); see $apt/download.log"
+      die "apt-get download for the cross toolchain failed; see $apt/download.log"
     }
   fi
   rm -rf "$dir"
   mkdir -p "$dir/root" "$dir/bin"
-  for p in "${NATIVE_CROSS_HOST_DEBS[@]}" "${NATIVE_CROSS_TARGET_DEBS[@]}"; do
+  for p in "${specs[@]}"; do
     deb="$cache/debs/$(native_cross_deb_name "$p")"
     [[ -s "$deb" ]] || die "apt-get download did not produce $deb"
     dpkg-deb -x "$deb" "$dir/root" || die "dpkg-deb -x $deb failed"
@@ -195,6 +192,14 @@ EOF
   touch "$dir/.complete"
   echo "cross: toolchain ready in $((SECONDS - start)) s; packages (sha256, file):"
   sed 's/^/cross:   /' "$dir/packages.txt"
+}
+
+# The archive's candidate version of name:arch (under the private apt configuration).
+native_cross_candidate() { # <name:arch> <apt dir>
+  local v
+  v="$(APT_CONFIG="$2/apt.conf" apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)"
+  [[ -n "$v" ]] || die "$1 is not in the archive (apt sources: $2/sources)"
+  echo "$v"
 }
 
 # name:arch=version -> name_version_arch.deb, as apt-get download names it (an epoch's ':'
