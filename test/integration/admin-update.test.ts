@@ -11,8 +11,7 @@
  * Runs alone too: node --import tsx test/integration/admin-update.test.ts
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +25,7 @@ import type { AdminResponse } from '../../agent/wire/admin.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { explainedOn, SyncCluster, withStoreOf } from '../helpers/sync-cluster.ts';
+import { FakeUpdateCommands } from '../helpers/update-boxes.ts';
 
 interface Ctx {
   cluster: SyncCluster;
@@ -33,7 +33,7 @@ interface Ctx {
   admin: string;
   failed: boolean;
   dir: string;
-  env: Record<string, string | undefined>;
+  fake: FakeUpdateCommands;
   bundle: Buffer;
 }
 
@@ -43,48 +43,14 @@ const test = suite<Ctx>('updates through the admin API (processes)');
 const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
 
 const hubState = (ctx: Ctx, node: string): UpdateStateRecord | undefined => withStoreOf(ctx.cluster.hub, (s) => s.updates.state(node));
-const calls = (ctx: Ctx): string[] => (existsSync(join(ctx.dir, 'calls.log')) ? readFileSync(join(ctx.dir, 'calls.log'), 'utf8').trim().split('\n') : []);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const admin = (ctx: Ctx, args: string[]) => runCli(['admin', '--credential', ctx.admin, ...args], ctx.cluster.dir);
 const problems = (r: AdminResponse) => (r.ok ? [] : r.problems);
 
-/** The box's process ends and starts again as if it had booted slot B with `version`, its health check passed. */
-async function rebootInto(ctx: Ctx, node: string, version: string): Promise<void> {
-  const box = ctx.cluster.node(node);
-  await box.stop();
-  writeFileSync(join(ctx.dir, `release-${version}`), `VERSION=${version}\n`);
-  writeFileSync(join(box.dataDir, 'update', 'health.json'), JSON.stringify({ slot: 'B', version, seconds: 1, at: new Date().toISOString(), result: 'good' }));
-  const before = { release: process.env['OUTPOST_RELEASE_FILE'], slot: process.env['OUTPOST_BOOT_SLOT'] };
-  process.env['OUTPOST_RELEASE_FILE'] = join(ctx.dir, `release-${version}`);
-  process.env['OUTPOST_BOOT_SLOT'] = 'B';
-  try {
-    await box.start();
-  } finally {
-    process.env['OUTPOST_RELEASE_FILE'] = before.release;
-    process.env['OUTPOST_BOOT_SLOT'] = before.slot;
-  }
-}
-
 test.before(async (ctx) => {
   ctx.failed = false;
-  ctx.dir = mkdtempSync(join(tmpdir(), 'outpost-admin-update-'));
-  const log = join(ctx.dir, 'calls.log');
-  const rauc = join(ctx.dir, 'fake-rauc');
-  // install records the sha256 of the file it was given: the bundle was there when it ran.
-  writeFileSync(rauc, `#!/bin/sh
-case "$1" in
-  install) [ -f "$2" ] || exit 1; echo "rauc install $(sha256sum "$2" | cut -c1-64)" >> "${log}" ;;
-  status) echo "rauc status" >> "${log}"; echo '{"booted":"A","slots":[{"rootfs.0":{"bootname":"A","boot_status":"good"}},{"rootfs.1":{"bootname":"B","boot_status":"good"}}]}' ;;
-esac
-`);
-  const reboot = join(ctx.dir, 'fake-reboot');
-  writeFileSync(reboot, `#!/bin/sh\necho "reboot" >> "${log}"\n`);
-  chmodSync(rauc, 0o755);
-  chmodSync(reboot, 0o755);
-  writeFileSync(join(ctx.dir, 'release-1.0'), 'VERSION=1.0\n');
-  const env = { OUTPOST_UPDATE_RAUC: rauc, OUTPOST_UPDATE_REBOOT: reboot, OUTPOST_RELEASE_FILE: join(ctx.dir, 'release-1.0'), OUTPOST_BOOT_SLOT: 'A' };
-  ctx.env = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
+  ctx.fake = new FakeUpdateCommands('outpost-admin-update-');
+  ctx.dir = ctx.fake.dir;
   ctx.cluster = await SyncCluster.create({ broker: 'embedded', nodes: ['a1', 'a2'], site: 'a' });
   assert.ok(ctx.cluster.secure, 'a secure cluster');
   await ctx.cluster.start();
@@ -102,10 +68,7 @@ esac
 test.after(async (ctx) => {
   await ctx.client?.close();
   await ctx.cluster?.destroy(!ctx.failed);
-  for (const [k, v] of Object.entries(ctx.env ?? {})) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  ctx.fake?.restoreEnv();
   if (!ctx.failed && ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
@@ -130,7 +93,7 @@ test('an admin offers a bundle the hub holds; one box downloads, installs, delet
     return s?.phase === 'rebooting' ? s : undefined;
   }, 'a1 reporting rebooting into 2.0 at the hub', CONVERGE_MS, 100);
   assert.equal([first.version, first.running, first.targetSlot, first.error], ['2.0', '1.0', 'B', '']);
-  assert.equal(calls(ctx), [`rauc install ${sha256(ctx.bundle)}`, 'rauc status', 'reboot'], 'rauc installed the offered bytes');
+  assert.equal(ctx.fake.calls().filter((c) => !c.startsWith('rauc install ')), [`installed ${sha256(ctx.bundle)}`, 'rauc status --output-format=json', 'reboot'], 'rauc installed the offered bytes');
   assert.not.ok(existsSync(join(ctx.cluster.node('a1').dataDir, 'update', 'bundle.raucb')), 'a1 deleted the bundle after the install');
   assert.is(hubState(ctx, 'a2')?.phase, 'idle', 'a2 has not started');
   assert.is(withStoreOf(ctx.cluster.hub, (s) => s.updates.offer('site:a')?.setBy), 'ann', 'the offer names the admin');
@@ -162,7 +125,7 @@ test('update.cancel: the box in flight finishes, the other gets no permit; a par
 
   const a1 = ctx.cluster.node('a1');
   writeFileSync(join(a1.dataDir, 'update', 'bundle.raucb.part'), randomBytes(1024));
-  await rebootInto(ctx, 'a1', '2.0');
+  await ctx.fake.rebootInto(ctx.cluster, 'a1', '2.0');
   assert.not.ok(existsSync(join(a1.dataDir, 'update', 'bundle.raucb.part')), 'the partial download was deleted at start');
   await waitFor(() => hubState(ctx, 'a1')?.phase === 'committed' || undefined, 'a1 committed 2.0 without the offer', CONVERGE_MS, 100);
   // Every rollout pass since the log above saw no offer for site a, so none could write a permit
@@ -172,7 +135,7 @@ test('update.cancel: the box in flight finishes, the other gets no permit; a par
     assert.equal(s.updates.permits().map((p) => [p.nodeId, p.version]), [['a1', '2.0']], 'a2 holds no permit');
   });
   assert.is(hubState(ctx, 'a2')?.phase, 'idle');
-  assert.equal(calls(ctx).filter((c) => c.startsWith('rauc install')).length, 1, 'a2 installed nothing');
+  assert.equal(ctx.fake.calls().filter((c) => c.startsWith('rauc install')).length, 1, 'a2 installed nothing');
 }));
 
 test.run();

@@ -11,8 +11,7 @@
  * the site. Runs alone too: node --import tsx test/integration/update-offer.test.ts
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,12 +19,13 @@ import type { UpdateStateRecord } from '../../agent/store/update-offers.ts';
 import { runCli } from '../../bench/lib/node-process.ts';
 import { waitFor } from '../../bench/lib/wait-for.ts';
 import { explainedOn, SyncCluster, withStoreOf } from '../helpers/sync-cluster.ts';
+import { FakeUpdateCommands } from '../helpers/update-boxes.ts';
 
 interface Ctx {
   cluster: SyncCluster;
   failed: boolean;
   dir: string;
-  env: Record<string, string | undefined>;
+  fake: FakeUpdateCommands;
 }
 
 const CONVERGE_MS = 60_000;
@@ -33,46 +33,12 @@ const test = suite<Ctx>('update offer (processes)');
 const explained = (body: (ctx: Ctx) => Promise<void>) => explainedOn<Ctx>(body);
 
 const hubState = (ctx: Ctx, node: string): UpdateStateRecord | undefined => withStoreOf(ctx.cluster.hub, (s) => s.updates.state(node));
-const calls = (ctx: Ctx): string[] => (existsSync(join(ctx.dir, 'calls.log')) ? readFileSync(join(ctx.dir, 'calls.log'), 'utf8').trim().split('\n') : []);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** The box's process ends and starts again as if it had booted slot B with `version`, its health check passed. */
-async function rebootInto(ctx: Ctx, node: string, version: string): Promise<void> {
-  const box = ctx.cluster.node(node);
-  await box.stop();
-  writeFileSync(join(ctx.dir, `release-${version}`), `VERSION=${version}\n`);
-  writeFileSync(join(box.dataDir, 'update', 'health.json'), JSON.stringify({ slot: 'B', version, seconds: 1, at: new Date().toISOString(), result: 'good' }));
-  const before = { release: process.env['OUTPOST_RELEASE_FILE'], slot: process.env['OUTPOST_BOOT_SLOT'] };
-  process.env['OUTPOST_RELEASE_FILE'] = join(ctx.dir, `release-${version}`);
-  process.env['OUTPOST_BOOT_SLOT'] = 'B';
-  try {
-    await box.start();
-  } finally {
-    process.env['OUTPOST_RELEASE_FILE'] = before.release;
-    process.env['OUTPOST_BOOT_SLOT'] = before.slot;
-  }
-}
 
 test.before(async (ctx) => {
   ctx.failed = false;
-  ctx.dir = mkdtempSync(join(tmpdir(), 'outpost-update-offer-'));
-  const log = join(ctx.dir, 'calls.log');
-  const rauc = join(ctx.dir, 'fake-rauc');
-  writeFileSync(rauc, `#!/bin/sh
-echo "rauc $*" >> "${log}"
-case "$1" in
-  install) [ -f "$2" ] || exit 1 ;;
-  status) echo '{"booted":"A","slots":[{"rootfs.0":{"bootname":"A","boot_status":"good"}},{"rootfs.1":{"bootname":"B","boot_status":"good"}}]}' ;;
-esac
-`);
-  const reboot = join(ctx.dir, 'fake-reboot');
-  writeFileSync(reboot, `#!/bin/sh\necho "reboot" >> "${log}"\n`);
-  chmodSync(rauc, 0o755);
-  chmodSync(reboot, 0o755);
-  writeFileSync(join(ctx.dir, 'release-1.0'), 'VERSION=1.0\n');
-  const env = { OUTPOST_UPDATE_RAUC: rauc, OUTPOST_UPDATE_REBOOT: reboot, OUTPOST_RELEASE_FILE: join(ctx.dir, 'release-1.0'), OUTPOST_BOOT_SLOT: 'A' };
-  ctx.env = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
+  ctx.fake = new FakeUpdateCommands('outpost-update-offer-');
+  ctx.dir = ctx.fake.dir;
   ctx.cluster = await SyncCluster.create({ broker: 'embedded', nodes: ['a1', 'a2'], site: 'a' });
   assert.ok(ctx.cluster.secure, 'a secure cluster');
   await ctx.cluster.start();
@@ -82,10 +48,7 @@ esac
 
 test.after(async (ctx) => {
   await ctx.cluster?.destroy(!ctx.failed);
-  for (const [k, v] of Object.entries(ctx.env ?? {})) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  ctx.fake?.restoreEnv();
   if (!ctx.failed && ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
@@ -104,19 +67,19 @@ test('an offer to the site: exactly one box downloads (checksum verified), insta
   assert.equal([first.version, first.running, first.slot, first.targetSlot, first.error], ['2.0', '1.0', 'A', 'B', '']);
   const a1 = ctx.cluster.node('a1');
   assert.not.ok(existsSync(join(a1.dataDir, 'update', 'bundle.raucb')), 'a1 deleted the bundle once rauc install ended');
-  assert.equal(calls(ctx), [`rauc install ${join(a1.dataDir, 'update', 'bundle.raucb')}`, 'rauc status --output-format=json', 'reboot']);
+  assert.equal(ctx.fake.calls(), [`rauc install ${join(a1.dataDir, 'update', 'bundle.raucb')}`, `installed ${sha256(bytes)}`, 'rauc status --output-format=json', 'reboot']);
   assert.is(hubState(ctx, 'a2')?.phase, 'idle', 'a2 has not started');
   assert.equal(withStoreOf(ctx.cluster.hub, (s) => s.updates.permits().map((p) => [p.nodeId, p.version])), [['a1', '2.0']], 'one permit in the site');
   assert.not.ok(existsSync(join(ctx.cluster.node('a2').dataDir, 'update', 'bundle.raucb')));
 }));
 
 test('the second box gets its permit once the first reports committed; the hub\'s update status shows both', explained(async (ctx) => {
-  await rebootInto(ctx, 'a1', '2.0');
+  await ctx.fake.rebootInto(ctx.cluster, 'a1', '2.0');
   await waitFor(() => hubState(ctx, 'a2')?.phase === 'rebooting' || undefined, 'a2 rebooting into 2.0 after a1 committed', CONVERGE_MS, 100);
   const a1 = hubState(ctx, 'a1')!;
   assert.equal([a1.phase, a1.running, a1.slot], ['committed', '2.0', 'B']);
   assert.is(a1.at <= hubState(ctx, 'a2')!.at, true, 'a2 moved after a1 committed');
-  assert.is(calls(ctx).filter((c) => c.startsWith('rauc install')).length, 2);
+  assert.is(ctx.fake.calls().filter((c) => c.startsWith('rauc install')).length, 2);
   const status = await runCli(['update', 'status', '--config', ctx.cluster.hub.configFile], ctx.dir);
   assert.is(status.code, 0, status.stderr);
   const lines = status.stdout.trim().split('\n');
@@ -126,7 +89,7 @@ test('the second box gets its permit once the first reports committed; the hub\'
 }));
 
 test('an offer whose checksum does not match the bundle is refused by the box and halts the site', explained(async (ctx) => {
-  await rebootInto(ctx, 'a2', '2.0');
+  await ctx.fake.rebootInto(ctx.cluster, 'a2', '2.0');
   await waitFor(() => hubState(ctx, 'a2')?.phase === 'committed' || undefined, 'a2 committed', CONVERGE_MS, 100);
   const hub = ctx.cluster.hub;
   mkdirSync(join(hub.dataDir, 'bundles'), { recursive: true });
@@ -138,7 +101,7 @@ test('an offer whose checksum does not match the bundle is refused by the box an
   }, 'a1 refusing the 3.0 bundle', CONVERGE_MS, 100);
   assert.is(refused.version, '3.0');
   assert.match(refused.error, /^checksum mismatch: got [0-9a-f]{12}…, offered abababababab…$/);
-  assert.is(calls(ctx).filter((c) => c.startsWith('rauc install')).length, 2, 'nothing installed');
+  assert.is(ctx.fake.calls().filter((c) => c.startsWith('rauc install')).length, 2, 'nothing installed');
   const status = await runCli(['update', 'status', '--config', hub.configFile], ctx.dir);
   assert.match(status.stdout, /halted site a: failed on a1/);
   assert.equal(withStoreOf(hub, (s) => s.updates.permit('a2')?.version), '2.0', 'a2 got no permit for 3.0');
