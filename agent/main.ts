@@ -200,7 +200,7 @@ export function buildNode(config: Config, logger: Logger, clock: Clock = createS
   const statusFile = replicates ? new SyncStatusFile({ dataDir: config.dataDir, status, clock, logger }) : undefined;
   const switchCounts = () => ({ registrations: store.registrations.countLive(clock.now()), activeCalls: calls!.activeCalls, registrar: registrar.stats });
   // Status page, /healthz, /metrics and telemetry (docs/status-page.md).
-  const observer = boxObserver({ config, store, clock, logger, endpoint, relay, flood, loopLag, sip: sipCounters, switchCounts, sync: status, replicates,
+  const observer = boxObserver({ config, store, clock, logger, endpoint, relay, flood, loopLag, sip: sipCounters, switchCounts, sync: status, replicates, hep: trace.hep,
     revoked: () => (nodeKey ? store.revocations.keyRevoked(config.node.id, nodeKey.publicKey) : false), publish: (topic, payload) => replicator?.publishToHub(topic, payload) ?? false });
 
   let housekeeping: TimerHandle | undefined;

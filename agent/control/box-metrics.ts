@@ -43,6 +43,8 @@ export interface BoxMetricsOptions {
   bans?: () => BanCounts;
   /** The software version, exported as `outpost_build_info{version}`. */
   version?: string;
+  /** The SIP trace's HEP export counters (a box); undefined while `trace.hep` is not set (served as 0). */
+  hep?: () => { sent: number; dropped: number } | undefined;
 }
 
 const DIGEST_CACHE_MS = 2000;
@@ -70,6 +72,11 @@ export function boxMetrics(options: BoxMetricsOptions): BoxRegistry {
     readMetric(registry, 'counter', 'outpost_bans_issued_total', 'bans this box issued', () => bans().issued);
     readMetric(registry, 'counter', 'outpost_flood_rate_limited_total', 'SIP messages dropped by the per-source rate limit', () => bans().rateLimited);
     readMetric(registry, 'counter', 'outpost_flood_banned_drops_total', 'SIP messages dropped because their source is banned', () => bans().bannedDrops);
+  }
+  if (options.hep) {
+    const hep = options.hep;
+    readMetric(registry, 'counter', 'outpost_hep_packets_sent_total', 'HEP packets sent to the trace.hep collector', () => hep()?.sent ?? 0);
+    readMetric(registry, 'counter', 'outpost_hep_packets_dropped_total', 'HEP packets not sent (not encodable, collector unresolved, socket error)', () => hep()?.dropped ?? 0);
   }
   if (options.sync) registerSyncMetrics(registry, perScrape(registry, options.sync));
   registerTableMetrics(registry, tables);

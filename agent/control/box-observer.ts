@@ -46,6 +46,8 @@ export interface BoxObserverParts {
   replicates: boolean;
   /** This box's node key is bound by a revoked certificate. */
   revoked: () => boolean;
+  /** The SIP trace's HEP export counters; undefined without `trace.hep`. */
+  hep: { sent: number; dropped: number } | undefined;
   /** QoS 0 publish on the hub link; false when there is none up. */
   publish: (topic: string, payload: string) => boolean;
 }
@@ -67,6 +69,7 @@ export function boxObserver(p: BoxObserverParts): BoxObserver {
   const registry = boxMetrics({
     store, clock, version: SOFTWARE_VERSION, switch: p.switchCounts, sip: p.sip, relay: () => p.relay.traffic(),
     bans: () => ({ active: store.bans.active(clock.now()).length, issued: p.flood.stats.bansIssued, rateLimited: p.flood.stats.rateLimited, bannedDrops: p.flood.stats.bannedDrops }),
+    hep: () => p.hep,
     ...(p.replicates ? { sync: p.sync } : {}),
   });
   const health = (): Health => {

@@ -15,7 +15,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readRuntimeInfo } from '../../agent/cli/runtime-file.ts';
 import { startHepCollector, type DecodedHep, type HepCollector } from '../../bench/lib/hep.ts';
+import { parseProm } from '../../bench/lib/prometheus.ts';
 import { OUTPOST_BIN, runCli, startNode, tempDir, writeNodeConfig, type NodeProcess } from '../../bench/lib/node-process.ts';
 import { hasSngrep, hasTshark, readPcap, sngrepDialogCount, tsharkSip } from '../../bench/lib/pcap.ts';
 import { sippCounts } from '../../bench/lib/sipp.ts';
@@ -43,7 +45,7 @@ trace.before(async (ctx) => {
   ctx.dir = tempDir('outpost-trace-');
   ctx.sipps = [];
   ctx.collector = await startHepCollector();
-  const hep = `trace:\n  hep: { address: "127.0.0.1:${ctx.collector.port}", captureId: ${CAPTURE_ID}, password: ${HEP_KEY} }\n`;
+  const hep = `trace:\n  hep: { address: "127.0.0.1:${ctx.collector.port}", captureId: ${CAPTURE_ID}, password: ${HEP_KEY} }\nhttp: { listen: "127.0.0.1:0" }\n`;
   const config = writeNodeConfig(ctx.dir, callNodeSections({ portRange: [32000, 32999] }) + hep, DOMAIN);
   addUsers(join(ctx.dir, 'data'), DOMAIN, ['1001', '1002', '1003']);
   ctx.node = await startNode(config, ctx.dir);
@@ -81,6 +83,16 @@ trace('a REGISTER exchange arrives at the collector as HEP: REGISTER, 401, REGIS
   assert.is(ctx.collector.invalid, 0);
 });
 
+
+trace('/metrics counts the HEP packets sent, none dropped', async (ctx) => {
+  const port = readRuntimeInfo(ctx.node.dataDir)?.metricsPort;
+  assert.ok(port, 'the node serves /metrics');
+  const { samples } = parseProm(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const sent = samples.get('outpost_hep_packets_sent_total') ?? 0;
+  assert.ok(sent >= 4, `sent ${sent}: at least the REGISTER exchange`);
+  assert.ok(sent >= ctx.collector.packets.length, `sent ${sent}, the collector got ${ctx.collector.packets.length}`);
+  assert.is(samples.get('outpost_hep_packets_dropped_total'), 0);
+});
 trace('outpost trace --user 1001 writes the pcap of a running call, and not the SIP of user 1003', async (ctx) => {
   const pcap = join(ctx.dir, 'call.pcap');
   const tracer = spawn(process.execPath, [OUTPOST_BIN, 'trace', '--user', '1001', '--out', pcap, '--config', ctx.node.configFile], { cwd: ctx.dir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -18,6 +18,7 @@ import { Store } from '../../agent/store/store.ts';
 import { EmbeddedBroker } from '../../agent/sync/embedded-broker.ts';
 import { createSilentLogger } from '../../agent/lib/logger.ts';
 import { readRuntimeInfo } from '../../agent/cli/runtime-file.ts';
+import { parseProm } from '../../bench/lib/prometheus.ts';
 import { SOFTWARE_VERSION } from '../../agent/control/version.ts';
 import { TelemetrySchema, telemetryTopics, type Telemetry } from '../../agent/wire/telemetry.ts';
 import { launchBrowser, openPage, screenshotPath } from '../../bench/lib/browser.ts';
@@ -70,25 +71,6 @@ test.after(async (ctx) => {
   await ctx.broker?.stop();
   assert.is(code, 0, 'node exits 0 on SIGTERM');
 });
-
-/** Prometheus text: sample name with labels → value; and the names of `# TYPE` lines with their type. */
-function parseProm(text: string): { samples: Map<string, number>; types: Map<string, string> } {
-  const samples = new Map<string, number>();
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      const [, , name, type] = line.split(' ');
-      types.set(name!, type!);
-    } else if (line && !line.startsWith('#')) {
-      const space = line.lastIndexOf(' ');
-      const value = Number(line.slice(space + 1));
-      // Go's ParseFloat, which Prometheus uses, takes NaN in any case (prom-client writes `Nan`).
-      if (Number.isNaN(value) && !/^nan$/i.test(line.slice(space + 1))) throw new HarnessError(`not a sample: ${line}`);
-      samples.set(line.slice(0, space), value);
-    }
-  }
-  return { samples, types };
-}
 
 async function scrape(ctx: Ctx) {
   const res = await fetch(`${ctx.base}/metrics`);
