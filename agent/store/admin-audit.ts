@@ -94,8 +94,9 @@ export class AdminAuditRepository {
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare('INSERT INTO admin_audit (at, admin, op, tx, outcome, problems, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    // Everything older than the keep-th newest row.
-    this.pruneStmt = db.prepare('DELETE FROM admin_audit WHERE id <= (SELECT id FROM admin_audit ORDER BY id DESC LIMIT 1 OFFSET ?)');
+    // Ids only grow (AUTOINCREMENT) and rows go only from the oldest end, so the rows with an id
+    // above max(id) - keep are at most `keep`: found through the primary key, not a scan.
+    this.pruneStmt = db.prepare('DELETE FROM admin_audit WHERE id <= (SELECT max(id) FROM admin_audit) - ?');
   }
 
   /** Records one request (inside the caller's transaction, if any) and prunes; returns the row id. */
