@@ -91,7 +91,7 @@ export class AdminService {
       return;
     }
     const r = verdict.request;
-    const outcome = await this.executor.execute(t.op, r.body, r.admin);
+    const outcome = await this.executor.execute(t.op, r.body, r.admin, r.transaction);
     if (!outcome.ok) this.stats.failed++;
     this.o.logger.info({ op: t.op, admin: r.admin, transaction: r.transaction, ok: outcome.ok, ...(outcome.ok ? {} : { problems: outcome.problems.length }) }, 'admin request');
     await this.answer(r.admin, t.op, r.transaction, outcome);

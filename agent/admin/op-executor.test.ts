@@ -123,5 +123,77 @@ single('config.set validates the document whole (nothing written when invalid); 
   store.close();
 });
 
+const audit = suite('OpExecutor: audit trail');
+
+audit('a committed change has exactly one ok record, written in the same transaction', async () => {
+  const { store, executor } = world();
+  const commits = store.writes.commits;
+  assert.ok((await executor.execute('user.add', { ext: '1001', password: 'secret1' }, 'ann', 'tx-1')).ok);
+  assert.is(store.writes.commits - commits, 1, 'one transaction for the change and its record');
+  const rows = store.adminAudit.list({ limit: 10 });
+  assert.equal(rows.map((r) => [r.admin, r.op, r.tx, r.outcome, r.problems, r.body]), [['ann', 'user.add', 'tx-1', 'ok', [], '{"ext":"1001","password":"***"}']]);
+  assert.is(rows[0]!.at, 1000, "the hub's clock");
+  store.close();
+});
+
+audit('a change whose record cannot be written is not committed either', async () => {
+  const { store, executor } = world();
+  store['db'].exec('DROP TABLE admin_audit');
+  const r = await executor.execute('user.add', { ext: '1001', password: 'secret1' }, 'ann', 'tx-1');
+  assert.not.ok(r.ok);
+  assert.match(problems(r)[0]!, /^the hub could not apply the change: .*admin_audit/);
+  assert.match(problems(r).at(-1)!, /^the hub could not record the refusal in its audit trail/);
+  assert.is(store.users.get('1001'), undefined);
+  store.close();
+});
+
+audit('a batch with a bad item leaves one refused record with its problems, and no change', async () => {
+  const { store, executor } = world();
+  const before = store.digests();
+  const body = { items: [{ op: 'user.add', body: { ext: '3001', password: 'secret1' } }, { op: 'user.remove', body: { ext: '9999' } }] };
+  assert.not.ok((await executor.execute('batch', body, 'bob', 'tx-2')).ok);
+  assert.equal(store.digests(), before);
+  const rows = store.adminAudit.list({ limit: 10 });
+  assert.equal(rows.map((r) => [r.admin, r.op, r.tx, r.outcome, r.problems]), [['bob', 'batch', 'tx-2', 'refused', ['items[1] user.remove: no user 9999']]]);
+  assert.not.match(rows[0]!.body, /secret1/);
+  store.close();
+});
+
+audit('invalid and unknown ops are recorded as refused; reads are not recorded, valid or not', async () => {
+  const { store, executor } = world();
+  assert.not.ok((await executor.execute('user.add', { ext: 'a b', password: 'x' }, 'ann', 'tx-3')).ok);
+  assert.not.ok((await executor.execute('user.rename', { ext: '1' }, 'ann', 'tx-4')).ok);
+  assert.ok((await executor.execute('user.list', {}, 'ann', 'tx-5')).ok);
+  assert.not.ok((await executor.execute('user.list', { extra: 1 }, 'ann', 'tx-6')).ok);
+  assert.ok((await executor.execute('audit.list', {}, 'ann', 'tx-7')).ok);
+  assert.ok((await executor.execute('node.list', {}, 'ann', 'tx-8')).ok);
+  const rows = store.adminAudit.list({ limit: 10 });
+  assert.equal(rows.map((r) => [r.tx, r.op, r.outcome]), [['tx-4', 'user.rename', 'refused'], ['tx-3', 'user.add', 'refused']]);
+  assert.equal(rows[1]!.problems, ['ext: use 1-32 letters, digits or _ . + -', 'password: at least 6 characters']);
+  assert.is(rows[1]!.body, '{"ext":"a b","password":"***"}');
+  store.close();
+});
+
+audit('audit.list: newest first, filtered by admin, op and since (ISO or ms), limit 1..1000', async () => {
+  const { store, executor } = world();
+  store.adminAudit.append({ at: Date.UTC(2026, 11, 1), admin: 'ann', op: 'user.add', tx: 'a', outcome: 'ok', problems: [], body: {} });
+  store.adminAudit.append({ at: Date.UTC(2026, 11, 2), admin: 'bob', op: 'route.add', tx: 'b', outcome: 'ok', problems: [], body: {} });
+  store.adminAudit.append({ at: Date.UTC(2026, 11, 3), admin: 'ann', op: 'route.add', tx: 'c', outcome: 'refused', problems: ['p'], body: {} });
+  const txs = async (body: unknown) => {
+    const r = await executor.execute('audit.list', body);
+    return r.ok ? (r.result as Array<{ tx: string }>).map((x) => x.tx) : problems(r);
+  };
+  assert.equal(await txs({}), ['c', 'b', 'a']);
+  assert.equal(await txs({ admin: 'ann' }), ['c', 'a']);
+  assert.equal(await txs({ op: 'route.add', limit: 1 }), ['c']);
+  assert.equal(await txs({ since: '2026-12-02T00:00' }), ['c', 'b']);
+  assert.equal(await txs({ since: Date.UTC(2026, 11, 3) }), ['c']);
+  assert.equal(await txs({ limit: 0 }), ['limit: Too small: expected number to be >=1']);
+  assert.equal(await txs({ since: 'yesterday' }), ['since: not a time: "yesterday" (use ms or an ISO time, 2026-12-07T10:00Z)']);
+  assert.is(store.adminAudit.count(), 3, 'audit.list is a read: not recorded');
+  store.close();
+});
+
 single.run();
 batch.run();
+audit.run();

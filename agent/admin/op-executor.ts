@@ -4,6 +4,10 @@
  * item first, then runs all of them in one transaction of the store's group commit. Every
  * problem of every item is collected; if there is any, the transaction is rolled back and the
  * answer lists them all: nothing changed. Replication carries a committed change to the boxes.
+ * Every request that changes something or was refused is recorded in the hub's audit trail
+ * (store.adminAudit, docs/security.md "Audit trail"): a committed change in its own transaction,
+ * a refusal (validation problems, a rolled-back transaction) in one of its own afterwards.
+ * Reads (ops that do not write) are not recorded.
  */
 import { z } from 'zod';
 import type { AdminOp, OpContext } from './admin-op.ts';
@@ -39,7 +43,27 @@ export class OpExecutor {
     return [...this.ops.keys(), BATCH_OP].sort();
   }
 
-  async execute(op: string, body: unknown, actor = 'admin'): Promise<Outcome> {
+  /**
+   * Runs one request of `actor` (a verified admin) with transaction id `tx`, and records it in
+   * the audit trail unless it only reads.
+   */
+  async execute(op: string, body: unknown, actor = 'admin', tx = ''): Promise<Outcome> {
+    const ctx = this.context(actor);
+    const audit = { admin: actor, op, tx, body };
+    const outcome = await this.attempt(ctx, op, body, (at) => ctx.store.adminAudit.append({ ...audit, at, outcome: 'ok', problems: [] }));
+    // A batch always asks for a change; an unknown op is not a known read.
+    const writes = op === BATCH_OP || this.ops.get(op)?.writes !== false;
+    if (outcome.ok || !writes) return outcome;
+    try {
+      await ctx.store.writes.submit(() => ctx.store.adminAudit.append({ ...audit, at: ctx.now, outcome: 'refused', problems: outcome.problems }));
+      return outcome;
+    } catch (err) {
+      return { ok: false, problems: [...outcome.problems, `the hub could not record the refusal in its audit trail: ${(err as Error).message}`] };
+    }
+  }
+
+  /** The request's outcome; `record` runs inside the transaction of a change, before it commits. */
+  private async attempt(ctx: OpContext, op: string, body: unknown, record: (at: number) => void): Promise<Outcome> {
     let steps: Step[];
     const problems: string[] = [];
     if (op === BATCH_OP) {
@@ -58,7 +82,6 @@ export class OpExecutor {
     // Nothing valid to run, or only reads: answer now. Otherwise the valid steps run even when
     // others were invalid, so the answer lists their problems too; any problem undoes them all.
     if (steps.length === 0) return { ok: false, problems };
-    const ctx = this.context(actor);
     // Slow reads (a bundle's hash) before the transaction; a step whose read failed does not run.
     const unprepared = new Set<Step>();
     for (const s of steps) {
@@ -87,6 +110,8 @@ export class OpExecutor {
         });
         // Any problem: undo the whole request (the write queue rolls back to its savepoint).
         if (problems.length > 0) throw new AdminError('admin.invalid', problems);
+        // The change and its audit record commit together, or neither does.
+        record(ctx.now);
         return out;
       });
       return { ok: true, result: op === BATCH_OP ? results : results[0] };

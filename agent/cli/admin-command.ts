@@ -17,6 +17,7 @@ import { parseClaimCode } from '../trust/claim-code.ts';
 import { CliError } from './cli-error.ts';
 import { parseWholeNumber } from './cli-numbers.ts';
 import { registerAdminUpdateCommands } from './admin-update-command.ts';
+import { registerAdminAuditCommand } from './admin-audit-command.ts';
 import { formatConfigStatus } from './config-command.ts';
 import type { BoxConfigStatus } from '../control/desired-config.ts';
 import type { DesiredConfigRecord } from '../store/desired-configs.ts';
@@ -167,6 +168,7 @@ export function registerAdminCommands(program: Command, out: Out): void {
     }));
 
   registerAdminUpdateCommands(admin, run, out);
+  registerAdminAuditCommand(admin, run, out);
 
   admin.command('revoke-admin <name>').description("revoke an admin's certificates: the hub refuses its requests").action((name: string) => run('admin.revoke', { name }, () => out(`revoked admin ${name}`)));
 

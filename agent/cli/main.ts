@@ -11,6 +11,7 @@ import { ConfigUseError, NotRunningError } from './cli-error.ts';
 import { registerBrokerCommands } from './broker-command.ts';
 import { AdminError } from '../admin/errors.ts';
 import { adminExitCode, registerAdminCommands } from './admin-command.ts';
+import { registerAuditCommand } from './admin-audit-command.ts';
 import { registerCdrCommands } from './cdr-command.ts';
 import { registerDashboardCommands } from './dashboard-command.ts';
 import { registerConfigCommands } from './config-command.ts';
@@ -53,6 +54,7 @@ export function buildProgram(out: (line: string) => void, warn: (line: string) =
   registerDashboardCommands(program, out);
   registerConfigCommands(program, out);
   registerAdminCommands(program, out);
+  registerAuditCommand(program, out);
   registerUpdateCommands(program, out);
   return program;
 }

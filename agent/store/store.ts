@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { ensureDataDir } from './data-dir.ts';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { AdminAuditRepository } from './admin-audit.ts';
 import { BanRepository } from './bans.ts';
 import { CdrRepository } from './cdrs.ts';
 import { ConfigReportRepository } from './config-reports.ts';
@@ -57,6 +58,8 @@ export class Store {
   readonly configReports: ConfigReportRepository;
   /** Update offers, the hub's permits and the boxes' update states (docs/updates.md). */
   readonly updates: UpdateRepository;
+  /** The hub's audit trail of admin requests (hub-local, not replicated; docs/security.md). */
+  readonly adminAudit: AdminAuditRepository;
   readonly path: string;
   private closed = false;
 
@@ -77,6 +80,7 @@ export class Store {
     this.desiredConfigs = new DesiredConfigRepository(db);
     this.configReports = new ConfigReportRepository(db);
     this.updates = new UpdateRepository(db);
+    this.adminAudit = new AdminAuditRepository(db);
   }
 
   static open(options: StoreOptions): Store {

@@ -5,7 +5,9 @@
  * `outpost enrol create --admin` + `outpost admin login`; then `outpost admin user add` reaches
  * the box and the user can REGISTER there; a bad batch changes nothing and lists its problems;
  * unsigned, forged, replayed and revoked requests are refused; a box cannot publish admin
- * requests; a site with its own domain and realm makes its box challenge with that realm.
+ * requests; a site with its own domain and realm makes its box challenge with that realm; a
+ * change is in the hub's audit trail (`outpost admin audit`) with the admin's name, its password
+ * redacted.
  * Runs alone too: node --import tsx test/integration/admin-api.test.ts
  */
 import { randomBytes } from 'node:crypto';
@@ -198,6 +200,28 @@ api('a revoked admin is refused', async (ctx) => {
   const refused = await runCli([...bob, 'user', 'list'], ctx.cluster.dir);
   assert.is(refused.code, 1, refused.stderr);
   assert.match(refused.stderr, /^outpost: the hub's broker refused this admin's certificate/);
+});
+
+api('a user add over the admin API is in the audit trail with the admin\'s name and without its password; a forged request is not', async (ctx) => {
+  const added = await cli(ctx, ['user', 'add', '4001', '--password', 'audit-pw-4001', '--name', 'Audit']);
+  assert.is(added.code, 0, added.stderr);
+  const table = await cli(ctx, ['audit', '--op', 'user.add', '--limit', '1']);
+  assert.is(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ann +user\.add +ok +\{"ext":"4001","password":"\*\*\*","name":"Audit"\}\n$/);
+  const credential = readAdminCredential(ctx.admin);
+  const signed = signRequest({ name: 'ann', key: credential.key, cert: credential.cert }, 'user.remove', { ext: '4001' }, Date.now());
+  const forged = { ...signed, body: { ext: '1001' } };
+  const answer = await ctx.client.send('user.remove', forged);
+  assert.match(answer.ok ? 'accepted' : answer.problems.join('; '), /^refused: the signature does not verify/);
+  const json = await cli(ctx, ['--json', 'audit', '--limit', '1000']);
+  assert.is(json.code, 0, json.stderr);
+  const entries = JSON.parse(json.stdout) as Array<{ admin: string; op: string; tx: string; outcome: string }>;
+  assert.ok(entries.some((e) => e.admin === 'ann' && e.op === 'user.add' && e.outcome === 'ok'), json.stdout);
+  assert.not.ok(entries.some((e) => e.tx === forged.transaction), 'a request that failed verification is not an admin\'s action');
+  assert.not.ok(entries.some((e) => e.op.endsWith('.list') || e.op === 'audit.list'), 'reads are not recorded');
+  assert.not.match(json.stdout, /audit-pw-4001/);
+  const atHub = await runCli(['audit', '--op', 'user.add', '--limit', '1', '--config', ctx.cluster.hub.configFile], ctx.cluster.dir);
+  assert.is(atHub.stdout, table.stdout, atHub.stderr);
 });
 
 api.run();

@@ -15,6 +15,7 @@ import { nodeRevocations } from './008-node-revocations.ts';
 import { siteDomains } from './009-site-domains.ts';
 import { desiredConfig } from './010-desired-config.ts';
 import { updateOffers } from './011-update-offers.ts';
+import { adminAudit } from './012-admin-audit.ts';
 
 export interface Migration {
   version: number;
@@ -22,7 +23,7 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig, updateOffers];
+export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig, updateOffers, adminAudit];
 
 /** The schema version this build writes; carried in replication batches later. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
