@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
-import { SCHEMA_VERSION } from './migrations/index.ts';
+import { MIGRATIONS, SCHEMA_VERSION, STORE_VERSION } from './migrations/index.ts';
 import { DEFAULT_CRSQLITE_PATH, Store } from './store.ts';
 import { REPLICATED_TABLES } from './replicated-tables.ts';
 import type { Binding } from './registrations.ts';
@@ -37,12 +37,30 @@ open('applies pragmas, migrations and makes CRR tables', () => {
     assert.is(store['db'].pragma('journal_mode', { simple: true }), 'wal');
     assert.is(store['db'].pragma('synchronous', { simple: true }), 2); // FULL
     assert.is(store['db'].pragma('temp_store', { simple: true }), 2); // MEMORY
-    assert.is(store.schemaVersion(), SCHEMA_VERSION);
+    assert.is(store.schemaVersion(), STORE_VERSION);
     const crrs = store['db'].prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%__crsql_clock' ORDER BY name`).all() as { name: string }[];
     // Exactly the catalogue of replicated tables is CRR (sync and digests rely on it).
     assert.equal(crrs.map((r) => r.name), REPLICATED_TABLES.map((t) => `${t.name}__crsql_clock`).sort());
   } finally {
     store.close();
+  }
+});
+
+open('a local-only migration creates no CRR and leaves the replication schema where it was', () => {
+  const db = new Database(':memory:');
+  db.loadExtension(DEFAULT_CRSQLITE_PATH);
+  try {
+    for (const m of MIGRATIONS) {
+      const before = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name LIKE '%__crsql_clock'`).get() as { n: number };
+      m.up(db);
+      const after = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name LIKE '%__crsql_clock'`).get() as { n: number };
+      if (m.localOnly) assert.is(after.n, before.n, `migration ${m.version} (${m.name}) is local-only but made a CRR`);
+    }
+    assert.is(SCHEMA_VERSION, [...MIGRATIONS].reverse().find((m) => !m.localOnly)!.version);
+    assert.ok(SCHEMA_VERSION <= STORE_VERSION);
+  } finally {
+    db.prepare('SELECT crsql_finalize()').get();
+    db.close();
   }
 });
 
@@ -54,7 +72,7 @@ open('data survives close and reopen; migrations are not re-run', () => {
   const b = Store.open({ dataDir });
   try {
     assert.is(b.users.get('1001')?.displayName, 'Ann');
-    assert.is(b.schemaVersion(), SCHEMA_VERSION);
+    assert.is(b.schemaVersion(), STORE_VERSION);
   } finally {
     b.close();
   }

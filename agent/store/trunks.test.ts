@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.ts';
+import { MIGRATIONS, STORE_VERSION } from './migrations/index.ts';
 import { replicatedTable } from './replicated-tables.ts';
 import { DEFAULT_CRSQLITE_PATH, Store } from './store.ts';
 import { isTrunkHost, isTrunkId, isTrunkTransport, parseTrunkPort, type TrunkRecord } from './trunks.ts';
@@ -51,8 +51,8 @@ migration.after.each(closeAll);
 
 migration('a fresh store has the table as a CRR, at schema version 5, in the catalogue as admin-owned and site-scoped', () => {
   const s = open();
-  assert.ok(SCHEMA_VERSION >= 5);
-  assert.is(s.schemaVersion(), SCHEMA_VERSION);
+  assert.ok(STORE_VERSION >= 5);
+  assert.is(s.schemaVersion(), STORE_VERSION);
   assert.not.ok(s['db'].inTransaction);
   const cols = s['db'].prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('trunks') ORDER BY cid`).all();
   assert.equal(cols, [
@@ -86,7 +86,7 @@ migration('a store at version 4 keeps its rows, gets an empty trunks table, and 
   raw.close();
 
   const s = open(dataDir);
-  assert.is(s.schemaVersion(), SCHEMA_VERSION);
+  assert.is(s.schemaVersion(), STORE_VERSION);
   assert.equal(s.trunks.list(), []);
   assert.equal(s.routes.list().map((r) => [r.id, r.target]), [['out', 'pstn']]);
   assert.equal(s.users.get('1001')?.codecs, ['opus']);

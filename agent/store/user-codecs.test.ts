@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.ts';
+import { MIGRATIONS, STORE_VERSION } from './migrations/index.ts';
 import { DEFAULT_CRSQLITE_PATH, Store } from './store.ts';
 import { decodeCodecs, effectiveCodecs, type UserInput } from './users.ts';
 
@@ -49,8 +49,8 @@ migration.after.each(closeAll);
 
 migration('a fresh store has the column, still a CRR, at schema version 4', () => {
   const s = open();
-  assert.ok(SCHEMA_VERSION >= 4);
-  assert.is(s.schemaVersion(), SCHEMA_VERSION);
+  assert.ok(STORE_VERSION >= 4);
+  assert.is(s.schemaVersion(), STORE_VERSION);
   assert.not.ok(s['db'].inTransaction);
   const col = (s['db'].prepare(`SELECT type, "notnull", dflt_value FROM pragma_table_info('users') WHERE name = 'codecs'`).get() as Record<string, unknown>);
   assert.equal(col, { type: 'TEXT', notnull: 1, dflt_value: "''" });
@@ -69,7 +69,7 @@ migration('a store at version 3 keeps its user, which gets codecs "", and the mi
   raw.close();
 
   const s = open(dataDir);
-  assert.is(s.schemaVersion(), SCHEMA_VERSION);
+  assert.is(s.schemaVersion(), STORE_VERSION);
   assert.equal(s.users.get('1001'), { ...ann, codecs: [], createdAt: 5, updatedAt: 6 });
   assert.is((s['db'].prepare(`SELECT codecs FROM users WHERE ext = '1001'`).get() as { codecs: string }).codecs, '');
   // Nothing to replicate: the old changes are as they were and no version was spent.

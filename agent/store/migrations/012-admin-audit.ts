@@ -3,13 +3,15 @@
  * `admin_audit` is hub-local and NOT a CRR: one row per verified admin request that changes
  * something or was refused (reads are not recorded): when, which admin, the op, the request's
  * transaction id, `ok` or `refused` with its problems (JSON array text, '' when ok), and the
- * body as JSON text with secrets replaced by "***" (agent/store/admin-audit.ts).
+ * body as JSON text with secrets replaced by "***" (agent/store/admin-audit.ts). Local only:
+ * the replication schema stays 11.
  */
 import type { Migration } from './index.ts';
 
 export const adminAudit: Migration = {
   version: 12,
   name: 'admin-audit',
+  localOnly: true,
   up(db) {
     db.exec(`
       CREATE TABLE admin_audit (

@@ -21,9 +21,22 @@ export interface Migration {
   version: number;
   name: string;
   up(db: Database): void;
+  /**
+   * Creates or changes only tables that are not replicated (no CRR): the replication schema
+   * (SCHEMA_VERSION) stays the one before it, so the batches of a store that has it stay
+   * readable by replicas that do not.
+   */
+  localOnly?: true;
 }
 
 export const MIGRATIONS: readonly Migration[] = [usersAndRegistrations, calls, sync, userCodecs, trunks, nodeRekeys, cdrLinks, nodeRevocations, siteDomains, desiredConfig, updateOffers, adminAudit];
 
-/** The schema version this build writes; carried in replication batches later. */
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+/** The store's schema version: its newest migration (`local_migrations`, `outpost status`). */
+export const STORE_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * The replication schema this build writes, carried in every batch and node state: the newest
+ * migration that changes replicated tables. A replica keeps batches of a newer one until it is
+ * upgraded (docs/replication.md), so a local-only migration must not raise it.
+ */
+export const SCHEMA_VERSION = [...MIGRATIONS].reverse().find((m) => !m.localOnly)!.version;
