@@ -22,6 +22,7 @@ import { signRequest } from '../../agent/admin/request-signer.ts';
 import { Store } from '../../agent/store/store.ts';
 import { readCredentials } from '../../agent/trust/credentials.ts';
 import type { AdminResponse } from '../../agent/wire/admin.ts';
+import { loginAdmin } from '../../bench/lib/admin-login.ts';
 import { Cluster } from '../../bench/lib/cluster.ts';
 import { HarnessError } from '../../bench/lib/harness-error.ts';
 import { runCli, tempDir } from '../../bench/lib/node-process.ts';
@@ -86,13 +87,9 @@ const api = suite<Ctx>('admin API through the hub');
 api.before(async (ctx) => {
   ctx.cluster = await Cluster.prepare({ dir: tempDir('outpost-admin-api-'), broker: 'embedded', nodes: ['b1'], site: SITE, domain: 'box.example', nodeSip: '  auth: { algorithms: [MD5] }\n' });
   await ctx.cluster.start();
-  const dir = ctx.cluster.dir;
-  const claim = await runCli(['enrol', 'create', '--admin', 'ann', '--write', 'ann.claim', '--config', ctx.cluster.hub.configFile], dir);
-  assert.is(claim.code, 0, claim.stderr);
-  const login = await runCli(['admin', 'login', '--claim-file', 'ann.claim', '--dir', 'ann'], dir);
-  assert.is(login.code, 0, login.stderr);
+  const login = await loginAdmin(ctx.cluster.hub.configFile, ctx.cluster.dir, 'ann');
   assert.match(login.stdout, /^logged in as admin ann; credential in .*\/ann \(files mode 0600\)/);
-  ctx.admin = join(dir, 'ann');
+  ctx.admin = login.credential;
   ctx.client = new AdminClient({ credential: readAdminCredential(ctx.admin), timeoutMs: 10_000 });
   await ctx.client.connect();
 });
@@ -190,10 +187,7 @@ api('a site with its own domain and realm: its box challenges with that realm, a
 });
 
 api('a revoked admin is refused', async (ctx) => {
-  const claim = await runCli(['enrol', 'create', '--admin', 'bob', '--write', 'bob.claim', '--config', ctx.cluster.hub.configFile], ctx.cluster.dir);
-  assert.is(claim.code, 0, claim.stderr);
-  assert.is((await runCli(['admin', 'login', '--claim-file', 'bob.claim', '--dir', 'bob'], ctx.cluster.dir)).code, 0);
-  const bob = ['admin', '--credential', join(ctx.cluster.dir, 'bob')];
+  const bob = ['admin', '--credential', (await loginAdmin(ctx.cluster.hub.configFile, ctx.cluster.dir, 'bob')).credential];
   assert.is((await runCli([...bob, 'user', 'list'], ctx.cluster.dir)).code, 0);
   const revoked = await cli(ctx, ['revoke-admin', 'bob']);
   assert.is(revoked.code, 0, revoked.stderr);
