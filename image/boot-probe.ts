@@ -5,8 +5,13 @@
  * and exit code 1.
  *
  *   node --import tsx image/boot-probe.ts SIP_PORT METRICS_PORT TIMEOUT_S IDLE_S
- *   (BOOT_TEST_T0_MS: when QEMU started, epoch milliseconds; times are measured from it)
+ *   (BOOT_TEST_T0_MS: when QEMU started, epoch milliseconds; times are measured from it;
+ *   BOOT_TEST_SIP=tcp: SIP over TCP, for a guest whose QEMU network is restrict=on, which
+ *   drops every UDP datagram from the guest, the answers to forwarded ones included)
  */
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { optionsRequest } from '../agent/lib/options-request.ts';
 import { sipOptions } from '../bench/lib/sip-probe.ts';
 import { waitFor } from '../bench/lib/wait-for.ts';
 
@@ -20,6 +25,32 @@ function fail(message: string): never {
   process.stderr.write(`boot-probe: ${message}\n`);
   process.exit(1);
 }
+
+/** One OPTIONS over a new TCP connection: the response's status line, or undefined after `waitMs`. */
+function sipOptionsTcp(port: number, waitMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let text = '';
+    const timer = setTimeout(() => done(undefined), waitMs);
+    function done(value: string | undefined): void {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(value);
+    }
+    sock.on('error', () => done(undefined));
+    sock.on('close', () => done(undefined));
+    sock.on('connect', () => {
+      const request = optionsRequest(domain, sock.localPort ?? 0, randomBytes(8).toString('hex'), 'probe');
+      sock.write(request.replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+    });
+    sock.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\r\n')) done(text.split('\r\n')[0]);
+    });
+  });
+}
+const tcp = process.env.BOOT_TEST_SIP === 'tcp';
+const probe = (): Promise<string | undefined> => (tcp ? sipOptionsTcp(sipPort!, 2000) : sipOptions({ host: '127.0.0.1', port: sipPort! }, domain, 1000));
 
 async function rssBytes(): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) });
@@ -36,16 +67,16 @@ async function main(): Promise<void> {
   const deadline = t0 + timeoutS! * 1000;
   let last: string | undefined;
   for (;;) {
-    const status = await sipOptions({ host: '127.0.0.1', port: sipPort! }, domain, 1000);
+    const status = await probe();
     if (status !== undefined && / 200 /.test(`${status} `)) break;
     if (status !== undefined) last = status;
     if (Date.now() > deadline) fail(`no SIP 200 to OPTIONS within ${timeoutS} s of QEMU start (last answer: ${last ?? 'none'})`);
-    if (status !== undefined) await sleep(1000);
+    if (status !== undefined || tcp) await sleep(1000);
   }
   const sipReadyS = seconds(Date.now() - t0);
   await sleep(idleS! * 1000);
   const rss = await waitFor(() => rssBytes().catch(() => undefined), 'the metrics port', 12_000, 2000).catch((err: Error) => fail(err.message));
-  process.stdout.write(`${JSON.stringify({ sipReadyS, sipStatus: 'SIP/2.0 200 OK', idleS, agentRssMB: Math.round(rss / 1e5) / 10 })}\n`);
+  process.stdout.write(`${JSON.stringify({ sipReadyS, sipStatus: 'SIP/2.0 200 OK', sipTransport: tcp ? 'tcp' : 'udp', idleS, agentRssMB: Math.round(rss / 1e5) / 10 })}\n`);
 }
 
 await main();

@@ -15,6 +15,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Credentials } from '../trust/credentials.ts';
 import { downloadBundle } from './bundle-download.ts';
 import { UpdateError } from './errors.ts';
+import { raucFailureReason } from './rauc-error.ts';
 import { parseRaucStatus } from './health-core.ts';
 import { UpdateCore, type BootFacts, type UpdateAction, type UpdateOffer, type UpdateState } from './update-core.ts';
 import { HEALTH_FILE, HealthOutcomeSchema, STATE_FILE, UPDATE_DIR } from './update-report.ts';
@@ -183,8 +184,9 @@ export function boxUpdateCommands(dataDir: string, tls: () => Credentials | unde
       return await run(rauc, args, { maxBuffer: 4 << 20 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UpdateError('update.install', 'rauc not installed', { cause: err });
-      const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
-      throw new UpdateError('update.install', `rauc ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
+      const out = err as { stdout?: string; stderr?: string };
+      const reason = raucFailureReason(String(out.stdout ?? ''), String(out.stderr ?? ''));
+      throw new UpdateError('update.install', `rauc ${args[0]}: ${reason ?? (err as Error).message}`, { cause: err });
     }
   };
   return {

@@ -9,9 +9,10 @@ qemu_pid=""
 
 # A sparse copy of the image in $tmp/disk.img with EXTRA_CMDLINE=outpost.console=autologin in
 # its grubenv (for QEMU only; a box's grubenv has it empty). The built image stays as it is.
+# With --keep, $tmp/disk.img is already there (written by the flash tool): only the grubenv.
 qemu_prepare_disk() {
   [[ -f "$EFI_FIRMWARE" ]] || fail "UEFI firmware $EFI_FIRMWARE missing; run 'bash setup.sh --image'"
-  cp --sparse=always "$OUT_DIR/outpost-arm64.img" "$tmp/disk.img"
+  if [[ "${1:-}" != --keep ]]; then cp --sparse=always "$OUT_DIR/outpost-arm64.img" "$tmp/disk.img"; fi
   grubenv "$tmp/grubenv" "ORDER=A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0 EXTRA_CMDLINE=outpost.console=autologin
   MTOOLS_SKIP_CHECK=1 mcopy -o -i "$tmp/disk.img@@1M" "$tmp/grubenv" ::/EFI/BOOT/grubenv ||
     fail "could not write the grubenv of the test disk"

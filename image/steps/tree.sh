@@ -30,6 +30,7 @@ mkdir -p "$wants"
 ln -sf /etc/systemd/system/outpost.service "$wants/outpost.service"
 ln -sf /etc/systemd/system/outpost-firstboot.service "$wants/outpost-firstboot.service"
 ln -sf /etc/systemd/system/outpost-health.service "$wants/outpost-health.service"
+ln -sf /etc/systemd/system/outpost-reboot.path "$wants/outpost-reboot.path"
 mkdir -p "$root/data" "$root/boot/efi"
 # GRUB loads each slot's own kernel and initrd by these fixed names (image/boot/grub.cfg).
 ln -sfn "vmlinuz-$kver" "$root/boot/vmlinuz"

@@ -27,7 +27,8 @@ if [ -z "$provided" ]; then
   mac="$(cat /sys/class/net/e*/address 2>/dev/null | head -n 1 | tr -d ':')"
   id="box-${mac#??????}"
   [ "$id" != box- ] || id=box-1
-  # The flash tool's first-boot file (docs/flash.md#the-first-boot-file): site, hub, claim, node.
+  # The flash tool's first-boot file (docs/flash.md#the-first-boot-file): site, hub, claim, node,
+  # and optionally broker (the hub's mqtts:// address when it is not on the enrolment host:8883).
   first=/data/outpost-firstboot.conf
   val() {
     v=""
@@ -35,12 +36,21 @@ if [ -z "$provided" ]; then
     case "$v" in *[!]A-Za-z0-9:/.[-]*) echo "firstboot: ignoring $1 in $first (unexpected characters)" >&2; v="" ;; esac
     printf '%s' "$v"
   }
-  site="$(val site)" node="$(val node)" hub="$(val hub)" claim="$(val claim)"
+  site="$(val site)" node="$(val node)" hub="$(val hub)" claim="$(val claim)" broker="$(val broker)"
   [ -z "$node" ] || id="$node"
   sed -e "s/@NODE_ID@/$id/" -e "s/@RTP_ADDRESS@/$addr/" -e "s/site: site }/site: ${site:-site} }/" \
     /usr/share/outpost/outpost.yaml.in >/data/outpost.yaml.tmp
   if [ -n "$hub" ] && [ -n "$claim" ]; then
     printf 'enrol: { hub: "%s", claim: "%s" }\n' "$hub" "$claim" >>/data/outpost.yaml.tmp
+    # The hub's broker, which the box replicates with (offers and permits arrive that way): the
+    # file's broker=, else the enrolment host on the hub's default broker port (mqtts, 8883).
+    if [ -z "$broker" ]; then
+      host="${hub#https://}"
+      host="${host%/*}"
+      case "$host" in \[*\]*) host="${host%%]*}]" ;; *) host="${host%:*}" ;; esac
+      broker="mqtts://$host:8883"
+    fi
+    printf 'hub: { url: "%s" }\n' "$broker" >>/data/outpost.yaml.tmp
   fi
   chown root:outpost /data/outpost.yaml.tmp
   chmod 0640 /data/outpost.yaml.tmp
