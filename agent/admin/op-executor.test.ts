@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { Store } from '../store/store.ts';
 import { OpExecutor, type Outcome } from './op-executor.ts';
 import { ADMIN_OPS } from './ops/index.ts';
+import { DirectSql } from '../store/direct-sql.ts';
 
 function world(options: { defaultRealm?: string } = { defaultRealm: 'fleet.example' }) {
   const defaultRealm = options.defaultRealm;
@@ -138,7 +139,9 @@ audit('a committed change has exactly one ok record, written in the same transac
 
 audit('a change whose record cannot be written is not committed either', async () => {
   const { store, executor } = world();
-  store['db'].exec('DROP TABLE admin_audit');
+  const direct = DirectSql.of(store, { durable: false });
+  direct.db.exec('DROP TABLE admin_audit');
+  direct.close();
   const r = await executor.execute('user.add', { ext: '1001', password: 'secret1' }, 'ann', 'tx-1');
   assert.not.ok(r.ok);
   assert.match(problems(r)[0]!, /^the hub could not apply the change: .*admin_audit/);
