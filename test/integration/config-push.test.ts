@@ -155,4 +155,19 @@ test('a box offline when a document is set applies it on reconnect; a restart ap
   assert.equal(await registerAsking(ctx, 3000), { status: 200, granted: 40 });
 }));
 
+test('SIGHUP at the hub: it keeps running and names a changed key as waiting for its next start', explained(async (ctx) => {
+  const hub = ctx.cluster.hub;
+  const pid = hub.pid;
+  const file = readFileSync(hub.configFile, 'utf8');
+  writeFileSync(hub.configFile, `${file}\nupdates: { keepBundles: 7 }\n`);
+  try {
+    process.kill(pid, 'SIGHUP');
+    const line = await hub.waitForLog('config file read again: these keys take effect at the next start of the hub', CONVERGE_MS);
+    assert.equal(line.line['changed'], ['updates.keepBundles']);
+  } finally {
+    writeFileSync(hub.configFile, file);
+  }
+  assert.ok(hub.running && hub.pid === pid, 'the same hub process runs');
+}));
+
 test.run();
