@@ -19,7 +19,6 @@ const [sipPort, metricsPort, timeoutS, idleS] = process.argv.slice(2).map(Number
 const t0 = Number(process.env.BOOT_TEST_T0_MS ?? Date.now());
 const domain = process.env.BOOT_TEST_DOMAIN ?? 'outpost.local';
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fail(message: string): never {
   process.stderr.write(`boot-probe: ${message}\n`);
@@ -64,17 +63,18 @@ async function main(): Promise<void> {
   if (![sipPort, metricsPort, timeoutS, idleS].every((n) => Number.isInteger(n) && n! >= 0)) {
     fail('usage: boot-probe.ts SIP_PORT METRICS_PORT TIMEOUT_S IDLE_S');
   }
-  const deadline = t0 + timeoutS! * 1000;
   let last: string | undefined;
-  for (;;) {
+  const answered200 = async () => {
     const status = await probe();
-    if (status !== undefined && / 200 /.test(`${status} `)) break;
     if (status !== undefined) last = status;
-    if (Date.now() > deadline) fail(`no SIP 200 to OPTIONS within ${timeoutS} s of QEMU start (last answer: ${last ?? 'none'})`);
-    if (status !== undefined || tcp) await sleep(1000);
-  }
+    return status !== undefined && / 200 /.test(`${status} `);
+  };
+  await waitFor(answered200, 'SIP 200', t0 + timeoutS! * 1000 - Date.now(), 250).catch(() =>
+    fail(`no SIP 200 to OPTIONS within ${timeoutS} s of QEMU start (last answer: ${last ?? 'none'})`),
+  );
   const sipReadyS = seconds(Date.now() - t0);
-  await sleep(idleS! * 1000);
+  // The measurement window: the agent's memory is read after IDLE_S seconds without traffic.
+  await new Promise((r) => setTimeout(r, idleS! * 1000));
   const rss = await waitFor(() => rssBytes().catch(() => undefined), 'the metrics port', 12_000, 2000).catch((err: Error) => fail(err.message));
   process.stdout.write(`${JSON.stringify({ sipReadyS, sipStatus: 'SIP/2.0 200 OK', sipTransport: tcp ? 'tcp' : 'udp', idleS, agentRssMB: Math.round(rss / 1e5) / 10 })}\n`);
 }

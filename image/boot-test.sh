@@ -55,20 +55,14 @@ step "boot-test: agent answered: $result"
 # Where the boot time went, from the guest's systemd, over the serial console (root is logged in
 # there: outpost.console=autologin). Informational; the test does not fail on it.
 guest_type $'\necho BOOT-ANALYZE-BEGIN; cat /etc/outpost-release; grep -o "rauc.slot=." /proc/cmdline; systemd-analyze; systemd-analyze blame --no-pager | head -n 8; echo BOOT-ANALYZE-END'
-for _ in $(seq 1 60); do
-  clean_console | grep -q '^BOOT-ANALYZE-END$' && break
-  sleep 1
-done
+analyzed() { clean_console | grep -q '^BOOT-ANALYZE-END$'; }
+poll_until 60 1 analyzed || true
 clean_console | sed -n '/^BOOT-ANALYZE-BEGIN$/,/^BOOT-ANALYZE-END$/p' | grep -v '^BOOT-ANALYZE' | sed 's/^/  guest: /' || true
 
 step "boot-test: powering the guest off"
 t_off=$SECONDS
 guest_type $'\nsystemctl poweroff'
-for _ in $(seq 1 60); do
-  kill -0 "$qemu_pid" 2>/dev/null || break
-  sleep 1
-done
-if kill -0 "$qemu_pid" 2>/dev/null; then
+if ! poll_until 60 1 gone "$qemu_pid"; then
   step "boot-test: guest still up after 60 s; killing QEMU"
 else
   step "boot-test: guest powered off in $(since "$t_off")"

@@ -46,11 +46,7 @@ command -v qemu-system-aarch64 >/dev/null 2>&1 || fail "qemu-system-aarch64 not 
 tmp="$(mktemp -d /tmp/outpost-update-test.XXXXXX)"
 cleanup() {
   qemu_cleanup
-  if [[ -n "$hub_pid" ]] && kill -0 "$hub_pid" 2>/dev/null; then
-    kill "$hub_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$hub_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$hub_pid" 2>/dev/null || true
-  fi
+  stop_pid "$hub_pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -98,13 +94,12 @@ step "update-test: starting the hub"
 (cd "$tmp/hub" && exec nice -n 10 node "$REPO_DIR/bin/outpost.js" hub --config hub.yaml) >"$tmp/hub/hub.log" 2>&1 &
 hub_pid=$!
 ports=""
-for _ in $(seq 1 120); do
-  kill -0 "$hub_pid" 2>/dev/null || fail "the hub exited: $(tail -n 2 "$tmp/hub/hub.log" | tr '\n' ' ')"
+hub_ports() {
+  gone "$hub_pid" && fail "the hub exited: $(tail -n 2 "$tmp/hub/hub.log" | tr '\n' ' ')"
   ports="$(node -e 'try { const j = require(process.argv[1]); if (j.enrol && j.mqtt) console.log(new URL(j.enrol).port, new URL(j.mqtt).port); } catch {}' "$tmp/hub/hub-data/node.json")"
-  [[ -n "$ports" ]] && break
-  sleep 0.5
-done
-[[ -n "$ports" ]] || fail "the hub wrote no node.json with its enrolment and broker addresses within 60 s"
+  [[ -n "$ports" ]]
+}
+poll_until 60 0.5 hub_ports || fail "the hub wrote no node.json with its enrolment and broker addresses within 60 s"
 read -r enrol_port broker_port <<<"$ports"
 step "update-test: hub up: enrolment 127.0.0.1:$enrol_port, broker 127.0.0.1:$broker_port (the box dials $HUB_ADDR:$GUEST_ENROL_PORT and :$GUEST_BROKER_PORT)"
 
@@ -156,15 +151,15 @@ box_line() {
 # wait_box REGEX WHAT: until the box's line matches REGEX (extended; callers wait for any
 # verdict and check it afterwards); fails after the phase's deadline.
 wait_box() {
-  local want="$1" what="$2" waited=$SECONDS
-  while :; do
+  local want="$1" what="$2"
+  box_matches() {
     box_line
     [[ -n "$line" ]] && grep -Eq "$want" <<<"$line" && return 0
-    kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited while waiting for $what: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
-    kill -0 "$hub_pid" 2>/dev/null || fail "the hub exited while waiting for $what"
-    ((SECONDS - waited < phase_s)) || fail "no $what within $phase_s s; the hub's last line: ${line:-none}"
-    sleep 2
-  done
+    gone "$qemu_pid" && fail "QEMU exited while waiting for $what: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
+    gone "$hub_pid" && fail "the hub exited while waiting for $what"
+    return 1
+  }
+  poll_until "$phase_s" 2 box_matches || fail "no $what within $phase_s s; the hub's last line: ${line:-none}"
 }
 # A version as an extended regular expression that matches only itself ('+' is in versions).
 # shellcheck disable=SC2001
@@ -192,13 +187,14 @@ seq_no=0
 # its end marker; its output in $out, its exit code in $rc. The marker's text differs from the
 # typed line (M<n>-<rc>-END vs 'echo M<n>-$?-END'), so the echo of the typing does not match it.
 guest_run() {
-  local limit="$1" cmd="$2" n=$((++seq_no)) waited=0
+  local limit="$1" cmd="$2" n=$((++seq_no))
   guest_type "echo M$n-BEGIN\"\"; $cmd; echo M$n-\$?-END"
-  while ! clean_console | grep -aq "^M$n-[0-9]*-END\$"; do
-    kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
-    ((waited++ < limit)) || fail "no answer within $limit s to: $cmd"
-    sleep 1
-  done
+  answered() {
+    clean_console | grep -aq "^M$n-[0-9]*-END\$" && return 0
+    gone "$qemu_pid" && fail "QEMU exited: $(tail -n 3 "$tmp/qemu.log" | tr '\n' ' ')"
+    return 1
+  }
+  poll_until "$limit" 1 answered || fail "no answer within $limit s to: $cmd"
   out="$(clean_console | sed -n "/^M$n-BEGIN\$/,/^M$n-[0-9]*-END\$/p" | sed '1d;$d')"
   rc="$(clean_console | sed -n "s/^M$n-\([0-9]*\)-END\$/\1/p" | tail -n 1)"
 }

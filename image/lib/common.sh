@@ -50,6 +50,24 @@ key() {
 }
 # Seconds since $1 (an earlier $SECONDS).
 since() { echo "$((SECONDS - $1)) s"; }
+# poll_until SECONDS INTERVAL COMMAND...: runs COMMAND every INTERVAL seconds until it succeeds
+# (returns 0) or SECONDS have passed (returns 1). The one bounded wait of the image scripts: a
+# COMMAND may also end the script itself (fail) when what it waits for can no longer come.
+poll_until() {
+  local limit="$1" every="$2" start=$SECONDS
+  shift 2
+  until "$@"; do
+    ((SECONDS - start < limit)) || return 1
+    sleep "$every"
+  done
+}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL.
+stop_pid() {
+  [[ -n "$1" ]] && ! gone "$1" || return 0
+  kill "$1" 2>/dev/null || true
+  poll_until 5 0.1 gone "$1" || kill -9 "$1" 2>/dev/null || true
+}
 
 # --- updates (docs/updates.md) ----------------------------------------------------------------
 # The version the image and its update bundle carry (/etc/outpost-release, the bundle manifest).

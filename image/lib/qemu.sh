@@ -43,11 +43,4 @@ clean_console() { tr -d '\r' <"$tmp/console.log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]
 # Types a line into the guest's root shell.
 guest_type() { printf '%s\n' "$1" >"$tmp/serial.in" & }
 
-qemu_cleanup() {
-  if [[ -n "$qemu_pid" ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill "$qemu_pid" 2>/dev/null || true
-    # Up to 5 s to exit on SIGTERM, then SIGKILL.
-    for _ in $(seq 1 50); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$qemu_pid" 2>/dev/null || true
-  fi
-}
+qemu_cleanup() { stop_pid "$qemu_pid"; }
